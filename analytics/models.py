@@ -1,0 +1,51 @@
+"""What the marketplaces actually paid: finance operations and their fee lines."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from core.money import RUB
+
+
+class FinanceOperation(models.Model):
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="finance_operations"
+    )
+    external_id = models.CharField(max_length=100, help_text="Ozon operation_id, WB rrdId, YM operation id.")
+    operation_type = models.CharField(max_length=200)
+    operation_at = models.DateTimeField()
+    order_external_id = models.CharField(max_length=100, blank=True)
+    offer_id = models.CharField(max_length=255, blank=True)
+    quantity = models.IntegerField(default=0)
+    sale_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="Accrued for the sale.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Net paid to the seller (+) or charged.")
+    currency = models.CharField(max_length=3, default=RUB)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-operation_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_finance_operation")]
+        indexes = [
+            models.Index(fields=["account", "-operation_at"]),
+            models.Index(fields=["order_external_id"]),
+        ]
+
+
+class FeeLine(models.Model):
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", "Commission"
+        LOGISTICS = "logistics", "Logistics"
+        STORAGE = "storage", "Storage"
+        ACQUIRING = "acquiring", "Acquiring"
+        ADVERTISING = "advertising", "Advertising"
+        PENALTY = "penalty", "Penalty"
+        OTHER = "other", "Other"
+
+    operation = models.ForeignKey(FinanceOperation, on_delete=models.CASCADE, related_name="fees")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="The marketplace's own name of the fee.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["operation", "kind", "name"], name="uniq_fee_line")]

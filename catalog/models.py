@@ -1,0 +1,127 @@
+"""Master products, marketplace listings linked to them, warehouses and stock levels."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+from core.models import TimeStampedModel
+from core.money import RUB
+
+
+class Product(TimeStampedModel):
+    """The seller's own item, independent of any marketplace."""
+
+    article = models.CharField(max_length=100, unique=True, help_text="Seller article (SKU).")
+    name = models.CharField(max_length=500)
+    brand = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    barcodes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    cost_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    length_mm = models.PositiveIntegerField(null=True, blank=True)
+    width_mm = models.PositiveIntegerField(null=True, blank=True)
+    height_mm = models.PositiveIntegerField(null=True, blank=True)
+    weight_g = models.PositiveIntegerField(null=True, blank=True)
+    images = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["article"]
+        indexes = [GinIndex(fields=["barcodes"], name="product_barcodes_gin")]
+
+    def __str__(self) -> str:
+        return f"{self.article} {self.name}"
+
+
+class CostPriceHistory(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cost_history")
+    cost_price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default=RUB)
+    valid_from = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["product", "valid_from"], name="uniq_cost_from")]
+
+
+class Listing(models.Model):
+    """A card of one account on one marketplace (Ozon product, WB card nmID, YM offer)."""
+
+    class LinkSource(models.TextChoices):
+        NONE = "", "Not linked"
+        ARTICLE = "article", "By seller article"
+        BARCODE = "barcode", "By barcode"
+        MANUAL = "manual", "Manual"
+
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="listings")
+    # The marketplace's own id of the card: Ozon product_id, WB nmID, YM offerId.
+    external_id = models.CharField(max_length=100)
+    offer_id = models.CharField(max_length=255, help_text="Seller article on the marketplace.")
+    marketplace_sku = models.CharField(max_length=100, blank=True, help_text="Ozon sku, YM marketSku, WB nmID.")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="listings")
+    link_source = models.CharField(max_length=10, choices=LinkSource.choices, default=LinkSource.NONE, blank=True)
+    title = models.CharField(max_length=1000, blank=True)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=300, blank=True)
+    barcodes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    attributes = models.JSONField(default=list, blank=True)
+    images = models.JSONField(default=list, blank=True)
+    # Marketplace-specific variant ids needed for writes (WB chrtIDs per size).
+    variants = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=64, blank=True)
+    marketplace_errors = models.JSONField(default=list, blank=True)
+    archived = models.BooleanField(default=False)
+    external_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "offer_id"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_listing")]
+        indexes = [
+            models.Index(fields=["account", "offer_id"]),
+            models.Index(fields=["product"]),
+            GinIndex(fields=["barcodes"], name="listing_barcodes_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} @ {self.account_id}"
+
+
+class Warehouse(models.Model):
+    class Kind(models.TextChoices):
+        SELLER = "seller", "Seller's warehouse (FBS/DBS)"
+        MARKETPLACE = "marketplace", "Marketplace warehouse (FBO)"
+
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="warehouses")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SELLER)
+    is_active = models.BooleanField(default=True)
+    raw_status = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "name"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_warehouse")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StockLevel(models.Model):
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
+    present = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["listing", "warehouse"], name="uniq_stock_level")]
+        indexes = [models.Index(fields=["warehouse"])]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}@{self.warehouse_id}: {self.present}"

@@ -1,0 +1,13 @@
+"""Celery app. Task routing and the beat schedule live in config/celery_schedule.py."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("prilavok")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

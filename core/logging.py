@@ -1,0 +1,26 @@
+"""A logging filter that scrubs marketplace secrets from every record, as a last line of defence."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_HEADER_PATTERN = re.compile(
+    r"(?i)(api-key|authorization|client-secret|token|password)([\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
+)
+_FERNET_PATTERN = re.compile(r"enc:fernet:[\w-]+:[\w=-]+")
+
+
+def redact(text: str) -> str:
+    text = _FERNET_PATTERN.sub("enc:fernet:[redacted]", text)
+    return _HEADER_PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+
+
+class RedactSecretsFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True

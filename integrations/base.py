@@ -1,0 +1,395 @@
+"""The one interface between Prilavok and a marketplace: DTOs, the client Protocol, error classes.
+
+Adapters (integrations/<marketplace>/) turn each platform's payloads into these DTOs at the
+boundary: money is Decimal, datetimes are timezone-aware, statuses are mapped to canonical values
+and the raw value is kept. Nothing outside integrations/ sees a marketplace's field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Stream(StrEnum):
+    WAREHOUSES = "warehouses"
+    LISTINGS = "listings"
+    PRICES = "prices"
+    STOCKS = "stocks"
+    ORDERS = "orders"
+    RETURNS = "returns"
+    REVIEWS = "reviews"
+    QUESTIONS = "questions"
+    PROMOTIONS = "promotions"
+    FINANCE = "finance"
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class MarketplaceError(Exception):
+    """Base of every error an adapter raises. The message never contains a credential."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class TransientError(MarketplaceError):
+    """Worth retrying: 5xx, timeouts, connection errors, rate limits.
+
+    retry_after: seconds the server asked us to wait, when it said so.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(TransientError):
+    pass
+
+
+class PermanentError(MarketplaceError):
+    """Retrying will not help: validation errors, not found, malformed responses."""
+
+
+class AuthError(PermanentError):
+    """The credentials were refused. The message names the account, never the key."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Account configuration handed to an adapter (built by integrations.registry at call time)
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    marketplace: str
+    name: str
+    secrets: dict[str, str] = field(repr=False)
+    client_id: str = ""
+    business_id: str = ""
+    campaign_ids: tuple[str, ...] = ()
+    base_url: str = ""
+    account_id: int | None = None
+
+    def __repr__(self) -> str:  # secrets never reach a repr, a traceback or a log line
+        return f"AccountConfig(marketplace={self.marketplace!r}, name={self.name!r})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Read DTOs
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a stream. `cursor` is the opaque resume point *after* this page; passing it
+    back to the same method continues from the next page. `watermark` is the highest change time
+    seen so far, which the next incremental run starts from."""
+
+    items: list[T]
+    cursor: dict[str, Any]
+    watermark: datetime | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDTO:
+    external_id: str
+    offer_id: str
+    title: str
+    marketplace_sku: str = ""
+    description: str = ""
+    brand: str = ""
+    category: str = ""
+    barcodes: tuple[str, ...] = ()
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    # Variant ids needed for writes, e.g. WB sizes [{"chrt_id": 1, "size": "M", "barcodes": [...]}].
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    status: str = ""
+    errors: list[str] = field(default_factory=list)
+    archived: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceDTO:
+    listing_external_id: str
+    offer_id: str
+    price: Decimal
+    currency: str
+    old_price: Decimal | None = None
+    min_price: Decimal | None = None
+    discount_percent: int | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseDTO:
+    external_id: str
+    name: str
+    kind: str  # "seller" | "marketplace"
+    is_active: bool = True
+    raw_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockDTO:
+    listing_external_id: str
+    offer_id: str
+    warehouse_external_id: str
+    present: int
+    reserved: int = 0
+    warehouse_name: str = ""  # lets a marketplace warehouse (FBO) be created on first sight
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineDTO:
+    line_key: str
+    offer_id: str
+    quantity: int
+    price: Decimal
+    currency: str
+    name: str = ""
+    marketplace_sku: str = ""
+    commission: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDTO:
+    external_id: str
+    scheme: str  # orders.models.Scheme value
+    status: str  # orders.models.OrderStatus value
+    raw_status: str
+    ordered_at: datetime
+    lines: tuple[OrderLineDTO, ...]
+    currency: str
+    total_amount: Decimal
+    order_number: str = ""
+    raw_substatus: str = ""
+    status_changed_at: datetime | None = None
+    shipment_due_at: datetime | None = None
+    warehouse_external_id: str = ""
+    buyer_city: str = ""
+    tracking_number: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnDTO:
+    external_id: str
+    kind: str  # orders.models.Return.Kind value
+    returned_at: datetime
+    order_external_id: str = ""
+    offer_id: str = ""
+    quantity: int = 1
+    reason: str = ""
+    raw_status: str = ""
+    amount: Decimal | None = None
+    currency: str = "RUB"
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDTO:
+    external_id: str
+    published_at: datetime
+    rating: int | None
+    text: str = ""
+    pros: str = ""
+    cons: str = ""
+    offer_id: str = ""
+    sku: str = ""
+    author: str = ""
+    photos_count: int = 0
+    raw_status: str = ""
+    is_answered: bool = False
+    answer_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionDTO:
+    external_id: str
+    published_at: datetime
+    text: str
+    offer_id: str = ""
+    sku: str = ""
+    author: str = ""
+    raw_status: str = ""
+    is_answered: bool = False
+    answer_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionDTO:
+    external_id: str
+    title: str
+    kind: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    is_participating: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionOfferDTO:
+    promotion_external_id: str
+    offer_key: str  # the listing's external id as this marketplace names it in promotions
+    status: str  # "eligible" | "participating"
+    currency: str = "RUB"
+    action_price: Decimal | None = None
+    max_action_price: Decimal | None = None
+    base_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeDTO:
+    kind: str  # analytics.models.FeeLine.Kind value
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceOperationDTO:
+    external_id: str
+    operation_type: str
+    operation_at: datetime
+    amount: Decimal
+    currency: str
+    order_external_id: str = ""
+    offer_id: str = ""
+    quantity: int = 0
+    sale_amount: Decimal = Decimal("0")
+    fees: tuple[FeeDTO, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Write DTOs and results
+
+
+@dataclass(frozen=True, slots=True)
+class PriceUpdate:
+    key: str  # echoed back in the WriteResult (the outbox row's target_key)
+    offer_id: str
+    listing_external_id: str
+    price: Decimal
+    currency: str = "RUB"
+    old_price: Decimal | None = None
+    min_price: Decimal | None = None
+    discount_percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockUpdate:
+    key: str
+    offer_id: str
+    listing_external_id: str
+    warehouse_external_id: str
+    quantity: int
+    variant_id: str = ""  # WB chrtId
+
+
+@dataclass(frozen=True, slots=True)
+class ContentUpdate:
+    key: str
+    offer_id: str
+    listing_external_id: str
+    title: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionItem:
+    key: str
+    offer_key: str
+    action_price: Decimal | None = None
+    stock: int | None = None
+
+
+class WriteStatus(StrEnum):
+    APPLIED = "applied"  # the marketplace says it is applied (a read-back still confirms)
+    ACCEPTED = "accepted"  # queued by the marketplace; the outcome comes later (see remote_ref)
+    REJECTED = "rejected"  # refused for this item, with the marketplace's message
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    key: str
+    status: WriteStatus
+    message: str = ""
+    remote_ref: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The client interface every adapter implements
+
+
+class MarketplaceClient(Protocol):
+    marketplace: str
+    config: AccountConfig
+
+    def check_auth(self) -> datetime | None:
+        """One cheap authenticated call; returns the credential's expiry when the platform tells it."""
+
+    # Reads. Each iterator yields pages until the end; `cursor` resumes after a saved page.
+    def iter_warehouses(self) -> Iterator[Page[WarehouseDTO]]: ...
+
+    def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]: ...
+
+    def iter_prices(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[PriceDTO]]: ...
+
+    def iter_stocks(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[StockDTO]]: ...
+
+    def iter_orders(
+        self, since: datetime, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        """Orders of every scheme changed at or after `since`."""
+
+    def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]: ...
+
+    def iter_reviews(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReviewDTO]]: ...
+
+    def iter_questions(
+        self, since: datetime, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[QuestionDTO]]: ...
+
+    def iter_promotions(self) -> Iterator[Page[PromotionDTO]]: ...
+
+    def iter_promotion_offers(
+        self, promotion_external_id: str, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[PromotionOfferDTO]]: ...
+
+    def iter_finance(
+        self, since: datetime, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[FinanceOperationDTO]]: ...
+
+    # Writes. Each takes any number of items, sends them in the platform's largest batches and
+    # returns one WriteResult per item (per-item errors included, never raised).
+    def update_prices(self, updates: Sequence[PriceUpdate]) -> list[WriteResult]: ...
+
+    def update_stocks(self, updates: Sequence[StockUpdate]) -> list[WriteResult]: ...
+
+    def update_listing_content(self, updates: Sequence[ContentUpdate]) -> list[WriteResult]: ...
+
+    def answer_review(self, key: str, review_external_id: str, text: str) -> WriteResult: ...
+
+    def answer_question(self, key: str, question_external_id: str, text: str, sku: str = "") -> WriteResult: ...
+
+    def join_promotion(self, promotion_external_id: str, items: Sequence[PromotionItem]) -> list[WriteResult]: ...
+
+    def leave_promotion(self, promotion_external_id: str, items: Sequence[PromotionItem]) -> list[WriteResult]: ...
+
+    def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
+        """Outcome of an ACCEPTED write (WB price uploads); None while still processing."""

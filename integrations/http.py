@@ -1,0 +1,149 @@
+"""The HTTP core every adapter uses: one client factory with timeouts, the shared limiter,
+and retries of transient errors only, with capped exponential backoff, full jitter and the
+wait the server asked for."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from integrations.base import AccountConfig, MarketplaceError, TransientError
+from integrations.limiter import Clock, Limiter, LimitRule, SystemClock, default_limiter
+
+logger = logging.getLogger(__name__)
+
+ErrorClassifier = Callable[[httpx.Response], MarketplaceError | None]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 60.0
+
+
+def build_http_client(transport: httpx.BaseTransport | None = None, timeout: float | None = None) -> httpx.Client:
+    """The one place marketplace HTTP clients are made, so timeouts are never forgotten."""
+    if timeout is None:
+        try:
+            from django.conf import settings
+
+            timeout = float(settings.MARKETPLACE_HTTP_TIMEOUT)
+        except Exception:  # settings not configured (scripts, tests of the core)
+            timeout = 30.0
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        headers={"User-Agent": "Prilavok/1.0", "Accept": "application/json"},
+        follow_redirects=False,
+    )
+
+
+def backoff_delay(attempt: int, rng: random.Random, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng.uniform(0, min(cap, base * (2**attempt)))
+
+
+class HttpCore:
+    """Sends one logical request, retrying transient failures; raises MarketplaceError subclasses."""
+
+    def __init__(
+        self,
+        config: AccountConfig,
+        *,
+        classify: ErrorClassifier,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        limiter: Limiter | None = None,
+        max_retries: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.classify = classify
+        self.clock = clock or SystemClock()
+        self.limiter = limiter or default_limiter()
+        self.http = build_http_client(transport)
+        self.rng = rng or random.Random()
+        if max_retries is None:
+            try:
+                from django.conf import settings
+
+                max_retries = int(settings.MARKETPLACE_MAX_RETRIES)
+            except Exception:
+                max_retries = 6
+        self.max_retries = max_retries
+        self.retries = 0  # counted for tests and run statistics
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        limit_key: str,
+        rule: LimitRule,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        expect_json: bool = True,
+    ) -> httpx.Response:
+        """`limit_key` names the bucket, scoped to the account by the caller."""
+        attempt = 0
+        while True:
+            try:
+                with self.limiter.slot(limit_key, rule, self.clock):
+                    response = self._send(method, url, headers=headers, params=params, json_body=json_body)
+                error = self.classify(response)
+                if error is None and expect_json and response.content:
+                    try:
+                        response.json()
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        error = TransientError(
+                            f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
+                        )
+                if error is None:
+                    return response
+            except httpx.TimeoutException:
+                error = TransientError(f"{method} {_path(url)}: timed out")
+            except httpx.TransportError as exc:
+                error = TransientError(f"{method} {_path(url)}: connection failed ({type(exc).__name__})")
+            if not isinstance(error, TransientError) or attempt >= self.max_retries:
+                raise error
+            wait = backoff_delay(attempt, self.rng)
+            if error.retry_after is not None:
+                # Everyone sharing this account's bucket waits, not just this worker.
+                self.limiter.block(limit_key, self.clock.now() + error.retry_after)
+                wait = max(wait, error.retry_after)
+            logger.info(
+                "%s %s: %s; retry %d in %.2fs (account %s)",
+                method, _path(url), error.message, attempt + 1, wait, self.config.name,
+            )
+            self.retries += 1
+            attempt += 1
+            self.clock.sleep(wait)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+    ) -> httpx.Response:
+        content = None
+        send_headers = dict(headers or {})
+        if json_body is not None:
+            # Decimals are serialized by the adapters (strings or exact numbers) before this point.
+            content = json.dumps(json_body, ensure_ascii=False).encode()
+            send_headers.setdefault("Content-Type", "application/json")
+        return self.http.request(method, url, headers=send_headers, params=params, content=content)
+
+
+def _path(url: str) -> str:
+    """For messages: the path only, never a query string that could carry a token."""
+    return httpx.URL(url).path

@@ -1,0 +1,218 @@
+"""Request dispatch for the sandbox: marketplace prefix -> auth -> faults -> route handler.
+
+URLs: <base>/ozon/..., <base>/wildberries/..., <base>/yandex_market/... carry each marketplace's
+real paths after the prefix; <base>/_control/... drives the world (advance time, faults, reset).
+
+Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
+    ROUTES: list[Route]; PARALLEL_LIMIT: int | None
+    build_state(world) -> state; advance(world, state, old_now, new_now)
+    authenticate(world, request) -> httpx.Response | None   (None = allowed)
+    rate_limited(world, request) -> httpx.Response; server_error(world, request) -> httpx.Response
+    parallel_key(request) -> str | None
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from integrations.sandbox.world import SandboxConfig, SandboxWorld
+
+MARKETPLACES = ("ozon", "wildberries", "yandex_market")
+
+
+class _LazyModules(dict[str, Any]):
+    def _load(self) -> None:
+        if not super().__len__():
+            for name in MARKETPLACES:
+                super().__setitem__(name, importlib.import_module(f"integrations.sandbox.{name}"))
+
+    def items(self):  # type: ignore[override]
+        self._load()
+        return super().items()
+
+    def __getitem__(self, key: str) -> Any:
+        self._load()
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+
+MODULES = _LazyModules()
+
+
+@dataclass
+class SandboxRequest:
+    method: str
+    path: str  # the marketplace's own path, prefix removed
+    query: dict[str, list[str]]
+    headers: httpx.Headers
+    body: bytes
+    marketplace: str
+
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        return json.loads(self.body)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def args(self, name: str) -> list[str]:
+        return self.query.get(name, [])
+
+
+Handler = Callable[..., httpx.Response]
+
+
+@dataclass
+class Route:
+    method: str
+    pattern: str  # "/v2/campaigns/{campaignId}/offers/stocks"
+    handler: Handler
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
+        self._regex = re.compile(f"^{regex}$")
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        found = self._regex.match(path)
+        return found.groupdict() if found else None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Exact, as the marketplace would write it: a JSON number with its decimal digits.
+        return float(value) if value == value.to_integral_value() else float(str(value))
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(type(value))
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
+    body = json.dumps(data, ensure_ascii=False, default=_json_default).encode()
+    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    return httpx.Response(status, content=body, headers=all_headers)
+
+
+def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, content=b"", headers=headers or {})
+
+
+class SandboxApp:
+    def __init__(self, world: SandboxWorld | None = None) -> None:
+        self.world = world or SandboxWorld()
+        self._in_flight: dict[str, int] = {}
+        self._in_flight_lock = threading.Lock()
+        self.requests_seen = 0
+
+    # ---- entry point -------------------------------------------------------------------
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        body = request.read()
+        if path.startswith("/_control/"):
+            return self._control(request.method, path[len("/_control/") :], body)
+        prefix, _, rest = path.lstrip("/").partition("/")
+        if prefix not in MARKETPLACES:
+            return json_response({"message": f"unknown sandbox marketplace {prefix!r}"}, 404)
+        module = MODULES[prefix]
+        sreq = SandboxRequest(
+            method=request.method,
+            path="/" + rest,
+            query=parse_qs(request.url.query.decode() if isinstance(request.url.query, bytes) else request.url.query),
+            headers=request.headers,
+            body=body,
+            marketplace=prefix,
+        )
+        self.requests_seen += 1
+        denied = module.authenticate(self.world, sreq)
+        if denied is not None:
+            return denied
+        key = module.parallel_key(sreq) if module.PARALLEL_LIMIT else None
+        if key is not None:
+            with self._in_flight_lock:
+                if self._in_flight.get(key, 0) >= module.PARALLEL_LIMIT:
+                    return module.rate_limited(self.world, sreq)
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            if self.world.faults.latency_ms:
+                time.sleep(self.world.faults.latency_ms / 1000)
+            fault = self.world.draw_fault()
+            if fault == "rate_limit":
+                return module.rate_limited(self.world, sreq)
+            if fault == "server_error":
+                return module.server_error(self.world, sreq)
+            response = self._dispatch(module, sreq)
+            if fault == "malformed" and response.status_code == 200:
+                return httpx.Response(200, content=response.content[: max(1, len(response.content) // 2)],
+                                      headers={"Content-Type": "application/json"})
+            return response
+        finally:
+            if key is not None:
+                with self._in_flight_lock:
+                    self._in_flight[key] -= 1
+
+    def _dispatch(self, module: Any, sreq: SandboxRequest) -> httpx.Response:
+        for route in module.ROUTES:
+            params = route.match(sreq.method, sreq.path)
+            if params is not None:
+                with self.world.lock:
+                    state = self.world.state(sreq.marketplace, module.build_state)
+                    return route.handler(self.world, state, sreq, **params)  # type: ignore[no-any-return]
+        return module.not_found(self.world, sreq)
+
+    # ---- control -----------------------------------------------------------------------
+    def _control(self, method: str, action: str, body: bytes) -> httpx.Response:
+        data = json.loads(body) if body else {}
+        if action == "advance" and method == "POST":
+            self.world.advance(int(data.get("minutes", 60)))
+        elif action == "faults" and method == "POST":
+            try:
+                self.world.faults.update(data)
+            except KeyError as exc:
+                return json_response({"message": f"unknown fault knob {exc}"}, 400)
+        elif action == "reset" and method == "POST":
+            config = SandboxConfig(
+                seed=int(data.get("seed", self.world.config.seed)),
+                products=int(data.get("products", self.world.config.products)),
+                orders=int(data.get("orders", self.world.config.orders)),
+                start=datetime.fromisoformat(data["start"]) if "start" in data else self.world.config.start,
+                limits_enabled=bool(data.get("limits_enabled", self.world.config.limits_enabled)),
+            )
+            self.world = SandboxWorld(config)
+        elif action != "state":
+            return json_response({"message": f"unknown control {method} {action}"}, 404)
+        return json_response(
+            {"now": self.world.now, "faults": self.world.faults.as_dict(), "seed": self.world.config.seed,
+             "products": self.world.config.products, "requests": self.requests_seen}
+        )
+
+
+class SandboxTransport(httpx.BaseTransport):
+    """In-process: an httpx transport that answers from a SandboxApp without a socket."""
+
+    def __init__(self, app: SandboxApp | None = None) -> None:
+        self.app = app or SandboxApp()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.app.handle(request)
+        response.request = request
+        return response

@@ -1,0 +1,129 @@
+"""Orders of every marketplace and scheme, their lines, status history and returns."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from core.money import RUB
+
+
+class Scheme(models.TextChoices):
+    FBO = "FBO", "FBO (marketplace warehouse)"
+    FBS = "FBS", "FBS (seller warehouse, marketplace delivery)"
+    DBS = "DBS", "DBS / rFBS (seller delivers)"
+    EXPRESS = "EXPRESS", "Express"
+    UNKNOWN = "UNKNOWN", "Unknown"
+
+
+class OrderStatus(models.TextChoices):
+    """Canonical statuses; each marketplace's raw status is mapped in its adapter and kept as raw."""
+
+    NEW = "new", "New"
+    PROCESSING = "processing", "Processing"
+    READY_TO_SHIP = "ready_to_ship", "Ready to ship"
+    IN_DELIVERY = "in_delivery", "In delivery"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURNED = "returned", "Returned"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Order(models.Model):
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(max_length=100, help_text="Ozon posting_number, WB order id / srid, YM orderId.")
+    order_number = models.CharField(max_length=100, blank=True)
+    scheme = models.CharField(max_length=10, choices=Scheme.choices, default=Scheme.UNKNOWN)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    raw_status = models.CharField(max_length=64, blank=True)
+    raw_substatus = models.CharField(max_length=64, blank=True)
+    ordered_at = models.DateTimeField()
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    shipment_due_at = models.DateTimeField(null=True, blank=True)
+    warehouse = models.ForeignKey("catalog.Warehouse", null=True, blank=True, on_delete=models.SET_NULL)
+    buyer_city = models.CharField(max_length=200, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default=RUB)
+    external_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_order")]
+        indexes = [
+            models.Index(fields=["status", "-ordered_at"]),
+            models.Index(fields=["account", "-ordered_at"]),
+            models.Index(fields=["scheme", "-ordered_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_key = models.CharField(max_length=100, help_text="Stable id of the line within the order.")
+    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
+    offer_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=1000, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default=RUB)
+    commission = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    fees = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "line_key"], name="uniq_order_line")]
+        indexes = [models.Index(fields=["offer_id"]), models.Index(fields=["listing"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_key}"
+
+
+class OrderStatusChange(models.Model):
+    class Source(models.TextChoices):
+        SYNC = "sync", "Marketplace sync"
+        MANUAL = "manual", "Manual"
+        PUSH = "push", "Marketplace notification"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    raw_status = models.CharField(max_length=64, blank=True)
+    changed_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.SYNC)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["order", "changed_at"])]
+
+
+class Return(models.Model):
+    class Kind(models.TextChoices):
+        RETURN = "return", "Return"
+        CANCELLATION = "cancellation", "Cancellation"
+        UNREDEEMED = "unredeemed", "Not picked up"
+
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="returns")
+    external_id = models.CharField(max_length=100)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="returns")
+    order_external_id = models.CharField(max_length=100, blank=True)
+    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
+    offer_id = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.RETURN)
+    quantity = models.PositiveIntegerField(default=1)
+    reason = models.TextField(blank=True)
+    raw_status = models.CharField(max_length=64, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    returned_at = models.DateTimeField()
+    external_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-returned_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
+        indexes = [models.Index(fields=["account", "-returned_at"])]

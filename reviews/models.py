@@ -1,0 +1,89 @@
+"""Reviews and questions from every marketplace, our answers and reply templates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core.models import TimeStampedModel
+
+
+class Review(models.Model):
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="reviews")
+    external_id = models.CharField(max_length=100)
+    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
+    offer_id = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=100, blank=True, help_text="Marketplace item id the review is on.")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    pros = models.TextField(blank=True)
+    cons = models.TextField(blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    photos_count = models.PositiveSmallIntegerField(default=0)
+    published_at = models.DateTimeField()
+    raw_status = models.CharField(max_length=64, blank=True)
+    is_answered = models.BooleanField(default=False)
+    answer_text = models.TextField(blank=True, help_text="The published answer as the marketplace shows it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
+        indexes = [models.Index(fields=["is_answered", "-published_at"]), models.Index(fields=["rating"])]
+
+
+class Question(models.Model):
+    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="questions")
+    external_id = models.CharField(max_length=100)
+    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
+    offer_id = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    author = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField()
+    raw_status = models.CharField(max_length=64, blank=True)
+    is_answered = models.BooleanField(default=False)
+    answer_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_question")]
+        indexes = [models.Index(fields=["is_answered", "-published_at"])]
+
+
+class Answer(models.Model):
+    """An answer written here; delivered through its outbox row."""
+
+    review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField()
+    template = models.ForeignKey("ReplyTemplate", null=True, blank=True, on_delete=models.SET_NULL)
+    outbox = models.OneToOneField("integrations.OutboxChange", null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review__isnull=False) ^ models.Q(question__isnull=False),
+                name="answer_has_one_target",
+            )
+        ]
+
+
+class ReplyTemplate(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    text = models.TextField(help_text="May use {author} and {product}.")
+    min_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    for_questions = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
