@@ -103,7 +103,8 @@ class SandboxConfig:
     products: int = 40
     orders: int = 120  # orders per marketplace at start
     start: datetime = DEFAULT_START
-    limits_enabled: bool = True
+    # Enforce each platform's rate limits (429/420 answers). Off for tests and benchmarks.
+    limits_enabled: bool = False
 
 
 class SandboxWorld:

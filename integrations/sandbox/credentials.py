@@ -1,0 +1,33 @@
+"""The credentials the sandbox accepts. Anything else gets each marketplace's real 401/403 answer.
+
+These are demo values for a fake server, not secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+OZON_CLIENT_ID = "100500"
+OZON_API_KEY = "sandbox-ozon-0f6c1e2a-api-key"
+
+YM_API_KEY = "ACMA:sandbox-ym-api-key:5c1b"
+YM_BUSINESS_ID = 700100
+# One store (campaign) per placement model, as a real cabinet has.
+YM_CAMPAIGNS = {800101: "FBS", 800102: "FBY", 800103: "DBS"}
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+# WB tokens are JWTs; the payload carries the expiry ("exp") the back-office shows and alerts on.
+WB_TOKEN_EXPIRES_AT = datetime(2027, 4, 30, tzinfo=UTC)
+WB_TOKEN = ".".join(
+    [
+        _b64({"alg": "ES256", "kid": "sandbox", "typ": "JWT"}),
+        _b64({"ent": 1, "exp": int(WB_TOKEN_EXPIRES_AT.timestamp()), "id": "sandbox", "s": 1073746430, "sid": "sandbox-seller", "t": False}),
+        "c2FuZGJveC1zaWduYXR1cmU",
+    ]
+)
