@@ -139,6 +139,10 @@ class OutboxChange(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     remote_ref = models.CharField(max_length=100, blank=True, help_text="Marketplace task/upload id.")
+    # The claim of a sender: while SENDING, the row belongs to `claim_token` until `lease_until`;
+    # the sweep returns rows with an expired lease to PENDING (the sender crashed mid-push).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
