@@ -1,0 +1,140 @@
+"""Catalogue changes the UI and API call: stock, listing content, manual product links.
+
+Stock and content changes go to the marketplace through the outbox (integrations.outbox); the
+local StockLevel / Listing rows change when the next sync reads the new values back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from catalog.models import Listing, Product, StockLevel, Warehouse
+from core.models import AuditEvent
+from integrations import outbox
+from integrations.models import OutboxChange
+
+MAX_STOCK = 1_000_000
+
+
+class CatalogChangeError(ValueError):
+    """A change that cannot be made; the message says why."""
+
+
+def _variant_id(listing: Listing) -> str:
+    """The first size's variant id (WB chrtID); stock is kept per listing and warehouse here."""
+    for variant in listing.variants or []:
+        if isinstance(variant, dict):
+            value = variant.get("chrt_id") or variant.get("chrtID") or variant.get("id")
+            if value:
+                return str(value)
+    return ""
+
+
+def _whole_number(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.lstrip("-").isdigit():
+        raise CatalogChangeError(f"quantity {value!r} is not a whole number")
+    return int(text)
+
+
+def set_stock(listing: Listing, warehouse: Warehouse, quantity: Any, user: Any) -> OutboxChange:
+    """Set the available quantity of a listing on one of the seller's own warehouses."""
+    amount = _whole_number(quantity)
+    if not 0 <= amount <= MAX_STOCK:
+        raise CatalogChangeError(f"quantity must be between 0 and {MAX_STOCK}")
+    if warehouse.account_id != listing.account_id:
+        raise CatalogChangeError("the warehouse belongs to another marketplace account")
+    if warehouse.kind != Warehouse.Kind.SELLER:
+        raise CatalogChangeError("stock on a marketplace (FBO) warehouse is managed by the marketplace")
+    if not warehouse.is_active:
+        raise CatalogChangeError(f"the warehouse «{warehouse.name}» is not active")
+    level = StockLevel.objects.filter(listing=listing, warehouse=warehouse).first()
+    return outbox.record_change(
+        listing.account,
+        OutboxChange.Kind.STOCK,
+        outbox.stock_key(listing.external_id, warehouse.external_id),
+        {
+            "quantity": amount,
+            "offer_id": listing.offer_id,
+            "listing_external_id": listing.external_id,
+            "warehouse_external_id": warehouse.external_id,
+            "variant_id": _variant_id(listing),
+        },
+        previous={"quantity": level.present} if level else {},
+        user=user,
+        listing_id=listing.pk,
+    )
+
+
+def _pending_content(listing: Listing) -> dict[str, Any]:
+    row = (
+        OutboxChange.objects.filter(
+            listing=listing,
+            kind=OutboxChange.Kind.LISTING_CONTENT,
+            status__in=(OutboxChange.Status.PENDING, OutboxChange.Status.SENDING, OutboxChange.Status.FAILED),
+        )
+        .order_by("-id")
+        .first()
+    )
+    return row.payload if row else {}
+
+
+def update_listing_content(
+    listing: Listing, title: str | None = None, description: str | None = None, user: Any = None
+) -> OutboxChange:
+    """Change a listing's title and/or description (None keeps the value).
+
+    Each row carries the full desired title and description, so coalescing (newest row wins)
+    never drops an earlier edit of the other field that has not been delivered yet."""
+    if title is None and description is None:
+        raise CatalogChangeError("nothing to change: give a title or a description")
+    if title is not None:
+        title = " ".join(title.split())
+        if not title:
+            raise CatalogChangeError("the title cannot be empty")
+        if len(title) > Listing._meta.get_field("title").max_length:  # type: ignore[operator]
+            raise CatalogChangeError("the title is too long")
+    pending = _pending_content(listing)
+    new_title = title if title is not None else pending.get("title", listing.title)
+    if description is not None:
+        new_description = description.strip()
+    else:
+        new_description = pending.get("description", listing.description)
+    return outbox.record_change(
+        listing.account,
+        OutboxChange.Kind.LISTING_CONTENT,
+        outbox.content_key(listing.external_id),
+        {
+            "title": new_title,
+            "description": new_description,
+            "offer_id": listing.offer_id,
+            "listing_external_id": listing.external_id,
+        },
+        previous={"title": listing.title, "description": listing.description},
+        user=user,
+        listing_id=listing.pk,
+    )
+
+
+def link_listing_to_product(listing: Listing, product: Product | None, user: Any) -> Listing:
+    """Link a listing to a master product by hand (None: keep it unlinked). A manual link is
+    never overridden by the automatic linking by article or barcode."""
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        before = locked.product_id
+        locked.product = product
+        locked.link_source = Listing.LinkSource.MANUAL
+        locked.save(update_fields=["product", "link_source", "updated_at"])
+        AuditEvent.objects.create(
+            actor=user if getattr(user, "pk", None) else None,
+            action="listing.link",
+            object_type="catalog.listing",
+            object_id=str(locked.pk),
+            details={"from_product": before, "to_product": product.pk if product else None},
+        )
+    listing.product, listing.link_source = locked.product, locked.link_source
+    return locked
