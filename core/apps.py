@@ -1,6 +1,19 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(**kwargs: Any) -> None:
+    from core.roles import ensure_roles
+
+    ensure_roles()
 
 
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        # After every migrate, so a fresh database (and the test database) has the role groups.
+        post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="core.ensure_roles")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from analytics.selectors import sales_by_day
+from core.filters import int_param
+from core.roles import EVERYONE, require_role
+
+PERIODS = (7, 14, 30, 90)
+
+
+def _days(request: HttpRequest) -> int:
+    days = int_param(request, "days", low=1, high=366)
+    return days if days in PERIODS else 14
+
+
+@require_role(*EVERYONE)
+def sales(request: HttpRequest) -> HttpResponse:
+    days = _days(request)
+    context = {"report": sales_by_day(days=days), "days": days, "periods": PERIODS}
+    return render(request, "analytics/sales.html", context)
+
+
+@require_role(*EVERYONE)
+def sales_csv(request: HttpRequest) -> HttpResponse:
+    """The same table as CSV: an export every role (Analyst included) may download."""
+    report = sales_by_day(days=_days(request))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sales-{report.start}-{report.end}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "marketplace", "orders", "revenue", "currency"])
+    for day in report.days:
+        for (key, _label), cell in zip(report.marketplaces, day.cells, strict=True):
+            if cell.orders:
+                writer.writerow([day.day.isoformat(), key, cell.orders, f"{cell.revenue:.2f}", report.currency])
+    return response

@@ -1,0 +1,101 @@
+"""Reads for the overview and settings pages. Each function is a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from catalog.models import Listing
+from core.models import Marketplace
+from core.roles import GROUP_NAMES, Role
+from integrations.models import MarketplaceAccount, SyncRun
+from orders.models import Order
+from reviews.models import Review
+
+
+def local_day_start(now: datetime | None = None) -> datetime:
+    """Midnight of today in the display time zone (Europe/Moscow), as an aware datetime."""
+    local = timezone.localtime(now or timezone.now())
+    return timezone.make_aware(datetime.combine(local.date(), time.min), local.tzinfo)
+
+
+def accounts_with_health() -> QuerySet[MarketplaceAccount]:
+    return MarketplaceAccount.objects.annotate(
+        last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
+    ).order_by("marketplace", "name")
+
+
+@dataclass
+class MarketplaceSummary:
+    marketplace: str
+    label: str
+    listings: int = 0
+    orders_today: int = 0
+    unanswered_reviews: int = 0
+    accounts: list[MarketplaceAccount] = field(default_factory=list)
+
+
+def overview_summary(now: datetime | None = None) -> list[MarketplaceSummary]:
+    """Counts per marketplace (only marketplaces with at least one account)."""
+    accounts = with_health(list(accounts_with_health()))
+    summaries = {m.value: MarketplaceSummary(m.value, str(m.label)) for m in Marketplace}
+    for account in accounts:
+        summaries[account.marketplace].accounts.append(account)
+
+    def per_marketplace(queryset: QuerySet[Any]) -> dict[str, int]:
+        rows = queryset.values("account__marketplace").annotate(n=Count("id")).order_by()
+        return {row["account__marketplace"]: row["n"] for row in rows}
+
+    listings = per_marketplace(Listing.objects.filter(archived=False))
+    orders = per_marketplace(Order.objects.filter(ordered_at__gte=local_day_start(now)))
+    reviews = per_marketplace(Review.objects.filter(is_answered=False))
+    for key, summary in summaries.items():
+        summary.listings = listings.get(key, 0)
+        summary.orders_today = orders.get(key, 0)
+        summary.unanswered_reviews = reviews.get(key, 0)
+    return [s for s in summaries.values() if s.accounts]
+
+
+def token_expiring_soon(account: MarketplaceAccount, now: datetime | None = None) -> bool:
+    """WB tokens live 180 days; warn two weeks ahead."""
+    if account.token_expires_at is None:
+        return False
+    return account.token_expires_at - (now or timezone.now()) < timedelta(days=14)
+
+
+def account_health(account: MarketplaceAccount) -> str:
+    """disabled | error (the latest outcome was an error) | ok | pending (never synced)."""
+    if not account.enabled:
+        return "disabled"
+    if account.last_error_at and (account.last_success_at is None or account.last_error_at > account.last_success_at):
+        return "error"
+    if account.last_success_at or getattr(account, "last_sync_at", None):
+        return "ok"
+    return "pending"
+
+
+def with_health(accounts: list[MarketplaceAccount]) -> list[MarketplaceAccount]:
+    for account in accounts:
+        account.health = account_health(account)  # type: ignore[attr-defined]
+        account.expiring_soon = token_expiring_soon(account)  # type: ignore[attr-defined]
+    return accounts
+
+
+@dataclass
+class UserRow:
+    user: Any
+    role: Role | None
+
+
+def users_with_roles() -> list[UserRow]:
+    rows = []
+    for user in get_user_model().objects.prefetch_related("groups").order_by("username"):
+        names = {g.name for g in user.groups.all()}
+        role = Role.ADMIN if user.is_superuser else next((r for r in Role if GROUP_NAMES[r] in names), None)
+        rows.append(UserRow(user=user, role=role))
+    return rows

@@ -1,0 +1,54 @@
+from django.contrib import admin
+
+from pricing.models import CompetitorPrice, Price, Promotion, PromotionOffer, RepricingRule
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["listing", "price", "old_price", "min_price", "discount_percent", "currency", "updated_at"]
+    list_filter = ["currency", "listing__account__marketplace", "listing__account"]
+    search_fields = ["listing__offer_id", "listing__title"]
+    list_select_related = ["listing"]
+    raw_id_fields = ["listing"]
+
+
+@admin.register(RepricingRule)
+class RepricingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "strategy", "product", "listing", "floor_price", "ceiling_price", "enabled"]
+    list_filter = ["strategy", "enabled"]
+    search_fields = ["name", "product__article", "listing__offer_id"]
+    list_select_related = ["product", "listing"]
+    raw_id_fields = ["product", "listing"]
+
+
+@admin.register(CompetitorPrice)
+class CompetitorPriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["listing", "competitor", "price", "currency", "observed_at"]
+    list_filter = ["competitor", "currency"]
+    search_fields = ["listing__offer_id", "competitor", "url"]
+    list_select_related = ["listing"]
+    raw_id_fields = ["listing"]
+
+
+class PromotionOfferInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = PromotionOffer
+    extra = 0
+    raw_id_fields = ["listing"]
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "account", "kind", "starts_at", "ends_at", "is_participating"]
+    list_filter = ["is_participating", "kind", "account__marketplace", "account"]
+    search_fields = ["title", "external_id"]
+    list_select_related = ["account"]
+    inlines = [PromotionOfferInline]
+
+
+@admin.register(PromotionOffer)
+class PromotionOfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["promotion", "offer_key", "status", "action_price", "max_action_price", "base_price"]
+    list_filter = ["status", "promotion__account"]
+    search_fields = ["offer_key", "promotion__title"]
+    list_select_related = ["promotion"]
+    raw_id_fields = ["promotion", "listing"]
