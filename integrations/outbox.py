@@ -555,6 +555,7 @@ def resolve_accepted(account: MarketplaceAccount, client: MarketplaceClient, *, 
     refs = list(
         OutboxChange.objects.filter(account=account, status=Status.SENT)
         .exclude(remote_ref="")
+        .order_by("remote_ref")  # not the model's ordering: it would defeat DISTINCT
         .values_list("remote_ref", flat=True)
         .distinct()
     )
@@ -639,31 +640,36 @@ def sweep(*, now: datetime | None = None) -> list[tuple[int, str]]:
 
 
 def retry_change(change: OutboxChange, *, user: Any = None) -> OutboxChange:
-    """Put a FAILED row back in the queue with a fresh attempt budget."""
+    """Put a FAILED row back in the queue with a fresh attempt budget. A row that a newer change
+    for the same item has overtaken is marked superseded instead (OutboxError says so)."""
     with transaction.atomic():
         row = OutboxChange.objects.select_for_update().select_related("account").get(pk=change.pk)
         if row.status != Status.FAILED:
             raise OutboxError(f"only failed changes can be retried; this one is {row.get_status_display().lower()}")
-        kinds = kinds_sharing_target(row.kind)
-        newer = OutboxChange.objects.filter(
-            account_id=row.account_id, kind__in=kinds, target_key=row.target_key, id__gt=row.pk, status__in=_LIVE
-        )
-        if newer.exists():
+        overtaken = OutboxChange.objects.filter(
+            account_id=row.account_id,
+            kind__in=kinds_sharing_target(row.kind),
+            target_key=row.target_key,
+            id__gt=row.pk,
+            status__in=_LIVE,
+        ).exists()
+        if overtaken:
             row.status = Status.SUPERSEDED
             row.save(update_fields=["status"])
-            raise OutboxError("a newer change for the same item exists; this one was marked superseded")
-        row.status, row.attempts, row.next_attempt_at = Status.PENDING, 0, None
-        row.error_message = ""
-        row.save(update_fields=["status", "attempts", "next_attempt_at", "error_message"])
-        AuditEvent.objects.create(
-            actor=user if getattr(user, "pk", None) else None,
-            action="outbox.retry",
-            object_type="outboxchange",
-            object_id=str(row.pk),
-            details={"kind": row.kind, "target_key": row.target_key},
-        )
-        account_id, marketplace = row.account_id, row.account.marketplace
-        transaction.on_commit(lambda: ring_doorbell(account_id, marketplace))
+        else:
+            row.status, row.attempts, row.next_attempt_at, row.error_message = Status.PENDING, 0, None, ""
+            row.save(update_fields=["status", "attempts", "next_attempt_at", "error_message"])
+            AuditEvent.objects.create(
+                actor=user if getattr(user, "pk", None) else None,
+                action="outbox.retry",
+                object_type="integrations.outboxchange",
+                object_id=str(row.pk),
+                details={"kind": row.kind, "target_key": row.target_key},
+            )
+            account_id, marketplace = row.account_id, row.account.marketplace
+            transaction.on_commit(lambda: ring_doorbell(account_id, marketplace))
+    if overtaken:  # raised after commit, so the row stays superseded
+        raise OutboxError("a newer change for the same item exists; this one was marked superseded")
     return row
 
 
