@@ -75,7 +75,9 @@ class FakeMarketplace:
             return results
         ref = f"upload-{len(self.uploads) + 1}"
         # The report of an async upload names the marketplace item (the article), not our key.
-        self.uploads[ref] = [WriteResult(u.offer_id, r.status, r.message) for u, r in zip(updates, results, strict=True)]
+        self.uploads[ref] = [
+            WriteResult(u.offer_id, r.status, r.message) for u, r in zip(updates, results, strict=True)
+        ]
         return [WriteResult(u.key, WriteStatus.ACCEPTED, remote_ref=ref) for u in updates]
 
     def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:

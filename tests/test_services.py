@@ -58,7 +58,7 @@ def test_change_price_writes_the_outbox_row_with_who_and_old_to_new_and_leaves_p
 
 def test_margin_guard_refuses_below_cost_plus_margin_unless_forced(listing, manager, settings):
     settings.PRICE_MIN_MARGIN_PERCENT = "20"  # floor = 600 / 0.8 = 750
-    with pytest.raises(pricing.PriceChangeError, match="below the floor 750.00"):
+    with pytest.raises(pricing.PriceChangeError, match=r"below the floor 750\.00"):
         pricing.change_price(listing, "749.99", user=manager)
     assert not OutboxChange.objects.exists()
     pricing.change_price(listing, "750.00", user=manager)
