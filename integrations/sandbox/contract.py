@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote
 
 import httpx
 from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 from referencing import Registry, Resource
@@ -50,7 +50,68 @@ MARKETPLACES = tuple(SPEC_FILES)
 # Spots where an official spec is itself broken. Key: "<file relative to the specs folder>#<JSON pointer>";
 # the schema at that spot is replaced by an accept-anything schema when the file is loaded, so the
 # checker skips exactly that spot and nothing around it. Found by test_specs_are_sound_apart_from_known_defects.
-KNOWN_SPEC_DEFECTS: dict[str, str] = {}
+KNOWN_SPEC_DEFECTS: dict[str, str] = {
+    "ozon/swagger.json#/components/schemas/DetailsOthers/properties/items/items":
+        "`items: null`: the array's element schema is missing",
+    "ozon/swagger.json#/components/schemas/DetailsReturns/properties/items/items":
+        "`items: null`: the array's element schema is missing",
+    "ozon/swagger.json#/components/schemas/DetailsServices/properties/items/items":
+        "`items: null`: the array's element schema is missing",
+    "ozon/swagger.json#/components/schemas/FinanceCashFlowStatementListResponseDetails/properties/payments/items":
+        "`items: null`: the array's element schema is missing",
+    "ozon/swagger.json#/components/schemas/ReportListRequestReportType/enum":
+        "`enum: null`",
+    "ozon/swagger.json#/components/schemas/commonLanguage/enum":
+        "`enum: null`",
+    "ozon/swagger.json#/components/schemas/compensationReportLanguage/enum":
+        "`enum: null`",
+    "ozon/swagger.json#/components/schemas/productv4GetProductAttributesV4ResponseResult/properties/barcodes/type":
+        "`type: 'array of strings'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/productv4GetProductAttributesV4ResponseResult/properties/images/type":
+        "`type: 'array of strings'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/reportCreateCompanyPostingsReportRequestFilter/properties/is_express/type":
+        "`type: 'bool'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/reportLanguage/enum":
+        "`enum: null`",
+    "ozon/swagger.json#/components/schemas/v1AnalyticsManageStocksRequest/properties/limit/required":
+        "`required: true` on a property (the parent's `required` list is what counts)",
+    "ozon/swagger.json#/components/schemas/v1AnalyticsManageStocksRequest/properties/offset/required":
+        "`required: true` on a property (the parent's `required` list is what counts)",
+    "ozon/swagger.json#/components/schemas/v1CarriageApproveRequest/properties/carriage_id/required":
+        "`required: true` on a property (the parent's `required` list is what counts)",
+    "ozon/swagger.json#/components/schemas/v1DraftGetWarehouseFboListRequest/properties/search/required":
+        "`required: true` on a property (the parent's `required` list is what counts)",
+    "ozon/swagger.json#/components/schemas/v1QuestionAnswerListRequest/properties/last_id/type":
+        "`type: null`",
+    "ozon/swagger.json#/components/schemas/v1QuestionAnswerListResponseAnswers/properties/published_at/type":
+        "`type: 'timestamp'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v1QuestionInfoResponse/properties/published_at/type":
+        "`type: 'timestamp'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v1QuestionInfoResponse/properties/status/type":
+        "`type: 'enum'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v1QuestionListResponseQuestions/properties/published_at/type":
+        "`type: 'timestamp'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v1QuestionListResponseQuestions/properties/status/type":
+        "`type: 'enum'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v2PostingFBSActGetPostingsRequest/properties/id/type":
+        "`type: 'int'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v2PostingFBSActListResult/properties/containers_count/type":
+        "`type: 'int'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v2PostingFBSActListResult/properties/delivery_method_id/type":
+        "`type: 'int'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v2PostingFBSActListResult/properties/id/type":
+        "`type: 'int'` is not a JSON Schema type",
+    "ozon/swagger.json#/components/schemas/v2WarehouseListV2Request/properties/limit/required":
+        "`required: true` on a property (the parent's `required` list is what counts)",
+    "ozon/swagger.json#/components/schemas/v3FinanceCashFlowStatementListResponseResult/properties/details/items":
+        "`items: null`: the array's element schema is missing",
+    "ozon/swagger.json#/paths/~1v1~1analytics~1average-delivery-time~1summary/post/requestBody":
+        "`requestBody: null`; any body is accepted for this operation",
+    "ozon/swagger.json#/paths/~1v1~1fbp~1warehouse~1list/post/requestBody":
+        "`requestBody: null`; any body is accepted for this operation",
+    "ozon/swagger.json#/paths/~1v1~1product~1certificate~1create/post/requestBody/content/multipart~1form-data/schema/properties/files/items":
+        "Swagger 2 `type: file` inside an OpenAPI 3 multipart schema",
+}
 
 _MAX_ERRORS_PER_PART = 8
 _MESSAGE_LIMIT = 300
@@ -295,7 +356,7 @@ class ContractChecker:
     def _validate(self, schema: Node, instance: Any, label: str) -> list[str]:
         try:
             errors = sorted(self._validator(schema.ref).iter_errors(instance), key=lambda e: list(e.absolute_path))
-        except (Unresolvable, TypeError, KeyError, AttributeError) as exc:
+        except (Unresolvable, UnknownType, TypeError, KeyError, AttributeError) as exc:
             # The spec itself is broken here: say where, so it can be listed in KNOWN_SPEC_DEFECTS.
             where = self._relative(schema)
             return [f"{label}: the spec's schema at {where} cannot be used ({type(exc).__name__}: {exc})"]
@@ -328,16 +389,126 @@ class ContractChecker:
             return node.ref
 
     def _patch_known_defects(self, uri: str, document: Any) -> None:
+        """Drop each known broken value (a broken request body becomes "any body")."""
         relative = self._relative(Node(uri, "", None)).rstrip("#")
         for location in KNOWN_SPEC_DEFECTS:
             file, _, pointer = location.partition("#")
             if file != relative or not pointer:
                 continue
-            parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-            parent = document
-            for part in parts[:-1]:
-                parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-            parent[int(parts[-1]) if isinstance(parent, list) else parts[-1]] = {}
+            *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+            owner = document
+            for part in parents:
+                owner = owner[part]
+            if last in _PERMISSIVE:
+                owner[last] = _PERMISSIVE[last]
+            else:
+                owner.pop(last, None)
+
+    # ---- self-check of the spec ------------------------------------------------------------
+    def audit(self) -> list[str]:
+        """Places where the spec cannot be used for checking: dangling $refs, schemas that are not
+        valid Draft 4 (bad `type`, `required: true`, `enum: null`, ...), operations whose parts do
+        not resolve. Known defects are already patched out, so a sound spec gives []."""
+        auditor = _SpecAuditor(self)
+        for operation in self.operations:
+            auditor.audit_operation(operation)
+        return sorted(auditor.problems)
+
+
+# A value the checker puts in place of a known broken one; any other broken value is dropped.
+_PERMISSIVE: dict[str, Any] = {"requestBody": {"content": {"*/*": {}}}}
+# Keywords that only annotate: a broken one changes nothing about what validates.
+_ANNOTATIONS = {"description", "title", "example", "default", "externalDocs"}
+_DRAFT4_META = Draft4Validator(Draft4Validator.META_SCHEMA)
+
+
+class _SpecAuditor:
+    def __init__(self, checker: ContractChecker) -> None:
+        self.checker = checker
+        self.store = checker.store
+        self.problems: set[str] = set()
+        self._seen: set[str] = set()
+
+    def audit_operation(self, operation: Operation) -> None:
+        for key in ("parameters", "requestBody", "responses"):
+            if key in operation.node.value and operation.node.value[key] is None:
+                self.problems.add(f"{self.checker._relative(operation.node.child(key))}: null")
+                return
+        try:
+            roots = list(self._schema_roots(operation))
+        except (KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+            self.problems.add(f"{operation.key}: does not resolve ({type(exc).__name__}: {exc})")
+            return
+        for root in roots:
+            self._audit_schema(root)
+
+    def _schema_roots(self, operation: Operation) -> Iterator[Node]:
+        for owner in (operation.path_item, operation.node):
+            for index in range(len(owner.value.get("parameters") or [])):
+                param = resolve(self.store, owner.child("parameters", index))
+                if "schema" in param.value:
+                    yield param.child("schema")
+        bodies = []
+        if "requestBody" in operation.node.value:
+            bodies.append(resolve(self.store, operation.node.child("requestBody")))
+        responses = resolve(self.store, operation.node.child("responses"))
+        bodies += [resolve(self.store, responses.child(code)) for code in responses.value]
+        for body in bodies:
+            for media_type, media in (body.value.get("content") or {}).items():
+                if "schema" in media:
+                    yield body.child("content", media_type, "schema")
+
+    def _audit_schema(self, root: Node) -> None:
+        """Meta-validate each schema reached once, following $refs into other schemas and files."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
+                try:
+                    node = resolve(self.store, node)
+                except (KeyError, IndexError, OSError, ValueError) as exc:
+                    self.problems.add(f"{self.checker._relative(node)}: dangling $ref ({type(exc).__name__}: {exc})")
+                    continue
+            if node.ref in self._seen:
+                continue
+            self._seen.add(node.ref)
+            if node is root or node.pointer == "" or "$ref" not in node.value:
+                self._meta_check(node)
+            stack += _nested_refs(node)
+
+    def _meta_check(self, schema: Node) -> None:
+        for error in _DRAFT4_META.iter_errors(schema.value):
+            path = [str(part) for part in error.absolute_path]
+            if path and (path[-1] in _ANNOTATIONS or (path[-1] == "required" and error.validator == "minItems")):
+                continue
+            where = Node(schema.uri, "/".join([schema.pointer, *map(_escape, path)]), None)
+            self.problems.add(f"{self.checker._relative(where)}: {error.message[:_MESSAGE_LIMIT]}")
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _nested_refs(node: Node) -> list[Node]:
+    """Every {"$ref": ...} inside a schema (examples and x- extensions skipped: they are data)."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        value = current.value
+        if isinstance(value, dict):
+            if current is not node and isinstance(value.get("$ref"), str):
+                found.append(current)
+                continue
+            for key, child in value.items():
+                in_properties = current.pointer.endswith("/properties")
+                if not in_properties and (key in ("example", "examples") or str(key).startswith("x-")):
+                    continue
+                if isinstance(child, (dict, list)):
+                    stack.append(current.child(key))
+        elif isinstance(value, list):
+            stack += [current.child(i) for i, child in enumerate(value) if isinstance(child, (dict, list))]
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
