@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from integrations.accounts import REQUIRED_FIELDS, account_persist
 from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
+from integrations.outbox_admin import retry_failed_changes
 
 
 class MarketplaceAccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -91,3 +92,4 @@ class OutboxChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["account", "created_by"]
     raw_id_fields = ["listing"]
     date_hierarchy = "created_at"
+    actions = [retry_failed_changes]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -430,56 +430,74 @@ def _error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class RowUpdate(NamedTuple):
+    status: str
+    message: str = ""
+    remote_ref: str = ""
+    next_attempt_at: datetime | None = None
+    sent: bool = False  # the request reached the marketplace and it answered for this item
+
+
 def store_outcomes(claim: Claim, outcomes: Mapping[int, Outcome], *, now: datetime | None = None) -> dict[str, int]:
     """Write each row's outcome, fenced by the claim token (a sender whose lease was reclaimed
     cannot overwrite the newer sender's result). Returns counts per resulting status."""
     now = now or timezone.now()
-    updates: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    retry_times: dict[tuple[int, float | None], datetime] = {}
+
+    def retry_at(attempts: int, retry_after: float | None) -> datetime:
+        # One jittered time per (attempts, server wait): a failed batch is one UPDATE, not one per row.
+        if (attempts, retry_after) not in retry_times:
+            retry_times[(attempts, retry_after)] = now + timedelta(seconds=retry_delay(attempts, retry_after))
+        return retry_times[(attempts, retry_after)]
+
+    updates: dict[RowUpdate, list[int]] = defaultdict(list)
     for row in claim.rows:
         outcome = outcomes.get(row.pk) or Outcome(
             error=TransientError("the marketplace returned no result for this item")
         )
-        updates[_row_update(row, outcome, now)].append(row.pk)
+        updates[_row_update(row, outcome, retry_at)].append(row.pk)
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
-        for (status, message, remote_ref, next_attempt_at, sent), ids in updates.items():
+        for update, ids in updates.items():
             fields: dict[str, Any] = {
-                "status": status,
-                "error_message": message,
-                "next_attempt_at": next_attempt_at,
+                "status": update.status,
+                "error_message": update.message,
+                "next_attempt_at": update.next_attempt_at,
                 "claim_token": None,
                 "lease_until": None,
             }
-            if remote_ref:
-                fields["remote_ref"] = remote_ref
-            if sent:
+            if update.remote_ref:
+                fields["remote_ref"] = update.remote_ref
+            if update.sent:
                 fields["sent_at"] = now
-            counts[status] += OutboxChange.objects.filter(
+            counts[update.status] += OutboxChange.objects.filter(
                 pk__in=ids, claim_token=claim.token, status=Status.SENDING
             ).update(**fields)
     return dict(counts)
 
 
-def _row_update(row: OutboxChange, outcome: Outcome, now: datetime) -> tuple[Any, ...]:
-    """(status, message, remote_ref, next_attempt_at, sent) for one row."""
+def _row_update(
+    row: OutboxChange, outcome: Outcome, retry_at: Callable[[int, float | None], datetime]
+) -> RowUpdate:
     result, error = outcome.result, outcome.error
     if result is not None:
         if result.status == WriteStatus.APPLIED:
-            return (Status.APPLIED, result.message, result.remote_ref, None, True)
+            return RowUpdate(Status.APPLIED, result.message, result.remote_ref, sent=True)
         if result.status == WriteStatus.ACCEPTED:
-            return (Status.SENT, result.message, result.remote_ref, None, True)
-        return (Status.REJECTED, result.message or "rejected by the marketplace", result.remote_ref, None, True)
+            return RowUpdate(Status.SENT, result.message, result.remote_ref, sent=True)
+        message = result.message or "rejected by the marketplace"
+        return RowUpdate(Status.REJECTED, message, result.remote_ref, sent=True)
     assert error is not None
     message = _error_text(error)
     if isinstance(error, AuthError):
-        return (Status.FAILED, message, "", None, False)
+        return RowUpdate(Status.FAILED, message)
     if isinstance(error, PermanentError):
         # The marketplace refused the request itself (validation): resending it cannot help.
-        return (Status.REJECTED, message, "", None, True)
+        return RowUpdate(Status.REJECTED, message, sent=True)
     if row.attempts >= max_attempts():
-        return (Status.FAILED, f"gave up after {row.attempts} attempts: {message}", "", None, False)
+        return RowUpdate(Status.FAILED, f"gave up after {row.attempts} attempts: {message}")
     retry_after = error.retry_after if isinstance(error, TransientError) else None
-    return (Status.PENDING, message, "", now + timedelta(seconds=retry_delay(row.attempts, retry_after)), False)
+    return RowUpdate(Status.PENDING, message, next_attempt_at=retry_at(row.attempts, retry_after))
 
 
 # ---------------------------------------------------------------------------------------------
