@@ -343,7 +343,9 @@ def _by_key(rows: Sequence[OutboxChange], results: Sequence[WriteResult]) -> dic
     the marketplace item (an async upload's report) may answer with the listing id or article."""
     index: dict[str, OutboxChange] = {}
     for row in rows:
-        for alias in (row.payload.get("offer_id"), row.payload.get("listing_external_id"), row.target_key):
+        payload = row.payload
+        for alias in (payload.get("offer_id"), payload.get("offer_key"), payload.get("listing_external_id"),
+                      row.target_key):
             if alias:
                 index[str(alias)] = row
     outcomes: dict[int, Outcome] = {}
