@@ -575,7 +575,10 @@ class RecordingTransport(httpx.BaseTransport):
         request.read()
         response = self.inner.handle_request(request)
         try:
-            raw = b"".join(response.iter_raw())
+            if isinstance(response.stream, httpx.ByteStream):  # built in-process from bytes: re-iterable
+                raw = b"".join(response.stream)
+            else:
+                raw = b"".join(response.iter_raw())
         finally:
             response.close()
         # Two copies over the same raw bytes: one goes back to the client, one stays here.
