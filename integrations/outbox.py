@@ -726,7 +726,9 @@ def _matches(row: OutboxChange, observed: Any) -> bool:
         participating = observed.get("participating") if isinstance(observed, Mapping) else observed
         return bool(participating) == (row.kind == Kind.PROMO_JOIN)
     if isinstance(observed, Mapping):
-        shared = [name for name in observed if name in payload]
+        # A field the read does not carry (None or empty, e.g. a description not in the list call)
+        # is not compared.
+        shared = [name for name in observed if name in payload and observed[name] not in (None, "")]
         return bool(shared) and all(_same_value(row.kind, payload[name], observed[name]) for name in shared)
     primary: str = {
         Kind.PRICE: "price",
@@ -755,9 +757,10 @@ def confirm_from_readback(
 
     `observed` maps target keys (price_key / stock_key / content_key / review or question
     external id / promotion_key) to what the read shows: a price (Decimal or str), a stock
-    quantity, a title, an answer text, True/False for promotion participation, or a dict of
-    several payload fields. Only the newest delivered row per target is compared. Returns the
-    number of rows confirmed."""
+    quantity, a title, an answer text, True/False for promotion participation (either promo
+    kind), or a dict of several payload fields ({"title": ..., "description": ...}; None or ""
+    means "not read" and is skipped). Only the newest delivered row per target is compared.
+    Returns the number of rows confirmed."""
     now = now or timezone.now()
     account_id = account if isinstance(account, int) else account.pk
     kinds = kinds_sharing_target(kind)

@@ -387,3 +387,21 @@ def test_concurrent_claimers_never_share_a_row():
     everything = [pk for ids in claimed for pk in ids]
     assert len(everything) == len(set(everything)) == 60
     assert OutboxChange.objects.filter(status=Status.SENDING).count() == 60
+
+
+def test_read_back_of_content_compares_the_fields_the_read_carries():
+    account = make_account()
+    row = outbox.record_change(
+        account, Kind.LISTING_CONTENT, outbox.content_key("100001"),
+        {"title": "Новый", "description": "Описание", "offer_id": "A", "listing_external_id": "100001"},
+    )
+    outbox.push_account(account, client=FakeMarketplace())
+    key = row.target_key
+
+    def confirm(title: str, description: str) -> int:
+        observed = {key: {"title": title, "description": description}}
+        return outbox.confirm_from_readback(account, Kind.LISTING_CONTENT, observed)
+
+    assert confirm("Старый", "") == 0
+    assert confirm("Новый", "Иное") == 0
+    assert confirm("Новый", "") == 1  # the read carries no description: only the title is compared
