@@ -294,9 +294,10 @@ class ContractChecker:
         resolved = resolve(self.store, schema_node)
         schema = resolved.value
         if schema.get("type") == "array":
-            if param.value.get("explode") is False or param.value.get("style") in {"simple", "spaceDelimited"}:
-                separator = " " if param.value.get("style") == "spaceDelimited" else ","
-                values = [part for value in values for part in value.split(separator)]
+            # Repeated (explode) or comma-separated: YM and WB describe the latter in prose while their
+            # schemas keep the OpenAPI default, so both spellings are taken.
+            separator = " " if param.value.get("style") == "spaceDelimited" else ","
+            values = [part for value in values for part in value.split(separator)]
             item_schema = resolve(self.store, Node(resolved.uri, "", schema.get("items") or {})).value
             instance: Any = [_coerce(value, item_schema) for value in values]
         else:

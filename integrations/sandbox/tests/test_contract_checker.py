@@ -170,6 +170,19 @@ def test_query_parameters_required_typed_and_declared(wb: ContractChecker) -> No
     ]
 
 
+def test_array_query_parameters_repeated_or_comma_separated(ym: ContractChecker) -> None:
+    url = f"{SANDBOX}/yandex_market/v2/campaigns/800101/returns"
+    for query in ("orderIds=1,2&statuses=STARTED_BY_USER", "orderIds=1&orderIds=2&statuses=STARTED_BY_USER"):
+        assert ym.check_request(httpx.Request("GET", f"{url}?{query}", headers=YM_AUTH)) == []
+    bad = httpx.Request("GET", f"{url}?orderIds=1,x&statuses=LOST", headers=YM_AUTH)
+    problems = ym.check_request(bad)
+    assert [p.split(": $")[0] for p in problems] == [
+        "GET /v2/campaigns/{campaignId}/returns: query parameter 'orderIds'",
+        "GET /v2/campaigns/{campaignId}/returns: query parameter 'statuses'",
+    ]
+    assert "'x' is not of type 'integer'" in problems[0] and "'LOST' is not one of" in problems[1]
+
+
 def test_nullable_is_honoured(ym: ContractChecker) -> None:
     url = f"{SANDBOX}/yandex_market/v2/campaigns/800101/offers"
     assert ym.check_request(post(url, {"offerIds": None}, YM_AUTH)) == []
