@@ -182,6 +182,10 @@ SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 25 * 60)
 SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 30 * 60)
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 45 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
+# A running sync whose heartbeat is older than this belonged to a dead worker; its lease is reclaimed.
+SYNC_LEASE_STALE_SECONDS = env_int("SYNC_LEASE_STALE_SECONDS", 10 * 60)
+# Change streams re-read this much before their watermark (marketplaces publish changes late).
+SYNC_OVERLAP_MINUTES = env_int("SYNC_OVERLAP_MINUTES", 30)
 
 # Marketplace HTTP.
 MARKETPLACE_HTTP_TIMEOUT = float(env_str("MARKETPLACE_HTTP_TIMEOUT", "30") or 30)

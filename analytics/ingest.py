@@ -1,0 +1,64 @@
+"""Bulk ingest of pulled finance operations and their fee lines (called inside the page's transaction)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
+from integrations.base import FinanceOperationDTO
+
+_OPERATION_FIELDS = [
+    "operation_type", "operation_at", "order_external_id", "offer_id", "quantity", "sale_amount", "amount", "currency",
+]
+_OPERATION = Upsert(
+    table="analytics_financeoperation",
+    stage=list(
+        zip(
+            ["account_id", "external_id", *_OPERATION_FIELDS],
+            ["bigint", "text", "text", "timestamptz", "text", "text", "integer", "numeric(14,2)", "numeric(14,2)",
+             "text"],
+            strict=True,
+        )
+    ),
+    insert=["account_id", "external_id", *_OPERATION_FIELDS],
+    conflict=["account_id", "external_id"],
+    compare=_OPERATION_FIELDS,
+    on_insert=["created_at", "updated_at"],
+    on_update=["updated_at"],
+)
+
+_FEE = Upsert(
+    table="analytics_feeline",
+    stage=[("operation_id", "bigint"), ("kind", "text"), ("name", "text"), ("amount", "numeric(14,2)")],
+    insert=["operation_id", "kind", "name", "amount"],
+    conflict=["operation_id", "kind", "name"],
+    compare=["amount"],
+)
+
+
+@dataclass
+class FinanceIngestResult:
+    operations: UpsertCounts
+    fees: UpsertCounts
+
+
+def ingest_finance(account_id: int, operations: Sequence[FinanceOperationDTO]) -> FinanceIngestResult:
+    by_id = {op.external_id: op for op in operations}
+    rows = [
+        (account_id, op.external_id, op.operation_type[:200], op.operation_at, op.order_external_id[:100],
+         op.offer_id[:255], op.quantity, op.sale_amount, op.amount, op.currency)
+        for op in by_id.values()
+    ]
+    op_counts, ids = upsert(_OPERATION, rows, returning_key=["external_id"])
+    op_ids = {ext: pk for pk, ext in ids}
+    # Several fees of one kind and name in one operation are one line: their sum.
+    fee_sums: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
+    for op in by_id.values():
+        for fee in op.fees:
+            fee_sums[(op_ids[op.external_id], fee.kind, fee.name[:200])] += fee.amount
+    fee_rows = dedupe_last(((*key, amount) for key, amount in fee_sums.items()), key=lambda r: r[:3])
+    fee_counts, _ = upsert(_FEE, fee_rows)
+    return FinanceIngestResult(op_counts, fee_counts)

@@ -1,0 +1,199 @@
+"""Bulk ingest of pulled catalogue data: warehouses, listings (linked to master products), stocks.
+
+Called by integrations.sync with one page of adapter DTOs at a time, inside the page's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from django.db import connection
+
+from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
+from integrations.base import ListingDTO, StockDTO, WarehouseDTO
+
+_WAREHOUSE = Upsert(
+    table="catalog_warehouse",
+    stage=[
+        ("account_id", "bigint"),
+        ("external_id", "text"),
+        ("name", "text"),
+        ("kind", "text"),
+        ("is_active", "boolean"),
+        ("raw_status", "text"),
+    ],
+    insert=["account_id", "external_id", "name", "kind", "is_active", "raw_status"],
+    conflict=["account_id", "external_id"],
+    compare=["name", "kind", "is_active", "raw_status"],
+    on_insert=["created_at", "updated_at"],
+    on_update=["updated_at"],
+)
+
+
+def ingest_warehouses(account_id: int, warehouses: Sequence[WarehouseDTO]) -> UpsertCounts:
+    rows = dedupe_last(
+        ((account_id, w.external_id, w.name[:300], w.kind, w.is_active, w.raw_status[:64]) for w in warehouses),
+        key=lambda r: r[1],
+    )
+    counts, _ = upsert(_WAREHOUSE, rows)
+    return counts
+
+
+_LISTING_COLUMNS = [
+    "account_id", "external_id", "offer_id", "marketplace_sku", "title", "description", "brand", "category",
+    "barcodes", "attributes", "images", "variants", "status", "marketplace_errors", "archived", "external_updated_at",
+    "link_source",
+]
+_LISTING = Upsert(
+    table="catalog_listing",
+    stage=list(
+        zip(
+            _LISTING_COLUMNS,
+            ["bigint", "text", "text", "text", "text", "text", "text", "text", "varchar(64)[]", "jsonb", "jsonb",
+             "jsonb", "text", "jsonb", "boolean", "timestamptz", "text"],
+            strict=True,
+        )
+    ),
+    insert=_LISTING_COLUMNS,
+    conflict=["account_id", "external_id"],
+    # link_source is only set on insert (not linked yet); linking below owns it afterwards.
+    compare=_LISTING_COLUMNS[2:-1],
+    on_insert=["created_at", "updated_at"],
+    on_update=["updated_at"],
+)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _listing_row(account_id: int, item: ListingDTO) -> tuple[object, ...]:
+    return (
+        account_id, item.external_id, item.offer_id[:255], item.marketplace_sku[:100], item.title[:1000],
+        item.description, item.brand[:200], item.category[:300], [b[:64] for b in item.barcodes],
+        _json(item.attributes), _json(item.images), _json(item.variants), item.status[:64], _json(item.errors),
+        item.archived, item.updated_at, "",
+    )
+
+
+def ingest_listings(account_id: int, listings: Sequence[ListingDTO]) -> UpsertCounts:
+    rows = dedupe_last((_listing_row(account_id, item) for item in listings), key=lambda r: r[1])
+    counts, _ = upsert(_LISTING, rows)
+    link_listings_to_products(account_id, [str(r[1]) for r in rows])
+    return counts
+
+
+def link_listings_to_products(account_id: int, external_ids: Sequence[str]) -> None:
+    """Link by seller article, else by barcode; create a master Product when neither matches.
+
+    A manual link always wins: rows with link_source='manual' are never touched. Each statement
+    changes only rows whose link really changes, so a resync rewrites nothing.
+    """
+    if not external_ids:
+        return
+    params: dict[str, Any] = {"account": account_id, "ids": list(external_ids)}
+    with connection.cursor() as cursor:
+        # 1. Master products for articles nobody has yet (and no barcode match either).
+        cursor.execute(
+            """
+            INSERT INTO catalog_product
+                (article, name, brand, description, barcodes, currency, images, created_at, updated_at)
+            SELECT DISTINCT ON (l.offer_id) l.offer_id, left(l.title, 500), l.brand, l.description, l.barcodes,
+                   'RUB', l.images, statement_timestamp(), statement_timestamp()
+            FROM catalog_listing l
+            WHERE l.account_id = %(account)s AND l.external_id = ANY(%(ids)s)
+              AND l.link_source <> 'manual' AND l.offer_id <> ''
+              AND NOT EXISTS (SELECT 1 FROM catalog_product p WHERE p.article = l.offer_id)
+              AND NOT (l.barcodes <> '{}' AND EXISTS (
+                  SELECT 1 FROM catalog_product p WHERE p.barcodes && l.barcodes))
+            ORDER BY l.offer_id, l.id
+            ON CONFLICT (article) DO NOTHING
+            """,
+            params,
+        )
+        # 2. By seller article.
+        cursor.execute(
+            """
+            UPDATE catalog_listing l SET product_id = p.id, link_source = 'article', updated_at = statement_timestamp()
+            FROM catalog_product p
+            WHERE l.account_id = %(account)s AND l.external_id = ANY(%(ids)s)
+              AND l.link_source <> 'manual' AND p.article = l.offer_id
+              AND (l.product_id IS DISTINCT FROM p.id OR l.link_source <> 'article')
+            """,
+            params,
+        )
+        # 3. By barcode, for what the article did not link (the oldest matching product wins).
+        cursor.execute(
+            """
+            UPDATE catalog_listing l
+            SET product_id = m.product_id, link_source = 'barcode', updated_at = statement_timestamp()
+            FROM (
+                SELECT l2.id AS listing_id,
+                       (SELECT p.id FROM catalog_product p WHERE p.barcodes && l2.barcodes ORDER BY p.id LIMIT 1)
+                           AS product_id
+                FROM catalog_listing l2
+                WHERE l2.account_id = %(account)s AND l2.external_id = ANY(%(ids)s)
+                  AND l2.link_source NOT IN ('manual', 'article') AND l2.barcodes <> '{}'
+            ) m
+            WHERE l.id = m.listing_id AND m.product_id IS NOT NULL
+              AND (l.product_id IS DISTINCT FROM m.product_id OR l.link_source <> 'barcode')
+            """,
+            params,
+        )
+
+
+def _ensure_marketplace_warehouses(account_id: int, stocks: Sequence[StockDTO]) -> None:
+    """FBO warehouses appear first in stock reports: create them on first sight, never rename here."""
+    rows = dedupe_last(
+        (
+            (account_id, s.warehouse_external_id, (s.warehouse_name or s.warehouse_external_id)[:300], "marketplace",
+             True, "")
+            for s in stocks
+        ),
+        key=lambda r: r[1],
+    )
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO catalog_warehouse (account_id, external_id, name, kind, is_active, raw_status,
+                                           created_at, updated_at)
+            SELECT %s, x.external_id, x.name, 'marketplace', true, '', statement_timestamp(), statement_timestamp()
+            FROM unnest(%s::text[], %s::text[]) AS x(external_id, name)
+            ON CONFLICT (account_id, external_id) DO NOTHING
+            """,
+            [account_id, [r[1] for r in rows], [r[2] for r in rows]],
+        )
+
+
+_STOCK = Upsert(
+    table="catalog_stocklevel",
+    stage=[("listing_external_id", "text"), ("warehouse_external_id", "text"), ("present", "integer"),
+           ("reserved", "integer")],
+    insert=["listing_id", "warehouse_id", "present", "reserved"],
+    source="""
+        SELECT l.id AS listing_id, w.id AS warehouse_id, s.present, s.reserved
+        FROM {stage} s
+        JOIN catalog_listing l ON l.account_id = %(account)s AND l.external_id = s.listing_external_id
+        JOIN catalog_warehouse w ON w.account_id = %(account)s AND w.external_id = s.warehouse_external_id
+    """,
+    conflict=["listing_id", "warehouse_id"],
+    compare=["present", "reserved"],
+    on_insert=["updated_at"],
+    on_update=["updated_at"],
+)
+
+
+def ingest_stocks(account_id: int, stocks: Sequence[StockDTO]) -> UpsertCounts:
+    """Stock rows of listings not synced yet are skipped (counted), and picked up by the next run."""
+    _ensure_marketplace_warehouses(account_id, stocks)
+    rows = dedupe_last(
+        ((s.listing_external_id, s.warehouse_external_id, s.present, s.reserved) for s in stocks),
+        key=lambda r: (r[0], r[1]),
+    )
+    counts, _ = upsert(replace(_STOCK, params={"account": account_id}), rows)
+    return counts

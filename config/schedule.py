@@ -1,0 +1,61 @@
+"""The beat schedule, in code. Each entry dispatches the streams of every enabled account that are
+due by that account's interval (MarketplaceAccount.sync_intervals, minutes per stream, editable by
+an admin; defaults in integrations/sync/streams.py). A tick only looks; a stream runs when due, so
+an interval shorter than its tick is rounded up to the tick.
+
+Every entry expires before its next tick: ticks missed during an outage are dropped, not piled up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+DISPATCH = "integrations.dispatch_due_syncs"
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Orders every few minutes (default 5 min per account): new orders must be shipped on time.
+    "sync-orders": {
+        "task": DISPATCH,
+        "schedule": crontab(minute="*"),
+        "args": (["orders"],),
+        "options": {"expires": 55},
+    },
+    # Returns, reviews and questions (defaults 30/15/15 min): managers answer within the hour.
+    "sync-feedback-and-returns": {
+        "task": DISPATCH,
+        "schedule": crontab(minute="*/5"),
+        "args": (["returns", "reviews", "questions"],),
+        "options": {"expires": 4 * 60},
+    },
+    # Catalogue and prices hourly, stocks every 30 min, promotions every 6 h, warehouses daily.
+    "sync-catalogue-and-prices": {
+        "task": DISPATCH,
+        "schedule": crontab(minute="*/10"),
+        "args": (["warehouses", "listings", "prices", "stocks", "promotions"],),
+        "options": {"expires": 9 * 60},
+    },
+    # Finance daily (default 24 h); an hourly tick so an admin can ask for a shorter interval.
+    "sync-finance": {
+        "task": DISPATCH,
+        "schedule": crontab(minute=17),
+        "args": (["finance"],),
+        "options": {"expires": 50 * 60},
+    },
+    # Runs whose worker died (no heartbeat) are marked abandoned, freeing their lease.
+    "reclaim-stale-sync-runs": {
+        "task": "integrations.reclaim_stale_sync_runs",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    # Credentials every 6 h: stores token expiry (WB tokens live 180 days) and refusals on the account.
+    "check-marketplace-credentials": {
+        "task": "integrations.check_all_accounts",
+        "schedule": crontab(minute=5, hour="*/6"),
+        "options": {"expires": 60 * 60},
+    },
+    # Outbox (integrations/push_tasks.py owns it; mirrored here so beat needs no Django import):
+    # every minute reclaim rows of dead senders, retry due rows, resolve accepted uploads.
+    "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
+}

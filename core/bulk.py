@@ -1,0 +1,144 @@
+"""Bulk idempotent upserts: COPY rows into a temp table, then one INSERT … ON CONFLICT DO UPDATE.
+
+The update is guarded by `(cols) IS DISTINCT FROM (EXCLUDED cols)`, so a row whose values did not
+change is not rewritten (its updated_at stays, no dead tuple, no WAL). One call returns how many
+rows were created, updated and left unchanged, and how many staged rows were skipped because the
+source SELECT dropped them (e.g. a stock row whose listing is not known yet).
+
+Measured on the project's box (reliability-security-performance.md §4.1): ~190k rows/s when nothing
+changed, ~95k rows/s when everything did — 3-7x the ORM's bulk_create(update_conflicts=True).
+Must run inside a transaction (the temp table is dropped on commit).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+_stage_numbers = itertools.count(1)
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.skipped + other.skipped,
+        )
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """What to upsert where.
+
+    stage: the staged columns and their SQL types, in the order of the row tuples.
+    insert: the target's columns the source SELECT yields, in order.
+    source: a SELECT over `{stage}` (the temp table's alias is `s`) yielding `insert`'s columns;
+            None means the staged columns are the target's columns as they are.
+    conflict: the target's unique key columns.
+    compare: columns updated on conflict, and compared with IS DISTINCT FROM.
+    on_insert: columns set to the statement's time for new rows (created_at, updated_at).
+    on_update: columns set to the statement's time when a row really changes (updated_at).
+    """
+
+    table: str
+    stage: Sequence[tuple[str, str]]
+    insert: Sequence[str]
+    conflict: Sequence[str]
+    compare: Sequence[str]
+    source: str | None = None
+    on_insert: Sequence[str] = ()
+    on_update: Sequence[str] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def dedupe_last(rows: Iterable[Sequence[Any]], key: Callable[[Sequence[Any]], Hashable]) -> list[Sequence[Any]]:
+    """Keep the last row per key: ON CONFLICT cannot touch the same row twice in one statement."""
+    by_key: dict[Hashable, Sequence[Any]] = {}
+    for row in rows:
+        by_key[key(row)] = row
+    return list(by_key.values())
+
+
+def _stage_rows(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -> None:
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in spec.stage)
+    names = ", ".join(name for name, _ in spec.stage)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {stage_table} ({columns}) ON COMMIT DROP")
+        raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no COPY
+        with raw.copy(f"COPY {stage_table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning_key: Sequence[str] = ()) -> tuple[
+    UpsertCounts, list[tuple[Any, ...]]
+]:
+    """Stage `rows` and upsert them. With `returning_key`, also return (id, *key) of every target
+    row the source matched — created, updated or unchanged — so callers can attach children."""
+    if not rows:
+        return UpsertCounts(), []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("core.bulk.upsert must run inside transaction.atomic()")
+    stage_table = f"_stage_{spec.table}_{next(_stage_numbers)}"
+    _stage_rows(stage_table, spec, rows)
+
+    insert_cols = list(spec.insert)
+    # Identifiers below come from the Upsert specs in code, never from input; values are COPYed
+    # or passed as parameters (hence the S608 waivers).
+    default_source = "SELECT " + ", ".join(f"s.{c}" for c in insert_cols) + " FROM {stage} s"  # noqa: S608
+    source = (spec.source or default_source).format(stage=stage_table)
+    target_cols = ", ".join([*insert_cols, *spec.on_insert])
+    # statement_timestamp(), not now(): a page's transaction may hold several statements.
+    stamp = "statement_timestamp()"
+    source_cols = ", ".join([*(f"src.{c}" for c in insert_cols), *(stamp for _ in spec.on_insert)])
+    sets = ", ".join([*(f"{c} = EXCLUDED.{c}" for c in spec.compare), *(f"{c} = {stamp}" for c in spec.on_update)])
+    old = ", ".join(f"t.{c}" for c in spec.compare)
+    new = ", ".join(f"EXCLUDED.{c}" for c in spec.compare)
+    # ROW(...) keeps a single compared column a row comparison too.
+    sql = f"""
+        WITH src AS MATERIALIZED ({source}),
+        written AS (
+            INSERT INTO {spec.table} AS t ({target_cols})
+            SELECT {source_cols} FROM src
+            ON CONFLICT ({", ".join(spec.conflict)}) DO UPDATE SET {sets}
+            WHERE ROW({old}) IS DISTINCT FROM ROW({new})
+            RETURNING (t.xmax = 0) AS inserted
+        )
+        SELECT (SELECT count(*) FROM src),
+               count(*) FILTER (WHERE inserted),
+               count(*) FILTER (WHERE NOT inserted)
+        FROM written
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, dict(spec.params))
+        matched, created, updated = cursor.fetchone()
+        ids: list[tuple[Any, ...]] = []
+        if returning_key:
+            key_cols = ", ".join(f"t.{c}" for c in returning_key)
+            join = " AND ".join(f"t.{c} = src.{c}" for c in spec.conflict)
+            cursor.execute(
+                f"WITH src AS ({source}) SELECT t.id, {key_cols} FROM {spec.table} t JOIN src ON {join}",  # noqa: S608
+                dict(spec.params),
+            )
+            ids = list(cursor.fetchall())
+        cursor.execute(f"DROP TABLE {stage_table}")
+    counts = UpsertCounts(
+        created=created, updated=updated, unchanged=matched - created - updated, skipped=len(rows) - matched
+    )
+    return counts, ids

@@ -1,0 +1,235 @@
+"""Runs one pull stream of one account: lease -> pages from the saved cursor -> bulk ingest ->
+cursor saved with every page -> SyncRun counts and account health.
+
+Each page is one transaction: the rows, the cursor after the page and the run's counters commit
+together, so a run killed at any point resumes from the last committed page and never duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.logging import redact
+from integrations import outbox
+from integrations.base import AuthError, MarketplaceClient, MarketplaceError
+from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
+from integrations.registry import get_client
+from integrations.sync import leases
+from integrations.sync.streams import STREAMS, PageCounts, StreamDef
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunTotals:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    pages: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def add(self, counts: PageCounts) -> None:
+        self.fetched += counts.fetched
+        self.created += counts.created
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+        self.errors += counts.errors
+        self.pages += 1
+        for name, value in counts.extra.items():
+            self.extra[name] = self.extra.get(name, 0) + value
+
+    def run_fields(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "pages": self.pages,
+        }
+
+
+OnPage = Callable[[str, RunTotals], None]
+
+
+def overlap() -> timedelta:
+    """Change streams re-read this much before the watermark: marketplaces publish changes late."""
+    return timedelta(minutes=int(getattr(settings, "SYNC_OVERLAP_MINUTES", 30)))
+
+
+def describe(exc: BaseException) -> str:
+    """An error text safe to store and show: adapter messages never carry credentials; anything
+    else is redacted as a log line would be."""
+    if isinstance(exc, MarketplaceError):
+        status = f" (HTTP {exc.status})" if exc.status else ""
+        return f"{type(exc).__name__}{status}: {exc.message}"[:2000]
+    return f"{type(exc).__name__}: {redact(str(exc))}"[:2000]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+def _outstanding_readbacks(account_id: int) -> set[str]:
+    """Outbox kinds with delivered changes awaiting a read-back; skip the lookups when none."""
+    return set(
+        OutboxChange.objects.filter(
+            account_id=account_id,
+            status__in=(OutboxChange.Status.APPLIED, OutboxChange.Status.SENT),
+            confirmed_at__isnull=True,
+        )
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class _Plan:
+    since: datetime | None
+    cursor: dict[str, Any] | None
+    watermark: datetime | None
+    full: bool
+    resumed: bool
+
+
+def _plan(spec: StreamDef, state: SyncState, full: bool, now: datetime) -> _Plan:
+    """Resume the pass in progress (unless a full pass is asked for over an incremental one);
+    otherwise start a new pass from the watermark, or from the lookback for a first/full read."""
+    saved = state.cursor or {}
+    if saved and (saved.get("full") or not full):
+        return _Plan(_parse(saved.get("since")), saved, _parse(saved.get("watermark")), bool(saved.get("full")), True)
+    since = None
+    if spec.changes:
+        if full or state.watermark is None:
+            since = now - timedelta(days=spec.lookback_days)
+        else:
+            since = state.watermark - overlap()
+    return _Plan(since, None, None, full, False)
+
+
+def _pump(
+    account: MarketplaceAccount,
+    spec: StreamDef,
+    run_id: int,
+    task_id: str,
+    full: bool,
+    client: MarketplaceClient,
+    totals: RunTotals,
+    on_page: OnPage | None,
+) -> None:
+    state, _ = SyncState.objects.get_or_create(account=account, stream=spec.name)
+    plan = _plan(spec, state, full, timezone.now())
+    readback_kinds = _outstanding_readbacks(account.pk)
+    watermark = plan.watermark
+    progress_base = {"task_id": task_id, "since": _iso(plan.since), "resumed": plan.resumed}
+
+    for page in spec.read(client, plan.since, plan.cursor):
+        with transaction.atomic():
+            leases.touch(run_id)  # fence first: a reclaimed run writes nothing
+            counts = page.ingest(account.pk, page.items)
+            if page.readback is not None and readback_kinds and page.items:
+                kind, observed = page.readback(page.items)
+                if kind in readback_kinds and observed:
+                    outbox.confirm_from_readback(account.pk, kind, observed)
+            watermark = _latest(watermark, page.watermark)
+            cursor = {**page.cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
+            SyncState.objects.filter(pk=state.pk).update(cursor=cursor, updated_at=timezone.now())
+            totals.add(counts)
+            SyncRun.objects.filter(pk=run_id).update(
+                **totals.run_fields(), progress={**progress_base, **totals.extra}
+            )
+        if on_page is not None:
+            on_page(spec.name, totals)
+
+    with transaction.atomic():
+        leases.touch(run_id)
+        now = timezone.now()
+        finished: dict[str, Any] = {"cursor": {}, "updated_at": now}
+        if watermark and (state.watermark is None or watermark > state.watermark):
+            finished["watermark"] = watermark
+        if plan.full or not spec.changes:  # a catalogue pass always covers everything
+            finished["last_full_sync_at"] = now
+        SyncState.objects.filter(pk=state.pk).update(**finished)
+
+
+def run_stream(
+    account: MarketplaceAccount,
+    stream: str,
+    *,
+    full: bool = False,
+    trigger: str = "manual",
+    client: MarketplaceClient | None = None,
+    task_id: str = "",
+    on_page: OnPage | None = None,
+    heartbeat: bool = True,
+) -> SyncRun:
+    """Run one stream to the end. Raises leases.LeaseBusy when another run holds the lease, and
+    re-raises the run's error after recording it (the caller decides about retrying)."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
+    spec = STREAMS[stream]
+    run = leases.acquire(account, stream, full=full, trigger=trigger, task_id=task_id)
+    totals = RunTotals()
+    own_client = client is None
+    beating: AbstractContextManager[Any] = leases.Heartbeat(run.pk) if heartbeat else nullcontext()
+    try:
+        with beating:
+            client = client or get_client(account)
+            try:
+                _pump(account, spec, run.pk, task_id, full, client, totals, on_page)
+            finally:
+                if own_client and hasattr(client, "close"):
+                    client.close()
+    except leases.LeaseLost:
+        logger.warning("sync %s:%s lost its lease; another run took over", account.pk, stream)
+        raise
+    except BaseException as exc:  # also SoftTimeLimitExceeded / SystemExit: record, then re-raise
+        message = describe(exc)
+        try:
+            leases.finish(run.pk, SyncRun.Status.FAILED, error_message=message,
+                          **{**totals.run_fields(), "errors": totals.errors + 1})
+            record_account_error(account, message)
+        except Exception:
+            logger.exception("could not record the failure of sync run %s", run.pk)
+        raise
+    leases.finish(run.pk, SyncRun.Status.SUCCEEDED, **totals.run_fields())
+    MarketplaceAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def record_account_error(account: MarketplaceAccount, message: str) -> None:
+    MarketplaceAccount.objects.filter(pk=account.pk).update(last_error_at=timezone.now(), last_error=message)
+
+
+def check_account(account: MarketplaceAccount, client: MarketplaceClient | None = None) -> datetime | None:
+    """One cheap authenticated call: stores the token's expiry, or the refusal as the last error."""
+    client = client or get_client(account)
+    try:
+        expires_at = client.check_auth()
+    except AuthError as exc:
+        record_account_error(account, describe(exc))
+        raise
+    MarketplaceAccount.objects.filter(pk=account.pk).update(token_expires_at=expires_at)
+    return expires_at

@@ -1,0 +1,289 @@
+"""What each pull stream reads from the adapter, where it is stored, and how often it runs.
+
+Two kinds of stream:
+- catalogue streams (warehouses, listings, prices, stocks, promotions) are a full pass over the
+  marketplace's list, resumable mid-pass from the saved page cursor;
+- change streams (orders, returns, reviews, questions, finance) read what changed since the saved
+  watermark (minus an overlap, because marketplaces publish late), also resumable per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from analytics.ingest import ingest_finance
+from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses
+from core.bulk import UpsertCounts
+from integrations import outbox
+from integrations.base import (
+    ListingDTO,
+    MarketplaceClient,
+    Page,
+    PriceDTO,
+    PromotionOfferDTO,
+    QuestionDTO,
+    ReviewDTO,
+    StockDTO,
+    Stream,
+)
+from integrations.models import OutboxChange
+from orders.ingest import ingest_orders, ingest_returns
+from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
+from reviews.ingest import ingest_questions, ingest_reviews
+
+
+@dataclass
+class PageCounts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0  # rows that could not be stored (e.g. a price of a listing not synced yet)
+    extra: dict[str, int] = field(default_factory=dict)  # child rows: order lines, fee lines
+
+    @classmethod
+    def of(cls, fetched: int, counts: UpsertCounts, **extra: int) -> PageCounts:
+        return cls(fetched, counts.created, counts.updated, counts.unchanged, counts.skipped, dict(extra))
+
+
+Ingest = Callable[[int, Sequence[Any]], PageCounts]
+# (outbox kind, {target key: value the marketplace now shows}) for outbox.confirm_from_readback.
+Readback = Callable[[Sequence[Any]], tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class StreamPage:
+    items: Sequence[Any]
+    cursor: dict[str, Any]  # resume point after this page, in the stream's own shape
+    watermark: datetime | None
+    ingest: Ingest
+    readback: Readback | None = None
+
+
+Reader = Callable[[MarketplaceClient, datetime | None, dict[str, Any] | None], Iterator[StreamPage]]
+
+
+@dataclass(frozen=True)
+class StreamDef:
+    name: str
+    interval_minutes: int  # default schedule; MarketplaceAccount.sync_intervals overrides it
+    read: Reader
+    changes: bool = False  # read by change time from a watermark
+    lookback_days: int = 90  # how far back the first (or a full) read of a change stream goes
+
+
+# ---------------------------------------------------------------------------------------------
+# Ingest adapters: DTO pages -> the owning app's bulk ingest -> counts
+
+
+def _warehouses(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_warehouses(account_id, items))
+
+
+def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_listings(account_id, items))
+
+
+def _prices(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_prices(account_id, items))
+
+
+def _stocks(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_stocks(account_id, items))
+
+
+def _orders(account_id: int, items: Sequence[Any]) -> PageCounts:
+    result = ingest_orders(account_id, items)
+    return PageCounts.of(
+        len(items),
+        result.orders,
+        lines_created=result.lines.created,
+        lines_updated=result.lines.updated,
+        status_changes=result.status_changes,
+        stale=result.stale,
+    )
+
+
+def _returns(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_returns(account_id, items))
+
+
+def _reviews(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_reviews(account_id, items))
+
+
+def _questions(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_questions(account_id, items))
+
+
+def _promotions(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_promotions(account_id, items))
+
+
+def _finance(account_id: int, items: Sequence[Any]) -> PageCounts:
+    result = ingest_finance(account_id, items)
+    return PageCounts.of(len(items), result.operations, fees_created=result.fees.created)
+
+
+# ---------------------------------------------------------------------------------------------
+# Read-backs that confirm delivered outbox changes
+
+
+def _readback_prices(items: Sequence[PriceDTO]) -> tuple[str, dict[str, Any]]:
+    return OutboxChange.Kind.PRICE, {outbox.price_key(p.listing_external_id): p.price for p in items}
+
+
+def _readback_stocks(items: Sequence[StockDTO]) -> tuple[str, dict[str, Any]]:
+    return OutboxChange.Kind.STOCK, {
+        outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present for s in items
+    }
+
+
+def _readback_listings(items: Sequence[ListingDTO]) -> tuple[str, dict[str, Any]]:
+    return OutboxChange.Kind.LISTING_CONTENT, {
+        outbox.content_key(x.external_id): {"title": x.title, "description": x.description} for x in items
+    }
+
+
+def _readback_reviews(items: Sequence[ReviewDTO]) -> tuple[str, dict[str, Any]]:
+    return OutboxChange.Kind.REVIEW_ANSWER, {r.external_id: r.answer_text for r in items if r.is_answered}
+
+
+def _readback_questions(items: Sequence[QuestionDTO]) -> tuple[str, dict[str, Any]]:
+    return OutboxChange.Kind.QUESTION_ANSWER, {q.external_id: q.answer_text for q in items if q.is_answered}
+
+
+def _readback_offers(promotion_id: str) -> Readback:
+    def readback(items: Sequence[PromotionOfferDTO]) -> tuple[str, dict[str, Any]]:
+        return OutboxChange.Kind.PROMO_JOIN, {
+            outbox.promotion_key(promotion_id, o.offer_key): o.status == "participating" for o in items
+        }
+
+    return readback
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers
+
+
+def _pages(
+    pages: Iterator[Page[Any]], ingest: Ingest, readback: Readback | None = None
+) -> Iterator[StreamPage]:
+    for page in pages:
+        yield StreamPage(page.items, {"page": page.cursor}, page.watermark, ingest, readback)
+
+
+def _page_cursor(cursor: dict[str, Any] | None) -> dict[str, Any] | None:
+    return (cursor or {}).get("page") or None
+
+
+def _read_warehouses(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                     ) -> Iterator[StreamPage]:
+    return _pages(client.iter_warehouses(), _warehouses)  # a handful of rows: always the whole list
+
+
+def _read_listings(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                   ) -> Iterator[StreamPage]:
+    return _pages(client.iter_listings(_page_cursor(cursor)), _listings, _readback_listings)
+
+
+def _read_prices(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                 ) -> Iterator[StreamPage]:
+    return _pages(client.iter_prices(_page_cursor(cursor)), _prices, _readback_prices)
+
+
+def _read_stocks(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                 ) -> Iterator[StreamPage]:
+    return _pages(client.iter_stocks(_page_cursor(cursor)), _stocks, _readback_stocks)
+
+
+def _since(since: datetime | None) -> datetime:
+    if since is None:
+        raise ValueError("a change stream needs `since`")
+    return since
+
+
+def _read_orders(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                 ) -> Iterator[StreamPage]:
+    return _pages(client.iter_orders(_since(since), _page_cursor(cursor)), _orders)
+
+
+def _read_returns(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                  ) -> Iterator[StreamPage]:
+    return _pages(client.iter_returns(_since(since), _page_cursor(cursor)), _returns)
+
+
+def _read_reviews(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                  ) -> Iterator[StreamPage]:
+    return _pages(client.iter_reviews(_since(since), _page_cursor(cursor)), _reviews, _readback_reviews)
+
+
+def _read_questions(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                    ) -> Iterator[StreamPage]:
+    return _pages(client.iter_questions(_since(since), _page_cursor(cursor)), _questions, _readback_questions)
+
+
+def _read_finance(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                  ) -> Iterator[StreamPage]:
+    return _pages(client.iter_finance(_since(since), _page_cursor(cursor)), _finance)
+
+
+def _read_promotions(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                     ) -> Iterator[StreamPage]:
+    """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
+    promotion and page: the cursor is {"promotion": id, "page": offers cursor, "done": [ids]}."""
+    cursor = cursor or {}
+    done: list[str] = list(cursor.get("done", []))
+    resume_promotion, resume_page = cursor.get("promotion"), cursor.get("page")
+    promotion_ids: list[str] = []
+    for page in client.iter_promotions():
+        promotion_ids.extend(p.external_id for p in page.items)
+        # Keep the saved position while the list is re-read.
+        yield StreamPage(page.items, {"done": done, "promotion": resume_promotion, "page": resume_page}, None,
+                         _promotions)
+    for promotion_id in promotion_ids:
+        if promotion_id in done:
+            continue
+        offers_cursor = resume_page if promotion_id == resume_promotion else None
+
+        def ingest(account_id: int, items: Sequence[Any], promotion_id: str = promotion_id) -> PageCounts:
+            return PageCounts.of(len(items), ingest_promotion_offers(account_id, promotion_id, items))
+
+        for offers in client.iter_promotion_offers(promotion_id, offers_cursor or None):
+            next_cursor = {"done": done, "promotion": promotion_id, "page": offers.cursor}
+            yield StreamPage(offers.items, next_cursor, None, ingest, _readback_offers(promotion_id))
+        done = [*done, promotion_id]
+        yield StreamPage([], {"done": done, "promotion": None}, None, _promotions)
+
+
+STREAMS: dict[str, StreamDef] = {
+    s.name: s
+    for s in [
+        StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
+        StreamDef(Stream.LISTINGS, 60, _read_listings),
+        StreamDef(Stream.PRICES, 60, _read_prices),
+        StreamDef(Stream.STOCKS, 30, _read_stocks),
+        StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
+        StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
+        StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365),
+        StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
+        StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
+        StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
+    ]
+}
+
+# The order a full account sync runs in: warehouses and listings first, so stocks, prices, order
+# lines, reviews and promotion offers find the listings they belong to.
+STREAM_ORDER: tuple[str, ...] = tuple(STREAMS)
+
+
+def interval_minutes(stream: str, overrides: dict[str, Any] | None) -> int:
+    """The account's interval for a stream: its admin-set override, else the default."""
+    value = (overrides or {}).get(stream)
+    try:
+        return max(1, int(value)) if value is not None else STREAMS[stream].interval_minutes
+    except (TypeError, ValueError):
+        return STREAMS[stream].interval_minutes

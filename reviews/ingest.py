@@ -1,0 +1,95 @@
+"""Bulk ingest of pulled reviews and questions (called inside the page's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
+from integrations.base import QuestionDTO, ReviewDTO
+
+# A review names its item by seller article and/or the marketplace's item id (sku / nmID).
+_LISTING_OF_ITEM = """
+    coalesce(
+        (SELECT l.id FROM catalog_listing l
+         WHERE l.account_id = %(account)s AND s.offer_id <> '' AND l.offer_id = s.offer_id ORDER BY l.id LIMIT 1),
+        (SELECT l.id FROM catalog_listing l
+         WHERE l.account_id = %(account)s AND s.sku <> '' AND (l.marketplace_sku = s.sku OR l.external_id = s.sku)
+         ORDER BY l.id LIMIT 1)
+    ) AS listing_id
+"""
+
+_REVIEW_FIELDS = [
+    "offer_id", "sku", "rating", "text", "pros", "cons", "author", "photos_count", "published_at", "raw_status",
+    "is_answered", "answer_text",
+]
+_REVIEW = Upsert(
+    table="reviews_review",
+    stage=list(
+        zip(
+            ["external_id", *_REVIEW_FIELDS],
+            ["text", "text", "text", "integer", "text", "text", "text", "text", "integer", "timestamptz", "text",
+             "boolean", "text"],
+            strict=True,
+        )
+    ),
+    insert=["account_id", "external_id", "listing_id", *_REVIEW_FIELDS],
+    source=f"""
+        SELECT %(account)s::bigint AS account_id, s.external_id, {_LISTING_OF_ITEM},
+               {", ".join("s." + f for f in _REVIEW_FIELDS)}
+        FROM {{stage}} s
+    """,  # noqa: S608 - constant identifiers; values are parameters
+    conflict=["account_id", "external_id"],
+    compare=["listing_id", *_REVIEW_FIELDS],
+    on_insert=["created_at", "updated_at"],
+    on_update=["updated_at"],
+)
+
+
+def ingest_reviews(account_id: int, reviews: Sequence[ReviewDTO]) -> UpsertCounts:
+    rows = dedupe_last(
+        (
+            (r.external_id, r.offer_id[:255], r.sku[:100], r.rating, r.text, r.pros, r.cons, r.author[:200],
+             r.photos_count, r.published_at, r.raw_status[:64], r.is_answered, r.answer_text)
+            for r in reviews
+        ),
+        key=lambda r: r[0],
+    )
+    counts, _ = upsert(replace(_REVIEW, params={"account": account_id}), rows)
+    return counts
+
+
+_QUESTION_FIELDS = ["offer_id", "sku", "text", "author", "published_at", "raw_status", "is_answered", "answer_text"]
+_QUESTION = Upsert(
+    table="reviews_question",
+    stage=list(
+        zip(
+            ["external_id", *_QUESTION_FIELDS],
+            ["text", "text", "text", "text", "text", "timestamptz", "text", "boolean", "text"],
+            strict=True,
+        )
+    ),
+    insert=["account_id", "external_id", "listing_id", *_QUESTION_FIELDS],
+    source=f"""
+        SELECT %(account)s::bigint AS account_id, s.external_id, {_LISTING_OF_ITEM},
+               {", ".join("s." + f for f in _QUESTION_FIELDS)}
+        FROM {{stage}} s
+    """,  # noqa: S608 - constant identifiers; values are parameters
+    conflict=["account_id", "external_id"],
+    compare=["listing_id", *_QUESTION_FIELDS],
+    on_insert=["created_at", "updated_at"],
+    on_update=["updated_at"],
+)
+
+
+def ingest_questions(account_id: int, questions: Sequence[QuestionDTO]) -> UpsertCounts:
+    rows = dedupe_last(
+        (
+            (q.external_id, q.offer_id[:255], q.sku[:100], q.text, q.author[:200], q.published_at,
+             q.raw_status[:64], q.is_answered, q.answer_text)
+            for q in questions
+        ),
+        key=lambda r: r[0],
+    )
+    counts, _ = upsert(replace(_QUESTION, params={"account": account_id}), rows)
+    return counts
