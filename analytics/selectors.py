@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -45,10 +46,10 @@ class SalesReport:
     grand_total: SalesCell
 
 
-def sales_rows(*, start: datetime, end: datetime, currency: str) -> list[dict[str, object]]:
+def sales_rows(*, start: datetime, end: datetime, currency: str) -> list[dict[str, Any]]:
     """One row per (local day, marketplace): order count and revenue. One query."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    return list(
+    queryset = (
         Order.objects.filter(ordered_at__gte=start, ordered_at__lt=end, currency=currency)
         .exclude(status__in=NOT_SALES)
         .annotate(day=TruncDate("ordered_at", tzinfo=tz))
@@ -56,6 +57,7 @@ def sales_rows(*, start: datetime, end: datetime, currency: str) -> list[dict[st
         .annotate(orders=Count("id"), revenue=Sum("total_amount"))
         .order_by("-day", "account__marketplace")
     )
+    return [dict(row) for row in queryset]
 
 
 def sales_by_day(*, days: int = 14, currency: str = "RUB", now: datetime | None = None) -> SalesReport:
@@ -68,12 +70,12 @@ def sales_by_day(*, days: int = 14, currency: str = "RUB", now: datetime | None 
     totals = {key: SalesCell() for key, _ in marketplaces}
     grand = SalesCell()
     for row in rows:
-        day_value = row["day"]
-        assert isinstance(day_value, date)
-        sales_day = by_day.setdefault(day_value, SalesDay(day=day_value))
-        cell = SalesCell(orders=int(row["orders"]), revenue=Decimal(row["revenue"] or 0))  # type: ignore[call-overload]
-        sales_day.by_marketplace[str(row["account__marketplace"])] = cell
-        for target in (sales_day.total, totals[str(row["account__marketplace"])], grand):
+        day: date = row["day"]
+        marketplace: str = row["account__marketplace"]
+        sales_day = by_day.setdefault(day, SalesDay(day=day))
+        cell = SalesCell(orders=int(row["orders"]), revenue=Decimal(row["revenue"] or 0))
+        sales_day.by_marketplace[marketplace] = cell
+        for target in (sales_day.total, totals[marketplace], grand):
             target.orders += cell.orders
             target.revenue += cell.revenue
     ordered_days = [by_day[d] for d in sorted(by_day, reverse=True)]

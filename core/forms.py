@@ -20,6 +20,12 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Ozon and Yandex Market: API key; Wildberries: token. Leave empty to keep the saved key."),
     )
+    base_url = forms.URLField(
+        label=_("API base URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty for the marketplace's own API."),
+    )
     campaign_ids = forms.CharField(
         label=_("Campaign ids"),
         required=False,
@@ -34,10 +40,8 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
             "name": _("Name"),
             "client_id": _("Client ID (Ozon)"),
             "business_id": _("Business ID (Yandex Market)"),
-            "base_url": _("API base URL"),
             "enabled": _("Sync enabled"),
         }
-        help_texts = {"base_url": _("Leave empty for the marketplace's own API.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +70,7 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         self.instance.campaign_ids = self.cleaned_data.get("campaign_ids", self.instance.campaign_ids)
 
 

@@ -95,15 +95,19 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
     if getattr(user, "is_superuser", False):
         role = Role.ADMIN
     else:
-        names = set(Group.objects.filter(user=user).values_list("name", flat=True))
+        names = set(Group.objects.filter(user__pk=user.pk).values_list("name", flat=True))
         role = next((r for r in _PRECEDENCE if r.group_name in names), None)
-    user._prilavok_role = role  # type: ignore[union-attr]
+    user._prilavok_role = role  # type: ignore[attr-defined]
     return role
 
 
 def set_role(user: Any, role: Role) -> None:
     """Put the user in exactly one role group. Administrators may also open the Django admin."""
-    groups = ensure_roles()
+    by_name = {g.name: g for g in Group.objects.filter(name__in=GROUP_NAMES.values())}
+    if len(by_name) < len(GROUP_NAMES):
+        ensure_roles()
+        by_name = {g.name: g for g in Group.objects.filter(name__in=GROUP_NAMES.values())}
+    groups = {r: by_name[r.group_name] for r in Role}
     with transaction.atomic():
         user.groups.remove(*[g for r, g in groups.items() if r != role])
         user.groups.add(groups[role])

@@ -50,9 +50,7 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         secret = form.cleaned_data.get("secret") or None
         changed = [name for name in form.changed_data if name != "secret"]
         try:
-            result = account_persist(
-                account=form.instance, secret=secret, changed_fields=changed, actor=request.user
-            )
+            result = account_persist(account=form.instance, secret=secret, changed_fields=changed, actor=request.user)
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:

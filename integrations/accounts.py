@@ -176,7 +176,9 @@ def accounts_rotate_keys(*, batch_size: int = 100, actor: Any = None) -> Rotatio
             MarketplaceAccount.objects.bulk_update(rotated, ["credentials_encrypted"])
             result.rotated += len(rotated)
     result.skipped_locked = (
-        MarketplaceAccount.objects.exclude(credentials_encrypted__startswith=current_prefix).exclude(pk__in=done).count()
+        MarketplaceAccount.objects.exclude(credentials_encrypted__startswith=current_prefix)
+        .exclude(pk__in=done)
+        .count()
     )
     if result.rotated or result.failed:
         audit_record(

@@ -23,6 +23,8 @@ class MarketplaceAccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Write-only. Leave empty to keep the saved key; it is never shown.",
     )
 
+    base_url = forms.URLField(required=False, assume_scheme="https", help_text="Override of the marketplace API host.")
+
     class Meta:
         model = MarketplaceAccount
         fields = [

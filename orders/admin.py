@@ -18,7 +18,14 @@ class OrderStatusChangeInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
-        "external_id", "account", "scheme", "status", "raw_status", "ordered_at", "total_amount", "currency"
+        "external_id",
+        "account",
+        "scheme",
+        "status",
+        "raw_status",
+        "ordered_at",
+        "total_amount",
+        "currency",
     ]
     list_filter = ["status", "scheme", "account__marketplace", "account"]
     search_fields = ["external_id", "order_number", "tracking_number", "buyer_city"]

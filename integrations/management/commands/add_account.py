@@ -1,8 +1,8 @@
 """Connect a marketplace account without prompts; re-running with the same --name updates it.
 
-    add_account ozon --name NAME --client-id ID --api-key KEY [--base-url URL]
-    add_account wildberries --name NAME --token TOKEN [--base-url URL]
-    add_account yandex_market --name NAME --api-key KEY --business-id ID [--campaign-ids 1,2] [--base-url URL]
+add_account ozon --name NAME --client-id ID --api-key KEY [--base-url URL]
+add_account wildberries --name NAME --token TOKEN [--base-url URL]
+add_account yandex_market --name NAME --api-key KEY --business-id ID [--campaign-ids 1,2] [--base-url URL]
 """
 
 from __future__ import annotations
