@@ -175,3 +175,20 @@ def test_logout_needs_post() -> None:
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_error_reports_mask_secret_post_fields() -> None:
+    from django.test import RequestFactory
+    from django.views.debug import ExceptionReporter
+
+    request = RequestFactory().post(
+        "/admin/integrations/marketplaceaccount/add/",
+        {"name": "Shop", "new_secret": BOOM_SECRET, "password": BOOM_SECRET},
+    )
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        report = ExceptionReporter(request, type(exc), exc, exc.__traceback__).get_traceback_text()
+    assert BOOM_SECRET not in report
+    assert "Shop" in report
