@@ -22,14 +22,15 @@ class CatalogChangeError(ValueError):
     """A change that cannot be made; the message says why."""
 
 
-def _variant_id(listing: Listing) -> str:
-    """The first size's variant id (WB chrtID); stock is kept per listing and warehouse here."""
+def _variant_ids(listing: Listing) -> list[str]:
+    """Size-level ids a marketplace keeps stock by (WB chrtID); empty when stock is per listing."""
+    ids = []
     for variant in listing.variants or []:
         if isinstance(variant, dict):
             value = variant.get("chrt_id") or variant.get("chrtID") or variant.get("id")
             if value:
-                return str(value)
-    return ""
+                ids.append(str(value))
+    return ids
 
 
 def _whole_number(value: Any) -> int:
@@ -41,9 +42,23 @@ def _whole_number(value: Any) -> int:
     return int(text)
 
 
-def set_stock(listing: Listing, warehouse: Warehouse, quantity: Any, user: Any) -> OutboxChange:
-    """Set the available quantity of a listing on one of the seller's own warehouses."""
+def set_stock(
+    listing: Listing, warehouse: Warehouse, quantity: Any, user: Any, *, variant_id: str = ""
+) -> OutboxChange:
+    """Set the available quantity of a listing on one of the seller's own warehouses.
+
+    A card with several sizes (WB) keeps stock per size: `variant_id` names the size, and the
+    change's target is that size (the read-back, summed per card, cannot confirm one size)."""
     amount = _whole_number(quantity)
+    variants = _variant_ids(listing)
+    if variant_id and variant_id not in variants:
+        raise CatalogChangeError(f"the listing has no size {variant_id!r}")
+    if len(variants) > 1 and not variant_id:
+        raise CatalogChangeError("this card has several sizes: choose the size to set the stock of")
+    variant = variant_id or (variants[0] if variants else "")
+    key = outbox.stock_key(listing.external_id, warehouse.external_id)
+    if len(variants) > 1:
+        key = f"{key}|{variant}"
     if not 0 <= amount <= MAX_STOCK:
         raise CatalogChangeError(f"quantity must be between 0 and {MAX_STOCK}")
     if warehouse.account_id != listing.account_id:
@@ -56,13 +71,13 @@ def set_stock(listing: Listing, warehouse: Warehouse, quantity: Any, user: Any) 
     return outbox.record_change(
         listing.account,
         OutboxChange.Kind.STOCK,
-        outbox.stock_key(listing.external_id, warehouse.external_id),
+        key,
         {
             "quantity": amount,
             "offer_id": listing.offer_id,
             "listing_external_id": listing.external_id,
             "warehouse_external_id": warehouse.external_id,
-            "variant_id": _variant_id(listing),
+            "variant_id": variant,
         },
         previous={"quantity": level.present} if level else {},
         user=user,

@@ -730,6 +730,8 @@ def _matches(row: OutboxChange, observed: Any) -> bool:
         # is not compared.
         shared = [name for name in observed if name in payload and observed[name] not in (None, "")]
         return bool(shared) and all(_same_value(row.kind, payload[name], observed[name]) for name in shared)
+    if row.kind in (Kind.REVIEW_ANSWER, Kind.QUESTION_ANSWER) and observed in (None, ""):
+        return True  # listed as answered, but this platform's list does not carry the text (Ozon)
     primary: str = {
         Kind.PRICE: "price",
         Kind.STOCK: "quantity",
@@ -757,7 +759,8 @@ def confirm_from_readback(
 
     `observed` maps target keys (price_key / stock_key / content_key / review or question
     external id / promotion_key) to what the read shows: a price (Decimal or str), a stock
-    quantity, a title, an answer text, True/False for promotion participation (either promo
+    quantity, a title, an answer text (pass only answered items; "" when the read says answered
+    without the text), True/False for promotion participation (either promo
     kind), or a dict of several payload fields ({"title": ..., "description": ...}; None or ""
     means "not read" and is skipped). Only the newest delivered row per target is compared.
     Returns the number of rows confirmed."""

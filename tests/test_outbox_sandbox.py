@@ -301,3 +301,48 @@ def test_a_price_change_is_pushed_after_commit_by_the_task_over_real_http(
     finally:
         app.conf.task_always_eager = eager
         server.stop()
+
+
+def test_stock_and_answers_are_pushed_and_confirmed_by_the_next_read(marketplace):
+    from catalog.models import Warehouse
+    from catalog.services import set_stock
+    from reviews.models import Review
+    from reviews.services import answer_review
+
+    sandbox = Sandbox(marketplace)
+    # A card with one size (stock per size is what WB keeps; the read sums a card's sizes).
+    listing = next(x for x in seed_listings(sandbox, 12) if len(x.variants) <= 1)
+    client = sandbox.client()
+    try:
+        stocked = {s.warehouse_external_id for s in _pages(client.iter_stocks())
+                   if s.listing_external_id == listing.external_id}
+        seller = next(w for w in _pages(client.iter_warehouses())
+                      if w.kind == "seller" and w.is_active and w.external_id in stocked)
+        since = sandbox.world.now - timedelta(days=365)
+        unanswered = next(r for r in _pages(client.iter_reviews(since)) if not r.is_answered)
+    finally:
+        client.close()
+    warehouse = Warehouse.objects.create(
+        account=sandbox.account, external_id=seller.external_id, name=seller.name, kind=Warehouse.Kind.SELLER
+    )
+    review = Review.objects.create(
+        account=sandbox.account, external_id=unanswered.external_id, published_at=unanswered.published_at,
+        rating=unanswered.rating, author=unanswered.author, offer_id=unanswered.offer_id, sku=unanswered.sku,
+    )
+    stock = set_stock(listing, warehouse, 17, None)
+    answer = answer_review(review, "Спасибо за отзыв! Рады, что товар понравился.", None)
+
+    sandbox.push()
+    sandbox.settle([stock, answer.outbox])
+    assert OutboxChange.objects.get(pk=stock.pk).status == Status.APPLIED
+    assert OutboxChange.objects.get(pk=answer.outbox.pk).status == Status.APPLIED
+
+    client = sandbox.client()
+    try:
+        stocks = {outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present
+                  for s in _pages(client.iter_stocks())}
+        answers = {r.external_id: r.answer_text for r in _pages(client.iter_reviews(since)) if r.is_answered}
+    finally:
+        client.close()
+    assert outbox.confirm_from_readback(sandbox.account, OutboxChange.Kind.STOCK, stocks) == 1
+    assert outbox.confirm_from_readback(sandbox.account, OutboxChange.Kind.REVIEW_ANSWER, answers) == 1

@@ -177,6 +177,19 @@ def test_an_ended_promotion_or_a_foreign_listing_is_refused(promotion, listing, 
 # ---- stock, content, links ----------------------------------------------------------------
 
 
+def test_a_card_with_several_sizes_needs_the_size(account, manager):
+    sizes = [{"chrt_id": 1, "size": "S"}, {"chrt_id": 2, "size": "M"}]
+    listing, warehouse = make_listing(account, 12, variants=sizes), make_warehouse(account, "wh-s")
+    with pytest.raises(catalog_services.CatalogChangeError, match="several sizes"):
+        catalog_services.set_stock(listing, warehouse, 5, manager)
+    with pytest.raises(catalog_services.CatalogChangeError, match="no size"):
+        catalog_services.set_stock(listing, warehouse, 5, manager, variant_id="9")
+    small = catalog_services.set_stock(listing, warehouse, 5, manager, variant_id="1")
+    medium = catalog_services.set_stock(listing, warehouse, 6, manager, variant_id="2")
+    assert small.target_key != medium.target_key  # one size's change never supersedes another's
+    assert (small.payload["variant_id"], medium.payload["variant_id"]) == ("1", "2")
+
+
 def test_set_stock_writes_an_absolute_quantity_for_a_seller_warehouse(account, manager):
     listing = make_listing(account, 4, variants=[{"chrt_id": 555, "size": "M"}])
     warehouse = make_warehouse(account, "wh-7")
