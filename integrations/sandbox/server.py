@@ -30,7 +30,12 @@ def make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
                 logger.exception("sandbox handler failed")
                 response = httpx.Response(500, json={"message": "sandbox internal error"})
             content = response.content
-            self.send_response(response.status_code)
+            self.log_request(response.status_code)
+            self.send_response_only(response.status_code)
+            # A fake marketplace may speak in its own clock (YM's Date anchors X-RateLimit-Resource-Until).
+            if "date" not in response.headers:
+                self.send_header("Date", self.date_time_string())
+            self.send_header("Server", self.version_string())
             for name, value in response.headers.items():
                 if name.lower() not in {"content-length", "transfer-encoding", "connection"}:
                     self.send_header(name, value)

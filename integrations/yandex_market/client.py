@@ -297,7 +297,7 @@ class YandexMarketClient:
                 response = self._call(
                     "POST", f"/v2/businesses/{self._business()}/warehouses", Bucket.WAREHOUSES,
                     scope=self._business_scope(), params={"limit": self.warehouses_page_size, "pageToken": token},
-                    body={},
+                    body={"components": ["STATUS"]},
                 )
                 result = self._parse(s.BusinessWarehousesResponse, response, "warehouses").result
                 rows.extend(result.warehouses)
