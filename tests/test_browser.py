@@ -1,0 +1,88 @@
+"""The web shell in a real browser: Debian's Chromium driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.roles import Role
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (CI installs it).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the live
+    # server happen in its own thread, so this only silences Django's guard for the test thread.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def manager(django_user_model):
+    from core.roles import ensure_roles, set_role
+
+    ensure_roles()
+    user = django_user_model.objects.create_user("maria", password="Sekret-Pass-2026")
+    set_role(user, Role.MANAGER)
+    return user
+
+
+def _login(page, live_server, password: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "maria")
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def test_login_shows_russian_shell_and_switches_to_english(browser_page, live_server, manager) -> None:
+    page = browser_page
+    _login(page, live_server, "Sekret-Pass-2026")
+    page.wait_for_url(f"{live_server.url}/")
+    nav = page.locator("nav.mainnav")
+    assert nav.get_by_text("Каталог").is_visible()
+    assert nav.get_by_text("Заказы").is_visible()
+    # A manager is not an administrator: no Settings in the navigation.
+    assert nav.get_by_text("Настройки").count() == 0
+
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("nav.mainnav").get_by_text("Catalog").is_visible()
+
+    page.click("nav.mainnav >> text=Orders")
+    page.wait_for_url(f"{live_server.url}/orders/")
+    assert page.locator("h1").inner_text().strip() != ""
+
+
+def test_wrong_password_is_refused_with_a_message(browser_page, live_server, manager) -> None:
+    page = browser_page
+    _login(page, live_server, "wrong-password")
+    assert page.url.startswith(f"{live_server.url}/login/")
+    assert page.locator("nav.mainnav").count() == 0
+    assert page.locator("p.errors").inner_text() == "Неверное имя пользователя или пароль."
