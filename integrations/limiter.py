@@ -86,11 +86,14 @@ class LocalLimiter:
             return blocked - now
         tokens, stamp = self._tokens.get(key, (float(rule.burst), now))
         tokens = min(float(rule.burst), tokens + (now - stamp) * rule.per_second)
-        if tokens >= 1:
+        wait = (1 - tokens) / rule.per_second
+        # A wait below the clock's resolution (a float clock reading ~1.8e9 moves in steps of
+        # ~2e-7 s) would not move the clock and the caller would spin: take the token now.
+        if tokens >= 1 or now + wait <= now:
             self._tokens[key] = (tokens - 1, now)
             return 0.0
         self._tokens[key] = (tokens, now)
-        return (1 - tokens) / rule.per_second
+        return wait
 
     @contextmanager
     def slot(self, key: str, rule: LimitRule, clock: Clock) -> Iterator[None]:
