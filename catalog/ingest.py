@@ -86,63 +86,84 @@ def ingest_listings(account_id: int, listings: Sequence[ListingDTO]) -> UpsertCo
     return counts
 
 
+_LINK_BY_ARTICLE = """
+    UPDATE catalog_listing l SET product_id = p.id, link_source = 'article', updated_at = statement_timestamp()
+    FROM catalog_product p
+    WHERE l.account_id = %(account)s AND l.external_id = ANY(%(ids)s)
+      AND l.link_source <> 'manual' AND p.article = l.offer_id
+      AND (l.product_id IS DISTINCT FROM p.id OR l.link_source <> 'article')
+"""
+
+
 def link_listings_to_products(account_id: int, external_ids: Sequence[str]) -> None:
     """Link by seller article, else by barcode; create a master Product when neither matches.
 
     A manual link always wins: rows with link_source='manual' are never touched. Each statement
-    changes only rows whose link really changes, so a resync rewrites nothing.
+    changes only rows whose link really changes, so a resync rewrites nothing, and the barcode
+    lookup runs only for listings the article did not link (none, once the catalogue is synced).
     """
     if not external_ids:
         return
     params: dict[str, Any] = {"account": account_id, "ids": list(external_ids)}
     with connection.cursor() as cursor:
-        # 1. Master products for articles nobody has yet (and no barcode match either).
+        cursor.execute(_LINK_BY_ARTICLE, params)
         cursor.execute(
             """
-            INSERT INTO catalog_product
-                (article, name, brand, description, barcodes, currency, images, created_at, updated_at)
-            SELECT DISTINCT ON (l.offer_id) l.offer_id, left(l.title, 500), l.brand, l.description, l.barcodes,
-                   'RUB', l.images, statement_timestamp(), statement_timestamp()
-            FROM catalog_listing l
+            SELECT l.id, l.offer_id, l.barcodes, l.product_id FROM catalog_listing l
             WHERE l.account_id = %(account)s AND l.external_id = ANY(%(ids)s)
-              AND l.link_source <> 'manual' AND l.offer_id <> ''
-              AND NOT EXISTS (SELECT 1 FROM catalog_product p WHERE p.article = l.offer_id)
-              AND NOT (l.barcodes <> '{}' AND EXISTS (
-                  SELECT 1 FROM catalog_product p WHERE p.barcodes && l.barcodes))
-            ORDER BY l.offer_id, l.id
-            ON CONFLICT (article) DO NOTHING
+              AND l.link_source IN ('', 'barcode')
             """,
             params,
         )
-        # 2. By seller article.
-        cursor.execute(
-            """
-            UPDATE catalog_listing l SET product_id = p.id, link_source = 'article', updated_at = statement_timestamp()
-            FROM catalog_product p
-            WHERE l.account_id = %(account)s AND l.external_id = ANY(%(ids)s)
-              AND l.link_source <> 'manual' AND p.article = l.offer_id
-              AND (l.product_id IS DISTINCT FROM p.id OR l.link_source <> 'article')
-            """,
-            params,
-        )
-        # 3. By barcode, for what the article did not link (the oldest matching product wins).
-        cursor.execute(
-            """
-            UPDATE catalog_listing l
-            SET product_id = m.product_id, link_source = 'barcode', updated_at = statement_timestamp()
-            FROM (
-                SELECT l2.id AS listing_id,
-                       (SELECT p.id FROM catalog_product p WHERE p.barcodes && l2.barcodes ORDER BY p.id LIMIT 1)
-                           AS product_id
-                FROM catalog_listing l2
-                WHERE l2.account_id = %(account)s AND l2.external_id = ANY(%(ids)s)
-                  AND l2.link_source NOT IN ('manual', 'article') AND l2.barcodes <> '{}'
-            ) m
-            WHERE l.id = m.listing_id AND m.product_id IS NOT NULL
-              AND (l.product_id IS DISTINCT FROM m.product_id OR l.link_source <> 'barcode')
-            """,
-            params,
-        )
+        unlinked = cursor.fetchall()
+        if not unlinked:
+            return
+        # One lookup for the page: products sharing any barcode (the oldest product wins).
+        codes = sorted({code for _, _, barcodes, _ in unlinked for code in barcodes})
+        owner: dict[str, int] = {}
+        if codes:
+            cursor.execute(
+                "SELECT id, barcodes FROM catalog_product WHERE barcodes && %s::varchar(64)[] ORDER BY id DESC",
+                [codes],
+            )
+            for product_id, barcodes in cursor.fetchall():
+                owner.update(dict.fromkeys(barcodes, product_id))
+        by_barcode: list[tuple[int, int]] = []
+        new_articles: list[str] = []
+        for listing_id, offer_id, barcodes, current in unlinked:
+            product_id = next((owner[c] for c in barcodes if c in owner), None)
+            if product_id is not None:
+                if product_id != current:
+                    by_barcode.append((listing_id, product_id))
+            elif offer_id:
+                new_articles.append(offer_id)
+        if by_barcode:
+            cursor.execute(
+                """
+                UPDATE catalog_listing l SET product_id = m.product_id, link_source = 'barcode',
+                                             updated_at = statement_timestamp()
+                FROM unnest(%s::bigint[], %s::bigint[]) AS m(listing_id, product_id)
+                WHERE l.id = m.listing_id
+                """,
+                [[a for a, _ in by_barcode], [b for _, b in by_barcode]],
+            )
+        if new_articles:
+            # Master products from the listings nobody has yet; then link them by article.
+            cursor.execute(
+                """
+                INSERT INTO catalog_product
+                    (article, name, brand, description, barcodes, currency, images, created_at, updated_at)
+                SELECT DISTINCT ON (l.offer_id) l.offer_id, left(l.title, 500), l.brand, l.description, l.barcodes,
+                       'RUB', l.images, statement_timestamp(), statement_timestamp()
+                FROM catalog_listing l
+                WHERE l.account_id = %(account)s AND l.offer_id = ANY(%(articles)s)
+                  AND l.external_id = ANY(%(ids)s)
+                ORDER BY l.offer_id, l.id
+                ON CONFLICT (article) DO NOTHING
+                """,
+                {**params, "articles": new_articles},
+            )
+            cursor.execute(_LINK_BY_ARTICLE, params)
 
 
 def _ensure_marketplace_warehouses(account_id: int, stocks: Sequence[StockDTO]) -> None:

@@ -29,7 +29,15 @@ def _configure(sender: Celery, **kwargs: object) -> None:
     # second worker; the hard limit kills a task before that can happen.
     if visibility <= settings.SYNC_TASK_TIME_LIMIT:
         raise ImproperlyConfigured("SYNC_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
+    transport_options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    if str(settings.CELERY_BROKER_URL).startswith("redis"):
+        # kombu scans for messages of dead workers every interval x throttle seconds (default
+        # 10 x 10); scan every quarter of the visibility timeout (at most every minute) instead,
+        # so a message whose worker died is redelivered soon after the timeout, not 100 s later.
+        transport_options.setdefault("unacked_restore_interval", max(1, min(60, visibility // 4)))
+        transport_options.setdefault("unacked_restore_throttle", 1)
     sender.conf.update(
+        broker_transport_options=transport_options,
         task_acks_late=True,  # ack after the task returns: a crash means redelivery, not loss
         task_reject_on_worker_lost=True,  # a child killed by SIGKILL/OOM requeues its message at once
         worker_prefetch_multiplier=1,  # long, uneven tasks: don't hoard messages a crash would delay
