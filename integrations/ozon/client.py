@@ -580,6 +580,7 @@ class OzonClient:
                         "product_id": int(u.listing_external_id),
                         "stock": u.quantity,
                         "warehouse_id": int(u.warehouse_external_id),
+                        "quant_size": 1,  # required by the schema; 1 = the regular (not economy) product
                     }
                     for u in latest.values()
                 ]

@@ -92,10 +92,20 @@ class ProductAttributes(OzonModel):
     images: list[str] = Field(default_factory=list)
     primary_image: str = ""
 
-    @field_validator("barcodes", "images", mode="before")
+    @field_validator("barcodes", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _image_links(cls, value: Any) -> Any:
+        """The spec's prose says links, its schema says {file_name, default, index}: take both."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            return value
+        return [item.get("file_name", "") if isinstance(item, dict) else item for item in value]
 
 
 class ProductAttributesResponse(OzonModel):

@@ -380,8 +380,11 @@ class OzonState:
             gap = max(0, self.start_ts - created - 60)
             before = gap // step if step else 0
             times = [created + before * k for k in range(step + 1)]
+            # Each shown status is held a few hours more than the previous one, so moving the
+            # clock by hours already advances some of them.
+            hold = 2 * 3600 + (i - showcase_from) * 90 * 60
             for _ in statuses[step + 1 :]:
-                times.append(times[-1] + (20 * 86400 if len(times) == step + 1 else 86400))
+                times.append(times[-1] + (self.start_ts - times[-1] + hold if len(times) == step + 1 else 86400))
             return PATHS[path][0], path, times
         # Two hashes per order feed every decision (hashing is the cost at 150k orders).
         bits, more = self.order_bits(i)
@@ -743,7 +746,8 @@ def _attributes(state: OzonState, i: int) -> dict[str, Any]:
         "weight": item.weight_g,
         "weight_unit": "g",
         "primary_image": item.images[0],
-        "images": list(item.images[1:]),
+        # The spec types images as objects {file_name, default, index} (its prose says links).
+        "images": [{"file_name": url, "default": n == 0, "index": n} for n, url in enumerate(item.images)],
         "color_image": "",
         "attributes": [
             {"id": BRAND_ATTRIBUTE, "complex_id": 0, "values": [{"dictionary_value_id": 0, "value": item.brand}]},
