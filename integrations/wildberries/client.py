@@ -1,0 +1,1031 @@
+"""The Wildberries adapter: MarketplaceClient over WB's category hosts (2026-07 specs).
+
+Each method names the spec operation it implements (shared/marketplace-specs/wildberries/NN-*.yaml).
+With `config.base_url` every request goes to base_url + the official path (sandbox, proxy).
+Auth is the bare token in `Authorization` (security scheme HeaderApiKey).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar, overload
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from integrations.base import (
+    AccountConfig,
+    AuthError,
+    ContentUpdate,
+    FinanceOperationDTO,
+    ListingDTO,
+    MarketplaceError,
+    OrderDTO,
+    Page,
+    PermanentError,
+    PriceDTO,
+    PriceUpdate,
+    PromotionDTO,
+    PromotionItem,
+    PromotionOfferDTO,
+    QuestionDTO,
+    RateLimitedError,
+    ReturnDTO,
+    ReviewDTO,
+    StockDTO,
+    StockUpdate,
+    TransientError,
+    WarehouseDTO,
+    WriteResult,
+    WriteStatus,
+)
+from integrations.http import HttpCore
+from integrations.limiter import Clock, Limiter
+from integrations.wildberries import limits, mapping, schemas
+from integrations.wildberries.limits import Bucket, Host
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+FBW_WAREHOUSE_TYPE = "Склад WB"  # statistics rows of seller warehouses duplicate FBS/DBS tasks
+LEAVE_PROMOTION_UNSUPPORTED = (
+    "Wildberries has no API method to remove goods from a calendar promotion; remove them in the seller cabinet"
+)
+_PRICE_ALREADY_SET = "already set"
+
+
+class WBRequestError(PermanentError):
+    """A refused request whose JSON body the caller may need (per-item stock errors arrive as 409)."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message, status=status)
+        self.body = body
+
+
+class WildberriesClient:
+    marketplace = "wildberries"
+
+    # Page sizes: the spec maxima, overridable per instance (tests use small pages).
+    cards_page_size = limits.MAX_CARDS_PAGE
+    prices_page_size = limits.MAX_PRICES_PAGE
+    orders_page_size = limits.MAX_ORDERS_PAGE
+    claims_page_size = limits.MAX_CLAIMS_PAGE
+    feedbacks_page_size = 1000
+    questions_page_size = 1000
+    promotions_page_size = 1000
+    finance_page_size = 100_000
+    wb_stocks_page_size = 100_000
+    stock_group_size = limits.MAX_WB_STOCK_NM_IDS  # cards per stocks page
+    # FBS/DBS tasks carry no change time: re-read those created this long before `since` for status changes.
+    assembly_lookback = timedelta(days=14)
+    assembly_window = timedelta(days=30)  # the API's maximum dateFrom..dateTo span
+    # Statistics are refreshed every 30 minutes; re-read an overlap so late rows are not missed.
+    statistics_overlap = timedelta(minutes=30)
+
+    def __init__(
+        self,
+        config: AccountConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        limiter: Limiter | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        self.config = config
+        self._token = config.secrets.get("token", "")
+        self.http = HttpCore(
+            config, classify=self._classify, transport=transport, clock=clock, limiter=limiter, max_retries=max_retries
+        )
+        self._account_key = f"{self.marketplace}:{config.account_id or config.name}"
+
+    def close(self) -> None:
+        self.http.close()
+
+    # ------------------------------------------------------------------------------------------
+    # HTTP plumbing
+
+    def _url(self, host: Host, path: str) -> str:
+        base = self.config.base_url.rstrip("/") if self.config.base_url else host.value
+        return base + path
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.http.clock.now(), UTC)
+
+    def _call(
+        self,
+        method: str,
+        host: Host,
+        path: str,
+        bucket: Bucket,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        expect_json: bool = True,
+    ) -> httpx.Response:
+        return self.http.request(
+            method,
+            self._url(host, path),
+            limit_key=f"{self._account_key}:{bucket.value}",
+            rule=limits.RULES[bucket],
+            headers={"Authorization": self._token},
+            params=params,
+            json_body=body,
+            expect_json=expect_json,
+        )
+
+    def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise self._shape_error(operation, exc) from None
+
+    def _parse_list(self, model: type[M], response: httpx.Response, operation: str) -> list[M]:
+        if not response.content:
+            return []
+        try:
+            return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
+        except ValidationError as exc:
+            raise self._shape_error(operation, exc) from None
+
+    @staticmethod
+    def _shape_error(operation: str, exc: ValidationError) -> PermanentError:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return PermanentError(
+            f"Wildberries {operation}: unexpected response shape ({exc.error_count()} errors; {where}: {first['msg']})"
+        )
+
+    def _classify(self, response: httpx.Response) -> MarketplaceError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        where = f"{response.request.method} {response.request.url.path}" if response.request else ""
+        body = _json_or_none(response)
+        text = self._scrub(_error_text(body) or response.reason_phrase)
+        if status in (401, 403):
+            return AuthError(
+                f"Wildberries refused the token of account {self.config.name!r} (HTTP {status}): {text}",
+                status=status,
+            )
+        if status == 429:
+            return RateLimitedError(
+                f"Wildberries rate limit on {where}: {text}", status=status, retry_after=_retry_after(response)
+            )
+        if status >= 500:
+            return TransientError(f"Wildberries {where}: HTTP {status}: {text}", status=status)
+        return WBRequestError(f"Wildberries {where}: HTTP {status}: {text}", status=status, body=body)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    # ------------------------------------------------------------------------------------------
+    # Auth
+
+    def check_auth(self) -> datetime | None:
+        """GET common-api /ping (01-general); the expiry is the JWT's own `exp`, decoded locally."""
+        self._parse(schemas.Ping, self._call("GET", Host.COMMON, "/ping", Bucket.PING), "ping")
+        return token_expiry(self._token)
+
+    # ------------------------------------------------------------------------------------------
+    # Reads
+
+    def iter_warehouses(self) -> Iterator[Page[WarehouseDTO]]:
+        """GET marketplace-api /api/v3/warehouses (02-items). FBW warehouses arrive with FBW stocks."""
+        rows = self._seller_warehouses()
+        yield Page(items=[mapping.warehouse_dto(r) for r in rows], cursor={}, done=True)
+
+    def _seller_warehouses(self) -> list[schemas.SellerWarehouse]:
+        response = self._call("GET", Host.MARKETPLACE, "/api/v3/warehouses", Bucket.WAREHOUSES)
+        return self._parse_list(schemas.SellerWarehouse, response, "warehouses")
+
+    def _cards_page(self, cursor: Mapping[str, Any], limit: int) -> schemas.CardsList:
+        """POST content-api /content/v2/get/cards/list (02-items), ascending so new changes come last."""
+        page_cursor: dict[str, Any] = {"limit": limit}
+        if cursor.get("nmID") is not None:
+            page_cursor.update(updatedAt=cursor["updatedAt"], nmID=cursor["nmID"])
+        body = {"settings": {"sort": {"ascending": True}, "filter": {"withPhoto": -1}, "cursor": page_cursor}}
+        response = self._call("POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body)
+        return self._parse(schemas.CardsList, response, "cards list")
+
+    def _iter_card_pages(self, cursor: Mapping[str, Any]) -> Iterator[tuple[list[schemas.Card], dict[str, Any], bool]]:
+        """Card pages with the cursor after each; stops when a page holds fewer cards than asked."""
+        current = dict(cursor)
+        while True:
+            limit = self.cards_page_size
+            page = self._cards_page(current, limit)
+            if page.cards and page.cursor.nmID is not None:
+                current = {"updatedAt": page.cursor.updatedAt, "nmID": page.cursor.nmID}
+            done = page.cursor.total < limit
+            yield page.cards, dict(current), done
+            if done:
+                return
+
+    def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
+        watermark = _parse_wm(cursor)
+        for cards, next_cursor, done in self._iter_card_pages(cursor or {}):
+            items = [mapping.listing_dto(c) for c in cards]
+            watermark = _max_time(watermark, (i.updated_at for i in items))
+            yield Page(items=items, cursor=next_cursor | _wm(watermark), watermark=watermark, done=done)
+
+    def iter_prices(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[PriceDTO]]:
+        """GET discounts-prices-api /api/v2/list/goods/filter (02-items), offset paging."""
+        offset = int((cursor or {}).get("offset", 0))
+        while True:
+            limit = self.prices_page_size
+            response = self._call(
+                "GET",
+                Host.PRICES,
+                "/api/v2/list/goods/filter",
+                Bucket.PRICES,
+                params={"limit": limit, "offset": offset},
+            )
+            goods = self._parse(schemas.GoodsList, response, "prices").data.listGoods
+            offset += len(goods)
+            done = len(goods) < limit
+            yield Page(items=[mapping.price_dto(g) for g in goods], cursor={"offset": offset}, done=done)
+            if done:
+                return
+
+    def iter_stocks(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[StockDTO]]:
+        """Seller warehouses: POST marketplace-api /api/v3/stocks/{warehouseId} by chrtIds (02-items);
+        WB warehouses: POST seller-analytics-api /api/analytics/v1/stocks-report/wb-warehouses by nmIds
+        (11-analytics). Both per group of up to 1000 cards, so every size of a card is summed on one page."""
+        warehouses = [w for w in self._seller_warehouses() if not w.isDeleting]
+        cards_cursor = dict((cursor or {}).get("cards", {}))
+        group: list[schemas.Card] = []
+        for cards, next_cursor, done in self._iter_card_pages(cards_cursor):
+            group.extend(cards)
+            if len(group) < self.stock_group_size and not done:
+                continue
+            items = self._seller_stocks(group, warehouses) + self._wb_stocks(group)
+            yield Page(items=items, cursor={"cards": next_cursor}, done=done)
+            group = []
+
+    def _seller_stocks(self, cards: list[schemas.Card], warehouses: list[schemas.SellerWarehouse]) -> list[StockDTO]:
+        chrt_to_card = {size.chrtID: card for card in cards for size in card.sizes}
+        chrt_ids = list(chrt_to_card)
+        items: list[StockDTO] = []
+        for warehouse in warehouses:
+            totals: dict[int, int] = defaultdict(int)
+            for chunk in _chunks(chrt_ids, limits.MAX_STOCK_CHRT_IDS):
+                response = self._call(
+                    "POST", Host.MARKETPLACE, f"/api/v3/stocks/{warehouse.id}", Bucket.STOCKS, body={"chrtIds": chunk}
+                )
+                for row in self._parse(schemas.StocksResult, response, "stocks").stocks:
+                    card = chrt_to_card.get(row.chrtId)
+                    if card is not None:
+                        totals[card.nmID] += row.amount
+            by_nm = {card.nmID: card for card in cards}
+            items.extend(
+                StockDTO(
+                    listing_external_id=str(nm_id),
+                    offer_id=by_nm[nm_id].vendorCode,
+                    warehouse_external_id=str(warehouse.id),
+                    present=amount,
+                    warehouse_name=warehouse.name,
+                )
+                for nm_id, amount in totals.items()
+            )
+        return items
+
+    def _wb_stocks(self, cards: list[schemas.Card]) -> list[StockDTO]:
+        if not cards:
+            return []
+        vendor_codes = {card.nmID: card.vendorCode for card in cards}
+        totals: dict[tuple[int, int], int] = defaultdict(int)
+        names: dict[int, str] = {}
+        offset = 0
+        while True:
+            limit = self.wb_stocks_page_size
+            body = {"nmIds": list(vendor_codes), "limit": limit, "offset": offset}
+            response = self._call(
+                "POST", Host.ANALYTICS, "/api/analytics/v1/stocks-report/wb-warehouses", Bucket.WB_STOCKS, body=body
+            )
+            rows = self._parse(schemas.WBStocksResult, response, "WB warehouse stocks").data.items
+            for row in rows:
+                totals[(row.nmId, row.warehouseId)] += row.quantity
+                names[row.warehouseId] = row.warehouseName
+            offset += len(rows)
+            if len(rows) < limit:
+                break
+        return [
+            StockDTO(
+                listing_external_id=str(nm_id),
+                offer_id=vendor_codes.get(nm_id, ""),
+                warehouse_external_id=mapping.wb_warehouse_id(warehouse_id),
+                present=amount,
+                warehouse_name=names[warehouse_id],
+            )
+            for (nm_id, warehouse_id), amount in totals.items()
+        ]
+
+    # ---- orders ---------------------------------------------------------------------------------
+
+    ORDER_PHASES = ("fbs", "dbs_new", "dbs", "fbo")
+
+    def iter_orders(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[OrderDTO]]:
+        """FBS tasks (03-orders-fbs GET /api/v3/orders + POST /api/v3/orders/status), DBS tasks
+        (05-orders-dbs GET /api/v3/dbs/orders/new, GET /api/v3/dbs/orders + status/info), then FBW orders
+        from statistics (12-reports GET /api/v1/supplier/orders, flag=0, paged by lastChangeDate)."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        phase = state.get("phase", "fbs")
+        if phase == "fbs":
+            for items, window in self._assembly_windows("/api/v3/orders", "FBS", Bucket.FBS, since, state):
+                watermark = _max_time(watermark, (o.updated_at for o in items))
+                yield Page(items=items, cursor={"phase": "fbs", **window} | _wm(watermark), watermark=watermark)
+            phase, state = "dbs_new", {}
+        if phase == "dbs_new":
+            response = self._call("GET", Host.MARKETPLACE, "/api/v3/dbs/orders/new", Bucket.DBS)
+            tasks = self._parse(schemas.NewAssemblyTasks, response, "new DBS orders").orders
+            items = self._with_dbs_statuses(tasks)
+            watermark = _max_time(watermark, (o.updated_at for o in items))
+            yield Page(items=items, cursor={"phase": "dbs"} | _wm(watermark), watermark=watermark)
+            phase, state = "dbs", {}
+        if phase == "dbs":
+            for items, window in self._assembly_windows("/api/v3/dbs/orders", "DBS", Bucket.DBS, since, state):
+                watermark = _max_time(watermark, (o.updated_at for o in items))
+                yield Page(items=items, cursor={"phase": "dbs", **window} | _wm(watermark), watermark=watermark)
+            phase, state = "fbo", {}
+        date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
+        while True:
+            response = self._call(
+                "GET",
+                Host.STATISTICS,
+                "/api/v1/supplier/orders",
+                Bucket.STATISTICS,
+                params={"dateFrom": date_from, "flag": 0},
+            )
+            rows = self._parse_list(schemas.StatisticsOrder, response, "statistics orders")
+            if rows and rows[-1].lastChangeDate == date_from:  # no progress: never ask the same again
+                rows = []
+            if rows:
+                date_from = rows[-1].lastChangeDate
+            items = [mapping.fbo_order_dto(r) for r in rows if r.warehouseType == FBW_WAREHOUSE_TYPE]
+            watermark = _max_time(watermark, (o.updated_at for o in items))
+            yield Page(
+                items=items,
+                cursor={"phase": "fbo", "dateFrom": date_from} | _wm(watermark),
+                watermark=watermark,
+                done=not rows,
+            )
+            if not rows:
+                return
+
+    def _assembly_windows(
+        self, path: str, scheme: str, bucket: Bucket, since: datetime, state: Mapping[str, Any]
+    ) -> Iterator[tuple[list[OrderDTO], dict[str, Any]]]:
+        """Pages of tasks created in [since - lookback, now], in windows of at most 30 days, `next` paging."""
+        if state.get("finished"):
+            return
+        now = self._now()
+        end = int(state.get("end") or now.timestamp())
+        start = since - self.assembly_lookback
+        window_from = int(state.get("from") or start.timestamp())
+        window_to = int(state.get("to") or min(window_from + self.assembly_window.total_seconds(), end))
+        next_value = int(state.get("next", 0))
+        while True:
+            limit = self.orders_page_size
+            params = {"limit": limit, "next": next_value, "dateFrom": window_from, "dateTo": window_to}
+            response = self._call("GET", Host.MARKETPLACE, path, bucket, params=params)
+            page = self._parse(schemas.AssemblyTasksPage, response, f"{scheme} orders")
+            items = self._with_fbs_statuses(page.orders) if scheme == "FBS" else self._with_dbs_statuses(page.orders)
+            next_value = page.next
+            if len(page.orders) < limit:  # this window is finished; move to the next one
+                if window_to >= end:
+                    yield items, {"from": window_to, "to": window_to, "end": end, "next": 0, "finished": True}
+                    return
+                window_from, next_value = window_to, 0
+                window_to = int(min(window_from + self.assembly_window.total_seconds(), end))
+            yield items, {"from": window_from, "to": window_to, "end": end, "next": next_value}
+
+    def _with_fbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
+        statuses: dict[int, schemas.FbsStatus] = {}
+        for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
+            response = self._call("POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk})
+            statuses.update({s.id: s for s in self._parse(schemas.FbsStatuses, response, "FBS statuses").orders})
+        result = []
+        for task in tasks:
+            status = statuses.get(task.id)
+            supplier, wb = (status.supplierStatus, status.wbStatus) if status else ("", "")
+            result.append(mapping.assembly_order_dto(task, "FBS", supplier, wb))
+        return result
+
+    def _with_dbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
+        statuses: dict[int, schemas.DbsStatus] = {}
+        for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
+            response = self._call(
+                "POST",
+                Host.MARKETPLACE,
+                "/api/marketplace/v3/dbs/orders/status/info",
+                Bucket.DBS,
+                body={"ordersIds": chunk},
+            )
+            rows = self._parse(schemas.DbsStatuses, response, "DBS statuses").orders
+            statuses.update({s.orderId: s for s in rows})
+        result = []
+        for task in tasks:
+            status = statuses.get(task.id)
+            supplier = (status.supplierStatus or "") if status else ""
+            wb = (status.wbStatus or "") if status else ""
+            result.append(mapping.assembly_order_dto(task, "DBS", supplier, wb))
+        return result
+
+    # ---- returns, reviews, questions ------------------------------------------------------------
+
+    def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
+        """GET returns-api /api/v1/claims (09-communications): open claims, then archived, offset paging.
+        WB keeps 14 days and has no change-time filter, so rows older than `since` are dropped here."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        archive_phases = (False, True)
+        start = archive_phases.index(bool(state.get("archive", False)))
+        for archive in archive_phases[start:]:
+            offset = int(state.get("offset", 0)) if archive == bool(state.get("archive", False)) else 0
+            while True:
+                limit = self.claims_page_size
+                params = {"is_archive": _bool(archive), "limit": limit, "offset": offset}
+                response = self._call("GET", Host.RETURNS, "/api/v1/claims", Bucket.RETURNS, params=params)
+                page = self._parse(schemas.ClaimsPage, response, "claims")
+                offset += len(page.claims)
+                items = [
+                    d for d in (mapping.return_dto(c) for c in page.claims) if d.updated_at and d.updated_at >= since
+                ]
+                watermark = _max_time(watermark, (i.updated_at for i in items))
+                finished = len(page.claims) < limit or offset >= page.total
+                done = finished and archive
+                yield Page(
+                    items=items,
+                    cursor={"archive": archive, "offset": offset} | _wm(watermark),
+                    watermark=watermark,
+                    done=done,
+                )
+                if finished:
+                    break
+
+    def iter_reviews(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReviewDTO]]:
+        """GET feedbacks-api /api/v1/feedbacks (09-communications): unanswered, then answered."""
+        for rows, next_cursor, watermark, done in self._iter_feedback_like(
+            "/api/v1/feedbacks", self.feedbacks_page_size, since, cursor, schemas.FeedbacksPage
+        ):
+            items = [mapping.review_dto(r) for r in rows]
+            yield Page(items=items, cursor=next_cursor, watermark=watermark, done=done)
+
+    def iter_questions(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[QuestionDTO]]:
+        """GET feedbacks-api /api/v1/questions (09-communications): unanswered, then answered."""
+        for rows, next_cursor, watermark, done in self._iter_feedback_like(
+            "/api/v1/questions", self.questions_page_size, since, cursor, schemas.QuestionsPage
+        ):
+            items = [mapping.question_dto(r) for r in rows]
+            yield Page(items=items, cursor=next_cursor, watermark=watermark, done=done)
+
+    def _iter_feedback_like(
+        self,
+        path: str,
+        take: int,
+        since: datetime,
+        cursor: Mapping[str, Any] | None,
+        model: type[schemas.FeedbacksPage] | type[schemas.QuestionsPage],
+    ) -> Iterator[tuple[list[Any], dict[str, Any], datetime, bool]]:
+        """take/skip paging in ascending date order. WB caps `skip`, so a long list moves `dateFrom`
+        to the last seen creation time and starts skipping from zero again."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        phases = (False, True)
+        start = phases.index(bool(state.get("answered", False)))
+        for answered in phases[start:]:
+            resume = answered == bool(state.get("answered", False))
+            skip = int(state.get("skip", 0)) if resume else 0
+            date_from = int(state.get("dateFrom", 0)) if resume and state.get("dateFrom") else int(since.timestamp())
+            while True:
+                params = {
+                    "isAnswered": _bool(answered),
+                    "take": take,
+                    "skip": skip,
+                    "order": "dateAsc",
+                    "dateFrom": date_from,
+                }
+                response = self._call("GET", Host.FEEDBACKS, path, Bucket.FEEDBACKS, params=params)
+                data = self._parse(model, response, path.rsplit("/", 1)[-1]).data
+                rows: list[Any] = list(getattr(data, "feedbacks", None) or getattr(data, "questions", None) or [])
+                created = [mapping.require_time(r.createdDate) for r in rows]
+                watermark = _max_time(watermark, created)
+                skip += len(rows)
+                if skip > limits.MAX_FEEDBACKS_SKIP and created:
+                    date_from, skip = int(max(created).timestamp()), 0
+                finished = len(rows) < take
+                next_cursor = {"answered": answered, "skip": skip, "dateFrom": date_from} | _wm(watermark)
+                yield rows, next_cursor, watermark, finished and answered
+                if finished:
+                    break
+
+    # ---- promotions -----------------------------------------------------------------------------
+
+    def iter_promotions(self) -> Iterator[Page[PromotionDTO]]:
+        """GET dp-calendar-api /api/v1/calendar/promotions + /details (08-promotion)."""
+        now = self._now()
+        offset = 0
+        while True:
+            limit = self.promotions_page_size
+            params = {
+                "startDateTime": mapping.utc_text(now - timedelta(days=30)),
+                "endDateTime": mapping.utc_text(now + timedelta(days=180)),
+                "allPromo": "true",
+                "limit": limit,
+                "offset": offset,
+            }
+            response = self._call("GET", Host.CALENDAR, "/api/v1/calendar/promotions", Bucket.CALENDAR, params=params)
+            promotions = self._parse(schemas.PromotionsPage, response, "promotions").data.promotions
+            details: dict[int, schemas.PromotionDetails] = {}
+            for chunk in _chunks([p.id for p in promotions], limits.MAX_PROMO_DETAILS_IDS):
+                response = self._call(
+                    "GET",
+                    Host.CALENDAR,
+                    "/api/v1/calendar/promotions/details",
+                    Bucket.CALENDAR,
+                    params={"promotionIDs": chunk},
+                )
+                rows = self._parse(schemas.PromotionDetailsPage, response, "promotion details").data.promotions
+                details.update({d.id: d for d in rows})
+            offset += len(promotions)
+            done = len(promotions) < limit
+            items = [mapping.promotion_dto(p, details.get(p.id)) for p in promotions]
+            yield Page(items=items, cursor={"offset": offset}, done=done)
+            if done:
+                return
+
+    def iter_promotion_offers(
+        self, promotion_external_id: str, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[PromotionOfferDTO]]:
+        """GET /api/v1/calendar/promotions/nomenclatures (08-promotion): participating, then eligible.
+        WB does not list goods of automatic promotions (422); such a promotion has no offers here."""
+        state = dict(cursor or {})
+        phases = (True, False)
+        start = phases.index(bool(state.get("inAction", True)))
+        for in_action in phases[start:]:
+            offset = int(state.get("offset", 0)) if in_action == bool(state.get("inAction", True)) else 0
+            while True:
+                limit = self.promotions_page_size
+                params = {
+                    "promotionID": int(promotion_external_id),
+                    "inAction": _bool(in_action),
+                    "limit": limit,
+                    "offset": offset,
+                }
+                try:
+                    response = self._call(
+                        "GET",
+                        Host.CALENDAR,
+                        "/api/v1/calendar/promotions/nomenclatures",
+                        Bucket.CALENDAR,
+                        params=params,
+                    )
+                except WBRequestError as exc:
+                    if exc.status != 422:
+                        raise
+                    logger.info("promotion %s: %s", promotion_external_id, exc.message)
+                    yield Page(items=[], cursor={"inAction": False, "offset": 0}, done=True)
+                    return
+                rows = self._parse(schemas.NomenclaturesPage, response, "promotion goods").data.nomenclatures
+                offset += len(rows)
+                finished = len(rows) < limit
+                items = [mapping.promotion_offer_dto(promotion_external_id, r) for r in rows]
+                yield Page(
+                    items=items, cursor={"inAction": in_action, "offset": offset}, done=finished and not in_action
+                )
+                if finished:
+                    break
+
+    # ---- finance --------------------------------------------------------------------------------
+
+    def iter_finance(
+        self, since: datetime, cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[FinanceOperationDTO]]:
+        """POST finance-api /api/finance/v1/sales-reports/detailed (13-finances), daily reports, rrdId paging
+        until 204; money arrives as strings."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        date_to = state.get("dateTo") or mapping.moscow_text(self._now())
+        rrd_id = int(state.get("rrdId", 0))
+        while True:
+            limit = self.finance_page_size
+            body = {
+                "dateFrom": mapping.moscow_text(since),
+                "dateTo": date_to,
+                "limit": limit,
+                "rrdId": rrd_id,
+                "period": "daily",
+            }
+            response = self._call(
+                "POST", Host.FINANCE, "/api/finance/v1/sales-reports/detailed", Bucket.FINANCE, body=body
+            )
+            rows = (
+                []
+                if response.status_code == 204
+                else self._parse_list(schemas.SalesReportRow, response, "sales report")
+            )
+            items = [mapping.finance_dto(r) for r in rows]
+            if rows:
+                rrd_id = rows[-1].rrdId
+            watermark = _max_time(watermark, (i.operation_at for i in items))
+            done = len(rows) < limit
+            yield Page(
+                items=items,
+                cursor={"rrdId": rrd_id, "dateTo": date_to} | _wm(watermark),
+                watermark=watermark,
+                done=done,
+            )
+            if done:
+                return
+
+    # ------------------------------------------------------------------------------------------
+    # Writes
+
+    def update_prices(self, updates: Sequence[PriceUpdate]) -> list[WriteResult]:
+        """POST discounts-prices-api /api/v2/upload/task (02-items): asynchronous; every sent item is
+        ACCEPTED with the upload id, resolved later by fetch_write_results."""
+        results: dict[int, WriteResult] = {}
+        payload: list[tuple[int, dict[str, int]]] = []
+        for index, update in enumerate(updates):
+            try:
+                payload.append((index, price_payload(update)))
+            except ValueError as exc:
+                results[index] = WriteResult(update.key, WriteStatus.REJECTED, str(exc))
+        for chunk in _chunks(payload, limits.MAX_PRICE_UPLOAD):
+            body = {"data": [item for _, item in chunk]}
+            try:
+                response = self._call("POST", Host.PRICES, "/api/v2/upload/task", Bucket.PRICES, body=body)
+            except WBRequestError as exc:
+                applied = _PRICE_ALREADY_SET in exc.message.lower()
+                for index, _ in chunk:
+                    status = WriteStatus.APPLIED if applied else WriteStatus.REJECTED
+                    results[index] = WriteResult(updates[index].key, status, exc.message)
+                continue
+            task = self._parse(schemas.UploadTaskResult, response, "price upload")
+            if task.data is None:
+                raise PermanentError(f"Wildberries price upload: no upload id ({task.errorText})")
+            note = "duplicate of an earlier upload" if task.data.alreadyExists or response.status_code == 208 else ""
+            for index, _ in chunk:
+                results[index] = WriteResult(updates[index].key, WriteStatus.ACCEPTED, note, str(task.data.id))
+        return [results[i] for i in range(len(updates))]
+
+    def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
+        """Outcome of a price or promotion upload: GET /api/v2/history/tasks, then per item
+        GET /api/v2/history/goods/task (02-items). Result keys are the nmIDs (listing external ids)."""
+        upload_id = int(remote_ref)
+        response = self._call(
+            "GET", Host.PRICES, "/api/v2/history/tasks", Bucket.PRICES, params={"uploadID": upload_id}
+        )
+        task = self._parse(schemas.TaskHistoryResult, response, "upload state").data
+        if task is None or task.status is None:
+            response = self._call(
+                "GET", Host.PRICES, "/api/v2/buffer/tasks", Bucket.PRICES, params={"uploadID": upload_id}
+            )
+            if self._parse(schemas.BufferTaskResult, response, "upload buffer").data is not None:
+                return None  # still processing
+            raise PermanentError(f"Wildberries knows no upload {upload_id}")
+        results: list[WriteResult] = []
+        offset = 0
+        while True:
+            limit = limits.MAX_PRICES_PAGE
+            params = {"uploadID": upload_id, "limit": limit, "offset": offset}
+            response = self._call("GET", Host.PRICES, "/api/v2/history/goods/task", Bucket.PRICES, params=params)
+            data = self._parse(schemas.GoodsHistoryResult, response, "upload goods").data
+            goods = (data.historyGoods if data else None) or []
+            for good in goods:
+                if good.status == 2 and task.status != 4:
+                    results.append(WriteResult(str(good.nmID), WriteStatus.APPLIED, remote_ref=remote_ref))
+                else:
+                    message = good.errorText or (
+                        "upload cancelled" if task.status == 4 else f"item status {good.status}"
+                    )
+                    results.append(WriteResult(str(good.nmID), WriteStatus.REJECTED, message, remote_ref))
+            offset += len(goods)
+            if len(goods) < limit:
+                return results
+
+    def update_stocks(self, updates: Sequence[StockUpdate]) -> list[WriteResult]:
+        """PUT marketplace-api /api/v3/stocks/{warehouseId} (02-items) by chrtId, 1000 per request.
+        A 409 lists refused sizes; the rest of that batch is sent again without them."""
+        results: dict[int, WriteResult] = {}
+        by_warehouse: dict[str, list[int]] = defaultdict(list)
+        for index, update in enumerate(updates):
+            problem = _stock_problem(update)
+            if problem:
+                results[index] = WriteResult(update.key, WriteStatus.REJECTED, problem)
+            else:
+                by_warehouse[update.warehouse_external_id].append(index)
+        for warehouse_id, indexes in by_warehouse.items():
+            for chunk in _chunks(indexes, limits.MAX_STOCK_CHRT_IDS):
+                results.update(self._put_stocks(warehouse_id, chunk, updates))
+        return [results[i] for i in range(len(updates))]
+
+    def _put_stocks(
+        self, warehouse_id: str, indexes: list[int], updates: Sequence[StockUpdate]
+    ) -> dict[int, WriteResult]:
+        results: dict[int, WriteResult] = {}
+        pending = list(indexes)
+        while pending:
+            body = {"stocks": [{"chrtId": int(updates[i].variant_id), "amount": updates[i].quantity} for i in pending]}
+            try:
+                self._call(
+                    "PUT",
+                    Host.MARKETPLACE,
+                    f"/api/v3/stocks/{warehouse_id}",
+                    Bucket.STOCKS,
+                    body=body,
+                    expect_json=False,
+                )
+            except WBRequestError as exc:
+                refused = self._refused_sizes(exc)
+                if refused is None:  # a whole-request refusal: every item gets the message
+                    results.update({i: WriteResult(updates[i].key, WriteStatus.REJECTED, exc.message) for i in pending})
+                    return results
+                still = []
+                for i in pending:
+                    message = refused.get(int(updates[i].variant_id))
+                    if message is None:
+                        still.append(i)
+                    else:
+                        results[i] = WriteResult(updates[i].key, WriteStatus.REJECTED, message)
+                if len(still) == len(pending):  # nothing attributable: do not loop
+                    results.update({i: WriteResult(updates[i].key, WriteStatus.REJECTED, exc.message) for i in still})
+                    return results
+                pending = still
+                continue
+            results.update({i: WriteResult(updates[i].key, WriteStatus.APPLIED) for i in pending})
+            return results
+        return results
+
+    @staticmethod
+    def _refused_sizes(exc: WBRequestError) -> dict[int, str] | None:
+        """chrtId -> WB's message from a 409 body; None when the body names no sizes."""
+        if exc.status != 409 or not isinstance(exc.body, list):
+            return None
+        try:
+            errors = TypeAdapter(list[schemas.StockError]).validate_python(exc.body)
+        except ValidationError:
+            return None
+        for error in errors:
+            if error.code == "StoreIsProcessing":  # WB: "repeat in a few seconds"
+                raise TransientError(f"Wildberries: {error.message}", status=409, retry_after=5.0)
+        refused = {
+            item.chrtId: f"{error.code}: {error.message}"
+            for error in errors
+            for item in (error.data or [])
+            if item.chrtId is not None
+        }
+        return refused or None
+
+    def update_listing_content(self, updates: Sequence[ContentUpdate]) -> list[WriteResult]:
+        """POST content-api /content/v2/cards/update (02-items). WB overwrites the whole card, so each
+        card is read first (cards/list by nmID) and sent back complete with the new title/description."""
+        results: dict[int, WriteResult] = {}
+        cards: list[tuple[int, dict[str, Any]]] = []
+        for index, update in enumerate(updates):
+            card = self._find_card(update.listing_external_id)
+            if card is None:
+                results[index] = WriteResult(update.key, WriteStatus.REJECTED, "Wildberries has no such card (nmID)")
+                continue
+            cards.append((index, card_payload(card, update)))
+        for chunk in _chunks(cards, limits.MAX_CONTENT_UPDATE):
+            body = [payload for _, payload in chunk]
+            try:
+                response = self._call("POST", Host.CONTENT, "/content/v2/cards/update", Bucket.CONTENT_WRITE, body=body)
+            except WBRequestError as exc:
+                results.update({i: WriteResult(updates[i].key, WriteStatus.REJECTED, exc.message) for i, _ in chunk})
+                continue
+            outcome = self._parse(schemas.ContentResult, response, "cards update")
+            per_card = outcome.additionalErrors if isinstance(outcome.additionalErrors, dict) else {}
+            for index, payload in chunk:
+                message = per_card.get(payload["vendorCode"])
+                if message:
+                    results[index] = WriteResult(updates[index].key, WriteStatus.REJECTED, str(message))
+                elif outcome.error and not per_card:  # a refusal of the whole request
+                    results[index] = WriteResult(updates[index].key, WriteStatus.REJECTED, outcome.errorText)
+                else:
+                    results[index] = WriteResult(updates[index].key, WriteStatus.APPLIED)
+        return [results[i] for i in range(len(updates))]
+
+    def _find_card(self, nm_id: str) -> schemas.Card | None:
+        body = {
+            "settings": {
+                "filter": {"withPhoto": -1, "textSearch": nm_id},
+                "cursor": {"limit": limits.MAX_CARDS_PAGE},
+            }
+        }
+        response = self._call("POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body)
+        cards = self._parse(schemas.CardsList, response, "cards list").cards
+        return next((c for c in cards if str(c.nmID) == nm_id), None)
+
+    def answer_review(self, key: str, review_external_id: str, text: str) -> WriteResult:
+        """POST feedbacks-api /api/v1/feedbacks/answer (09-communications) -> 204. WB does not check the
+        id, so only a read-back proves the answer landed."""
+        try:
+            self._call(
+                "POST",
+                Host.FEEDBACKS,
+                "/api/v1/feedbacks/answer",
+                Bucket.FEEDBACKS,
+                body={"id": review_external_id, "text": text},
+                expect_json=False,
+            )
+        except WBRequestError as exc:
+            return WriteResult(key, WriteStatus.REJECTED, exc.message)
+        return WriteResult(key, WriteStatus.APPLIED)
+
+    def answer_question(self, key: str, question_external_id: str, text: str, sku: str = "") -> WriteResult:
+        """PATCH feedbacks-api /api/v1/questions {id, answer{text}, state: wbRu} (09-communications)."""
+        body = {"id": question_external_id, "answer": {"text": text}, "state": "wbRu"}
+        try:
+            response = self._call("PATCH", Host.FEEDBACKS, "/api/v1/questions", Bucket.FEEDBACKS, body=body)
+        except WBRequestError as exc:
+            return WriteResult(key, WriteStatus.REJECTED, exc.message)
+        if response.content:
+            outcome = self._parse(schemas.FeedbacksError, response, "question answer")
+            if outcome.error:
+                return WriteResult(key, WriteStatus.REJECTED, outcome.errorText)
+        return WriteResult(key, WriteStatus.APPLIED)
+
+    def join_promotion(self, promotion_external_id: str, items: Sequence[PromotionItem]) -> list[WriteResult]:
+        """POST dp-calendar-api /api/v1/calendar/promotions/upload (08-promotion): an upload tracked like
+        a price upload (ACCEPTED + upload id). WB sets the promotion price itself; action_price is unused."""
+        results: dict[int, WriteResult] = {}
+        valid = []
+        for index, item in enumerate(items):
+            if item.offer_key.isdigit():
+                valid.append(index)
+            else:
+                results[index] = WriteResult(item.key, WriteStatus.REJECTED, "offer_key must be a WB nmID")
+        for chunk in _chunks(valid, limits.MAX_PROMO_NOMENCLATURES):
+            body = {
+                "data": {
+                    "promotionID": int(promotion_external_id),
+                    "uploadNow": True,
+                    "nomenclatures": [int(items[i].offer_key) for i in chunk],
+                }
+            }
+            try:
+                response = self._call(
+                    "POST", Host.CALENDAR, "/api/v1/calendar/promotions/upload", Bucket.CALENDAR, body=body
+                )
+            except WBRequestError as exc:
+                results.update({i: WriteResult(items[i].key, WriteStatus.REJECTED, exc.message) for i in chunk})
+                continue
+            upload = self._parse(schemas.PromoUploadResult, response, "promotion upload").data
+            note = "duplicate of an earlier upload" if upload.alreadyExists else ""
+            results.update(
+                {i: WriteResult(items[i].key, WriteStatus.ACCEPTED, note, str(upload.uploadID)) for i in chunk}
+            )
+        return [results[i] for i in range(len(items))]
+
+    def leave_promotion(self, promotion_external_id: str, items: Sequence[PromotionItem]) -> list[WriteResult]:
+        """08-promotion has no method to remove goods from a promotion: nothing is sent."""
+        return [WriteResult(item.key, WriteStatus.REJECTED, LEAVE_PROMOTION_UNSUPPORTED) for item in items]
+
+
+# ---------------------------------------------------------------------------------------------
+# Payload builders and helpers
+
+
+def price_payload(update: PriceUpdate) -> dict[str, int]:
+    """Canonical price (what the buyer pays after the seller discount) -> WB's whole-rouble list price and
+    whole-percent discount. Raises ValueError for what WB cannot represent."""
+    if not update.listing_external_id.isdigit():
+        raise ValueError("listing_external_id must be a WB nmID")
+    if update.price <= 0:
+        raise ValueError("price must be positive")
+    if update.discount_percent is not None:
+        discount = update.discount_percent
+    elif update.old_price and update.old_price > update.price:
+        discount = int(((1 - update.price / update.old_price) * 100).to_integral_value(ROUND_HALF_UP))
+    else:
+        discount = 0
+    if not 0 <= discount <= 99:
+        raise ValueError("discount must be between 0 and 99 %")
+    list_price = update.old_price if update.old_price else update.price * 100 / (100 - discount)
+    return {
+        "nmID": int(update.listing_external_id),
+        "price": int(Decimal(list_price).to_integral_value(ROUND_HALF_UP)),
+        "discount": discount,
+    }
+
+
+def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
+    """The complete card WB expects back, with the changed fields replaced."""
+    payload: dict[str, Any] = {
+        "nmID": card.nmID,
+        "vendorCode": card.vendorCode,
+        "brand": card.brand,
+        "title": update.title if update.title is not None else card.title,
+        "description": update.description if update.description is not None else card.description,
+        "characteristics": [{"id": c.id, "value": c.value} for c in card.characteristics],
+        "sizes": [
+            {"chrtID": s.chrtID, "techSize": s.techSize, "wbSize": s.wbSize, "skus": list(s.skus)} for s in card.sizes
+        ],
+    }
+    if card.dimensions is not None:
+        dims = card.dimensions.model_dump(exclude_none=True)
+        if "weightBrutto" in dims:
+            dims["weightBrutto"] = float(dims["weightBrutto"])  # JSON number; WB allows 3 decimals
+        payload["dimensions"] = dims
+    return payload
+
+
+def _stock_problem(update: StockUpdate) -> str:
+    if update.warehouse_external_id.startswith("wb:"):
+        return "stock on Wildberries warehouses (FBW) is managed by Wildberries"
+    if not update.warehouse_external_id.isdigit():
+        return "warehouse_external_id must be a WB seller warehouse id"
+    if not update.variant_id.isdigit():
+        return "a WB size id (chrtId) is required for a stock update"
+    if not 0 <= update.quantity <= 100_000:
+        return "stock must be between 0 and 100000"
+    return ""
+
+
+def token_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a WB JWT, read locally (the token is never sent anywhere for this)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return datetime.fromtimestamp(int(payload["exp"]), UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _error_text(body: Any) -> str:
+    """WB's message from any of its error shapes: {errorText}, {code, message}, problem+json, [{...}]."""
+    if isinstance(body, list) and body:
+        return "; ".join(filter(None, (_error_text(item) for item in body)))
+    if not isinstance(body, dict):
+        return ""
+    for key in ("errorText", "message", "detail", "title", "errors"):
+        value = body.get(key)
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        if value:
+            code = body.get("code")
+            return f"{code}: {value}" if isinstance(code, str) and code and key == "message" else str(value)
+    return ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    for header in ("X-Ratelimit-Retry", "X-Ratelimit-Reset", "Retry-After"):
+        value = response.headers.get(header)
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                continue
+    return None
+
+
+@overload
+def _max_time(current: datetime, values: Iterable[datetime | None]) -> datetime: ...
+@overload
+def _max_time(current: None, values: Iterable[datetime | None]) -> datetime | None: ...
+@overload
+def _max_time(current: datetime | None, values: Iterable[datetime | None]) -> datetime | None: ...
+def _max_time(current: datetime | None, values: Iterable[datetime | None]) -> datetime | None:
+    for value in values:
+        if value is not None and (current is None or value > current):
+            current = value
+    return current
+
+
+def _wm(watermark: datetime | None) -> dict[str, Any]:
+    return {"wm": watermark.isoformat()} if watermark else {}
+
+
+def _parse_wm(cursor: Mapping[str, Any] | None) -> datetime | None:
+    value = (cursor or {}).get("wm")
+    return datetime.fromisoformat(value) if value else None
