@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -111,6 +112,28 @@ KNOWN_SPEC_DEFECTS: dict[str, str] = {
         "`requestBody: null`; any body is accepted for this operation",
     "ozon/swagger.json#/paths/~1v1~1product~1certificate~1create/post/requestBody/content/multipart~1form-data/schema/properties/files/items":
         "Swagger 2 `type: file` inside an OpenAPI 3 multipart schema",
+    "ozon/swagger.json#/components/schemas/CarriageDeliveryListV2RequestFilter/properties/departure_date/pattern":
+        "`pattern` 'YYYY-MM-DD' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/GetDiscountTaskListV2ResponseTask/properties/edited_till/pattern":
+        "`pattern` 'YYYY-MM-DD' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsListRequest.Filter/properties/since/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ssZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsListRequest.Filter/properties/to/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ssZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsListResponse.Postings.Tariffication/properties/next_tariff_starts_at/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ss.mcsZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsUnfulfilledListRequest.Filter/properties/cutoff_from/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ss.mcsZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsUnfulfilledListRequest.Filter/properties/cutoff_to/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ss.mcsZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/posting.v4.PostingFbsUnfulfilledListResponse.Postings.Tariffication/properties/next_tariff_starts_at/pattern":
+        "`pattern` 'YYYY-MM-DDThh:mm:ss.mcsZ' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/v1DeliveryCheckRequest/properties/client_phone/pattern":
+        "`pattern` '7XXXXXXXXXX' is a human placeholder, not a regex",
+    "ozon/swagger.json#/components/schemas/v1UpdateWarehouseFBSRequest/properties/phone/pattern":
+        "`pattern` '+7(XXX)XXX-XX-XX' is a human placeholder and not even a valid regex",
+    "ozon/swagger.json#/components/schemas/v3Addressee/properties/phone/pattern":
+        "`pattern` '+7(XXX)XXX-XX-XX' is a human placeholder, not a regex",
 }
 
 _MAX_ERRORS_PER_PART = 8
@@ -478,12 +501,43 @@ class _SpecAuditor:
             stack += _nested_refs(node)
 
     def _meta_check(self, schema: Node) -> None:
+        for pattern in _patterns(schema):
+            try:
+                with warnings.catch_warnings():  # some spec regexes draw FutureWarnings; only errors count
+                    warnings.simplefilter("ignore")
+                    re.compile(pattern.value)
+            except re.error as exc:
+                self.problems.add(f"{self.checker._relative(pattern)}: pattern is not a regex ({exc})")
+                continue
+            if _PLACEHOLDER.search(pattern.value):
+                self.problems.add(f"{self.checker._relative(pattern)}: pattern {pattern.value!r} is a placeholder")
         for error in _DRAFT4_META.iter_errors(schema.value):
             path = [str(part) for part in error.absolute_path]
             if path and (path[-1] in _ANNOTATIONS or (path[-1] == "required" and error.validator == "minItems")):
                 continue
             where = Node(schema.uri, "/".join([schema.pointer, *map(_escape, path)]), None)
             self.problems.add(f"{self.checker._relative(where)}: {error.message[:_MESSAGE_LIMIT]}")
+
+
+# A human template ("YYYY-MM-DD", "+7(XXX)...") written where a regular expression belongs.
+_PLACEHOLDER = re.compile(r"YYYY|XXX|hh:mm")
+
+
+def _patterns(schema: Node) -> Iterator[Node]:
+    """The `pattern` keywords of a schema and its inline subschemas ($refs are audited on their own)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.value, dict):
+            if "$ref" in node.value and node is not schema:
+                continue
+            for key, child in node.value.items():
+                if key == "pattern" and isinstance(child, str) and not node.pointer.endswith("/properties"):
+                    yield node.child(key)
+                elif isinstance(child, (dict, list)) and key not in ("example", "examples"):
+                    stack.append(node.child(key))
+        elif isinstance(node.value, list):
+            stack += [node.child(i) for i, child in enumerate(node.value) if isinstance(child, (dict, list))]
 
 
 def _escape(part: str) -> str:
