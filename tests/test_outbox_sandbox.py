@@ -8,7 +8,6 @@ marketplace confirms the rows.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Iterator
 from datetime import timedelta
@@ -44,19 +43,8 @@ PRICE_WRITE = {
 }
 
 
-def _available(marketplace: str) -> bool:
-    try:
-        importlib.import_module(f"integrations.sandbox.{marketplace}")
-        importlib.import_module(f"integrations.{marketplace}.client")
-    except ModuleNotFoundError:
-        return False
-    return True
-
-
 @pytest.fixture(params=MARKETPLACES)
 def marketplace(request) -> str:
-    if not _available(request.param):
-        pytest.skip(f"the {request.param} adapter or sandbox has not landed yet")
     return request.param
 
 
@@ -339,7 +327,8 @@ def test_stock_and_answers_are_pushed_and_confirmed_by_the_next_read(marketplace
 
     client = sandbox.client()
     try:
-        stocks = {outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present
+        # set_stock sets what can be sold: the read's on-hand count minus what orders have reserved.
+        stocks = {outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present - s.reserved
                   for s in _pages(client.iter_stocks())}
         answers = {r.external_id: r.answer_text for r in _pages(client.iter_reviews(since)) if r.is_answered}
     finally:
