@@ -23,7 +23,7 @@ operations = st.lists(st.one_of(change, push), min_size=1, max_size=25)
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations)
 def test_outbox_converges_to_the_newest_value_in_order(ops):
     account = make_account()
