@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
+from core.bulk import Upsert, UpsertCounts, upsert
 from integrations.base import FinanceOperationDTO
 
 _OPERATION_FIELDS = [
@@ -32,8 +32,13 @@ _OPERATION = Upsert(
 
 _FEE = Upsert(
     table="analytics_feeline",
-    stage=[("operation_id", "bigint"), ("kind", "text"), ("name", "text"), ("amount", "numeric(14,2)")],
+    stage=[("operation_external_id", "text"), ("kind", "text"), ("name", "text"), ("amount", "numeric(14,2)")],
     insert=["operation_id", "kind", "name", "amount"],
+    source="""
+        SELECT o.id AS operation_id, s.kind, s.name, s.amount
+        FROM {stage} s
+        JOIN analytics_financeoperation o ON o.account_id = %(account)s AND o.external_id = s.operation_external_id
+    """,
     conflict=["operation_id", "kind", "name"],
     compare=["amount"],
 )
@@ -52,13 +57,12 @@ def ingest_finance(account_id: int, operations: Sequence[FinanceOperationDTO]) -
          op.offer_id[:255], op.quantity, op.sale_amount, op.amount, op.currency)
         for op in by_id.values()
     ]
-    op_counts, ids = upsert(_OPERATION, rows, returning_key=["external_id"])
-    op_ids = {ext: pk for pk, ext in ids}
+    op_counts, _ = upsert(_OPERATION, rows)
     # Several fees of one kind and name in one operation are one line: their sum.
-    fee_sums: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
+    fee_sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for op in by_id.values():
         for fee in op.fees:
-            fee_sums[(op_ids[op.external_id], fee.kind, fee.name[:200])] += fee.amount
-    fee_rows = dedupe_last(((*key, amount) for key, amount in fee_sums.items()), key=lambda r: r[:3])
-    fee_counts, _ = upsert(_FEE, fee_rows)
+            fee_sums[(op.external_id, fee.kind, fee.name[:200])] += fee.amount
+    fee_rows = [(*key, amount) for key, amount in fee_sums.items()]
+    fee_counts, _ = upsert(replace(_FEE, params={"account": account_id}), fee_rows)
     return FinanceIngestResult(op_counts, fee_counts)

@@ -13,6 +13,7 @@ Must run inside a transaction (the temp table is dropped on commit).
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,11 +87,11 @@ def _stage_rows(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -
                 copy.write_row(row)
 
 
-def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning_key: Sequence[str] = ()) -> tuple[
+def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[str] = ()) -> tuple[
     UpsertCounts, list[tuple[Any, ...]]
 ]:
-    """Stage `rows` and upsert them. With `returning_key`, also return (id, *key) of every target
-    row the source matched — created, updated or unchanged — so callers can attach children."""
+    """Stage `rows` and upsert them in one statement. With `returning`, also return
+    (id, *returning) of each row this call created or changed (unchanged rows are not returned)."""
     if not rows:
         return UpsertCounts(), []
     if not transaction.get_connection().in_atomic_block:
@@ -110,6 +111,7 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning_key: Sequen
     sets = ", ".join([*(f"{c} = EXCLUDED.{c}" for c in spec.compare), *(f"{c} = {stamp}" for c in spec.on_update)])
     old = ", ".join(f"t.{c}" for c in spec.compare)
     new = ", ".join(f"EXCLUDED.{c}" for c in spec.compare)
+    keys = "".join(f", t.{c}" for c in returning)
     # ROW(...) keeps a single compared column a row comparison too.
     sql = f"""
         WITH src AS MATERIALIZED ({source}),
@@ -118,27 +120,28 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning_key: Sequen
             SELECT {source_cols} FROM src
             ON CONFLICT ({", ".join(spec.conflict)}) DO UPDATE SET {sets}
             WHERE ROW({old}) IS DISTINCT FROM ROW({new})
-            RETURNING (t.xmax = 0) AS inserted
+            RETURNING (t.xmax = 0) AS inserted, json_build_array(t.id{keys}) AS written_key
         )
         SELECT (SELECT count(*) FROM src),
                count(*) FILTER (WHERE inserted),
-               count(*) FILTER (WHERE NOT inserted)
+               count(*) FILTER (WHERE NOT inserted),
+               {"coalesce(json_agg(written_key), '[]')" if returning else "NULL"}
         FROM written
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, dict(spec.params))
-        matched, created, updated = cursor.fetchone()
-        ids: list[tuple[Any, ...]] = []
-        if returning_key:
-            key_cols = ", ".join(f"t.{c}" for c in returning_key)
-            join = " AND ".join(f"t.{c} = src.{c}" for c in spec.conflict)
-            cursor.execute(
-                f"WITH src AS ({source}) SELECT t.id, {key_cols} FROM {spec.table} t JOIN src ON {join}",  # noqa: S608
-                dict(spec.params),
-            )
-            ids = list(cursor.fetchall())
+        matched, created, updated, written = cursor.fetchone()
         cursor.execute(f"DROP TABLE {stage_table}")
+    if isinstance(written, str):
+        written = json.loads(written)
     counts = UpsertCounts(
         created=created, updated=updated, unchanged=matched - created - updated, skipped=len(rows) - matched
     )
-    return counts, ids
+    return counts, [tuple(key) for key in written or ()]
+
+
+def copy_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Plain COPY of new rows (history rows nobody updates, e.g. status changes)."""
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

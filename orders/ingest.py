@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
+from core.bulk import Upsert, UpsertCounts, copy_insert, dedupe_last, upsert
 from integrations.base import OrderDTO, ReturnDTO
 from orders import status as status_machine
 from orders.models import OrderStatusChange
@@ -129,24 +129,23 @@ def ingest_orders(
         )
         for o in accepted
     ]
-    order_counts, ids = upsert(replace(_ORDER, params={"account": account_id}), rows, returning_key=["external_id"])
+    # A status change always changes the row, so the written rows carry every id needed here.
+    order_counts, written = upsert(replace(_ORDER, params={"account": account_id}), rows, returning=["external_id"])
     order_counts.unchanged += stale
-    order_ids = {ext: pk for pk, ext in ids}
+    order_ids = {ext: pk for pk, ext in written}
 
     now = datetime.now(UTC)
-    OrderStatusChange.objects.bulk_create(
-        [
-            OrderStatusChange(
-                order_id=order_ids[ext],
-                from_status=from_status,
-                to_status=_canonical(o.status),
-                raw_status=o.raw_status[:64],
-                changed_at=o.status_changed_at or o.updated_at or (o.ordered_at if not from_status else now),
-                source=source,
+    copy_insert(
+        "orders_orderstatuschange",
+        ["order_id", "from_status", "to_status", "raw_status", "changed_at", "source", "recorded_at"],
+        (
+            (
+                order_ids[ext], from_status, _canonical(o.status), o.raw_status[:64],
+                o.status_changed_at or o.updated_at or (o.ordered_at if not from_status else now), source, now,
             )
             for ext, from_status, o in changes
             if ext in order_ids
-        ]
+        ),
     )
 
     line_rows = dedupe_last(

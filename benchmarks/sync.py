@@ -1,0 +1,246 @@
+"""Benchmark of the pull sync against the sandbox (a script, not a test).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything .venv/bin/python benchmarks/sync.py [--scale 0.1]
+
+At scale 1: 100k listings and about 1M order lines across the three marketplaces. The sandbox runs
+as a real HTTP server in a subprocess (rate limits off; MARKETPLACE_LIMITS_ENABLED=0 for the
+client), so this process's memory is the sync's own. The data goes into a fresh database
+<DATABASE_URL's name>_syncbench, dropped and re-created on every run.
+
+Prints rows/s per stream, the full sync's time over a raw COPY of the same rows into the same
+tables (same run), the unchanged resync's time over the first sync, and this process's peak RSS.
+Targets: full sync <= 3x COPY, unchanged resync <= 0.5x first, peak memory <= 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LISTINGS_AT_SCALE_1 = 100_000  # across the three marketplaces (the same catalogue on each)
+ORDER_LINES_AT_SCALE_1 = 1_000_000
+LINES_PER_ORDER = 1.33  # what the three sandboxes generate on average (measured at small scale)
+
+# Tables the sync writes, children after parents (the order COPY restores them in).
+TABLES = [
+    "catalog_warehouse", "catalog_product", "catalog_listing", "pricing_price", "catalog_stocklevel",
+    "orders_order", "orders_orderline", "orders_orderstatuschange", "orders_return", "reviews_review",
+    "reviews_question", "pricing_promotion", "pricing_promotionoffer", "analytics_financeoperation",
+    "analytics_feeline",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_database(url: str) -> str:
+    """A fresh database next to the one DATABASE_URL names; returns its URL."""
+    import psycopg
+
+    parts = urlparse(url)
+    name = (parts.path.lstrip("/") or "postgres") + "_syncbench"
+    admin = urlunparse(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parts._replace(path=f"/{name}"))
+
+
+def start_sandbox(products: int, orders: int, start: datetime) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--port", str(port), "--products", str(products),
+         "--orders", str(orders), "--start", start.replace(tzinfo=None).isoformat()],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/_control/state", timeout=2).raise_for_status()
+            return process, url
+        except httpx.HTTPError:
+            if process.poll() is not None:
+                raise SystemExit("the sandbox server exited") from None
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the sandbox server did not start in 120 s")
+
+
+def make_accounts(url: str) -> list[Any]:
+    from integrations.models import MarketplaceAccount
+    from integrations.sandbox import credentials as sb
+
+    specs = [
+        ("ozon", {"client_id": sb.OZON_CLIENT_ID}, {"api_key": sb.OZON_API_KEY}),
+        ("wildberries", {}, {"token": sb.WB_TOKEN}),
+        ("yandex_market", {"business_id": str(sb.YM_BUSINESS_ID)}, {"api_key": sb.YM_API_KEY}),
+    ]
+    accounts = []
+    for marketplace, fields, secrets in specs:
+        account = MarketplaceAccount(marketplace=marketplace, name=f"bench {marketplace}",
+                                     base_url=f"{url}/{marketplace}", **fields)
+        account.set_credentials(secrets)
+        account.save()
+        accounts.append(account)
+    return accounts
+
+
+class IngestTimer:
+    """Wraps each stream's ingest function to time the database side of the sync."""
+
+    def __init__(self) -> None:
+        from integrations.sync import streams
+
+        self.seconds: dict[str, float] = defaultdict(float)
+        for name in ["_warehouses", "_listings", "_prices", "_stocks", "_orders", "_returns", "_reviews",
+                     "_questions", "_promotions", "_finance"]:
+            setattr(streams, name, self._wrap(getattr(streams, name)))
+        original = streams.ingest_promotion_offers
+        streams.ingest_promotion_offers = self._wrap(original)  # type: ignore[assignment]
+
+    def _wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                self.seconds["total"] += time.perf_counter() - started
+
+        return timed
+
+
+def sync_everything(accounts: list[Any], full: bool, timer: IngestTimer) -> tuple[float, float, dict[str, list[float]]]:
+    from integrations.sync import engine
+    from integrations.sync.streams import STREAM_ORDER
+
+    per_stream: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # seconds, fetched
+    timer.seconds.clear()
+    started = time.perf_counter()
+    for account in accounts:
+        for stream in STREAM_ORDER:
+            t0 = time.perf_counter()
+            run = engine.run_stream(account, stream, full=full, trigger="bench")
+            per_stream[stream][0] += time.perf_counter() - t0
+            per_stream[stream][1] += run.fetched
+            print(f"  {account.marketplace:14} {stream:11} {run.fetched:>9} fetched {run.created:>9} created "
+                  f"{run.updated:>7} updated {run.unchanged:>9} unchanged {time.perf_counter() - t0:7.1f}s",
+                  flush=True)
+    return time.perf_counter() - started, timer.seconds["total"], per_stream
+
+
+def table_rows() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def raw_copy_seconds() -> float:
+    """COPY the synced rows out, empty the tables, and time COPYing the same rows back in."""
+    from django.db import connection, transaction
+
+    dumps: dict[str, bytes] = {}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for table in TABLES:
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+            dumps[table] = buffer.getvalue()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        raw = cursor.cursor
+        started = time.perf_counter()
+        for table in TABLES:
+            with raw.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
+                copy.write(dumps[table])
+        elapsed = time.perf_counter() - started
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k listings and ~1M order lines")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
+
+    products = max(10, round(LISTINGS_AT_SCALE_1 * args.scale / 3))
+    orders = max(10, round(ORDER_LINES_AT_SCALE_1 * args.scale / 3 / LINES_PER_ORDER))
+    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"])
+    os.environ["MARKETPLACE_LIMITS_ENABLED"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("REDIS_URL", None)  # in-process limiter; nothing here needs Redis
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    print(f"sandbox: {products} products x 3 marketplaces, {orders} orders per marketplace", flush=True)
+    t0 = time.perf_counter()
+    sandbox, url = start_sandbox(products, orders, start)
+    print(f"sandbox ready in {time.perf_counter() - t0:.1f}s at {url}", flush=True)
+    try:
+        accounts = make_accounts(url)
+        timer = IngestTimer()
+        print("first sync:", flush=True)
+        first, first_db, per_stream = sync_everything(accounts, full=True, timer=timer)
+        rows = table_rows()
+        print("unchanged resync (full re-read):", flush=True)
+        resync, resync_db, _ = sync_everything(accounts, full=True, timer=timer)
+        if table_rows() != rows:
+            raise SystemExit("the resync changed row counts")
+        copy_time = raw_copy_seconds()
+        if table_rows() != rows:
+            raise SystemExit("the COPY round trip changed row counts")
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    total_rows = sum(rows.values())
+    print()
+    print(f"{'stream':12} {'fetched':>10} {'seconds':>9} {'rows/s':>10}")
+    for stream, (seconds, fetched) in per_stream.items():
+        print(f"{stream:12} {int(fetched):>10} {seconds:>9.1f} {fetched / seconds if seconds else 0:>10.0f}")
+    print()
+    print("rows in the database: " + ", ".join(f"{t.split('_', 1)[1]}={n}" for t, n in rows.items()))
+    print(f"listings: {rows['catalog_listing']}, order lines: {rows['orders_orderline']}, all rows: {total_rows}")
+    print(f"first sync            {first:8.1f}s  ({total_rows / first:,.0f} rows/s; of which ingest {first_db:.1f}s)")
+    print(f"unchanged resync      {resync:8.1f}s  (ingest {resync_db:.1f}s)")
+    print(f"raw COPY of the rows  {copy_time:8.1f}s  ({total_rows / copy_time:,.0f} rows/s)")
+    print(f"full sync / COPY      {first / copy_time:8.2f}x   (target <= 3; ingest only: {first_db / copy_time:.2f}x)")
+    print(f"resync / first sync   {resync / first:8.2f}x   (target <= 0.5; ingest only: {resync_db / first_db:.2f}x)")
+    print(f"peak memory (RSS)     {peak_mb:8.0f} MB (target <= 500)")
+
+
+if __name__ == "__main__":
+    main()
