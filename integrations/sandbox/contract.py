@@ -346,6 +346,9 @@ class ContractChecker:
         key = declared.get(status) or declared.get(f"{status[0]}XX") or declared.get(f"{status[0]}xx")
         key = key or declared.get("default")
         if key is None:
+            if response.status_code >= 500 and not any(code.startswith("5") for code in declared):
+                # Any server may fail (RFC 9110); most WB methods simply list no 5xx at all.
+                return []
             return [f"response status {status} is not declared (declared: {', '.join(sorted(declared))})"]
         body = response.read()
         if response.status_code in (204, 304) and body:
@@ -375,6 +378,85 @@ class ContractChecker:
         except ValueError as exc:
             return [f"{label}: not valid JSON ({exc})"]
         return self._validate(media.child("schema"), instance, label)
+
+    # undeclared fields ------------------------------------------------------------------------
+    def undeclared_fields(self, request: httpx.Request, response: httpx.Response) -> list[str]:
+        """JSON fields sent (request) or answered (response) that the spec's schemas do not name.
+
+        OpenAPI objects accept extra fields, so check_exchange lets them pass; but a field the real
+        API does not know is silently ignored (request) or never arrives (response): an adapter
+        relying on it breaks in production. Objects that allow additionalProperties are skipped."""
+        found = self.find_operation(request)
+        if found is None:
+            return []
+        operation, _ = found
+        problems: list[str] = []
+        if "requestBody" in operation.node.value and request.content:
+            schema = self._body_schema(resolve(self.store, operation.node.child("requestBody")), request.headers)
+            if schema is not None:
+                problems += [f"request body: {p}" for p in self._extra_fields(schema, request.content)]
+        responses = resolve(self.store, operation.node.child("responses"))
+        status = str(response.status_code)
+        if status in responses.value and response.content:
+            schema = self._body_schema(resolve(self.store, responses.child(status)), response.headers)
+            if schema is not None:
+                problems += [f"response {status} body: {p}" for p in self._extra_fields(schema, response.content)]
+        return [f"{operation.key}: {problem}" for problem in problems]
+
+    def _body_schema(self, owner: Node, headers: httpx.Headers) -> Node | None:
+        content = owner.value.get("content") or {}
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        declared = _match_media_type(media_type, content)
+        if declared is None or not _is_json(media_type) or "schema" not in content[declared]:
+            return None
+        return owner.child("content", declared, "schema")
+
+    def _extra_fields(self, schema: Node, body: bytes) -> list[str]:
+        try:
+            instance = json.loads(body)
+        except ValueError:
+            return []
+        extras: list[str] = []
+        self._walk_fields([schema], instance, "$", extras)
+        return extras
+
+    def _walk_fields(self, schemas: list[Node], instance: Any, path: str, extras: list[str]) -> None:
+        branches = self._branches(schemas, instance)
+        if isinstance(instance, dict):
+            properties: dict[str, list[Node]] = {}
+            open_object = not any("properties" in b.value for b in branches)
+            for branch in branches:
+                if branch.value.get("additionalProperties", False) is not False or "patternProperties" in branch.value:
+                    open_object = True
+                for name in branch.value.get("properties") or {}:
+                    properties.setdefault(name, []).append(branch.child("properties", name))
+            for key, value in instance.items():
+                if key in properties:
+                    self._walk_fields(properties[key], value, f"{path}.{key}", extras)
+                elif not open_object:
+                    extras.append(f"{path}.{key} is not in the spec")
+        elif isinstance(instance, list):
+            items = [b.child("items") for b in branches if isinstance(b.value.get("items"), dict)]
+            if items:
+                for index, value in enumerate(instance):
+                    self._walk_fields(items, value, f"{path}[{index}]", extras)
+
+    def _branches(self, schemas: list[Node], instance: Any) -> list[Node]:
+        """The schemas that apply to the instance: $refs followed, allOf flattened, and of anyOf/oneOf
+        the branches it validates against (all of them when none does)."""
+        out: list[Node] = []
+        stack = list(schemas)
+        while stack:
+            node = resolve(self.store, stack.pop())
+            if not isinstance(node.value, dict):
+                continue
+            out.append(node)
+            stack += [node.child("allOf", i) for i in range(len(node.value.get("allOf") or []))]
+            for keyword in ("anyOf", "oneOf"):
+                options = [node.child(keyword, i) for i in range(len(node.value.get(keyword) or []))]
+                matching = [o for o in options if self._validator(o.ref).is_valid(instance)]
+                stack += matching or options
+        return out
 
     # schema validation ----------------------------------------------------------------------
     def _validate(self, schema: Node, instance: Any, label: str) -> list[str]:

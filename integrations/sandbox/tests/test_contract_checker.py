@@ -201,6 +201,19 @@ def test_undeclared_status(ozon: ContractChecker) -> None:
     ]
 
 
+def test_server_errors_are_judged_only_where_the_spec_lists_them(ozon: ContractChecker, wb: ContractChecker) -> None:
+    warehouses = httpx.Request("GET", f"{SANDBOX}/wildberries/api/v3/warehouses", headers=WB_AUTH)
+    assert wb.check_exchange(warehouses, ok({"title": "down"}, status=503)) == []  # WB lists no 5xx here
+    request = post(f"{SANDBOX}/ozon/v3/product/list", PRODUCT_LIST, OZON_AUTH)
+    assert ozon.check_exchange(request, ok({"code": 13, "message": "internal"}, status=500)) == []
+    assert ozon.check_exchange(request, ok({"code": "13"}, status=500)) == [
+        "POST /v3/product/list: response 500 body: $.code: '13' is not of type 'integer'"
+    ]
+    assert ozon.check_exchange(request, ok({"code": 13}, status=503)) == [
+        "POST /v3/product/list: response status 503 is not declared (declared: 200, 400, 403, 404, 409, 500)"
+    ]
+
+
 def test_response_missing_required_field(ym: ContractChecker) -> None:
     request = httpx.Request("PUT", STOCKS_URL, json=STOCKS_BODY, headers=YM_AUTH)
     assert ym.check_exchange(request, ok({})) == [
@@ -243,6 +256,24 @@ def test_204_must_have_no_body(wb: ContractChecker) -> None:
     assert wb.check_exchange(request, httpx.Response(204)) == []
     assert wb.check_exchange(request, ok({"done": True}, status=204)) == [
         "PATCH /api/v3/orders/{orderId}/cancel: response 204 must have no body, got 13 bytes"
+    ]
+
+
+def test_undeclared_fields_are_named_through_refs_and_allof(ozon: ContractChecker, ym: ContractChecker) -> None:
+    request = post(f"{SANDBOX}/ozon/v3/product/list", {**PRODUCT_LIST, "sort": "price"}, OZON_AUTH)
+    answer = {"result": {**PRODUCT_LIST_ANSWER["result"], "next_page": 2}}
+    answer["result"]["items"] = [{**answer["result"]["items"][0], "price": "10"}]
+    assert ozon.check_exchange(request, ok(answer)) == []  # legal OpenAPI: objects accept extra fields
+    assert ozon.undeclared_fields(request, ok(answer)) == [
+        "POST /v3/product/list: request body: $.sort is not in the spec",
+        "POST /v3/product/list: response 200 body: $.result.items[0].price is not in the spec",
+        "POST /v3/product/list: response 200 body: $.result.next_page is not in the spec",
+    ]
+    # EmptyApiResponse = allOf[ApiResponse]: `status` is declared by the allOf branch, in another file.
+    stocks = httpx.Request("PUT", STOCKS_URL, json=STOCKS_BODY, headers=YM_AUTH)
+    assert ym.undeclared_fields(stocks, ok({"status": "OK"})) == []
+    assert ym.undeclared_fields(stocks, ok({"status": "OK", "result": {}})) == [
+        "PUT /v2/campaigns/{campaignId}/offers/stocks: response 200 body: $.result is not in the spec"
     ]
 
 
