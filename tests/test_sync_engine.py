@@ -309,3 +309,21 @@ def test_check_account_stores_the_token_expiry(account: MarketplaceAccount) -> N
     engine.check_account(account, fake)
     account.refresh_from_db()
     assert account.token_expires_at == fake.check_auth()
+
+
+def test_a_time_limit_stops_the_run_without_blaming_the_account(account: MarketplaceAccount) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    fake = FakeMarketplace(products=20, page_size=5)
+
+    def time_is_up(stream: str, totals: engine.RunTotals) -> None:
+        if totals.pages == 2:
+            raise SoftTimeLimitExceeded()
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        engine.run_stream(account, "listings", client=fake, on_page=time_is_up, heartbeat=False)
+    stopped = SyncRun.objects.get(account=account, stream="listings")
+    assert stopped.status == SyncRun.Status.FAILED and "continues from the saved cursor" in stopped.error_message
+    account.refresh_from_db()
+    assert account.last_error == ""
+    assert engine.run_stream(account, "listings", client=fake, heartbeat=False).created == 10

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -207,11 +208,13 @@ def run_stream(
         logger.warning("sync %s:%s lost its lease; another run took over", account.pk, stream)
         raise
     except BaseException as exc:  # also SoftTimeLimitExceeded / SystemExit: record, then re-raise
-        message = describe(exc)
+        stopped = isinstance(exc, SoftTimeLimitExceeded)
+        message = "Time limit reached; the next run continues from the saved cursor." if stopped else describe(exc)
         try:
             leases.finish(run.pk, SyncRun.Status.FAILED, error_message=message,
-                          **{**totals.run_fields(), "errors": totals.errors + 1})
-            record_account_error(account, message)
+                          **{**totals.run_fields(), "errors": totals.errors + (0 if stopped else 1)})
+            if not stopped:  # running out of time says nothing about the account's health
+                record_account_error(account, message)
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
