@@ -22,6 +22,7 @@ import math
 import random
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -96,6 +97,10 @@ FORCED_ORDERS = (
 )
 STATUSES = ("PLACING", "RESERVED", "UNPAID", "PENDING", "PROCESSING", "DELIVERY", "PICKUP", "DELIVERED",
             "CANCELLED", "PARTIALLY_RETURNED", "RETURNED", "UNKNOWN")
+SUBSTATUSES = ("ASYNC_PROCESSING", "UNKNOWN", "WAITING_USER_INPUT", "AWAIT_CONFIRMATION", "STARTED",
+               "READY_TO_SHIP", "SHIPPED", "DELIVERY_SERVICE_RECEIVED", "LAST_MILE_STARTED", "READY_FOR_PICKUP",
+               "DELIVERED_USER_RECEIVED", "USER_CHANGED_MIND", "SHOP_FAILED", "PICKUP_EXPIRED",
+               "USER_REFUSED_DELIVERY", "PROCESSING_EXPIRED")
 TERMINAL = {"DELIVERED", "CANCELLED", "RETURNED", "PARTIALLY_RETURNED"}
 UNREDEEMED_SUBSTATUSES = {"PICKUP_EXPIRED", "USER_REFUSED_DELIVERY"}
 # One step of an order's life in `advance`: status -> (next status, next substatus).
@@ -155,12 +160,16 @@ class YMState:
     base_orders: int
     order_keys: list[tuple[int, int]]  # (update ts, order id), sorted: every order, base or not
     order_updated: dict[int, int]  # order id -> its current key's ts (changed orders only)
-    base_program: bytearray  # base order index -> index in PROGRAMS
-    base_status: bytearray  # base order index -> index in STATUSES (as built; changed orders override)
+    # Base order headers by index, drawn once (changed orders override them in `changed`).
+    base_program: bytearray  # index in PROGRAMS
+    base_status: bytearray  # index in STATUSES
+    base_substatus: bytearray  # index in SUBSTATUSES
+    base_created: array[int]
+    base_updated: array[int]
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_order_id: int = 0
-    returns: dict[int, dict[str, Any]] = field(default_factory=dict)
-    return_keys: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # campaign -> sorted keys
+    returns: dict[int, dict[str, Any]] = field(default_factory=dict)  # returns opened after the start
+    return_keys: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # campaign -> (update ts, id)
     base_reviews: int = 0
     review_keys: list[tuple[int, int]] = field(default_factory=list)  # (created ts, feedback id)
     extra_reviews: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -183,27 +192,29 @@ def _ts(moment: datetime) -> int:
 
 
 def build_state(world: SandboxWorld) -> YMState:
+    """Draws every base order's header (program, status, times) from one seeded stream: a few
+    draws per order, so 150,000 orders take well under a second. Items are drawn on demand."""
     start_ts = _ts(world.config.start)
     n = world.config.orders
+    rng = world.rng(MP, "order-headers", n)
+    programs, statuses, substatuses = bytearray(n), bytearray(n), bytearray(n)
+    created_at, updated_at = array("q", bytes(8 * n)), array("q", bytes(8 * n))
     keys: list[tuple[int, int]] = []
-    programs = bytearray(n)
-    statuses = bytearray(n)
-    returned: list[int] = []
+    return_keys: dict[int, list[tuple[int, int]]] = {c: [] for c in YM_CAMPAIGNS}
     for i in range(n):
-        program, status, substatus, _, updated = _order_header(world, i, n, start_ts)
+        program, status, substatus, created, updated = _draw_header(rng, i, n, start_ts)
+        programs[i], statuses[i] = PROGRAMS.index(program), STATUSES.index(status)
+        substatuses[i] = SUBSTATUSES.index(substatus)
+        created_at[i], updated_at[i] = created, updated
         keys.append((updated, ORDER_BASE_ID + i))
-        programs[i] = PROGRAMS.index(program)
-        statuses[i] = STATUSES.index(status)
-        if status in ("RETURNED", "PARTIALLY_RETURNED") or substatus in UNREDEEMED_SUBSTATUSES:
-            returned.append(i)
+        if _returned(status, substatus):
+            return_keys[CAMPAIGN_OF_PROGRAM[program]].append((updated, RETURN_BASE_ID + i))
     keys.sort()
+    for campaign_keys in return_keys.values():
+        campaign_keys.sort()
     state = YMState(start_ts=start_ts, base_orders=n, order_keys=keys, order_updated={}, base_program=programs,
-                    base_status=statuses,
-                    next_order_id=ORDER_BASE_ID + n)
-    state.return_keys = {c: [] for c in YM_CAMPAIGNS}
-    for i in returned:
-        order = _base_order(world, state, i)
-        _add_return(world, state, order, order["updated"] - 2 * DAY, order["updated"])
+                    base_status=statuses, base_substatus=substatuses, base_created=created_at,
+                    base_updated=updated_at, next_order_id=ORDER_BASE_ID + n, return_keys=return_keys)
     state.base_reviews = max(30, min(n // 3, 50_000))
     state.review_keys = [(_spread(start_ts, REVIEW_SPAN, j, state.base_reviews), FEEDBACK_BASE_ID + j)
                          for j in range(state.base_reviews)]
@@ -225,15 +236,14 @@ def _spread(start_ts: int, span: int, j: int, count: int) -> int:
     return start_ts - span + int(j * slot) + (j * 7919) % max(1, int(slot))
 
 
-def _order_header(world: SandboxWorld, i: int, n: int, start_ts: int) -> tuple[str, str, str, int, int]:
-    """(program, status, substatus, created ts, updated ts) of base order i; `_base_order` replays
-    the same random draws, so both always agree."""
-    return _draw_header(world.rng(MP, "order", i), i, n, start_ts)
+def _returned(status: str, substatus: str) -> bool:
+    """Orders that have a return (RETURN) or a non-pickup (UNREDEEMED) behind them."""
+    return status in ("RETURNED", "PARTIALLY_RETURNED") or substatus in UNREDEEMED_SUBSTATUSES
 
 
 def _draw_header(rng: random.Random, i: int, n: int, start_ts: int) -> tuple[str, str, str, int, int]:
     slot = ORDER_SPAN / n
-    created = start_ts - ORDER_SPAN + int(i * slot) + rng.randrange(max(1, int(slot)))
+    created = start_ts - ORDER_SPAN + int(i * slot) + int(rng.random() * slot)
     roll, status_roll, delay_roll = rng.random(), rng.random(), rng.random()
     program = "FBS" if roll < 0.38 else "EXPRESS" if roll < 0.45 else "FBY" if roll < 0.80 else "DBS"
     forced = i - (n - len(FORCED_ORDERS))
@@ -265,15 +275,15 @@ def _status_for_age(program: str, age: int, roll: float) -> tuple[str, str]:
         if roll < 0.75 or program == "DBS":
             return "DELIVERY", "LAST_MILE_STARTED"
         return "PICKUP", "READY_FOR_PICKUP"
-    if roll < 0.04:
+    if roll < 0.03:
         return "CANCELLED", "PICKUP_EXPIRED"
-    if roll < 0.07:
+    if roll < 0.05:
         return "CANCELLED", "USER_REFUSED_DELIVERY"
-    if roll < 0.10:
+    if roll < 0.08:
         return "CANCELLED", "PROCESSING_EXPIRED"
-    if roll < 0.15:
+    if roll < 0.11:
         return "RETURNED", "UNKNOWN"
-    if roll < 0.20:
+    if roll < 0.13:
         return "PARTIALLY_RETURNED", "UNKNOWN"
     return "DELIVERED", "DELIVERED_USER_RECEIVED"
 
@@ -287,9 +297,11 @@ def _whole(amount: Decimal) -> int:
 
 
 def _base_order(world: SandboxWorld, state: YMState, i: int) -> dict[str, Any]:
-    rng = world.rng(MP, "order", i)
-    program, status, substatus, created, updated = _draw_header(rng, i, state.base_orders, state.start_ts)
-    return _build_order(world, rng, ORDER_BASE_ID + i, program, status, substatus, created, updated)
+    return _build_order(
+        world, world.rng(MP, "order", i), ORDER_BASE_ID + i, PROGRAMS[state.base_program[i]],
+        STATUSES[state.base_status[i]], SUBSTATUSES[state.base_substatus[i]], state.base_created[i],
+        state.base_updated[i],
+    )
 
 
 def _build_order(world: SandboxWorld, rng: random.Random, order_id: int, program: str, status: str,
@@ -354,15 +366,10 @@ def _save_order(state: YMState, order: dict[str, Any], old_ts: int | None) -> No
     state.changed[order["id"]] = order
 
 
-def _current_ts(world: SandboxWorld, state: YMState, order_id: int) -> int:
-    if order_id in state.order_updated:
-        return state.order_updated[order_id]
-    return _order_header(world, order_id - ORDER_BASE_ID, state.base_orders, state.start_ts)[4]
-
-
-def _add_return(world: SandboxWorld, state: YMState, order: dict[str, Any], created: int, updated: int) -> None:
+def _make_return(world: SandboxWorld, order: dict[str, Any], return_id: int, created: int,
+                 updated: int) -> dict[str, Any]:
     unredeemed = order["status"] == "CANCELLED"
-    rng = world.rng(MP, "return", order["id"], updated)
+    rng = world.rng(MP, "return", return_id)
     items = order["items"] if order["status"] != "PARTIALLY_RETURNED" else order["items"][:1]
     returned = []
     for item in items:
@@ -370,15 +377,27 @@ def _add_return(world: SandboxWorld, state: YMState, order: dict[str, Any], crea
         returned.append({"item": item, "count": count, "reason": None if unredeemed else
                          RETURN_REASONS[rng.randrange(len(RETURN_REASONS))]})
     amount = sum((r["item"]["unit"] * r["count"] for r in returned), Decimal(0))
-    return_id = RETURN_BASE_ID + len(state.returns)
-    state.returns[return_id] = {
+    return {
         "id": return_id, "orderId": order["id"], "campaign": order["campaign"],
         "created": max(order["created"], created), "updated": updated,
         "type": "UNREDEEMED" if unredeemed else "RETURN", "items": returned, "amount": amount,
         "refundStatus": "REFUNDED" if not unredeemed else "CANCELLED",
         "shipmentStatus": "RECEIVED" if rng.random() < 0.7 else "IN_TRANSIT",
     }
-    bisect.insort(state.return_keys[order["campaign"]], (updated, return_id))
+
+
+def _return(world: SandboxWorld, state: YMState, return_id: int) -> dict[str, Any]:
+    """A return opened after the start, or the one behind base order i (id RETURN_BASE_ID + i)."""
+    if return_id in state.returns:
+        return state.returns[return_id]
+    order = _base_order(world, state, return_id - RETURN_BASE_ID)
+    return _make_return(world, order, return_id, order["updated"] - 2 * DAY, order["updated"])
+
+
+def _add_return(world: SandboxWorld, state: YMState, order: dict[str, Any], at: int) -> None:
+    return_id = RETURN_BASE_ID + 5_000_000 + len(state.returns)
+    state.returns[return_id] = _make_return(world, order, return_id, at, at)
+    bisect.insort(state.return_keys[order["campaign"]], (at, return_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,7 +451,7 @@ def advance(world: SandboxWorld, state: YMState, old: datetime, new: datetime) -
             at = moment()
             returned = {**delivered, "status": "RETURNED", "substatus": "UNKNOWN", "updated": at}
             _save_order(state, returned, order_ts)
-            _add_return(world, state, returned, at, at)
+            _add_return(world, state, returned, at)
             break
     for _ in range(1 + rng.randrange(3)):
         feedback_id = FEEDBACK_BASE_ID + state.base_reviews + len(state.extra_reviews)
@@ -773,17 +792,21 @@ def market_warehouses(world: SandboxWorld, state: YMState, request: SandboxReque
 # Catalogue, prices, stocks
 
 
+ARCHIVE_EVERY = 23  # every 23rd offer is archived
+
+
 def _archived(index: int) -> bool:
-    return index % 53 == 52
+    return index % ARCHIVE_EVERY == ARCHIVE_EVERY - 1
 
 
 def _live_index(position: int) -> int:
-    """The position-th catalogue index that is not archived (every 53rd one is)."""
-    return (position // 52) * 53 + position % 52
+    """The position-th catalogue index that is not archived."""
+    live = ARCHIVE_EVERY - 1
+    return (position // live) * ARCHIVE_EVERY + position % live
 
 
 def _live_total(size: int) -> int:
-    return size - size // 53
+    return size - size // ARCHIVE_EVERY
 
 
 def _has_card(index: int) -> bool:
@@ -1178,13 +1201,15 @@ def returns(world: SandboxWorld, state: YMState, request: SandboxRequest, campai
     statuses = {x for v in request.args("statuses") for x in v.split(",") if x}
 
     def accept(return_id: int) -> bool:
-        row = state.returns[return_id]
+        if not (kind or wanted_orders or statuses):
+            return True
+        row = _return(world, state, return_id)
         return ((kind is None or row["type"] == kind) and (not wanted_orders or row["orderId"] in wanted_orders)
                 and (not statuses or row["refundStatus"] in statuses))
 
     after = _decode(_token_arg(request), 2)
     ids, token = _keyset_page(state.return_keys[int(campaignId)], lo, hi, after, limit, accept)
-    return _ok({"returns": [_return_json(state.returns[i]) for i in ids], "paging": _paging(token)})
+    return _ok({"returns": [_return_json(_return(world, state, i)) for i in ids], "paging": _paging(token)})
 
 
 # ---------------------------------------------------------------------------------------------
