@@ -621,20 +621,19 @@ class YandexMarketClient:
         (Market refuses the whole batch for one bad offer)."""
         offers = list(keys_by_offer)
         rejected: dict[str, str] = {}
-        for _attempt in range(2):
-            if not offers:
-                break
+        for attempt in (1, 2):
             try:
                 send(offers)
                 break
             except YMRequestError as exc:
-                named = {o: _message_for(o, exc) for o in offers if _message_for(o, exc)}
-                if not named or _attempt == 1:
+                named = {o: m for o in offers if (m := _message_for(o, exc))}
+                if not named or attempt == 2:  # nothing to single out: the whole batch is refused
                     rejected.update({o: named.get(o) or exc.message for o in offers})
-                    offers = []
                     break
                 rejected.update(named)
                 offers = [o for o in offers if o not in named]
+                if not offers:
+                    break
         results = []
         for offer, keys in keys_by_offer.items():
             for key in keys:

@@ -134,3 +134,14 @@ def test_retry_after_is_measured_against_markets_date_header() -> None:
     error = client._classify(response)
 
     assert isinstance(error, RateLimitedError) and error.retry_after == 42.0
+
+
+def test_server_errors_beyond_the_retry_budget_raise_transient(world: SandboxWorld) -> None:
+    world.faults.server_error_next = 5
+    client = YandexMarketClient(ym_config(), transport=SandboxTransport(SandboxApp(world)), clock=FakeClock(),
+                                limiter=LocalLimiter(), max_retries=1)
+
+    with pytest.raises(TransientError, match="HTTP 500: INTERNAL_ERROR") as caught:
+        client.check_auth()
+    assert not isinstance(caught.value, RateLimitedError)
+    assert client.http.retries == 1
