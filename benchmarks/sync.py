@@ -144,8 +144,8 @@ def sync_everything(accounts: list[Any], full: bool, timer: IngestTimer) -> tupl
             per_stream[stream][0] += time.perf_counter() - t0
             per_stream[stream][1] += run.fetched
             print(f"  {account.marketplace:14} {stream:11} {run.fetched:>9} fetched {run.created:>9} created "
-                  f"{run.updated:>7} updated {run.unchanged:>9} unchanged {time.perf_counter() - t0:7.1f}s",
-                  flush=True)
+                  f"{run.updated:>7} updated {run.unchanged:>9} unchanged {time.perf_counter() - t0:7.1f}s "
+                  f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB", flush=True)
     return time.perf_counter() - started, timer.seconds["total"], per_stream
 
 
