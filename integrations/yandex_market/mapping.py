@@ -169,17 +169,14 @@ def price(item: s.OfferPrice) -> PriceDTO | None:
 
 
 def stocks(warehouse_row: s.WarehouseOffers, names: dict[int, str]) -> list[StockDTO]:
-    """AVAILABLE = what can be sold, the number a stock update sets (so a read-back compares like with
-    like); FREEZE = reserved for orders; FIT = both together."""
+    """present = FIT (on hand: sellable or reserved), reserved = FREEZE; present - reserved is what
+    can be sold, the number a stock update sets (as for the other marketplaces)."""
     result = []
     for offer in warehouse_row.offers:
         counts: dict[str, int] = {}
         for stock in offer.stocks:
             counts[stock.type] = counts.get(stock.type, 0) + stock.count
-        if "AVAILABLE" in counts:
-            present = counts["AVAILABLE"]
-        else:
-            present = max(0, counts.get("FIT", 0) - counts.get("FREEZE", 0))
+        present = counts.get("FIT", counts.get("AVAILABLE", 0) + counts.get("FREEZE", 0))
         result.append(
             StockDTO(
                 listing_external_id=offer.offerId,
