@@ -131,6 +131,8 @@ class WBState:
     promo_joined: dict[int, set[int]] = field(default_factory=dict)
     order_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
     review_cache: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    comm_cache: dict[tuple[Any, ...], tuple[list[Any], int]] = field(default_factory=dict)
+    comm_version: int = 0  # bumped by every answer, so cached lists are not stale
     claims_cache: tuple[datetime, list[dict[str, Any]]] | None = None
     finance_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = field(default_factory=dict)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -148,8 +150,8 @@ def build_state(world: SandboxWorld) -> WBState:
     start = world.config.start
     cards: list[Card] = []
     prices: dict[int, tuple[int, int]] = {}
+    rng = world.rng(MP, "cards")  # one stream for the catalogue: seeding an rng per card is the slow part
     for item in world.catalog:
-        rng = world.rng(MP, "card", item.index)
         nm_id = NM_BASE + item.index
         if item.category in CLOTHES:
             sizes = [
@@ -363,7 +365,9 @@ def _int_arg(request: SandboxRequest, name: str, default: int | None = None) -> 
 
 
 def _created(state: WBState, world: SandboxWorld, kind: str, index: int, step: float) -> datetime:
-    jitter = world.rng(MP, kind, "t", index).random() * 0.9
+    # A cheap integer hash, not an rng: range scans call this for every index they pass.
+    mixed = (index * 2_654_435_761 + world.config.seed * 40_503 + len(kind) * 97) % 1_000_003
+    jitter = mixed / 1_000_003 * 0.9
     return (state.base + timedelta(seconds=(index + jitter) * step)).replace(microsecond=0)
 
 
@@ -938,9 +942,8 @@ def _task_page(
     start_index = max(after - TASK_BASE + 1, 0) if after else 0
     found, last = [], after
     end = min(end, world.now)
-    for index in _index_range(state, state.order_step, start, end):
-        if index < start_index:
-            continue
+    candidates = _index_range(state, state.order_step, start, end)
+    for index in range(max(candidates.start, start_index), candidates.stop):
         order = _order(world, state, index)
         if order["created"] > end:
             break
@@ -1302,20 +1305,24 @@ def _comm_list(world: SandboxWorld, state: WBState, request: SandboxRequest, kin
     date_from = max(date_from, state.base)
     date_to = min(date_to, world.now)
     nm_filter = _int_arg(request, "nmId")
-    rows, unanswered = [], 0
-    for index in _index_range(state, step, date_from, date_to):
-        row = _review(world, state, kind, index)
-        if row["created"] > date_to:
-            break
-        if row["created"] < date_from or (nm_filter and row["card"].nm_id != nm_filter):
-            continue
-        answer = _answer_of(world, state, kind, row)
-        unanswered += not answer
-        if bool(answer) == (answered == "true"):
-            rows.append((row, answer))
-    if request.arg("order") == "dateDesc":
-        rows.reverse()
-    page = rows[skip : skip + take]
+    query = (kind, answered, date_from, date_to, nm_filter, world.now, state.comm_version)
+    cached = state.comm_cache.get(query)
+    if cached is None:  # one scan per query, then take/skip pages are slices
+        rows, unanswered = [], 0
+        for index in _index_range(state, step, date_from, date_to):
+            row = _review(world, state, kind, index)
+            if row["created"] > date_to:
+                break
+            if row["created"] < date_from or (nm_filter and row["card"].nm_id != nm_filter):
+                continue
+            answer = _answer_of(world, state, kind, row)
+            unanswered += not answer
+            if bool(answer) == (answered == "true"):
+                rows.append((row, answer))
+        state.comm_cache = {query: (rows, unanswered)}
+    else:
+        rows, unanswered = cached
+    page = (rows[::-1] if request.arg("order") == "dateDesc" else rows)[skip : skip + take]
     render = _review_json if kind == "review" else _question_json
     key = "feedbacks" if kind == "review" else "questions"
     total = len(rows) + (unanswered if answered == "true" else 0)
@@ -1352,6 +1359,7 @@ def feedback_answer(world: SandboxWorld, state: WBState, request: SandboxRequest
     index = _comm_index("review", str(body["id"]))
     if index is not None and _review(world, state, "review", index)["id"] == body["id"]:
         state.feedback_answers[str(body["id"])] = text
+        state.comm_version += 1
     return empty_response(204)
 
 
@@ -1386,6 +1394,7 @@ def question_patch(world: SandboxWorld, state: WBState, request: SandboxRequest)
             400,
         )
     state.question_answers[question_id] = text
+    state.comm_version += 1
     return json_response({"data": None, "error": False, "errorText": "", "additionalErrors": None})
 
 
