@@ -40,7 +40,10 @@ def clock(sandbox_world: SandboxWorld) -> FakeClock:
 def make_client(recorder: RecordingTransport, clock: FakeClock) -> Callable[..., WildberriesClient]:
     def build(config: AccountConfig | None = None, **overrides: Any) -> WildberriesClient:
         client = WildberriesClient(
-            config or account(), transport=recorder, clock=clock, limiter=LocalLimiter(),
+            config or account(),
+            transport=recorder,
+            clock=clock,
+            limiter=LocalLimiter(),
             max_retries=overrides.pop("max_retries", 4),
         )
         for name, value in overrides.items():

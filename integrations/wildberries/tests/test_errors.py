@@ -31,8 +31,9 @@ def test_refused_token_raises_auth_error_naming_the_account_without_the_key(make
     assert client.http.retries == 0 and sandbox_app.requests_seen == 1
 
 
-def test_rate_limit_waits_exactly_what_wb_asked_on_the_fake_clock(client: WildberriesClient, clock: FakeClock,
-                                                                  sandbox_world: SandboxWorld) -> None:
+def test_rate_limit_waits_exactly_what_wb_asked_on_the_fake_clock(
+    client: WildberriesClient, clock: FakeClock, sandbox_world: SandboxWorld
+) -> None:
     sandbox_world.faults.rate_limit_next = 2
     sandbox_world.faults.retry_after_seconds = 7
     pages = list(client.iter_prices())
@@ -91,12 +92,20 @@ def _mock_client(routes: dict[str, Any]) -> WildberriesClient:
         body = routes[f"{request.method} {request.url.path}"]
         if isinstance(body, Replies):
             body = body.pop(0)
-        return httpx.Response(200, content=body if isinstance(body, bytes) else json.dumps(body).encode(),
-                              headers={"Content-Type": "application/json"})
+        return httpx.Response(
+            200,
+            content=body if isinstance(body, bytes) else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
 
     config = account(base_url="")
-    return WildberriesClient(config, transport=httpx.MockTransport(answer), clock=FakeClock(1_790_000_000),
-                             limiter=LocalLimiter(), max_retries=0)
+    return WildberriesClient(
+        config,
+        transport=httpx.MockTransport(answer),
+        clock=FakeClock(1_790_000_000),
+        limiter=LocalLimiter(),
+        max_retries=0,
+    )
 
 
 def test_official_hosts_are_used_without_a_base_url() -> None:
@@ -106,8 +115,9 @@ def test_official_hosts_are_used_without_a_base_url() -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json={"TS": "2026-11-01T12:00:00+03:00", "Status": "OK"})
 
-    client = WildberriesClient(account(base_url=""), transport=httpx.MockTransport(answer), clock=FakeClock(),
-                               limiter=LocalLimiter())
+    client = WildberriesClient(
+        account(base_url=""), transport=httpx.MockTransport(answer), clock=FakeClock(), limiter=LocalLimiter()
+    )
     client.check_auth()
     assert seen == ["https://common-api.wildberries.ru/ping"]
 
@@ -120,29 +130,55 @@ def test_an_unexpected_shape_is_a_permanent_error_naming_the_operation() -> None
 
 def test_money_is_parsed_exactly_from_kopecks_floats_and_strings() -> None:
     created = "2026-10-31T09:00:00Z"
-    task = {"id": 11, "rid": "r1", "article": "PRL-1", "nmId": 5, "chrtId": 6, "createdAt": created,
-            "price": 101499, "currencyCode": 933, "warehouseId": 1, "deliveryType": "fbs"}
-    statistics = [{"date": "2026-10-31T12:00:00", "lastChangeDate": "2026-10-31T12:30:00", "nmId": 5,
-                   "warehouseType": "Склад WB", "supplierArticle": "PRL-1", "totalPrice": 1999.9,
-                   "priceWithDisc": 1274.15, "srid": "s1", "isCancel": False}]
-    client = _mock_client({
-        "GET /api/v3/orders": {"next": 11, "orders": [task]},
-        "POST /api/v3/orders/status": {"orders": [{"id": 11, "supplierStatus": "confirm", "wbStatus": "teleported"}]},
-        "GET /api/v3/dbs/orders/new": {"orders": []},
-        "GET /api/v3/dbs/orders": {"next": 0, "orders": []},
-        "GET /api/v1/supplier/orders": b"[]",
-    })
+    task = {
+        "id": 11,
+        "rid": "r1",
+        "article": "PRL-1",
+        "nmId": 5,
+        "chrtId": 6,
+        "createdAt": created,
+        "price": 101499,
+        "currencyCode": 933,
+        "warehouseId": 1,
+        "deliveryType": "fbs",
+    }
+    statistics = [
+        {
+            "date": "2026-10-31T12:00:00",
+            "lastChangeDate": "2026-10-31T12:30:00",
+            "nmId": 5,
+            "warehouseType": "Склад WB",
+            "supplierArticle": "PRL-1",
+            "totalPrice": 1999.9,
+            "priceWithDisc": 1274.15,
+            "srid": "s1",
+            "isCancel": False,
+        }
+    ]
+    client = _mock_client(
+        {
+            "GET /api/v3/orders": {"next": 11, "orders": [task]},
+            "POST /api/v3/orders/status": {
+                "orders": [{"id": 11, "supplierStatus": "confirm", "wbStatus": "teleported"}]
+            },
+            "GET /api/v3/dbs/orders/new": {"orders": []},
+            "GET /api/v3/dbs/orders": {"next": 0, "orders": []},
+            "GET /api/v1/supplier/orders": b"[]",
+        }
+    )
     client.orders_page_size = 5
     orders = [o for page in client.iter_orders(datetime(2026, 10, 30, tzinfo=UTC)) for o in page.items]
     fbs = orders[0]
     assert fbs.total_amount == Decimal("1014.99") and fbs.currency == "BYN"
     assert (fbs.status, fbs.raw_status, fbs.raw_substatus) == ("unknown", "teleported", "confirm")
-    client = _mock_client({
-        "GET /api/v3/orders": {"next": 0, "orders": []},
-        "GET /api/v3/dbs/orders/new": {"orders": []},
-        "GET /api/v3/dbs/orders": {"next": 0, "orders": []},
-        "GET /api/v1/supplier/orders": Replies([statistics, []]),  # paged by lastChangeDate until []
-    })
+    client = _mock_client(
+        {
+            "GET /api/v3/orders": {"next": 0, "orders": []},
+            "GET /api/v3/dbs/orders/new": {"orders": []},
+            "GET /api/v3/dbs/orders": {"next": 0, "orders": []},
+            "GET /api/v1/supplier/orders": Replies([statistics, []]),  # paged by lastChangeDate until []
+        }
+    )
     fbo = [o for page in client.iter_orders(datetime(2026, 10, 30, tzinfo=UTC)) for o in page.items]
     assert fbo[0].total_amount == Decimal("1274.15") and fbo[0].lines[0].price == Decimal("1274.15")
     assert fbo[0].updated_at == datetime(2026, 10, 31, 9, 30, tzinfo=UTC)  # Moscow time converted to UTC

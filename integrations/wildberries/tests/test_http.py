@@ -27,7 +27,8 @@ def server(sandbox_app) -> Iterator[SandboxServer]:  # type: ignore[no-untyped-d
 def test_reads_and_an_async_price_write_over_loopback(server: SandboxServer, sandbox_world: SandboxWorld) -> None:
     client = WildberriesClient(
         account(base_url=server.base_url("wildberries")),
-        clock=FakeClock(sandbox_world.now.timestamp()), limiter=LocalLimiter(),
+        clock=FakeClock(sandbox_world.now.timestamp()),
+        limiter=LocalLimiter(),
     )
     try:
         assert client.check_auth() is not None
@@ -36,8 +37,12 @@ def test_reads_and_an_async_price_write_over_loopback(server: SandboxServer, san
         orders = [o for page in client.iter_orders(sandbox_world.now - timedelta(days=30)) for o in page.items]
         assert {o.scheme for o in orders} == {"FBS", "DBS", "FBO"}
         target = listings[0]
-        update = PriceUpdate(key=target.external_id, offer_id=target.offer_id,
-                             listing_external_id=target.external_id, price=Decimal("3100"))
+        update = PriceUpdate(
+            key=target.external_id,
+            offer_id=target.offer_id,
+            listing_external_id=target.external_id,
+            price=Decimal("3100"),
+        )
         accepted = client.update_prices([update])[0]
         assert accepted.status == WriteStatus.ACCEPTED
         resolved = client.fetch_write_results(accepted.remote_ref)

@@ -47,7 +47,7 @@ def test_prices_offset_paging_and_exact_money(make_client, wb_state) -> None:  #
     pages = list(make_client(prices_page_size=20).iter_prices())
     assert [len(p.items) for p in pages] == [20, 20, 0]
     prices = {p.listing_external_id: p for p in _all(pages)}
-    nm_id, (list_price, discount) = next((nm, v) for nm, v in wb_state.prices.items() if v[1] == 15)
+    nm_id, (list_price, _) = next((nm, v) for nm, v in wb_state.prices.items() if v[1] == 15)
     price = prices[str(nm_id)]
     assert price.old_price == Decimal(list_price)
     assert price.discount_percent == 15
@@ -62,10 +62,10 @@ def test_stocks_sum_sizes_per_listing_and_warehouse_including_wb_warehouses(make
     keys = [(s.listing_external_id, s.warehouse_external_id) for s in stocks]
     assert len(keys) == len(set(keys))  # one row per listing and warehouse
     card = next(c for c in wb_state.cards if len(c.sizes) == 3)
-    expected = sum(
-        (s["chrtID"] * 2_654_435_761 + 1001001) % 61 for s in card.sizes
+    expected = sum((s["chrtID"] * 2_654_435_761 + 1001001) % 61 for s in card.sizes)
+    seller = next(
+        s for s in stocks if s.listing_external_id == str(card.nm_id) and s.warehouse_external_id == "1001001"
     )
-    seller = next(s for s in stocks if s.listing_external_id == str(card.nm_id) and s.warehouse_external_id == "1001001")
     assert seller.present == expected
     wb_rows = [s for s in stocks if s.warehouse_external_id.startswith("wb:")]
     assert {s.warehouse_name for s in wb_rows} >= {"Коледино", "Казань"}
@@ -136,7 +136,7 @@ def test_returns_promotions_and_finance(client: WildberriesClient, sandbox_world
     promotions = _all(client.iter_promotions())
     assert {p.kind for p in promotions} == {"regular", "auto"}
     regular = next(p for p in promotions if p.external_id == "1001")
-    assert regular.is_participating and "Чёрная пятница" == regular.title
+    assert regular.is_participating and regular.title == "Чёрная пятница"
     offers = _all(client.iter_promotion_offers("1001"))
     assert {o.status for o in offers} == {"participating", "eligible"}
     assert _all(client.iter_promotion_offers("1004")) == []  # automatic promotions list no goods
@@ -156,14 +156,25 @@ def test_finance_paging_by_rrd_id_to_the_end(make_client, sandbox_world) -> None
     assert pages[-1].done and len(pages) >= 3
 
 
-def test_every_read_conforms_to_the_official_specs(client: WildberriesClient, recorder: RecordingTransport,
-                                                    sandbox_world) -> None:  # type: ignore[no-untyped-def]
+def test_every_read_conforms_to_the_official_specs(
+    client: WildberriesClient, recorder: RecordingTransport, sandbox_world
+) -> None:  # type: ignore[no-untyped-def]
     since = sandbox_world.now - timedelta(days=90)
     client.check_auth()
-    for stream in (client.iter_warehouses(), client.iter_listings(), client.iter_prices(), client.iter_stocks(),
-                   client.iter_orders(since), client.iter_returns(since), client.iter_reviews(since),
-                   client.iter_questions(since), client.iter_promotions(), client.iter_promotion_offers("1002"),
-                   client.iter_promotion_offers("1004"), client.iter_finance(since)):
+    for stream in (
+        client.iter_warehouses(),
+        client.iter_listings(),
+        client.iter_prices(),
+        client.iter_stocks(),
+        client.iter_orders(since),
+        client.iter_returns(since),
+        client.iter_reviews(since),
+        client.iter_questions(since),
+        client.iter_promotions(),
+        client.iter_promotion_offers("1002"),
+        client.iter_promotion_offers("1004"),
+        client.iter_finance(since),
+    ):
         list(stream)
     checker = ContractChecker.for_marketplace("wildberries")
     violations = [v for request, response in recorder.exchanges for v in checker.check_exchange(request, response)]
