@@ -63,7 +63,8 @@ def broker() -> Iterator[Celery]:
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
-    world = SandboxWorld(SandboxConfig(seed=11, products=2000, orders=50, start=datetime.now(UTC).replace(microsecond=0)))
+    now = datetime.now(UTC).replace(microsecond=0)
+    world = SandboxWorld(SandboxConfig(seed=11, products=2000, orders=50, start=now))
     world.faults.latency_ms = 120  # slow enough to kill the worker in the middle of the sync
     server = SandboxServer(SandboxApp(world)).start()
     yield server
@@ -98,7 +99,8 @@ class Worker:
 
     def results(self) -> list[str]:
         """Return values of finished tasks, from the worker's log."""
-        return re.findall(r"Task integrations\.sync_stream\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'", self.log.read_text())
+        pattern = r"Task integrations\.sync_stream\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'"
+        return re.findall(pattern, self.log.read_text())
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the main process and its pool children die at once."""
