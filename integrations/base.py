@@ -150,8 +150,8 @@ class StockDTO:
     listing_external_id: str
     offer_id: str
     warehouse_external_id: str
-    present: int
-    reserved: int = 0
+    present: int  # on hand, reserved units included
+    reserved: int = 0  # held by orders; present - reserved is what can be sold (what a StockUpdate sets)
     warehouse_name: str = ""  # lets a marketplace warehouse (FBO) be created on first sight
 
 

@@ -335,3 +335,37 @@ def test_stock_and_answers_are_pushed_and_confirmed_by_the_next_read(marketplace
         client.close()
     assert outbox.confirm_from_readback(sandbox.account, OutboxChange.Kind.STOCK, stocks) == 1
     assert outbox.confirm_from_readback(sandbox.account, OutboxChange.Kind.REVIEW_ANSWER, answers) == 1
+
+
+def test_a_stock_push_is_confirmed_by_the_next_stocks_sync(marketplace):
+    """End to end through the pull engine: push a stock change, sync the stocks stream, the row is confirmed."""
+    from catalog.models import Warehouse
+    from catalog.services import set_stock
+    from integrations.sync.engine import run_stream
+
+    sandbox = Sandbox(marketplace)
+    listing = next(x for x in seed_listings(sandbox, 12) if len(x.variants) <= 1)
+    client = sandbox.client()
+    try:
+        stocked = {s.warehouse_external_id for s in _pages(client.iter_stocks())
+                   if s.listing_external_id == listing.external_id}
+        seller = next(w for w in _pages(client.iter_warehouses())
+                      if w.kind == "seller" and w.is_active and w.external_id in stocked)
+    finally:
+        client.close()
+    warehouse = Warehouse.objects.create(
+        account=sandbox.account, external_id=seller.external_id, name=seller.name, kind=Warehouse.Kind.SELLER
+    )
+    change = set_stock(listing, warehouse, 23, None)
+    sandbox.push()
+    sandbox.settle([change])
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is None
+
+    client = sandbox.client()
+    try:
+        run_stream(sandbox.account, "stocks", client=client, heartbeat=False)
+    finally:
+        client.close()
+    confirmed = OutboxChange.objects.get(pk=change.pk)
+    assert confirmed.status == Status.APPLIED
+    assert confirmed.confirmed_at is not None
