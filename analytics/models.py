@@ -31,6 +31,9 @@ class FinanceOperation(models.Model):
             models.Index(fields=["order_external_id"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.operation_type} {self.external_id}: {self.amount} {self.currency}"
+
 
 class FeeLine(models.Model):
     class Kind(models.TextChoices):
@@ -49,3 +52,6 @@ class FeeLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["operation", "kind", "name"], name="uniq_fee_line")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.amount}"

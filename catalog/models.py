@@ -44,6 +44,9 @@ class CostPriceHistory(models.Model):
         ordering = ["-valid_from"]
         constraints = [models.UniqueConstraint(fields=["product", "valid_from"], name="uniq_cost_from")]
 
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.cost_price} from {self.valid_from:%Y-%m-%d}"
+
 
 class Listing(models.Model):
     """A card of one account on one marketplace (Ozon product, WB card nmID, YM offer)."""

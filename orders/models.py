@@ -99,6 +99,9 @@ class OrderStatusChange(models.Model):
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["order", "changed_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '—'} → {self.to_status}"
+
 
 class Return(models.Model):
     class Kind(models.TextChoices):
@@ -127,3 +130,6 @@ class Return(models.Model):
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
         indexes = [models.Index(fields=["account", "-returned_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from core.money import RUB
 from core.models import TimeStampedModel
+from core.money import RUB
 
 
 class Price(models.Model):
@@ -57,6 +57,9 @@ class CompetitorPrice(models.Model):
         ordering = ["-observed_at"]
         indexes = [models.Index(fields=["listing", "-observed_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.competitor}: {self.price} {self.currency}"
+
 
 class Promotion(models.Model):
     account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="promotions")
@@ -95,3 +98,6 @@ class PromotionOffer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["promotion", "offer_key"], name="uniq_promotion_offer")]
+
+    def __str__(self) -> str:
+        return f"{self.promotion_id}/{self.offer_key} {self.status}"

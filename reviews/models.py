@@ -32,6 +32,9 @@ class Review(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
         indexes = [models.Index(fields=["is_answered", "-published_at"]), models.Index(fields=["rating"])]
 
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.external_id}"
+
 
 class Question(models.Model):
     account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="questions")
@@ -53,6 +56,9 @@ class Question(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_question")]
         indexes = [models.Index(fields=["is_answered", "-published_at"])]
 
+    def __str__(self) -> str:
+        return self.text[:60]
+
 
 class Answer(models.Model):
     """An answer written here; delivered through its outbox row."""
@@ -73,6 +79,9 @@ class Answer(models.Model):
                 name="answer_has_one_target",
             )
         ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class ReplyTemplate(TimeStampedModel):

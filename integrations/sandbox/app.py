@@ -13,6 +13,7 @@ Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import re
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs
 
 import httpx
@@ -32,36 +33,33 @@ from integrations.sandbox.world import SandboxConfig, SandboxWorld
 MARKETPLACES = ("ozon", "wildberries", "yandex_market")
 
 
-class _LazyModules(dict[str, Any]):
-    """Imports each marketplace module on first use, so one marketplace's sandbox works on its own."""
+class MarketplaceModule(Protocol):
+    """What each of ozon.py, wildberries.py and yandex_market.py provides."""
 
-    def _load_one(self, name: str) -> None:
-        if name in MARKETPLACES and not super().__contains__(name):
-            super().__setitem__(name, importlib.import_module(f"integrations.sandbox.{name}"))
+    ROUTES: list[Route]
+    PARALLEL_LIMIT: int | None
 
-    def _load(self) -> None:
-        for name in MARKETPLACES:
-            try:
-                self._load_one(name)
-            except ModuleNotFoundError as exc:  # a marketplace whose sandbox module is not written yet
-                if exc.name != f"integrations.sandbox.{name}":
-                    raise
+    def build_state(self, world: SandboxWorld) -> Any: ...
 
-    def items(self):  # type: ignore[override]
-        self._load()
-        return super().items()
+    def advance(self, world: SandboxWorld, state: Any, old: datetime, new: datetime) -> None: ...
 
-    def __getitem__(self, key: str) -> Any:
-        self._load_one(key)
-        return super().__getitem__(key)
+    def authenticate(self, world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None: ...
 
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self._load_one(key)
-        return super().__contains__(key)
+    def rate_limited(self, world: SandboxWorld, request: SandboxRequest) -> httpx.Response: ...
+
+    def server_error(self, world: SandboxWorld, request: SandboxRequest) -> httpx.Response: ...
+
+    def not_found(self, world: SandboxWorld, request: SandboxRequest) -> httpx.Response: ...
+
+    def parallel_key(self, request: SandboxRequest) -> str | None: ...
 
 
-MODULES = _LazyModules()
+@functools.cache
+def marketplace_module(name: str) -> MarketplaceModule:
+    """The sandbox module of one marketplace, imported on first use (each serves on its own)."""
+    if name not in MARKETPLACES:
+        raise KeyError(name)
+    return cast(MarketplaceModule, importlib.import_module(f"integrations.sandbox.{name}"))
 
 
 @dataclass
@@ -143,7 +141,7 @@ class SandboxApp:
         prefix, _, rest = path.lstrip("/").partition("/")
         if prefix not in MARKETPLACES:
             return json_response({"message": f"unknown sandbox marketplace {prefix!r}"}, 404)
-        module = MODULES[prefix]
+        module = marketplace_module(prefix)
         sreq = SandboxRequest(
             method=request.method,
             path="/" + rest,
@@ -156,10 +154,11 @@ class SandboxApp:
         denied = module.authenticate(self.world, sreq)
         if denied is not None:
             return denied
-        key = module.parallel_key(sreq) if module.PARALLEL_LIMIT else None
-        if key is not None:
+        limit = module.PARALLEL_LIMIT
+        key = module.parallel_key(sreq) if limit else None
+        if key is not None and limit is not None:
             with self._in_flight_lock:
-                if self._in_flight.get(key, 0) >= module.PARALLEL_LIMIT:
+                if self._in_flight.get(key, 0) >= limit:
                     return module.rate_limited(self.world, sreq)
                 self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
@@ -180,13 +179,14 @@ class SandboxApp:
                 with self._in_flight_lock:
                     self._in_flight[key] -= 1
 
-    def _dispatch(self, module: Any, sreq: SandboxRequest) -> httpx.Response:
+    def _dispatch(self, module: MarketplaceModule, sreq: SandboxRequest) -> httpx.Response:
         for route in module.ROUTES:
             params = route.match(sreq.method, sreq.path)
             if params is not None:
                 with self.world.lock:
                     state = self.world.state(sreq.marketplace, module.build_state)
-                    return route.handler(self.world, state, sreq, **params)  # type: ignore[no-any-return]
+                    response: httpx.Response = route.handler(self.world, state, sreq, **params)
+                    return response
         return module.not_found(self.world, sreq)
 
     # ---- control -----------------------------------------------------------------------

@@ -27,7 +27,16 @@ WB_TOKEN_EXPIRES_AT = datetime(2027, 4, 30, tzinfo=UTC)
 WB_TOKEN = ".".join(
     [
         _b64({"alg": "ES256", "kid": "sandbox", "typ": "JWT"}),
-        _b64({"ent": 1, "exp": int(WB_TOKEN_EXPIRES_AT.timestamp()), "id": "sandbox", "s": 1073746430, "sid": "sandbox-seller", "t": False}),
+        _b64(
+            {
+                "ent": 1,
+                "exp": int(WB_TOKEN_EXPIRES_AT.timestamp()),
+                "id": "sandbox",
+                "s": 1073746430,
+                "sid": "sandbox-seller",
+                "t": False,
+            }
+        ),
         "c2FuZGJveC1zaWduYXR1cmU",
     ]
 )

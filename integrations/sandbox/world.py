@@ -22,7 +22,10 @@ _NOUNS = [
 _ADJECTIVES = ["хлопковая", "уютная", "классическая", "лёгкая", "прочная", "мягкая", "городская", "северная"]
 _COLOURS = ["синий", "красный", "чёрный", "белый", "зелёный", "бежевый", "серый", "жёлтый"]
 _BRANDS = ["Прилавок", "СеверЛес", "Уют и Ко", "Волга Текстиль", "Тайга"]
-_CITIES = ["Москва", "Санкт-Петербург", "Казань", "Новосибирск", "Екатеринбург", "Нижний Новгород", "Самара", "Краснодар"]
+_CITIES = [
+    "Москва", "Санкт-Петербург", "Казань", "Новосибирск",
+    "Екатеринбург", "Нижний Новгород", "Самара", "Краснодар",
+]
 _NAMES = ["Анна", "Иван", "Мария", "Сергей", "Ольга", "Дмитрий", "Екатерина", "Алексей", "Наталья", "Павел"]
 _REVIEW_TEXTS = [
     (5, "Отличное качество, всё как на фото. Спасибо!"),
@@ -166,12 +169,13 @@ class SandboxWorld:
 
     def advance(self, minutes: int) -> None:
         """Move the clock; each marketplace creates new orders, changes statuses, adds reviews."""
-        from integrations.sandbox.app import MODULES
+        from integrations.sandbox.app import MARKETPLACES, marketplace_module
 
         with self.lock:
             old = self.now
             self.now = old + timedelta(minutes=minutes)
-            for name, module in MODULES.items():
+            for name in MARKETPLACES:
+                module = marketplace_module(name)
                 state = self.state(name, module.build_state)
                 module.advance(self, state, old, self.now)
 

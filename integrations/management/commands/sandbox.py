@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--limits", action="store_true", help="Enforce the platforms' rate limits.")
         parser.add_argument(
             "--start",
-            help="World clock start (ISO date-time, UTC). Default: today 00:00 UTC minus nothing, so demo data is recent.",
+            help="World clock start (ISO date-time, UTC). Default: now, so the demo data is recent.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
