@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management import call_command
@@ -38,7 +39,8 @@ class Command(BaseCommand):
         failed = []
         for _, name, _ in accounts:
             try:
-                call_command("sync", name)
+                # A progress bar only where a person watches; scripts/run's output may be a log file.
+                call_command("sync", name, no_progress=not sys.stdout.isatty())
             except (CommandError, SystemExit) as exc:
                 failed.append(f"{name}: {exc}")
         if failed:
