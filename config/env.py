@@ -37,3 +37,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if not value:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_url(db: dict[str, object]) -> str:
+    """DATABASES["default"] back to a DATABASE_URL, for child processes (Celery workers in tests).
+
+    A unix-socket host (the embedded PostgreSQL) travels in the `host` query parameter.
+    """
+    from urllib.parse import quote
+
+    user = quote(str(db.get("USER") or "postgres"))
+    password = str(db.get("PASSWORD") or "")
+    auth = f"{user}:{quote(password)}@" if password else f"{user}@"
+    host = str(db.get("HOST") or "127.0.0.1")
+    name = quote(str(db["NAME"]))
+    if host.startswith("/"):
+        return f"postgres://{auth}/{name}?host={quote(host, safe='')}"
+    return f"postgres://{auth}{host}:{db.get('PORT') or 5432}/{name}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from config.env import database_url
 from integrations import outbox
 from integrations.models import OutboxChange
 from tests.outbox_support import make_account
@@ -25,7 +26,7 @@ def test_doorbell_with_the_broker_down_logs_and_returns():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "REDIS_URL": "redis://127.0.0.1:1/7",  # nothing listens on port 1
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
     }
     code = (
         "import django; django.setup();"

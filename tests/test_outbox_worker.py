@@ -17,6 +17,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from config.env import database_url
 from integrations.models import OutboxChange
 from integrations.sandbox.app import SandboxApp
 from integrations.sandbox.contract import RecordingTransport
@@ -44,7 +45,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "REDIS_URL": REDIS_URL,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     return subprocess.Popen(

@@ -192,3 +192,16 @@ def test_error_reports_mask_secret_post_fields() -> None:
         report = ExceptionReporter(request, type(exc), exc, exc.__traceback__).get_traceback_text()
     assert BOOM_SECRET not in report
     assert "Shop" in report
+
+
+def test_database_url_round_trips_through_settings_for_tcp_and_unix_sockets() -> None:
+    from config.env import database_url
+    from config.settings import _database_from_url
+
+    tcp = {"USER": "postgres", "PASSWORD": "p@ss", "HOST": "127.0.0.1", "PORT": "5432", "NAME": "test_x"}
+    socket = {"USER": "postgres", "PASSWORD": "", "HOST": "/tmp/pg sock", "PORT": "", "NAME": "test_postgres"}
+    for db in (tcp, socket):
+        parsed = _database_from_url(database_url(db))
+        assert {k: parsed[k] for k in ("USER", "PASSWORD", "HOST", "NAME")} == {
+            k: db[k] for k in ("USER", "PASSWORD", "HOST", "NAME")
+        }

@@ -20,6 +20,7 @@ from celery import Celery
 from django.conf import settings
 
 from catalog.models import Listing
+from config.env import database_url
 from integrations.base import AccountConfig
 from integrations.limiter import FakeClock, LocalLimiter
 from integrations.models import MarketplaceAccount, SyncRun
@@ -54,7 +55,8 @@ def broker() -> Iterator[Celery]:
     except redis.RedisError:
         pytest.skip(f"no Redis at {REDIS_URL}")
     store.flushdb()  # this test's own database number only
-    producer = Celery("sync-test-producer", broker=REDIS_URL)
+    # Not the current app: shared tasks of later tests must keep publishing through config.celery.
+    producer = Celery("sync-test-producer", broker=REDIS_URL, set_as_current=False)
     producer.conf.broker_transport_options = {"visibility_timeout": int(WORKER_ENV["CELERY_VISIBILITY_TIMEOUT"])}
     yield producer
     producer.close()
@@ -86,7 +88,7 @@ class Worker:
             **os.environ,
             **WORKER_ENV,
             "REDIS_URL": REDIS_URL,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": database_url(db),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         self.log = log
