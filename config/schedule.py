@@ -55,7 +55,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=5, hour="*/6"),
         "options": {"expires": 60 * 60},
     },
-    # Outbox (integrations/push_tasks.py owns it; mirrored here so beat needs no Django import):
+    # Outbox (tasks in integrations/push_tasks.py):
     # every minute reclaim rows of dead senders, retry due rows, resolve accepted uploads.
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
 }

@@ -7,19 +7,12 @@ SKIP LOCKED), so acks_late redelivery is harmless.
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 
 from integrations import outbox
 from integrations.models import MarketplaceAccount
 
-# Merged into the beat schedule by config/celery.py (the lead wires it in).
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Every minute: reclaim rows of dead senders, retry due rows, resolve accepted uploads.
-    # Expires so sweeps missed during an outage don't pile up.
-    "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
-}
+# The periodic sweep is scheduled in config/schedule.py ("outbox-sweep", every minute).
 
 
 # Celery ships no type hints, hence the ignores on its decorator.
