@@ -23,11 +23,11 @@ class CatalogChangeError(ValueError):
 
 
 def _variant_ids(listing: Listing) -> list[str]:
-    """Size-level ids a marketplace keeps stock by (WB chrtID); empty when stock is per listing."""
+    """Size-level ids a marketplace keeps stock by; empty when stock is per listing."""
     ids = []
     for variant in listing.variants or []:
         if isinstance(variant, dict):
-            value = variant.get("chrt_id") or variant.get("chrtID") or variant.get("id")
+            value = variant.get("id")
             if value:
                 ids.append(str(value))
     return ids

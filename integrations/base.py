@@ -116,7 +116,8 @@ class ListingDTO:
     barcodes: tuple[str, ...] = ()
     attributes: list[dict[str, Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
-    # Variant ids needed for writes, e.g. WB sizes [{"chrt_id": 1, "size": "M", "barcodes": [...]}].
+    # Sizes the marketplace keeps stock by, canonical keys only:
+    # [{"id": "<variant id for StockUpdate.variant_id>", "size": "M", "barcodes": [...]}] (WB: id = chrtID).
     variants: list[dict[str, Any]] = field(default_factory=list)
     status: str = ""
     errors: list[str] = field(default_factory=list)

@@ -172,7 +172,7 @@ def stock_updates(chosen: list[Any], stocks: list[Any], warehouses: list[Any]) -
     for dto in chosen:
         warehouse = next((s.warehouse_external_id for s in stocks
                           if s.listing_external_id == dto.external_id and s.warehouse_external_id in seller), seller[0])
-        variant = str(dto.variants[0].get("chrt_id", "")) if dto.variants else ""
+        variant = str(dto.variants[0].get("id", "")) if dto.variants else ""
         updates.append(StockUpdate(f"stock-{dto.external_id}-{warehouse}", dto.offer_id, dto.external_id,
                                    warehouse, quantity=7, variant_id=variant))
     return updates

@@ -178,7 +178,7 @@ def test_an_ended_promotion_or_a_foreign_listing_is_refused(promotion, listing, 
 
 
 def test_a_card_with_several_sizes_needs_the_size(account, manager):
-    sizes = [{"chrt_id": 1, "size": "S"}, {"chrt_id": 2, "size": "M"}]
+    sizes = [{"id": "1", "size": "S"}, {"id": "2", "size": "M"}]
     listing, warehouse = make_listing(account, 12, variants=sizes), make_warehouse(account, "wh-s")
     with pytest.raises(catalog_services.CatalogChangeError, match="several sizes"):
         catalog_services.set_stock(listing, warehouse, 5, manager)
@@ -191,7 +191,7 @@ def test_a_card_with_several_sizes_needs_the_size(account, manager):
 
 
 def test_set_stock_writes_an_absolute_quantity_for_a_seller_warehouse(account, manager):
-    listing = make_listing(account, 4, variants=[{"chrt_id": 555, "size": "M"}])
+    listing = make_listing(account, 4, variants=[{"id": "555", "size": "M"}])
     warehouse = make_warehouse(account, "wh-7")
     StockLevel.objects.create(listing=listing, warehouse=warehouse, present=3)
     row = catalog_services.set_stock(listing, warehouse, 12, manager)
