@@ -70,7 +70,9 @@ def sync_stream(self: Any, account_id: int, stream: str, full: bool = False, tri
     if account is None:
         return "skipped"
     try:
-        engine.run_stream(account, stream, full=full, trigger=trigger, task_id=self.request.id or "")
+        engine.run_stream(
+            account, stream, full=full, trigger=trigger, task_id=self.request.id or "", flush_rows=engine.BATCH_ROWS
+        )
     except leases.LeaseBusy as busy:
         if busy.holder_task_id and busy.holder_task_id == self.request.id:
             # This message was redelivered after its worker died mid-run: once the dead run's

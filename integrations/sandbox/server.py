@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 def make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes: with Nagle's algorithm the body waits for the
+        # client's delayed ACK, ~40 ms per request on loopback (a real server sends them at once).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -1,14 +1,17 @@
 """Runs one pull stream of one account: lease -> pages from the saved cursor -> bulk ingest ->
-cursor saved with every page -> SyncRun counts and account health.
+cursor saved with every flush -> SyncRun counts and account health.
 
-Each page is one transaction: the rows, the cursor after the page and the run's counters commit
-together, so a run killed at any point resumes from the last committed page and never duplicates.
+Pages are buffered and written in flushes (every page by default; `flush_rows`/`flush_seconds`
+let the Celery task and the command batch small API pages). Each flush is one transaction: the
+rows of its pages, the cursor after its last page and the run's counters commit together, so a
+run killed at any point resumes from the last committed flush and never duplicates.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +28,7 @@ from integrations.base import AuthError, MarketplaceClient, MarketplaceError
 from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
 from integrations.registry import get_client
 from integrations.sync import leases
-from integrations.sync.streams import STREAMS, PageCounts, StreamDef
+from integrations.sync.streams import STREAMS, PageCounts, StreamDef, StreamPage
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +43,13 @@ class RunTotals:
     pages: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
-    def add(self, counts: PageCounts) -> None:
+    def add(self, counts: PageCounts, pages: int = 1) -> None:
         self.fetched += counts.fetched
         self.created += counts.created
         self.updated += counts.updated
         self.unchanged += counts.unchanged
         self.errors += counts.errors
-        self.pages += 1
+        self.pages += pages
         for name, value in counts.extra.items():
             self.extra[name] = self.extra.get(name, 0) + value
 
@@ -62,6 +65,12 @@ class RunTotals:
 
 
 OnPage = Callable[[str, RunTotals], None]
+
+# What the Celery task and the `sync` command batch into one write: small API pages (Ozon's 100
+# postings) cost a transaction and half a dozen statements each; 5,000 rows amortise that, and
+# the age bound keeps progress, the heartbeat and the work lost in a crash small on slow APIs.
+BATCH_ROWS = 5000
+BATCH_SECONDS = 2.0
 
 
 def overlap() -> timedelta:
@@ -129,6 +138,46 @@ def _plan(spec: StreamDef, state: SyncState, full: bool, now: datetime) -> _Plan
     return _Plan(since, None, None, full, False)
 
 
+class _Buffer:
+    """API pages waiting for one write; all share one ingest function (the promotions stream
+    switches functions per promotion, which ends the batch)."""
+
+    def __init__(self) -> None:
+        self.pages: list[StreamPage] = []
+        self.rows = 0
+        self.started = 0.0
+
+    def accepts(self, page: StreamPage) -> bool:
+        return not self.pages or not page.items or not self.rows or page.ingest is self._ingest()
+
+    def _ingest(self) -> Any:
+        return next((p.ingest for p in self.pages if p.items), None)
+
+    def add(self, page: StreamPage) -> None:
+        if not self.pages:
+            self.started = time.monotonic()
+        self.pages.append(page)
+        self.rows += len(page.items)
+
+    def full(self, rows: int, seconds: float) -> bool:
+        return bool(self.pages) and (self.rows >= rows or time.monotonic() - self.started >= seconds)
+
+    def take(self) -> list[StreamPage]:
+        pages, self.pages, self.rows = self.pages, [], 0
+        return pages
+
+
+def _confirm_readbacks(account_id: int, pages: list[StreamPage], kinds: set[str]) -> None:
+    observed: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        if page.readback is not None and page.items:
+            kind, values = page.readback(page.items)
+            if kind in kinds and values:
+                observed.setdefault(kind, {}).update(values)
+    for kind, values in observed.items():
+        outbox.confirm_from_readback(account_id, kind, values)
+
+
 def _pump(
     account: MarketplaceAccount,
     spec: StreamDef,
@@ -138,6 +187,8 @@ def _pump(
     client: MarketplaceClient,
     totals: RunTotals,
     on_page: OnPage | None,
+    flush_rows: int = 0,
+    flush_seconds: float = BATCH_SECONDS,
 ) -> None:
     state, _ = SyncState.objects.get_or_create(account=account, stream=spec.name)
     plan = _plan(spec, state, full, timezone.now())
@@ -145,25 +196,48 @@ def _pump(
     watermark = plan.watermark
     progress_base = {"task_id": task_id, "since": _iso(plan.since), "resumed": plan.resumed}
 
-    for page in spec.read(client, plan.since, plan.cursor):
+    def flush(pages: list[StreamPage]) -> None:
+        nonlocal watermark
+        items = [item for page in pages for item in page.items]
+        ingest = next((p.ingest for p in pages if p.items), pages[-1].ingest)
         with transaction.atomic():
-            # The page and its cursor commit together, so losing the last commits in a crash loses
-            # both, consistently (the pages are read again): no need to wait for the WAL flush.
+            # The rows and the cursor after their last page commit together, so losing the last
+            # commits in a crash loses both, consistently (the pages are read again): no need to
+            # wait for the WAL flush.
             with connection.cursor() as sql:
                 sql.execute("SET LOCAL synchronous_commit = off")
-            counts = page.ingest(account.pk, page.items)
-            if page.readback is not None and readback_kinds and page.items:
-                kind, observed = page.readback(page.items)
-                if kind in readback_kinds and observed:
-                    outbox.confirm_from_readback(account.pk, kind, observed)
-            watermark = _latest(watermark, page.watermark)
-            cursor = {**page.cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
+            counts = ingest(account.pk, items) if items else PageCounts()
+            if readback_kinds and items:
+                _confirm_readbacks(account.pk, pages, readback_kinds)
+            for page in pages:
+                watermark = _latest(watermark, page.watermark)
+            cursor = {**pages[-1].cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
             SyncState.objects.filter(pk=state.pk).update(cursor=cursor, updated_at=timezone.now())
-            totals.add(counts)
-            # Fenced: if another worker reclaimed this run meanwhile, LeaseLost rolls the page back.
+            totals.add(counts, pages=len(pages))
+            # Fenced: if another worker reclaimed this run meanwhile, LeaseLost rolls the flush back.
             leases.touch(run_id, **totals.run_fields(), progress={**progress_base, **totals.extra})
         if on_page is not None:
             on_page(spec.name, totals)
+
+    buffer = _Buffer()
+    pages: Iterator[StreamPage] = iter(spec.read(client, plan.since, plan.cursor))
+    while True:
+        try:
+            page = next(pages)
+        except StopIteration:
+            break
+        except Exception:
+            # The marketplace failed (after the client's retries): keep what was read before it.
+            if buffer.pages:
+                flush(buffer.take())
+            raise
+        if not buffer.accepts(page):
+            flush(buffer.take())
+        buffer.add(page)
+        if flush_rows <= 0 or buffer.full(flush_rows, flush_seconds):
+            flush(buffer.take())
+    if buffer.pages:
+        flush(buffer.take())
 
     with transaction.atomic():
         leases.touch(run_id)
@@ -186,9 +260,14 @@ def run_stream(
     task_id: str = "",
     on_page: OnPage | None = None,
     heartbeat: bool = True,
+    flush_rows: int = 0,
+    flush_seconds: float = BATCH_SECONDS,
 ) -> SyncRun:
     """Run one stream to the end. Raises leases.LeaseBusy when another run holds the lease, and
-    re-raises the run's error after recording it (the caller decides about retrying)."""
+    re-raises the run's error after recording it (the caller decides about retrying).
+
+    flush_rows: 0 writes every page in its own transaction; N buffers pages until N rows (or
+    flush_seconds since the first buffered page) and writes them together (see BATCH_ROWS)."""
     if stream not in STREAMS:
         raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     spec = STREAMS[stream]
@@ -200,7 +279,7 @@ def run_stream(
         with beating:
             client = client or get_client(account)
             try:
-                _pump(account, spec, run.pk, task_id, full, client, totals, on_page)
+                _pump(account, spec, run.pk, task_id, full, client, totals, on_page, flush_rows, flush_seconds)
             finally:
                 if own_client and hasattr(client, "close"):
                     client.close()

@@ -63,7 +63,9 @@ class Command(BaseCommand):
             bar.set_postfix(rows=totals.fetched, pages=totals.pages, refresh=True)
 
         try:
-            run = engine.run_stream(account, stream, full=full, trigger="command", on_page=on_page)
+            run = engine.run_stream(
+                account, stream, full=full, trigger="command", on_page=on_page, flush_rows=engine.BATCH_ROWS
+            )
         except leases.LeaseBusy:
             return (stream, "busy", 0, 0, 0, 0, 0, 0.0), False, False
         except Exception as exc:
