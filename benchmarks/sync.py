@@ -115,26 +115,30 @@ class IngestTimer:
         self.seconds: dict[str, float] = defaultdict(float)
         for name in ["_warehouses", "_listings", "_prices", "_stocks", "_orders", "_returns", "_reviews",
                      "_questions", "_promotions", "_finance"]:
-            setattr(streams, name, self._wrap(getattr(streams, name)))
+            setattr(streams, name, self._wrap(getattr(streams, name), name.lstrip("_")))
         original = streams.ingest_promotion_offers
-        streams.ingest_promotion_offers = self._wrap(original)  # type: ignore[assignment]
+        streams.ingest_promotion_offers = self._wrap(original, "promotions")  # type: ignore[assignment]
 
-    def _wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+    def _wrap(self, function: Callable[..., Any], stream: str) -> Callable[..., Any]:
         def timed(*args: Any) -> Any:
             started = time.perf_counter()
             try:
                 return function(*args)
             finally:
-                self.seconds["total"] += time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                self.seconds["total"] += elapsed
+                self.seconds[stream] += elapsed
 
         return timed
 
 
-def sync_everything(accounts: list[Any], full: bool, timer: IngestTimer) -> tuple[float, float, dict[str, list[float]]]:
+def sync_everything(
+    accounts: list[Any], full: bool, timer: IngestTimer
+) -> tuple[float, float, dict[str, list[float]]]:
     from integrations.sync import engine
     from integrations.sync.streams import STREAM_ORDER
 
-    per_stream: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # seconds, fetched
+    per_stream: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # seconds, fetched, ingest
     timer.seconds.clear()
     started = time.perf_counter()
     for account in accounts:
@@ -147,6 +151,8 @@ def sync_everything(accounts: list[Any], full: bool, timer: IngestTimer) -> tupl
             print(f"  {account.marketplace:14} {stream:11} {run.fetched:>9} fetched {run.created:>9} created "
                   f"{run.updated:>7} updated {run.unchanged:>9} unchanged {time.perf_counter() - t0:7.1f}s "
                   f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB", flush=True)
+    for stream in per_stream:
+        per_stream[stream][2] = timer.seconds[stream]
     return time.perf_counter() - started, timer.seconds["total"], per_stream
 
 
@@ -216,7 +222,7 @@ def main() -> None:
         first, first_db, per_stream = sync_everything(accounts, full=True, timer=timer)
         rows = table_rows()
         print("unchanged resync (full re-read):", flush=True)
-        resync, resync_db, _ = sync_everything(accounts, full=True, timer=timer)
+        resync, resync_db, per_stream_again = sync_everything(accounts, full=True, timer=timer)
         if table_rows() != rows:
             raise SystemExit("the resync changed row counts")
         copy_time = raw_copy_seconds()
@@ -229,9 +235,12 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total_rows = sum(rows.values())
     print()
-    print(f"{'stream':12} {'fetched':>10} {'seconds':>9} {'rows/s':>10}")
-    for stream, (seconds, fetched) in per_stream.items():
-        print(f"{stream:12} {int(fetched):>10} {seconds:>9.1f} {fetched / seconds if seconds else 0:>10.0f}")
+    print(f"{'stream':12} {'fetched':>10} {'seconds':>9} {'rows/s':>10} {'ingest s':>9} "
+          f"{'resync s':>9} {'ingest s':>9}")
+    for stream, (seconds, fetched, ingest) in per_stream.items():
+        again, _, ingest_again = per_stream_again[stream]
+        print(f"{stream:12} {int(fetched):>10} {seconds:>9.1f} {fetched / seconds if seconds else 0:>10.0f} "
+              f"{ingest:>9.1f} {again:>9.1f} {ingest_again:>9.1f}")
     print()
     print("rows in the database: " + ", ".join(f"{t.split('_', 1)[1]}={n}" for t, n in rows.items()))
     print(f"listings: {rows['catalog_listing']}, order lines: {rows['orders_orderline']}, all rows: {total_rows}")
