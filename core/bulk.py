@@ -112,12 +112,12 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
     old = ", ".join(f"t.{c}" for c in spec.compare)
     new = ", ".join(f"EXCLUDED.{c}" for c in spec.compare)
     keys = "".join(f", t.{c}" for c in returning)
-    # ROW(...) keeps a single compared column a row comparison too.
     # Unchanged rows are dropped before the INSERT: ON CONFLICT DO UPDATE … WHERE false still locks
     # (and so dirties) every conflicting row, while this read-only join does not — an unchanged
     # resync costs about a third. The ON CONFLICT guard stays for rows written concurrently.
     key_match = " AND ".join(f"t.{c} = src.{c}" for c in spec.conflict)
     incoming = ", ".join(f"src.{c}" for c in spec.compare)
+    # ROW(...) keeps a single compared column a row comparison too.
     sql = f"""
         WITH src AS MATERIALIZED ({source}),
         fresh AS (
