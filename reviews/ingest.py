@@ -8,15 +8,23 @@ from dataclasses import replace
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
 from integrations.base import QuestionDTO, ReviewDTO
 
-# A review names its item by seller article and/or the marketplace's item id (sku / nmID).
-_LISTING_OF_ITEM = """
-    coalesce(
-        (SELECT l.id FROM catalog_listing l
-         WHERE l.account_id = %(account)s AND s.offer_id <> '' AND l.offer_id = s.offer_id ORDER BY l.id LIMIT 1),
-        (SELECT l.id FROM catalog_listing l
-         WHERE l.account_id = %(account)s AND s.sku <> '' AND (l.marketplace_sku = s.sku OR l.external_id = s.sku)
-         ORDER BY l.id LIMIT 1)
-    ) AS listing_id
+# A review names its item by seller article and/or the marketplace's item id (sku / nmID): the
+# article's listing, else the oldest listing whose marketplace sku or external id is that sku.
+# The sku side is one hash join over the account's listings per batch, not a scan per row (no
+# index serves `marketplace_sku = x OR external_id = x`).
+_LISTING_OF_ITEM = "coalesce(by_offer.id, by_sku.id) AS listing_id"
+_LISTING_JOINS = """
+    LEFT JOIN LATERAL (
+        SELECT l.id FROM catalog_listing l
+        WHERE l.account_id = %(account)s AND s.offer_id <> '' AND l.offer_id = s.offer_id ORDER BY l.id LIMIT 1
+    ) by_offer ON true
+    LEFT JOIN (
+        SELECT k.sku, min(k.id) AS id FROM (
+            SELECT l.marketplace_sku AS sku, l.id FROM catalog_listing l WHERE l.account_id = %(account)s
+            UNION ALL
+            SELECT l.external_id, l.id FROM catalog_listing l WHERE l.account_id = %(account)s
+        ) k GROUP BY k.sku
+    ) by_sku ON s.sku <> '' AND by_sku.sku = s.sku
 """
 
 _REVIEW_FIELDS = [
@@ -37,7 +45,7 @@ _REVIEW = Upsert(
     source=f"""
         SELECT %(account)s::bigint AS account_id, s.external_id, {_LISTING_OF_ITEM},
                {", ".join("s." + f for f in _REVIEW_FIELDS)}
-        FROM {{stage}} s
+        FROM {{stage}} s {_LISTING_JOINS}
     """,  # noqa: S608 - constant identifiers; values are parameters
     conflict=["account_id", "external_id"],
     compare=["listing_id", *_REVIEW_FIELDS],
@@ -73,7 +81,7 @@ _QUESTION = Upsert(
     source=f"""
         SELECT %(account)s::bigint AS account_id, s.external_id, {_LISTING_OF_ITEM},
                {", ".join("s." + f for f in _QUESTION_FIELDS)}
-        FROM {{stage}} s
+        FROM {{stage}} s {_LISTING_JOINS}
     """,  # noqa: S608 - constant identifiers; values are parameters
     conflict=["account_id", "external_id"],
     compare=["listing_id", *_QUESTION_FIELDS],
