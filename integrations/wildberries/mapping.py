@@ -166,7 +166,8 @@ def listing_dto(card: schemas.Card) -> ListingDTO:
         attributes=[{"id": c.id, "name": c.name, "value": c.value} for c in card.characteristics],
         images=[p.big for p in card.photos if p.big],
         variants=[
-            {"id": str(s.chrtID), "size": s.techSize, "marketplace_size": s.wbSize, "barcodes": list(s.skus)} for s in card.sizes
+            {"id": str(s.chrtID), "size": s.techSize, "marketplace_size": s.wbSize, "barcodes": list(s.skus)}
+            for s in card.sizes
         ],
         status="active",
         updated_at=parse_time(card.updatedAt),
