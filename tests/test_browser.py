@@ -39,6 +39,11 @@ def browser_page() -> Iterator[object]:
             page.set_default_timeout(15_000)
             yield page
             browser.close()
+            # While Playwright's loop runs, Django keeps this thread's connections in a separate
+            # (context-local) slot; close them here or one outlives the test database.
+            from django.db import connections
+
+            connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
