@@ -10,9 +10,10 @@ import logging
 import random
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import ValidationError
 from pydantic_core import from_json
 
 from integrations.base import AccountConfig, MarketplaceError, TransientError
@@ -21,6 +22,7 @@ from integrations.limiter import Clock, Limiter, LimitRule, SystemClock, default
 logger = logging.getLogger(__name__)
 
 ErrorClassifier = Callable[[httpx.Response], MarketplaceError | None]
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 BACKOFF_BASE = 0.5
@@ -109,7 +111,41 @@ class HttpCore:
         json_body: Any = None,
         expect_json: bool = True,
     ) -> httpx.Response:
-        """`limit_key` names the bucket, scoped to the account by the caller."""
+        """`limit_key` names the bucket, scoped to the account by the caller. With `expect_json`
+        a 2xx body that is not JSON is retried like a 5xx."""
+        decode = _check_json if expect_json else None
+        response, _ = self._exchange(method, url, limit_key, rule, headers, params, json_body, decode)
+        return response
+
+    def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        decode: Callable[[bytes], T],
+        limit_key: str,
+        rule: LimitRule,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> tuple[T, httpx.Response]:
+        """request() whose body `decode` parses and validates in one pass (pydantic's
+        `model_validate_json`) inside the retry loop: a body that is not JSON at all is retried,
+        a well-formed one that fails validation raises the ValidationError to the adapter."""
+        response, value = self._exchange(method, url, limit_key, rule, headers, params, json_body, decode)
+        return value, response
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        limit_key: str,
+        rule: LimitRule,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        decode: Callable[[bytes], Any] | None,
+    ) -> tuple[httpx.Response, Any]:
         attempt = 0
         while True:
             try:
@@ -119,17 +155,22 @@ class HttpCore:
                 else:
                     response = self._send(method, url, headers=headers, params=params, json_body=json_body)
                 error = self.classify(response)
-                if error is None and expect_json and response.content:
-                    # Only a validity check (the adapters decode the body their own way): the Rust
-                    # parser does it in half the time of json.loads, which matters on 10k-row pages.
+                value = None
+                if error is None and decode is not None:
                     try:
-                        from_json(response.content)
-                    except ValueError:  # malformed JSON or invalid UTF-8
+                        value = decode(response.content)
+                    except ValidationError as exc:
+                        if not _is_malformed(exc):
+                            raise
+                        error = TransientError(
+                            f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
+                        )
+                    except ValueError:  # _check_json: malformed JSON or invalid UTF-8
                         error = TransientError(
                             f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
                         )
                 if error is None:
-                    return response
+                    return response, value
             except httpx.TimeoutException:
                 error = TransientError(f"{method} {_path(url)}: timed out")
             except httpx.TransportError as exc:
@@ -165,6 +206,17 @@ class HttpCore:
             content = json.dumps(json_body, ensure_ascii=False).encode()
             send_headers.setdefault("Content-Type", "application/json")
         return self.http.request(method, url, headers=send_headers, params=params, content=content)
+
+
+def _check_json(content: bytes) -> None:
+    """Only a validity check, for callers that decode the body their own way later."""
+    if content:
+        from_json(content)
+
+
+def _is_malformed(exc: ValidationError) -> bool:
+    """The body is not JSON at all (cut off, HTML, bad UTF-8), as opposed to JSON of the wrong shape."""
+    return all(error["type"] == "json_invalid" for error in exc.errors())
 
 
 def _path(url: str) -> str:

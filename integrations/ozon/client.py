@@ -6,7 +6,6 @@ Every answer is validated with the models in schemas.py and turned into DTOs by 
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -203,28 +202,32 @@ class OzonClient:
         path = operation.split(" ", 1)[1]
         send = body if (body is not None or method == "GET") else None
 
-        def request() -> httpx.Response:
-            return self.http.request(
-                method,
-                self.base_url + path,
-                limit_key=self._global_key,
-                rule=limits.GLOBAL,
-                headers=self._headers,
-                json_body=send,
-            )
+        def decode(content: bytes) -> M:
+            # One pass in pydantic's parser; JSON numbers reach Decimal fields exactly.
+            return model.model_validate_json(content or b"{}")
+
+        def request() -> M:
+            try:
+                value, _ = self.http.request_json(
+                    method,
+                    self.base_url + path,
+                    decode=decode,
+                    limit_key=self._global_key,
+                    rule=limits.GLOBAL,
+                    headers=self._headers,
+                    json_body=send,
+                )
+            except ValidationError as exc:
+                raise PermanentError(
+                    f"Ozon {operation}: the response does not match its schema ({_first_problem(exc)})"
+                ) from exc
+            return value
 
         if extra_bucket and self.http.limits_enabled:
             key, rule = extra_bucket
             with self.http.limiter.slot(key, rule, self.http.clock):
-                response = request()
-        else:
-            response = request()
-        try:
-            data = json.loads(response.content or b"{}", parse_float=Decimal)
-            return model.model_validate(data)
-        except (ValueError, ValidationError) as exc:
-            raise PermanentError(f"Ozon {operation}: the response does not match its schema ({_first_problem(exc)})",
-                                 status=response.status_code) from exc
+                return request()
+        return request()
 
     # ---- account ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar, overload
@@ -53,6 +53,7 @@ from integrations.wildberries.limits import Bucket, Host
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 FBW_WAREHOUSE_TYPE = "Склад WB"  # statistics rows of seller warehouses duplicate FBS/DBS tasks
 LEAVE_PROMOTION_UNSUPPORTED = (
@@ -142,17 +143,75 @@ class WildberriesClient:
             expect_json=expect_json,
         )
 
+    def _fetch(
+        self,
+        model: type[M],
+        operation: str,
+        method: str,
+        host: Host,
+        path: str,
+        bucket: Bucket,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> M:
+        """_call() with the body parsed and validated into `model` in one pass; a body cut off in
+        transit is retried like a 5xx."""
+        return self._fetch_with(
+            model.model_validate_json, operation,
+            method, host, path, bucket, params=params, body=body,
+        )
+
+    def _fetch_list(
+        self,
+        model: type[M],
+        operation: str,
+        method: str,
+        host: Host,
+        path: str,
+        bucket: Bucket,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> list[M]:
+        """_fetch() of a JSON array; an empty body is an empty list."""
+        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+        def decode(content: bytes) -> list[M]:
+            return adapter.validate_json(content) if content else []
+
+        return self._fetch_with(decode, operation, method, host, path, bucket, params=params, body=body)
+
+    def _fetch_with(
+        self,
+        decode: Callable[[bytes], T],
+        operation: str,
+        method: str,
+        host: Host,
+        path: str,
+        bucket: Bucket,
+        *,
+        params: Mapping[str, Any] | None,
+        body: Any,
+    ) -> T:
+        try:
+            value, _ = self.http.request_json(
+                method,
+                self._url(host, path),
+                decode=decode,
+                limit_key=f"{self._account_key}:{bucket.value}",
+                rule=limits.RULES[bucket],
+                headers={"Authorization": self._token},
+                params=params,
+                json_body=body,
+            )
+        except ValidationError as exc:
+            raise self._shape_error(operation, exc) from None
+        return value
+
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
             return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise self._shape_error(operation, exc) from None
-
-    def _parse_list(self, model: type[M], response: httpx.Response, operation: str) -> list[M]:
-        if not response.content:
-            return []
-        try:
-            return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
         except ValidationError as exc:
             raise self._shape_error(operation, exc) from None
 
@@ -204,8 +263,10 @@ class WildberriesClient:
         yield Page(items=[mapping.warehouse_dto(r) for r in rows], cursor={}, done=True)
 
     def _seller_warehouses(self) -> list[schemas.SellerWarehouse]:
-        response = self._call("GET", Host.MARKETPLACE, "/api/v3/warehouses", Bucket.WAREHOUSES)
-        return self._parse_list(schemas.SellerWarehouse, response, "warehouses")
+        return self._fetch_list(
+            schemas.SellerWarehouse, "warehouses",
+            "GET", Host.MARKETPLACE, "/api/v3/warehouses", Bucket.WAREHOUSES,
+        )
 
     def _cards_page(self, cursor: Mapping[str, Any], limit: int) -> schemas.CardsList:
         """POST content-api /content/v2/get/cards/list (02-items), ascending so new changes come last."""
@@ -213,8 +274,10 @@ class WildberriesClient:
         if cursor.get("nmID") is not None:
             page_cursor.update(updatedAt=cursor["updatedAt"], nmID=cursor["nmID"])
         body = {"settings": {"sort": {"ascending": True}, "filter": {"withPhoto": -1}, "cursor": page_cursor}}
-        response = self._call("POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body)
-        return self._parse(schemas.CardsList, response, "cards list")
+        return self._fetch(
+            schemas.CardsList, "cards list",
+            "POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body,
+        )
 
     def _iter_card_pages(self, cursor: Mapping[str, Any]) -> Iterator[tuple[list[schemas.Card], dict[str, Any], bool]]:
         """Card pages with the cursor after each; stops when a page holds fewer cards than asked."""
@@ -241,14 +304,14 @@ class WildberriesClient:
         offset = int((cursor or {}).get("offset", 0))
         while True:
             limit = self.prices_page_size
-            response = self._call(
+            goods = self._fetch(
+                schemas.GoodsList, "prices",
                 "GET",
                 Host.PRICES,
                 "/api/v2/list/goods/filter",
                 Bucket.PRICES,
                 params={"limit": limit, "offset": offset},
-            )
-            goods = self._parse(schemas.GoodsList, response, "prices").data.listGoods
+            ).data.listGoods
             offset += len(goods)
             done = len(goods) < limit
             yield Page(items=[mapping.price_dto(g) for g in goods], cursor={"offset": offset}, done=done)
@@ -277,10 +340,10 @@ class WildberriesClient:
         for warehouse in warehouses:
             totals: dict[int, int] = defaultdict(int)
             for chunk in _chunks(chrt_ids, limits.MAX_STOCK_CHRT_IDS):
-                response = self._call(
+                for row in self._fetch(
+                    schemas.StocksResult, "stocks",
                     "POST", Host.MARKETPLACE, f"/api/v3/stocks/{warehouse.id}", Bucket.STOCKS, body={"chrtIds": chunk}
-                )
-                for row in self._parse(schemas.StocksResult, response, "stocks").stocks:
+                ).stocks:
                     card = chrt_to_card.get(row.chrtId)
                     if card is not None:
                         totals[card.nmID] += row.amount
@@ -307,10 +370,10 @@ class WildberriesClient:
         while True:
             limit = self.wb_stocks_page_size
             body = {"nmIds": list(vendor_codes), "limit": limit, "offset": offset}
-            response = self._call(
+            rows = self._fetch(
+                schemas.WBStocksResult, "WB warehouse stocks",
                 "POST", Host.ANALYTICS, "/api/analytics/v1/stocks-report/wb-warehouses", Bucket.WB_STOCKS, body=body
-            )
-            rows = self._parse(schemas.WBStocksResult, response, "WB warehouse stocks").data.items
+            ).data.items
             for row in rows:
                 totals[(row.nmId, row.warehouseId)] += row.quantity
                 names[row.warehouseId] = row.warehouseName
@@ -345,8 +408,10 @@ class WildberriesClient:
                 yield Page(items=items, cursor={"phase": "fbs", **window} | _wm(watermark), watermark=watermark)
             phase, state = "dbs_new", {}
         if phase == "dbs_new":
-            response = self._call("GET", Host.MARKETPLACE, "/api/v3/dbs/orders/new", Bucket.DBS)
-            tasks = self._parse(schemas.NewAssemblyTasks, response, "new DBS orders").orders
+            tasks = self._fetch(
+                schemas.NewAssemblyTasks, "new DBS orders",
+                "GET", Host.MARKETPLACE, "/api/v3/dbs/orders/new", Bucket.DBS,
+            ).orders
             items = self._with_dbs_statuses(tasks)
             watermark = _max_time(watermark, (o.updated_at for o in items))
             yield Page(items=items, cursor={"phase": "dbs"} | _wm(watermark), watermark=watermark)
@@ -358,14 +423,14 @@ class WildberriesClient:
             phase, state = "fbo", {}
         date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
         while True:
-            response = self._call(
+            rows = self._fetch_list(
+                schemas.StatisticsOrder, "statistics orders",
                 "GET",
                 Host.STATISTICS,
                 "/api/v1/supplier/orders",
                 Bucket.STATISTICS,
                 params={"dateFrom": date_from, "flag": 0},
             )
-            rows = self._parse_list(schemas.StatisticsOrder, response, "statistics orders")
             if rows and rows[-1].lastChangeDate == date_from:  # no progress: never ask the same again
                 rows = []
             if rows:
@@ -396,8 +461,10 @@ class WildberriesClient:
         while True:
             limit = self.orders_page_size
             params = {"limit": limit, "next": next_value, "dateFrom": window_from, "dateTo": window_to}
-            response = self._call("GET", Host.MARKETPLACE, path, bucket, params=params)
-            page = self._parse(schemas.AssemblyTasksPage, response, f"{scheme} orders")
+            page = self._fetch(
+                schemas.AssemblyTasksPage, f"{scheme} orders",
+                "GET", Host.MARKETPLACE, path, bucket, params=params,
+            )
             items = self._with_fbs_statuses(page.orders) if scheme == "FBS" else self._with_dbs_statuses(page.orders)
             next_value = page.next
             if len(page.orders) < limit:  # this window is finished; move to the next one
@@ -411,8 +478,10 @@ class WildberriesClient:
     def _with_fbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
         statuses: dict[int, schemas.FbsStatus] = {}
         for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
-            response = self._call("POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk})
-            statuses.update({s.id: s for s in self._parse(schemas.FbsStatuses, response, "FBS statuses").orders})
+            statuses.update({s.id: s for s in self._fetch(
+                schemas.FbsStatuses, "FBS statuses",
+                "POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk}).orders},
+            )
         result = []
         for task in tasks:
             status = statuses.get(task.id)
@@ -423,14 +492,14 @@ class WildberriesClient:
     def _with_dbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
         statuses: dict[int, schemas.DbsStatus] = {}
         for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
-            response = self._call(
+            rows = self._fetch(
+                schemas.DbsStatuses, "DBS statuses",
                 "POST",
                 Host.MARKETPLACE,
                 "/api/marketplace/v3/dbs/orders/status/info",
                 Bucket.DBS,
                 body={"ordersIds": chunk},
-            )
-            rows = self._parse(schemas.DbsStatuses, response, "DBS statuses").orders
+            ).orders
             statuses.update({s.orderId: s for s in rows})
         result = []
         for task in tasks:
@@ -454,8 +523,10 @@ class WildberriesClient:
             while True:
                 limit = self.claims_page_size
                 params = {"is_archive": _bool(archive), "limit": limit, "offset": offset}
-                response = self._call("GET", Host.RETURNS, "/api/v1/claims", Bucket.RETURNS, params=params)
-                page = self._parse(schemas.ClaimsPage, response, "claims")
+                page = self._fetch(
+                    schemas.ClaimsPage, "claims",
+                    "GET", Host.RETURNS, "/api/v1/claims", Bucket.RETURNS, params=params,
+                )
                 offset += len(page.claims)
                 items = [
                     d for d in (mapping.return_dto(c) for c in page.claims) if d.updated_at and d.updated_at >= since
@@ -514,8 +585,10 @@ class WildberriesClient:
                     "order": "dateAsc",
                     "dateFrom": date_from,
                 }
-                response = self._call("GET", Host.FEEDBACKS, path, Bucket.FEEDBACKS, params=params)
-                data = self._parse(model, response, path.rsplit("/", 1)[-1]).data
+                data = self._fetch(
+                    model, path.rsplit("/", 1)[-1],
+                    "GET", Host.FEEDBACKS, path, Bucket.FEEDBACKS, params=params,
+                ).data
                 rows: list[Any] = list(getattr(data, "feedbacks", None) or getattr(data, "questions", None) or [])
                 created = [mapping.require_time(r.createdDate) for r in rows]
                 watermark = _max_time(watermark, created)
@@ -543,18 +616,20 @@ class WildberriesClient:
                 "limit": limit,
                 "offset": offset,
             }
-            response = self._call("GET", Host.CALENDAR, "/api/v1/calendar/promotions", Bucket.CALENDAR, params=params)
-            promotions = self._parse(schemas.PromotionsPage, response, "promotions").data.promotions
+            promotions = self._fetch(
+                schemas.PromotionsPage, "promotions",
+                "GET", Host.CALENDAR, "/api/v1/calendar/promotions", Bucket.CALENDAR, params=params,
+            ).data.promotions
             details: dict[int, schemas.PromotionDetails] = {}
             for chunk in _chunks([p.id for p in promotions], limits.MAX_PROMO_DETAILS_IDS):
-                response = self._call(
+                rows = self._fetch(
+                    schemas.PromotionDetailsPage, "promotion details",
                     "GET",
                     Host.CALENDAR,
                     "/api/v1/calendar/promotions/details",
                     Bucket.CALENDAR,
                     params={"promotionIDs": chunk},
-                )
-                rows = self._parse(schemas.PromotionDetailsPage, response, "promotion details").data.promotions
+                ).data.promotions
                 details.update({d.id: d for d in rows})
             offset += len(promotions)
             done = len(promotions) < limit
@@ -582,11 +657,9 @@ class WildberriesClient:
                     "offset": offset,
                 }
                 try:
-                    response = self._call(
-                        "GET",
-                        Host.CALENDAR,
-                        "/api/v1/calendar/promotions/nomenclatures",
-                        Bucket.CALENDAR,
+                    page = self._fetch(
+                        schemas.NomenclaturesPage, "promotion goods",
+                        "GET", Host.CALENDAR, "/api/v1/calendar/promotions/nomenclatures", Bucket.CALENDAR,
                         params=params,
                     )
                 except WBRequestError as exc:
@@ -595,7 +668,7 @@ class WildberriesClient:
                     logger.info("promotion %s: %s", promotion_external_id, exc.message)
                     yield Page(items=[], cursor={"inAction": False, "offset": 0}, done=True)
                     return
-                rows = self._parse(schemas.NomenclaturesPage, response, "promotion goods").data.nomenclatures
+                rows = page.data.nomenclatures
                 offset += len(rows)
                 finished = len(rows) < limit
                 items = [mapping.promotion_offer_dto(promotion_external_id, r) for r in rows]
@@ -625,13 +698,10 @@ class WildberriesClient:
                 "rrdId": rrd_id,
                 "period": "daily",
             }
-            response = self._call(
-                "POST", Host.FINANCE, "/api/finance/v1/sales-reports/detailed", Bucket.FINANCE, body=body
-            )
-            rows = (
-                []
-                if response.status_code == 204
-                else self._parse_list(schemas.SalesReportRow, response, "sales report")
+            # 204 with no body once the report is read to the end: an empty list.
+            rows = self._fetch_list(
+                schemas.SalesReportRow, "sales report",
+                "POST", Host.FINANCE, "/api/finance/v1/sales-reports/detailed", Bucket.FINANCE, body=body,
             )
             items = [mapping.finance_dto(r) for r in rows]
             if rows:
@@ -682,15 +752,15 @@ class WildberriesClient:
         """Outcome of a price or promotion upload: GET /api/v2/history/tasks, then per item
         GET /api/v2/history/goods/task (02-items). Result keys are the nmIDs (listing external ids)."""
         upload_id = int(remote_ref)
-        response = self._call(
+        task = self._fetch(
+            schemas.TaskHistoryResult, "upload state",
             "GET", Host.PRICES, "/api/v2/history/tasks", Bucket.PRICES, params={"uploadID": upload_id}
-        )
-        task = self._parse(schemas.TaskHistoryResult, response, "upload state").data
+        ).data
         if task is None or task.status is None:
-            response = self._call(
+            if self._fetch(
+                schemas.BufferTaskResult, "upload buffer",
                 "GET", Host.PRICES, "/api/v2/buffer/tasks", Bucket.PRICES, params={"uploadID": upload_id}
-            )
-            if self._parse(schemas.BufferTaskResult, response, "upload buffer").data is not None:
+            ).data is not None:
                 return None  # still processing
             raise PermanentError(f"Wildberries knows no upload {upload_id}")
         results: list[WriteResult] = []
@@ -698,8 +768,10 @@ class WildberriesClient:
         while True:
             limit = limits.MAX_PRICES_PAGE
             params = {"uploadID": upload_id, "limit": limit, "offset": offset}
-            response = self._call("GET", Host.PRICES, "/api/v2/history/goods/task", Bucket.PRICES, params=params)
-            data = self._parse(schemas.GoodsHistoryResult, response, "upload goods").data
+            data = self._fetch(
+                schemas.GoodsHistoryResult, "upload goods",
+                "GET", Host.PRICES, "/api/v2/history/goods/task", Bucket.PRICES, params=params,
+            ).data
             goods = (data.historyGoods if data else None) or []
             for good in goods:
                 if good.status == 2 and task.status != 4:
@@ -823,8 +895,10 @@ class WildberriesClient:
                 "cursor": {"limit": limits.MAX_CARDS_PAGE},
             }
         }
-        response = self._call("POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body)
-        cards = self._parse(schemas.CardsList, response, "cards list").cards
+        cards = self._fetch(
+            schemas.CardsList, "cards list",
+            "POST", Host.CONTENT, "/content/v2/get/cards/list", Bucket.CONTENT_READ, body=body,
+        ).cards
         return next((c for c in cards if str(c.nmID) == nm_id), None)
 
     def answer_review(self, key: str, review_external_id: str, text: str) -> WriteResult:
@@ -964,8 +1038,6 @@ def token_expiry(token: str) -> datetime | None:
     except (ValueError, KeyError, TypeError):
         return None
 
-
-T = TypeVar("T")
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:

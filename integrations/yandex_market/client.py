@@ -18,7 +18,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
@@ -152,11 +152,7 @@ class YandexMarketClient:
         body: Any = None,
     ) -> httpx.Response:
         """`scope` ("business:1" / "campaign:2") shares YM's 4-parallel-requests cap."""
-        slot: Any = nullcontext()
-        if scope and self.http.limits_enabled:
-            key = f"{self._account_key}:parallel:{scope}"
-            slot = self.http.limiter.slot(key, limits.PARALLEL_RULE, self.http.clock)
-        with slot:
+        with self._parallel_slot(scope):
             response = self.http.request(
                 method,
                 self._base_url + path,
@@ -169,17 +165,52 @@ class YandexMarketClient:
         self._note_server_time(response)
         return response
 
-    def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
-        try:
-            data = json.loads(response.content or b"null", parse_float=Decimal)
-            return model.model_validate(data)
-        except (ValidationError, ValueError) as exc:
-            detail = ""
-            if isinstance(exc, ValidationError):
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first.get("loc", ()))
-                detail = f" ({exc.error_count()} errors; {where}: {first['msg']})"
-            raise PermanentError(f"Yandex Market {operation}: unexpected response shape{detail}") from None
+    def _parallel_slot(self, scope: str | None) -> AbstractContextManager[Any]:
+        if not scope or not self.http.limits_enabled:
+            return nullcontext()
+        key = f"{self._account_key}:parallel:{scope}"
+        slot: AbstractContextManager[Any] = self.http.limiter.slot(key, limits.PARALLEL_RULE, self.http.clock)
+        return slot
+
+    def _call_parsed(
+        self,
+        model: type[M],
+        operation: str,
+        method: str,
+        path: str,
+        bucket: Bucket,
+        *,
+        scope: str | None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> M:
+        """_call() with the body parsed and validated into `model` in one pass (JSON numbers reach
+        Decimal fields exactly); a body cut off in transit is retried like a 5xx."""
+        with self._parallel_slot(scope):
+            try:
+                value, response = self.http.request_json(
+                    method,
+                    self._base_url + path,
+                    decode=lambda content: model.model_validate_json(content or b"null"),
+                    limit_key=f"{self._account_key}:{bucket.value}",
+                    rule=limits.RULES[bucket],
+                    headers={"Api-Key": self._api_key},
+                    params={k: v for k, v in (params or {}).items() if v is not None},
+                    json_body=body,
+                )
+            except ValidationError as exc:
+                raise self._shape_error(operation, exc) from None
+        self._note_server_time(response)
+        return value
+
+    @staticmethod
+    def _shape_error(operation: str, exc: ValueError) -> PermanentError:
+        detail = ""
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            detail = f" ({exc.error_count()} errors; {where}: {first['msg']})"
+        return PermanentError(f"Yandex Market {operation}: unexpected response shape{detail}")
 
     def _classify(self, response: httpx.Response) -> MarketplaceError | None:
         status = response.status_code
@@ -241,11 +272,11 @@ class YandexMarketClient:
         found: list[s.Campaign] = []
         token: str | None = None
         while True:
-            response = self._call(
+            page = self._call_parsed(
+                s.CampaignsResponse, "campaigns",
                 "GET", "/v2/campaigns", Bucket.CAMPAIGNS, scope=None,
                 params={"limit": self.campaigns_page_size, "pageToken": token},
             )
-            page = self._parse(s.CampaignsResponse, response, "campaigns")
             found.extend(page.campaigns)
             token = page.paging.nextPageToken if page.paging else None
             if not token or not page.campaigns:
@@ -280,8 +311,10 @@ class YandexMarketClient:
     def check_auth(self) -> datetime | None:
         """POST /v2/auth/token (paths/v2_auth_token.yaml). The answer names the key and its scopes;
         Market publishes no expiry for Api-Keys, so there is none to return."""
-        response = self._call("POST", "/v2/auth/token", Bucket.AUTH_TOKEN, scope=None)
-        token = self._parse(s.TokenResponse, response, "auth token").result.apiKey
+        parsed = self._call_parsed(
+            s.TokenResponse, "auth token", "POST", "/v2/auth/token", Bucket.AUTH_TOKEN, scope=None
+        )
+        token = parsed.result.apiKey
         logger.info("Yandex Market account %s: Api-Key %r, scopes %s", self.config.name, token.name, token.authScopes)
         return None
 
@@ -294,12 +327,12 @@ class YandexMarketClient:
             rows: list[s.BusinessWarehouse] = []
             token: str | None = None
             while True:
-                response = self._call(
+                result = self._call_parsed(
+                    s.BusinessWarehousesResponse, "warehouses",
                     "POST", f"/v2/businesses/{self._business()}/warehouses", Bucket.WAREHOUSES,
                     scope=self._business_scope(), params={"limit": self.warehouses_page_size, "pageToken": token},
                     body={"components": ["STATUS"]},
-                )
-                result = self._parse(s.BusinessWarehousesResponse, response, "warehouses").result
+                ).result
                 rows.extend(result.warehouses)
                 token = result.paging.nextPageToken if result.paging else None
                 if not token or not result.warehouses:
@@ -314,10 +347,10 @@ class YandexMarketClient:
             for campaign in self._campaign_list():
                 if campaign.placementType != "FBY":
                     continue
-                response = self._call(
+                parsed = self._call_parsed(
+                    s.FulfillmentWarehousesResponse, "FBY warehouses",
                     "GET", "/v2/warehouses", Bucket.FBY_WAREHOUSES, scope=None, params={"campaignId": campaign.id}
                 )
-                parsed = self._parse(s.FulfillmentWarehousesResponse, response, "FBY warehouses")
                 found[campaign.id] = parsed.result.warehouses
             self._fby_warehouses = found
         return self._fby_warehouses
@@ -356,11 +389,11 @@ class YandexMarketClient:
         """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml)."""
 
         def fetch(token: str | None) -> tuple[list[s.OfferMapping], str | None]:
-            response = self._call(
+            result = self._call_parsed(
+                s.OfferMappingsResponse, "offer mappings",
                 "POST", f"/v2/businesses/{self._business()}/offer-mappings", Bucket.OFFER_MAPPINGS,
                 scope=self._business_scope(), params={"limit": self.listings_page_size, "pageToken": token}, body={},
-            )
-            result = self._parse(s.OfferMappingsResponse, response, "offer mappings").result
+            ).result
             return result.offerMappings, result.paging.nextPageToken if result.paging else None
 
         for rows, token in self._token_pages(fetch, (cursor or {}).get("page_token")):
@@ -377,11 +410,11 @@ class YandexMarketClient:
         self, token: str | None, offer_ids: Sequence[str] | None = None
     ) -> tuple[list[s.OfferPrice], str | None]:
         body: dict[str, Any] = {"offerIds": list(offer_ids)} if offer_ids else {}
-        response = self._call(
+        result = self._call_parsed(
+            s.OfferPricesResponse, "offer prices",
             "POST", f"/v2/businesses/{self._business()}/offer-prices", Bucket.OFFER_PRICES,
             scope=self._business_scope(), params={"limit": self.prices_page_size, "pageToken": token}, body=body,
-        )
-        result = self._parse(s.OfferPricesResponse, response, "offer prices").result
+        ).result
         return result.offers, result.paging.nextPageToken if result.paging else None
 
     def iter_stocks(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[StockDTO]]:
@@ -390,11 +423,11 @@ class YandexMarketClient:
         names = self._warehouse_names()
 
         def fetch(campaign: str, token: str | None) -> tuple[list[s.WarehouseOffers], str | None]:
-            response = self._call(
+            result = self._call_parsed(
+                s.StocksResponse, "stocks",
                 "POST", f"/v2/campaigns/{campaign}/offers/stocks", Bucket.STOCKS, scope=f"campaign:{campaign}",
                 params={"limit": self.stocks_page_size, "pageToken": token}, body={},
-            )
-            result = self._parse(s.StocksResponse, response, "stocks").result
+            ).result
             return result.warehouses, result.paging.nextPageToken if result.paging else None
 
         for rows, next_cursor, done in self._iter_campaign_pages(cursor, fetch):
@@ -459,11 +492,11 @@ class YandexMarketClient:
             body: dict[str, Any] = {"dates": {"updateDateFrom": _iso(start), "updateDateTo": _iso(end)}}
             if self.config.campaign_ids:
                 body["campaignIds"] = [int(c) for c in self.config.campaign_ids]
-            response = self._call(
+            page = self._call_parsed(
+                s.BusinessOrdersResponse, "orders",
                 "POST", f"/v1/businesses/{self._business()}/orders", Bucket.ORDERS, scope=self._business_scope(),
                 params={"limit": self.orders_page_size, "pageToken": token}, body=body,
             )
-            page = self._parse(s.BusinessOrdersResponse, response, "orders")
             return page.orders, page.paging.nextPageToken if page.paging else None
 
         watermark = _cursor_time(cursor, "watermark")
@@ -484,10 +517,10 @@ class YandexMarketClient:
                 "limit": self.returns_page_size,
                 "pageToken": token,
             }
-            response = self._call(
+            result = self._call_parsed(
+                s.ReturnsResponse, "returns",
                 "GET", f"/v2/campaigns/{campaign}/returns", Bucket.RETURNS, scope=f"campaign:{campaign}", params=params
-            )
-            result = self._parse(s.ReturnsResponse, response, "returns").result
+            ).result
             return result.returns, result.paging.nextPageToken if result.paging else None
 
         watermark = _cursor_time(cursor, "watermark")
@@ -501,12 +534,12 @@ class YandexMarketClient:
         by publication time (`dateTimeFrom` is exclusive; at most 6 months per request)."""
 
         def fetch(start: datetime, end: datetime, token: str | None) -> tuple[list[s.Feedback], str | None]:
-            response = self._call(
+            result = self._call_parsed(
+                s.FeedbackResponse, "goods feedback",
                 "POST", f"/v2/businesses/{self._business()}/goods-feedback", Bucket.FEEDBACK,
                 scope=self._business_scope(), params={"limit": self.reviews_page_size, "pageToken": token},
                 body={"dateTimeFrom": _iso(start - timedelta(seconds=1)), "dateTimeTo": _iso(end)},
-            )
-            result = self._parse(s.FeedbackResponse, response, "goods feedback").result
+            ).result
             return result.feedbacks, result.paging.nextPageToken if result.paging else None
 
         watermark = _cursor_time(cursor, "watermark")
@@ -553,20 +586,20 @@ class YandexMarketClient:
             "needAnswer": need_answer,
             "sort": "CREATED_AT_ASC",
         }
-        response = self._call(
+        result = self._call_parsed(
+            s.QuestionsResponse, "goods questions",
             "POST", f"/v1/businesses/{self._business()}/goods-questions", Bucket.QUESTIONS,
             scope=self._business_scope(), params={"limit": self.questions_page_size, "pageToken": token}, body=body,
-        )
-        result = self._parse(s.QuestionsResponse, response, "goods questions").result
+        ).result
         return result.questions, result.paging.nextPageToken if result.paging else None
 
     def iter_promotions(self) -> Iterator[Page[PromotionDTO]]:
         """POST /v2/businesses/{businessId}/promos (paths/v2_businesses_businessId_promos.yaml): the promos
         the seller takes part in or may join (no paging in this method)."""
-        response = self._call(
+        promos = self._call_parsed(
+            s.PromosResponse, "promos",
             "POST", f"/v2/businesses/{self._business()}/promos", Bucket.PROMOS, scope=self._business_scope(), body={}
-        )
-        promos = self._parse(s.PromosResponse, response, "promos").result.promos
+        ).result.promos
         yield Page(items=[mapping.promotion(p) for p in promos], cursor={}, done=True)
 
     def iter_promotion_offers(
@@ -576,12 +609,12 @@ class YandexMarketClient:
         participating and eligible offers of one promo."""
 
         def fetch(token: str | None) -> tuple[list[s.PromoOffer], str | None]:
-            response = self._call(
+            result = self._call_parsed(
+                s.PromoOffersResponse, "promo offers",
                 "POST", f"/v2/businesses/{self._business()}/promos/offers", Bucket.PROMO_OFFERS,
                 scope=self._business_scope(), params={"limit": self.promo_offers_page_size, "pageToken": token},
                 body={"promoId": promotion_external_id},
-            )
-            result = self._parse(s.PromoOffersResponse, response, "promo offers").result
+            ).result
             return result.offers, result.paging.nextPageToken if result.paging else None
 
         for rows, token in self._token_pages(fetch, (cursor or {}).get("page_token")):
@@ -598,11 +631,11 @@ class YandexMarketClient:
 
         def fetch(campaign: str, token: str | None) -> tuple[list[s.StatsOrder], str | None]:
             body = {"updateFrom": _moscow_date(since).isoformat(), "updateTo": _moscow_date(self._now()).isoformat()}
-            response = self._call(
+            result = self._call_parsed(
+                s.StatsOrdersResponse, "order stats",
                 "POST", f"/v2/campaigns/{campaign}/stats/orders", Bucket.STATS_ORDERS, scope=f"campaign:{campaign}",
                 params={"limit": self.finance_page_size, "pageToken": token}, body=body,
-            )
-            result = self._parse(s.StatsOrdersResponse, response, "order stats").result
+            ).result
             return result.orders, result.paging.nextPageToken if result.paging else None
 
         watermark = _cursor_time(cursor, "watermark")
@@ -729,11 +762,11 @@ class YandexMarketClient:
                 item_errors: dict[str, str] = item_errors,
             ) -> None:
                 body = {"offerMappings": [{"offer": _content_offer(by_offer[o])} for o in offer_ids]}
-                response = self._call(
+                parsed = self._call_parsed(
+                    s.MappingUpdateResponse, "offer mappings update",
                     "POST", f"/v2/businesses/{self._business()}/offer-mappings/update", Bucket.MAPPING_UPDATES,
                     scope=self._business_scope(), body=body,
                 )
-                parsed = self._parse(s.MappingUpdateResponse, response, "offer mappings update")
                 for row in parsed.results or ():
                     if row.errors:
                         item_errors[row.offerId] = "; ".join(f"{e.type}: {e.message}" for e in row.errors)
@@ -762,11 +795,11 @@ class YandexMarketClient:
         (paths/v2_businesses_businessId_goods-feedback_comments_update.yaml): a new top-level comment."""
 
         def send() -> str:
-            response = self._call(
+            return str(self._call_parsed(
+                s.FeedbackCommentResponse, "feedback comment",
                 "POST", f"/v2/businesses/{self._business()}/goods-feedback/comments/update", Bucket.FEEDBACK_COMMENT,
                 scope=self._business_scope(), body={"feedbackId": int(review_external_id), "comment": {"text": text}},
-            )
-            return str(self._parse(s.FeedbackCommentResponse, response, "feedback comment").result.id)
+            ).result.id)
 
         return self._single_write(key, send)
 
@@ -780,11 +813,11 @@ class YandexMarketClient:
                 "text": text,
                 "operationType": "CREATE",
             }
-            response = self._call(
+            return str(self._call_parsed(
+                s.QuestionUpdateResponse, "question answer",
                 "POST", f"/v1/businesses/{self._business()}/goods-questions/update", Bucket.QUESTION_ANSWER,
                 scope=self._business_scope(), body=body,
-            )
-            return str(self._parse(s.QuestionUpdateResponse, response, "question answer").result.entity.id)
+            ).result.entity.id)
 
         return self._single_write(key, send)
 
@@ -810,11 +843,11 @@ class YandexMarketClient:
                 "promoId": promotion_external_id,
                 "offers": [_promo_offer(i, base_prices.get(i.offer_key)) for i in batch],
             }
-            response = self._call(
+            result = self._call_parsed(
+                s.PromoOffersChangeResponse, "promo offers update",
                 "POST", f"/v2/businesses/{self._business()}/promos/offers/update", Bucket.PROMO_UPDATE,
                 scope=self._business_scope(), body=body,
-            )
-            result = self._parse(s.PromoOffersChangeResponse, response, "promo offers update").result
+            ).result
             rejected = {r.offerId: r.reason for r in (result.rejectedOffers if result else None) or ()}
             for offer, item in by_offer.items():
                 results[item.key] = _promo_result(item.key, rejected.get(offer))
@@ -826,11 +859,11 @@ class YandexMarketClient:
         results: dict[str, WriteResult] = {}
         for batch in _batches(items, self.promo_batch_size, key=lambda i: i.offer_key):
             body = {"promoId": promotion_external_id, "offerIds": [i.offer_key for i in batch]}
-            response = self._call(
+            result = self._call_parsed(
+                s.PromoOffersChangeResponse, "promo offers delete",
                 "POST", f"/v2/businesses/{self._business()}/promos/offers/delete", Bucket.PROMO_DELETE,
                 scope=self._business_scope(), body=body,
-            )
-            result = self._parse(s.PromoOffersChangeResponse, response, "promo offers delete").result
+            ).result
             rejected = {r.offerId: r.reason for r in (result.rejectedOffers if result else None) or ()}
             for item in batch:
                 results[item.key] = _promo_result(item.key, rejected.get(item.offer_key))
