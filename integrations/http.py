@@ -113,7 +113,7 @@ class HttpCore:
     ) -> httpx.Response:
         """`limit_key` names the bucket, scoped to the account by the caller. With `expect_json`
         a 2xx body that is not JSON is retried like a 5xx."""
-        decode = _check_json if expect_json else None
+        decode = check_json if expect_json else None
         response, _ = self._exchange(method, url, limit_key, rule, headers, params, json_body, decode)
         return response
 
@@ -165,7 +165,7 @@ class HttpCore:
                         error = TransientError(
                             f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
                         )
-                    except ValueError:  # _check_json: malformed JSON or invalid UTF-8
+                    except ValueError:  # check_json: malformed JSON or invalid UTF-8
                         error = TransientError(
                             f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
                         )
@@ -208,8 +208,9 @@ class HttpCore:
         return self.http.request(method, url, headers=send_headers, params=params, content=content)
 
 
-def _check_json(content: bytes) -> None:
-    """Only a validity check, for callers that decode the body their own way later."""
+def check_json(content: bytes) -> None:
+    """Only a validity check, for callers that decode the body their own way later (a `decode`
+    for request_json)."""
     if content:
         from_json(content)
 

@@ -45,7 +45,7 @@ from integrations.base import (
     WriteResult,
     WriteStatus,
 )
-from integrations.http import HttpCore
+from integrations.http import HttpCore, check_json
 from integrations.limiter import Clock, Limiter
 from integrations.wildberries import limits, mapping, schemas
 from integrations.wildberries.limits import Bucket, Host
@@ -91,6 +91,8 @@ class WildberriesClient:
     assembly_window = timedelta(days=30)  # the API's maximum dateFrom..dateTo span
     # Statistics are refreshed every 30 minutes; re-read an overlap so late rows are not missed.
     statistics_overlap = timedelta(minutes=30)
+    # Statistics answers up to 80,000 rows at once; they are handed on in slices of this many.
+    statistics_slice_rows = 5000
 
     def __init__(
         self,
@@ -132,16 +134,8 @@ class WildberriesClient:
         body: Any = None,
         expect_json: bool = True,
     ) -> httpx.Response:
-        return self.http.request(
-            method,
-            self._url(host, path),
-            limit_key=f"{self._account_key}:{bucket.value}",
-            rule=limits.RULES[bucket],
-            headers={"Authorization": self._token},
-            params=params,
-            json_body=body,
-            expect_json=expect_json,
-        )
+        _, response = self._exchange(method, host, path, bucket, params, body, check_json if expect_json else _ignore)
+        return response
 
     def _fetch(
         self,
@@ -195,19 +189,31 @@ class WildberriesClient:
         body: Any,
     ) -> T:
         try:
-            value, _ = self.http.request_json(
-                method,
-                self._url(host, path),
-                decode=decode,
-                limit_key=f"{self._account_key}:{bucket.value}",
-                rule=limits.RULES[bucket],
-                headers={"Authorization": self._token},
-                params=params,
-                json_body=body,
-            )
+            value, _ = self._exchange(method, host, path, bucket, params, body, decode)
         except ValidationError as exc:
             raise self._shape_error(operation, exc) from None
         return value
+
+    def _exchange(
+        self,
+        method: str,
+        host: Host,
+        path: str,
+        bucket: Bucket,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        decode: Callable[[bytes], T],
+    ) -> tuple[T, httpx.Response]:
+        return self.http.request_json(
+            method,
+            self._url(host, path),
+            decode=decode,
+            limit_key=f"{self._account_key}:{bucket.value}",
+            rule=limits.RULES[bucket],
+            headers={"Authorization": self._token},
+            params=params,
+            json_body=body,
+        )
 
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
@@ -433,18 +439,23 @@ class WildberriesClient:
             )
             if rows and rows[-1].lastChangeDate == date_from:  # no progress: never ask the same again
                 rows = []
-            if rows:
-                date_from = rows[-1].lastChangeDate
-            items = [mapping.fbo_order_dto(r) for r in rows if r.warehouseType == FBW_WAREHOUSE_TYPE]
-            watermark = _max_time(watermark, (o.updated_at for o in items))
-            yield Page(
-                items=items,
-                cursor={"phase": "fbo", "dateFrom": date_from} | _wm(watermark),
-                watermark=watermark,
-                done=not rows,
-            )
             if not rows:
+                yield Page(items=[], cursor={"phase": "fbo", "dateFrom": date_from} | _wm(watermark),
+                           watermark=watermark, done=True)
                 return
+            next_from = rows[-1].lastChangeDate
+            # Slices, each slice's models freed once mapped, so a worker never holds 80,000 rows
+            # as models, DTOs and a page read ahead at once. Until the last slice the cursor keeps
+            # this response's dateFrom: a run stopped in between reads the response again.
+            while rows:
+                chunk, rows[: self.statistics_slice_rows] = rows[: self.statistics_slice_rows], []
+                items = [mapping.fbo_order_dto(r) for r in chunk if r.warehouseType == FBW_WAREHOUSE_TYPE]
+                del chunk
+                watermark = _max_time(watermark, (o.updated_at for o in items))
+                cursor_from = date_from if rows else next_from
+                yield Page(items=items, cursor={"phase": "fbo", "dateFrom": cursor_from} | _wm(watermark),
+                           watermark=watermark)
+            date_from = next_from
 
     def _assembly_windows(
         self, path: str, scheme: str, bucket: Bucket, since: datetime, state: Mapping[str, Any]
@@ -1038,6 +1049,10 @@ def token_expiry(token: str) -> datetime | None:
     except (ValueError, KeyError, TypeError):
         return None
 
+
+
+def _ignore(content: bytes) -> None:
+    """A body nobody reads (204s, text answers)."""
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -53,7 +53,7 @@ from integrations.base import (
     WriteResult,
     WriteStatus,
 )
-from integrations.http import HttpCore
+from integrations.http import HttpCore, check_json
 from integrations.limiter import Clock, Limiter
 from integrations.yandex_market import limits, mapping
 from integrations.yandex_market import schemas as s
@@ -152,25 +152,8 @@ class YandexMarketClient:
         body: Any = None,
     ) -> httpx.Response:
         """`scope` ("business:1" / "campaign:2") shares YM's 4-parallel-requests cap."""
-        with self._parallel_slot(scope):
-            response = self.http.request(
-                method,
-                self._base_url + path,
-                limit_key=f"{self._account_key}:{bucket.value}",
-                rule=limits.RULES[bucket],
-                headers={"Api-Key": self._api_key},
-                params={k: v for k, v in (params or {}).items() if v is not None},
-                json_body=body,
-            )
-        self._note_server_time(response)
+        _, response = self._exchange(method, path, bucket, scope, params, body, check_json)
         return response
-
-    def _parallel_slot(self, scope: str | None) -> AbstractContextManager[Any]:
-        if not scope or not self.http.limits_enabled:
-            return nullcontext()
-        key = f"{self._account_key}:parallel:{scope}"
-        slot: AbstractContextManager[Any] = self.http.limiter.slot(key, limits.PARALLEL_RULE, self.http.clock)
-        return slot
 
     def _call_parsed(
         self,
@@ -186,22 +169,44 @@ class YandexMarketClient:
     ) -> M:
         """_call() with the body parsed and validated into `model` in one pass (JSON numbers reach
         Decimal fields exactly); a body cut off in transit is retried like a 5xx."""
-        with self._parallel_slot(scope):
-            try:
-                value, response = self.http.request_json(
-                    method,
-                    self._base_url + path,
-                    decode=lambda content: model.model_validate_json(content or b"null"),
-                    limit_key=f"{self._account_key}:{bucket.value}",
-                    rule=limits.RULES[bucket],
-                    headers={"Api-Key": self._api_key},
-                    params={k: v for k, v in (params or {}).items() if v is not None},
-                    json_body=body,
-                )
-            except ValidationError as exc:
-                raise self._shape_error(operation, exc) from None
-        self._note_server_time(response)
+        try:
+            value, _ = self._exchange(
+                method, path, bucket, scope, params, body, lambda content: model.model_validate_json(content or b"null")
+            )
+        except ValidationError as exc:
+            raise self._shape_error(operation, exc) from None
         return value
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        bucket: Bucket,
+        scope: str | None,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        decode: Callable[[bytes], T],
+    ) -> tuple[T, httpx.Response]:
+        with self._parallel_slot(scope):
+            value, response = self.http.request_json(
+                method,
+                self._base_url + path,
+                decode=decode,
+                limit_key=f"{self._account_key}:{bucket.value}",
+                rule=limits.RULES[bucket],
+                headers={"Api-Key": self._api_key},
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json_body=body,
+            )
+        self._note_server_time(response)
+        return value, response
+
+    def _parallel_slot(self, scope: str | None) -> AbstractContextManager[Any]:
+        if not scope or not self.http.limits_enabled:
+            return nullcontext()
+        key = f"{self._account_key}:parallel:{scope}"
+        slot: AbstractContextManager[Any] = self.http.limiter.slot(key, limits.PARALLEL_RULE, self.http.clock)
+        return slot
 
     @staticmethod
     def _shape_error(operation: str, exc: ValueError) -> PermanentError:

@@ -181,3 +181,20 @@ def test_every_read_conforms_to_the_official_specs(
     operations = {checker.operation_key(request) for request, _ in recorder.exchanges}
     assert violations == []
     assert None not in operations and len(operations) >= 19
+
+
+def test_a_large_statistics_answer_is_handed_on_in_slices_and_resumes_at_its_date(  # type: ignore[no-untyped-def]
+    make_client, sandbox_world: SandboxWorld
+) -> None:
+    since = sandbox_world.now - timedelta(days=90)
+    whole = [o for o in _all(make_client().iter_orders(since)) if o.scheme == "FBO"]
+    pages = [p for p in make_client(statistics_slice_rows=7).iter_orders(since) if p.cursor["phase"] == "fbo"]
+    sliced = [o for p in pages for o in p.items]
+    assert [o.external_id for o in sliced] == [o.external_id for o in whole]
+    assert len(pages) > 3 and all(len(p.items) <= 7 for p in pages)
+    # One answer: every slice but the last keeps the dateFrom it was asked with, so a run stopped
+    # between slices asks for the whole answer again (the upserts make that harmless).
+    dates = [p.cursor["dateFrom"] for p in pages]
+    assert dates[0] == dates[-3] != dates[-2] == dates[-1] and pages[-1].done and not pages[-1].items
+    resumed = _all(make_client(statistics_slice_rows=7).iter_orders(since, pages[1].cursor))
+    assert {o.external_id for o in resumed} == {o.external_id for o in whole}
