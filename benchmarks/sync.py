@@ -104,7 +104,7 @@ def cpu_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_accounts(url: str) -> list[Any]:
+def make_accounts(url: str, marketplaces: list[str]) -> list[Any]:
     from integrations.models import MarketplaceAccount
     from integrations.sandbox import credentials as sb
 
@@ -115,6 +115,8 @@ def make_accounts(url: str) -> list[Any]:
     ]
     accounts = []
     for marketplace, fields, secrets in specs:
+        if marketplace not in marketplaces:
+            continue
         account = MarketplaceAccount(marketplace=marketplace, name=f"bench {marketplace}",
                                      base_url=f"{url}/{marketplace}", **fields)
         account.set_credentials(secrets)
@@ -247,6 +249,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k listings and ~1M order lines")
     parser.add_argument("--workers", type=int, default=2,
                         help="worker processes syncing accounts at once (as scripts/run's worker); 1 = in this process")
+    parser.add_argument("--marketplaces", default="ozon,wildberries,yandex_market",
+                        help="comma-separated subset to sync (the sandbox always serves all three)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
@@ -269,7 +273,7 @@ def main() -> None:
     sandbox, url = start_sandbox(products, orders, start)
     print(f"sandbox ready in {time.perf_counter() - t0:.1f}s at {url}", flush=True)
     try:
-        accounts = make_accounts(url)
+        accounts = make_accounts(url, args.marketplaces.split(","))
         IngestTimer()
         cpu_before = cpu_seconds(), cpu_children(), cpu_seconds(sandbox.pid)
         print(f"first sync ({args.workers} worker processes):", flush=True)

@@ -92,6 +92,37 @@ def test_upsert_counts_and_leaves_unchanged_rows_alone(scratch) -> None:
     assert after["a"] == before["a"] and after["b"] != before["b"]
 
 
+def test_a_growing_table_is_analyzed_each_time_it_doubles(
+    scratch, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """Fresh statistics keep the upserts' joins on the index as a first sync fills the tables
+    (ANALYZE runs after the commit, outside the batch's transaction)."""
+    from core import bulk
+
+    monkeypatch.setattr(bulk, "ANALYZE_MIN_ROWS", 5)
+    monkeypatch.setitem(bulk._inserted_since_analyze, "scratch_item", 0)
+    monkeypatch.setitem(bulk._size_at_analyze, "scratch_item", 0)
+
+    def planner_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'scratch_item'::regclass")
+            return float(cursor.fetchone()[0])
+
+    def insert(keys: range) -> None:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            upsert(SCRATCH, [(f"k{n}", n, []) for n in keys])
+
+    insert(range(4))
+    assert planner_rows() == -1  # never analyzed
+    insert(range(4, 6))  # 6 new rows >= 5: analyzed
+    assert planner_rows() == 6
+    insert(range(4))  # unchanged rows are not growth
+    insert(range(6, 11))  # 5 new < 6 at the last ANALYZE
+    assert planner_rows() == 6
+    insert(range(11, 12))  # 6 new: the table doubled
+    assert planner_rows() == 12
+
+
 # ---------------------------------------------------------------------------------------------
 # Celery wiring
 
