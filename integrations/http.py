@@ -159,13 +159,9 @@ class HttpCore:
                 if error is None and decode is not None:
                     try:
                         value = decode(response.content)
-                    except ValidationError as exc:
-                        if not _is_malformed(exc):
-                            raise
-                        error = TransientError(
-                            f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
-                        )
-                    except ValueError:  # check_json: malformed JSON or invalid UTF-8
+                    except ValueError as exc:  # pydantic's ValidationError is one too
+                        if isinstance(exc, ValidationError) and not _is_malformed(exc):
+                            raise  # well-formed JSON of the wrong shape: the adapter's PermanentError
                         error = TransientError(
                             f"{method} {_path(url)}: malformed JSON in the response", status=response.status_code
                         )
@@ -218,6 +214,13 @@ def check_json(content: bytes) -> None:
 def _is_malformed(exc: ValidationError) -> bool:
     """The body is not JSON at all (cut off, HTML, bad UTF-8), as opposed to JSON of the wrong shape."""
     return all(error["type"] == "json_invalid" for error in exc.errors())
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """The first problem of a response that failed its schema, for the adapters' PermanentError."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{exc.error_count()} errors; {where}: {first['msg']}"
 
 
 def _path(url: str) -> str:

@@ -41,7 +41,7 @@ from integrations.base import (
     WriteResult,
     WriteStatus,
 )
-from integrations.http import HttpCore
+from integrations.http import HttpCore, describe_validation
 from integrations.limiter import Clock, Limiter, LimitRule
 from integrations.ozon import limits, mapping
 from integrations.ozon import schemas as s
@@ -219,7 +219,7 @@ class OzonClient:
                 )
             except ValidationError as exc:
                 raise PermanentError(
-                    f"Ozon {operation}: the response does not match its schema ({_first_problem(exc)})"
+                    f"Ozon {operation}: the response does not match its schema ({describe_validation(exc)})"
                 ) from exc
             return value
 
@@ -728,14 +728,6 @@ class OzonClient:
 def _is_credential_refusal(message: str) -> bool:
     lowered = message.lower()
     return any(word in lowered for word in ("api-key", "api key", "client-id", "offer not signed", "token"))
-
-
-def _first_problem(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        return f"{where}: {error['msg']}"
-    return str(exc)[:200]
 
 
 def _join(code: str, message: str) -> str:

@@ -45,7 +45,7 @@ from integrations.base import (
     WriteResult,
     WriteStatus,
 )
-from integrations.http import HttpCore, check_json
+from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.wildberries import limits, mapping, schemas
 from integrations.wildberries.limits import Bucket, Host
@@ -223,11 +223,7 @@ class WildberriesClient:
 
     @staticmethod
     def _shape_error(operation: str, exc: ValidationError) -> PermanentError:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return PermanentError(
-            f"Wildberries {operation}: unexpected response shape ({exc.error_count()} errors; {where}: {first['msg']})"
-        )
+        return PermanentError(f"Wildberries {operation}: unexpected response shape ({describe_validation(exc)})")
 
     def _classify(self, response: httpx.Response) -> MarketplaceError | None:
         status = response.status_code

@@ -53,7 +53,7 @@ from integrations.base import (
     WriteResult,
     WriteStatus,
 )
-from integrations.http import HttpCore, check_json
+from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.yandex_market import limits, mapping
 from integrations.yandex_market import schemas as s
@@ -209,13 +209,8 @@ class YandexMarketClient:
         return slot
 
     @staticmethod
-    def _shape_error(operation: str, exc: ValueError) -> PermanentError:
-        detail = ""
-        if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            detail = f" ({exc.error_count()} errors; {where}: {first['msg']})"
-        return PermanentError(f"Yandex Market {operation}: unexpected response shape{detail}")
+    def _shape_error(operation: str, exc: ValidationError) -> PermanentError:
+        return PermanentError(f"Yandex Market {operation}: unexpected response shape ({describe_validation(exc)})")
 
     def _classify(self, response: httpx.Response) -> MarketplaceError | None:
         status = response.status_code
