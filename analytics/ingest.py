@@ -37,7 +37,10 @@ _FEE = Upsert(
     source="""
         SELECT o.id AS operation_id, s.kind, s.name, s.amount
         FROM {stage} s
-        JOIN analytics_financeoperation o ON o.account_id = %(account)s AND o.external_id = s.operation_external_id
+        JOIN LATERAL (
+            SELECT o.id FROM analytics_financeoperation o
+            WHERE o.account_id = %(account)s AND o.external_id = s.operation_external_id LIMIT 1
+        ) o ON true
     """,
     conflict=["operation_id", "kind", "name"],
     compare=["amount"],

@@ -9,7 +9,8 @@ from core.money import RUB
 
 class FinanceOperation(models.Model):
     account = models.ForeignKey(
-        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="finance_operations"
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="finance_operations",
+        db_index=False,  # the composite key/index below leads with it
     )
     external_id = models.CharField(max_length=100, help_text="Ozon operation_id, WB rrdId, YM operation id.")
     operation_type = models.CharField(max_length=200)
@@ -45,7 +46,7 @@ class FeeLine(models.Model):
         PENALTY = "penalty", "Penalty"
         OTHER = "other", "Other"
 
-    operation = models.ForeignKey(FinanceOperation, on_delete=models.CASCADE, related_name="fees")
+    operation = models.ForeignKey(FinanceOperation, on_delete=models.CASCADE, related_name="fees", db_index=False)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     name = models.CharField(max_length=200, help_text="The marketplace's own name of the fee.")
     amount = models.DecimalField(max_digits=14, decimal_places=2)

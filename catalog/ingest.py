@@ -199,7 +199,10 @@ _STOCK = Upsert(
     source="""
         SELECT l.id AS listing_id, w.id AS warehouse_id, s.present, s.reserved
         FROM {stage} s
-        JOIN catalog_listing l ON l.account_id = %(account)s AND l.external_id = s.listing_external_id
+        JOIN LATERAL (
+            SELECT l.id FROM catalog_listing l
+            WHERE l.account_id = %(account)s AND l.external_id = s.listing_external_id LIMIT 1
+        ) l ON true
         JOIN catalog_warehouse w ON w.account_id = %(account)s AND w.external_id = s.warehouse_external_id
     """,
     conflict=["listing_id", "warehouse_id"],

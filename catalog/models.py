@@ -35,7 +35,7 @@ class Product(TimeStampedModel):
 
 
 class CostPriceHistory(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cost_history")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cost_history", db_index=False)
     cost_price = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, default=RUB)
     valid_from = models.DateTimeField()
@@ -57,12 +57,16 @@ class Listing(models.Model):
         BARCODE = "barcode", "By barcode"
         MANUAL = "manual", "Manual"
 
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="listings")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="listings", db_index=False,
+    )
     # The marketplace's own id of the card: Ozon product_id, WB nmID, YM offerId.
     external_id = models.CharField(max_length=100)
     offer_id = models.CharField(max_length=255, help_text="Seller article on the marketplace.")
     marketplace_sku = models.CharField(max_length=100, blank=True, help_text="Ozon sku, YM marketSku, WB nmID.")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="listings")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="listings", db_index=False,
+    )
     link_source = models.CharField(max_length=10, choices=LinkSource.choices, default=LinkSource.NONE, blank=True)
     title = models.CharField(max_length=1000, blank=True)
     description = models.TextField(blank=True)
@@ -98,7 +102,9 @@ class Warehouse(models.Model):
         SELLER = "seller", "Seller's warehouse (FBS/DBS)"
         MARKETPLACE = "marketplace", "Marketplace warehouse (FBO)"
 
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="warehouses")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="warehouses", db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     name = models.CharField(max_length=300)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SELLER)
@@ -116,8 +122,8 @@ class Warehouse(models.Model):
 
 
 class StockLevel(models.Model):
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
     present = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

@@ -9,12 +9,17 @@ Measured on the project's box (reliability-security-performance.md §4.1): ~190k
 changed, ~95k rows/s when everything did — 3-7x the ORM's bulk_create(update_conflicts=True).
 Must run inside a transaction (the temp table is dropped on commit).
 
-Tables that grow fast are re-analyzed as they grow (see `_note_growth`): the upserts' joins are
-planned from table statistics, and a first sync fills tables faster than autovacuum re-analyzes
-them (some servers run without it). With a stale estimate of a few hundred rows PostgreSQL hashes
-the account's whole table for every batch instead of looking the batch's keys up in the index, so
-each batch costs as much as the table holds (measured: 336 ms instead of 77 ms to resolve 10k fee
-lines against 387k operations, and growing with the table).
+Batches look rows up by key: a batch is a few thousand rows, and every table it is matched
+against (the target, the orders of its lines, the listings of its offers) has an index on the key.
+Written as joins, these lookups were planned from table statistics, and PostgreSQL hashed the
+account's whole table once per batch, so a batch cost as much as the table held (106k finance
+operations: 158 ms for 5,000 rows by hash join, 31 ms by index), or, while a first sync outgrew
+the statistics, scanned a table once per staged row. So the target is probed by a scalar
+subquery on its unique key and the specs' sources look up other tables in `LATERAL (… LIMIT 1)`
+subqueries: both run per staged row through the index, whatever the statistics say.
+
+Tables that grow fast are still re-analyzed as they grow (see `_note_growth`), for the rest of the
+plan and for every other query on them (autovacuum lags a first sync; some servers run without it).
 """
 
 from __future__ import annotations
@@ -38,22 +43,45 @@ _stage_numbers = itertools.count(1)
 ANALYZE_MIN_ROWS = 20_000
 _inserted_since_analyze: dict[str, int] = defaultdict(int)
 _size_at_analyze: dict[str, int] = defaultdict(int)
+# Rows this process inserted per (table, account) until the table was analyzed with them.
+ACCOUNT_FIRST_ROWS = 2_000
+_inserted_for_account: dict[tuple[str, Hashable], int] = defaultdict(int)
+_analyzed_for_account: set[tuple[str, Hashable]] = set()
 
 
-def _note_growth(table: str, inserted: int) -> None:
+def _note_growth(table: str, inserted: int, account: Hashable | None = None) -> None:
     """ANALYZE `table` once this process has inserted as many rows as it held at the last ANALYZE
     (and at least ANALYZE_MIN_ROWS): the statistics stay within 2x of the truth at O(log n) cost.
-    It runs after the caller's commit, so its lock is never held alongside the transaction's."""
+    That one runs after the caller's commit, so its lock is never held alongside the transaction's.
+
+    Also once an account's first ACCOUNT_FIRST_ROWS rows are in, and at once, inside the caller's
+    transaction (ANALYZE counts the transaction's own new rows): statistics taken before an
+    account had rows say it has almost none, and the planner then looks its rows up through any
+    index that starts with account_id (e.g. its operations by date) and reads all of them for
+    every row of a batch — as the fee lines of the same flush do right after their operations
+    (measured: 24 s instead of 0.2 s for 15,000 fee lines)."""
     if inserted <= 0:
         return
     _inserted_since_analyze[table] += inserted
+    key = (table, account)
+    if account is not None and key not in _analyzed_for_account:
+        _inserted_for_account[key] += inserted
+        if _inserted_for_account[key] >= ACCOUNT_FIRST_ROWS:
+            _analyzed_for_account.add(key)
+            _inserted_since_analyze[table] = 0
+            try:
+                with transaction.atomic():  # a savepoint: a failed ANALYZE must not end the batch
+                    _analyze(table, raise_errors=True)
+            except DatabaseError:
+                logger.warning("ANALYZE %s failed", table, exc_info=True)
+            return
     if _inserted_since_analyze[table] < max(ANALYZE_MIN_ROWS, _size_at_analyze[table]):
         return
     _inserted_since_analyze[table] = 0
     transaction.on_commit(functools.partial(_analyze, table))
 
 
-def _analyze(table: str) -> None:
+def _analyze(table: str, raise_errors: bool = False) -> None:
     """Samples a fixed number of rows (~0.1-0.3 s whatever the table's size)."""
     try:
         with connection.cursor() as cursor:
@@ -61,6 +89,8 @@ def _analyze(table: str) -> None:
             cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
             _size_at_analyze[table] = max(0, cursor.fetchone()[0])
     except DatabaseError:  # only statistics: the next growth step tries again
+        if raise_errors:
+            raise
         logger.warning("ANALYZE %s failed", table, exc_info=True)
 
 
@@ -154,16 +184,20 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
     new = ", ".join(f"EXCLUDED.{c}" for c in spec.compare)
     keys = "".join(f", t.{c}" for c in returning)
     # Unchanged rows are dropped before the INSERT: ON CONFLICT DO UPDATE … WHERE false still locks
-    # (and so dirties) every conflicting row, while this read-only join does not — an unchanged
+    # (and so dirties) every conflicting row, while this read-only lookup does not — an unchanged
     # resync costs about a third. The ON CONFLICT guard stays for rows written concurrently.
+    # The lookup is a scalar subquery on the unique key, which PostgreSQL runs per staged row
+    # through the key's index (see "Batches look rows up by key" above). NULL (no stored row) and
+    # false (a changed row) both make the row fresh.
     key_match = " AND ".join(f"t.{c} = src.{c}" for c in spec.conflict)
     incoming = ", ".join(f"src.{c}" for c in spec.compare)
     # ROW(...) keeps a single compared column a row comparison too.
     sql = f"""
         WITH src AS MATERIALIZED ({source}),
         fresh AS (
-            SELECT src.* FROM src LEFT JOIN {spec.table} t ON {key_match}
-            WHERE t.id IS NULL OR ROW({old}) IS DISTINCT FROM ROW({incoming})
+            SELECT src.* FROM src
+            WHERE (SELECT ROW({old}) IS NOT DISTINCT FROM ROW({incoming})
+                   FROM {spec.table} t WHERE {key_match}) IS NOT TRUE
         ),
         written AS (
             INSERT INTO {spec.table} AS t ({target_cols})
@@ -179,16 +213,30 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
         FROM written
     """  # noqa: S608
     with connection.cursor() as cursor:
+        # No JIT: compiling a batch's statement costs more than running it (its plan's cost, from
+        # the size of the tables it looks rows up in, passes the JIT threshold as they grow).
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        jit = cursor.fetchone()[0]
         cursor.execute(sql, dict(spec.params))
         matched, created, updated, written = cursor.fetchone()
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
         cursor.execute(f"DROP TABLE {stage_table}")
-    _note_growth(spec.table, created)
+    _note_growth(spec.table, created, _account_of(spec, rows))
     if isinstance(written, str):
         written = json.loads(written)
     counts = UpsertCounts(
         created=created, updated=updated, unchanged=matched - created - updated, skipped=len(rows) - matched
     )
     return counts, [tuple(key) for key in written or ()]
+
+
+def _account_of(spec: Upsert, rows: Sequence[Sequence[Any]]) -> Hashable | None:
+    """The account a batch belongs to: its `account` parameter, or its staged account_id."""
+    if "account" in spec.params:
+        return spec.params["account"]  # type: ignore[no-any-return]
+    if spec.stage and spec.stage[0][0] == "account_id":
+        return rows[0][0]  # type: ignore[no-any-return]
+    return None
 
 
 def copy_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

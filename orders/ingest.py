@@ -58,7 +58,10 @@ _LINE = Upsert(
         SELECT o.id AS order_id, s.line_key, lst.id AS listing_id, s.offer_id, s.name, s.quantity, s.price,
                s.currency, s.commission
         FROM {stage} s
-        JOIN orders_order o ON o.account_id = %(account)s AND o.external_id = s.order_external_id
+        JOIN LATERAL (
+            SELECT o.id FROM orders_order o
+            WHERE o.account_id = %(account)s AND o.external_id = s.order_external_id LIMIT 1
+        ) o ON true
         LEFT JOIN LATERAL (
             SELECT l.id FROM catalog_listing l
             WHERE l.account_id = %(account)s AND l.offer_id = s.offer_id ORDER BY l.id LIMIT 1
@@ -177,7 +180,10 @@ _RETURN = Upsert(
                lst.id AS listing_id, s.offer_id, s.kind, s.quantity, s.reason, s.raw_status, s.amount, s.currency,
                s.returned_at, s.external_updated_at
         FROM {stage} s
-        LEFT JOIN orders_order o ON o.account_id = %(account)s AND o.external_id = s.order_external_id
+        LEFT JOIN LATERAL (
+            SELECT o.id FROM orders_order o
+            WHERE o.account_id = %(account)s AND o.external_id = s.order_external_id LIMIT 1
+        ) o ON true
         LEFT JOIN LATERAL (
             SELECT l.id FROM catalog_listing l
             WHERE l.account_id = %(account)s AND l.offer_id = s.offer_id ORDER BY l.id LIMIT 1

@@ -29,7 +29,9 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="orders")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="orders", db_index=False,
+    )
     external_id = models.CharField(max_length=100, help_text="Ozon posting_number, WB order id / srid, YM orderId.")
     order_number = models.CharField(max_length=100, blank=True)
     scheme = models.CharField(max_length=10, choices=Scheme.choices, default=Scheme.UNKNOWN)
@@ -62,9 +64,9 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_key = models.CharField(max_length=100, help_text="Stable id of the line within the order.")
-    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
+    listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     offer_id = models.CharField(max_length=255)
     name = models.CharField(max_length=1000, blank=True)
     quantity = models.PositiveIntegerField(default=1)
@@ -87,7 +89,7 @@ class OrderStatusChange(models.Model):
         MANUAL = "manual", "Manual"
         PUSH = "push", "Marketplace notification"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes", db_index=False)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     raw_status = models.CharField(max_length=64, blank=True)
@@ -109,7 +111,9 @@ class Return(models.Model):
         CANCELLATION = "cancellation", "Cancellation"
         UNREDEEMED = "unredeemed", "Not picked up"
 
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="returns")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="returns", db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="returns")
     order_external_id = models.CharField(max_length=100, blank=True)

@@ -20,7 +20,10 @@ _PRICE = Upsert(
         SELECT l.id AS listing_id, s.price, s.old_price, s.min_price, s.discount_percent, s.currency,
                s.external_updated_at
         FROM {stage} s
-        JOIN catalog_listing l ON l.account_id = %(account)s AND l.external_id = s.listing_external_id
+        JOIN LATERAL (
+            SELECT l.id FROM catalog_listing l
+            WHERE l.account_id = %(account)s AND l.external_id = s.listing_external_id LIMIT 1
+        ) l ON true
     """,
     conflict=["listing_id"],
     compare=["price", "old_price", "min_price", "discount_percent", "currency", "external_updated_at"],

@@ -46,7 +46,9 @@ class RepricingRule(TimeStampedModel):
 
 
 class CompetitorPrice(models.Model):
-    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="competitor_prices")
+    listing = models.ForeignKey(
+        "catalog.Listing", on_delete=models.CASCADE, related_name="competitor_prices", db_index=False,
+    )
     competitor = models.CharField(max_length=200)
     url = models.URLField(blank=True)
     price = models.DecimalField(max_digits=14, decimal_places=2)
@@ -62,7 +64,9 @@ class CompetitorPrice(models.Model):
 
 
 class Promotion(models.Model):
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="promotions")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="promotions", db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     title = models.CharField(max_length=500)
     kind = models.CharField(max_length=64, blank=True)
@@ -86,7 +90,7 @@ class PromotionOffer(models.Model):
         ELIGIBLE = "eligible", "Can join"
         PARTICIPATING = "participating", "Participating"
 
-    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="offers")
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="offers", db_index=False)
     offer_key = models.CharField(max_length=255, help_text="Listing external id as the marketplace names it.")
     listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=16, choices=Status.choices)

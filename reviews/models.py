@@ -9,7 +9,9 @@ from core.models import TimeStampedModel
 
 
 class Review(models.Model):
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="reviews")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="reviews", db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
     offer_id = models.CharField(max_length=255, blank=True)
@@ -37,7 +39,9 @@ class Review(models.Model):
 
 
 class Question(models.Model):
-    account = models.ForeignKey("integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="questions")
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="questions", db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL)
     offer_id = models.CharField(max_length=255, blank=True)

@@ -4,6 +4,7 @@ Celery wiring (routing, beat schedule, dispatch of due streams onto per-marketpl
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -122,6 +123,47 @@ def test_a_growing_table_is_analyzed_each_time_it_doubles(
     insert(range(11, 12))  # 6 new: the table doubled
     assert planner_rows() == 12
 
+
+
+def test_a_table_is_analyzed_once_an_accounts_first_rows_are_in(
+    scratch, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """Statistics taken before an account had rows would send its lookups through the wrong
+    index; its first rows trigger an ANALYZE even when the table as a whole has not doubled."""
+    from dataclasses import replace
+
+    from core import bulk
+
+    monkeypatch.setattr(bulk, "ACCOUNT_FIRST_ROWS", 3)
+    monkeypatch.setattr(bulk, "ANALYZE_MIN_ROWS", 1000)
+    monkeypatch.setattr(bulk, "_inserted_for_account", defaultdict(int))
+    monkeypatch.setattr(bulk, "_analyzed_for_account", set())
+    monkeypatch.setitem(bulk._inserted_since_analyze, "scratch_item", 0)
+    monkeypatch.setitem(bulk._size_at_analyze, "scratch_item", 0)
+    analyzed: list[str] = []
+    original = bulk._analyze
+    monkeypatch.setattr(bulk, "_analyze", lambda table, **kw: (analyzed.append(table), original(table, **kw)))
+
+    def planner_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'scratch_item'::regclass")
+            return float(cursor.fetchone()[0])
+
+    def insert(account: int, keys: range) -> None:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            upsert(replace(SCRATCH, params={"account": account}), [(f"{account}-{n}", n, []) for n in keys])
+
+    insert(1, range(2))
+    assert analyzed == []
+    with transaction.atomic():  # account 1's first 3 rows: analyzed at once, the batch's own rows counted
+        upsert(replace(SCRATCH, params={"account": 1}), [("1-2", 2, []), ("1-3", 3, [])])
+        assert analyzed == ["scratch_item"]
+        assert planner_rows() == 4
+    insert(1, range(4, 20))  # once per account, then only when the table doubles (1000 here)
+    insert(2, range(2))
+    assert analyzed == ["scratch_item"]
+    insert(2, range(2, 3))  # account 2's first 3 rows
+    assert analyzed == ["scratch_item", "scratch_item"]
 
 # ---------------------------------------------------------------------------------------------
 # Celery wiring
