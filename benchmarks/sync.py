@@ -9,8 +9,8 @@ client), so this process's memory is the sync's own. The data goes into a fresh 
 
 Prints rows/s per stream, the full sync's time over a raw COPY of the same rows into the same
 tables (same run), the unchanged resync's time over the first sync, and the peak RSS of the largest
-worker process. Accounts sync in --workers forked processes at once, as the Celery worker's pool
-runs them (one queue per marketplace); --workers 1 syncs them one after another in this process.
+worker process. Each (account, stream) is a task, as beat dispatches them, run by --workers forked
+processes as the Celery worker's prefork pool runs them; --workers 1 runs them in this process.
 Targets: full sync <= 3x COPY, unchanged resync <= 0.5x first, peak memory <= 500 MB.
 """
 
@@ -98,6 +98,39 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU of the local PostgreSQL server: the postmaster's children (live and exited backends,
+    its helpers). None when the server is not on this machine or not readable."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            if pid == postmaster:  # its own time and that of every child it has reaped
+                total += sum(int(f) for f in fields[11:15])
+            elif int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU-seconds all cores spent not idle, from /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_children() -> float:
     """User+system CPU of this process's finished children (the worker processes)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -154,55 +187,95 @@ class IngestTimer:
         return timed
 
 
-def _sync_account(account: Any, full: bool) -> tuple[dict[str, list[float]], float, int]:
-    """Every stream of one account, as a worker process runs them; returns per-stream
-    [seconds, fetched, ingest seconds], the ingest total and this process's peak RSS (KB)."""
+# What a stream needs stored before it runs (it links its rows to them); everything else about
+# the order is free, as with the Celery tasks beat dispatches. Listings and warehouses come first.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "warehouses": (), "listings": (), "returns": ("orders",),
+}
+CATALOGUE = ("warehouses", "listings")
+# Longest first, so the pool's last minutes are not one long stream running alone.
+WEIGHT = {"orders": 4, "finance": 4, "stocks": 2, "reviews": 2}
+
+
+def _needs(stream: str) -> tuple[str, ...]:
+    return NEEDS.get(stream, CATALOGUE)
+
+
+def _sync_unit(account: Any, stream: str, full: bool) -> tuple[str, float, int, float, int]:
+    """One (account, stream) task, as a Celery worker process runs it; returns the stream, its
+    seconds, rows fetched, seconds in ingest and this process's peak RSS (KB) so far."""
     from integrations.sync import engine
-    from integrations.sync.streams import STREAM_ORDER
 
     timer = IngestTimer.installed  # a forked worker has its own copy, wrapped around its streams
+    ingest_before = timer.seconds[stream]
+    t0 = time.perf_counter()
+    # The batching the Celery task and the `sync` command use.
+    run = engine.run_stream(account, stream, full=full, trigger="bench", flush_rows=engine.BATCH_ROWS)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"  {account.marketplace:14} {stream:11} {run.fetched:>9} fetched {run.created:>9} created "
+          f"{run.updated:>7} updated {run.unchanged:>9} unchanged {seconds:7.1f}s peak {peak // 1024} MB", flush=True)
+    return stream, seconds, run.fetched, timer.seconds[stream] - ingest_before, peak
 
-    per_stream: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    timer.seconds.clear()
-    for stream in STREAM_ORDER:
-        t0 = time.perf_counter()
-        # The batching the Celery task and the `sync` command use.
-        run = engine.run_stream(account, stream, full=full, trigger="bench", flush_rows=engine.BATCH_ROWS)
-        per_stream[stream][0] += time.perf_counter() - t0
-        per_stream[stream][1] += run.fetched
-        print(f"  {account.marketplace:14} {stream:11} {run.fetched:>9} fetched {run.created:>9} created "
-              f"{run.updated:>7} updated {run.unchanged:>9} unchanged {time.perf_counter() - t0:7.1f}s "
-              f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB", flush=True)
-    for stream in per_stream:
-        per_stream[stream][2] = timer.seconds[stream]
-    return dict(per_stream), timer.seconds["total"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def _warm_worker() -> None:
+    """What a Celery worker process has loaded before its first task: the adapters."""
+    from integrations import registry
+
+    for marketplace in ("ozon", "wildberries", "yandex_market"):
+        registry.client_class(marketplace)
 
 
 def sync_everything(
     accounts: list[Any], full: bool, workers: int
 ) -> tuple[float, float, dict[str, list[float]], float]:
-    """All accounts, in `workers` forked processes (the Celery worker's prefork pool: one queue per
-    marketplace, so different marketplaces sync at the same time), or in this process if 1.
-    Returns wall seconds, ingest seconds summed over accounts, per-stream sums, peak RSS in MB of
+    """Every (account, stream) as its own task, as beat dispatches them, in `workers` forked
+    processes that live for the whole sync (the Celery worker's prefork pool), or in this process
+    if 1. A task starts once the streams it links to are stored for its account (NEEDS).
+    Returns wall seconds, ingest seconds summed over tasks, per-stream sums, peak RSS in MB of
     the largest worker process."""
     import multiprocessing
 
     from django.db import connections
 
+    from integrations.sync.streams import STREAM_ORDER
+
+    pending = {(account.pk, stream) for account in accounts for stream in STREAM_ORDER}
+    by_pk = {account.pk: account for account in accounts}
+    done: set[tuple[int, str]] = set()
+    results: list[tuple[str, float, int, float, int]] = []
+
+    def ready() -> list[tuple[int, str]]:
+        units = [u for u in pending if all((u[0], need) in done for need in _needs(u[1]))]
+        return sorted(units, key=lambda u: (-WEIGHT.get(u[1], 1), STREAM_ORDER.index(u[1]), u[0]))
+
     started = time.perf_counter()
     if workers <= 1:
-        results = [_sync_account(account, full) for account in accounts]
+        while pending:
+            for unit in ready():
+                pending.discard(unit)
+                results.append(_sync_unit(by_pk[unit[0]], unit[1], full))
+                done.add(unit)
     else:
         connections.close_all()  # a forked child must open its own connection
-        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
-            results = pool.starmap(_sync_account, [(account, full) for account in accounts])
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            running: dict[tuple[int, str], Any] = {}
+            while pending or running:
+                for unit in ready():
+                    pending.discard(unit)
+                    running[unit] = pool.apply_async(_sync_unit, (by_pk[unit[0]], unit[1], full))
+                finished = [unit for unit, result in running.items() if result.ready()]
+                for unit in finished:
+                    results.append(running.pop(unit).get())  # re-raises a task's error
+                    done.add(unit)
+                if not finished:
+                    time.sleep(0.05)
     wall = time.perf_counter() - started
     per_stream: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for streams, _, _ in results:
-        for stream, values in streams.items():
-            per_stream[stream] = [a + b for a, b in zip(per_stream[stream], values, strict=True)]
-    peak_mb = max(peak for _, _, peak in results) / 1024
-    return wall, sum(ingest for _, ingest, _ in results), per_stream, peak_mb
+    for stream, seconds, fetched, ingest, _ in results:
+        per_stream[stream] = [a + b for a, b in zip(per_stream[stream], (seconds, fetched, ingest), strict=True)]
+    peak_mb = max(peak for *_, peak in results) / 1024
+    return wall, sum(ingest for _, _, _, ingest, _ in results), per_stream, peak_mb
 
 
 def table_rows() -> dict[str, int]:
@@ -275,11 +348,14 @@ def main() -> None:
     try:
         accounts = make_accounts(url, args.marketplaces.split(","))
         IngestTimer()
-        cpu_before = cpu_seconds(), cpu_children(), cpu_seconds(sandbox.pid)
+        _warm_worker()  # before forking, as a Celery worker imports its tasks' modules at start
+        cpu_before = (cpu_seconds(), cpu_children(), cpu_seconds(sandbox.pid), postgres_cpu_seconds(),
+                      machine_busy_seconds())
         print(f"first sync ({args.workers} worker processes):", flush=True)
         first, first_db, per_stream, first_peak = sync_everything(accounts, True, args.workers)
         rows = table_rows()
-        cpu_after = cpu_seconds(), cpu_children(), cpu_seconds(sandbox.pid)
+        cpu_after = (cpu_seconds(), cpu_children(), cpu_seconds(sandbox.pid), postgres_cpu_seconds(),
+                     machine_busy_seconds())
         print("unchanged resync (full re-read):", flush=True)
         resync, resync_db, per_stream_again, resync_peak = sync_everything(accounts, True, args.workers)
         if table_rows() != rows:
@@ -318,8 +394,11 @@ def main() -> None:
           f"scheduled: {scheduled / first:.2f}x)")
     print(f"peak memory (RSS)     {peak_mb:8.0f} MB (largest worker process; target <= 500)")
     syncing = cpu_after[0] - cpu_before[0] + cpu_after[1] - cpu_before[1]
-    print(f"CPU during the first sync: syncing processes {syncing:.1f}s, sandbox {cpu_after[2] - cpu_before[2]:.1f}s "
-          f"(on {os.cpu_count()} cores, shared with PostgreSQL)")
+    postgres = (f"PostgreSQL {cpu_after[3] - cpu_before[3]:.1f}s, "
+                if cpu_after[3] is not None and cpu_before[3] is not None else "")
+    busy = (cpu_after[4] - cpu_before[4]) / (first * (os.cpu_count() or 1))
+    print(f"CPU during the first sync: syncing processes {syncing:.1f}s, sandbox {cpu_after[2] - cpu_before[2]:.1f}s, "
+          f"{postgres}the machine {busy:.0%} busy on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
