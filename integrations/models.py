@@ -54,7 +54,9 @@ class MarketplaceAccount(TimeStampedModel):
 class SyncState(models.Model):
     """The resume point of one stream of one account: saved after every page."""
 
-    account = models.ForeignKey(MarketplaceAccount, on_delete=models.CASCADE, related_name="sync_states")
+    account = models.ForeignKey(
+        MarketplaceAccount, on_delete=models.CASCADE, related_name="sync_states", db_index=False,
+    )
     stream = models.CharField(max_length=32)
     cursor = models.JSONField(default=dict, blank=True)
     watermark = models.DateTimeField(null=True, blank=True)
@@ -75,7 +77,7 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned"
 
-    account = models.ForeignKey(MarketplaceAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    account = models.ForeignKey(MarketplaceAccount, on_delete=models.CASCADE, related_name="sync_runs", db_index=False)
     stream = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     full = models.BooleanField(default=False)
@@ -127,7 +129,7 @@ class OutboxChange(models.Model):
         FAILED = "failed", "Failed, can be retried"
         SUPERSEDED = "superseded", "Superseded by a newer change"
 
-    account = models.ForeignKey(MarketplaceAccount, on_delete=models.CASCADE, related_name="outbox")
+    account = models.ForeignKey(MarketplaceAccount, on_delete=models.CASCADE, related_name="outbox", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # What is changed, e.g. the listing's external id, "offer|warehouse" for stock, a review id.
     target_key = models.CharField(max_length=200)
