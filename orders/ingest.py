@@ -136,6 +136,7 @@ def ingest_orders(
     order_counts, written = upsert(replace(_ORDER, params={"account": account_id}), rows, returning=["external_id"])
     order_counts.unchanged += stale
     order_ids = {ext: pk for pk, ext in written}
+    _link_waiting_returns(account_id, order_ids)
 
     now = datetime.now(UTC)
     copy_insert(
@@ -162,6 +163,22 @@ def ingest_orders(
     )
     line_counts, _ = upsert(replace(_LINE, params={"account": account_id}), line_rows)
     return OrderIngestResult(order_counts, line_counts, len(changes), stale)
+
+
+def _link_waiting_returns(account_id: int, order_ids: dict[str, int]) -> None:
+    """Returns stored before their order (the returns stream ran first, or the order is older than
+    the orders window) get the order now: a return is re-read only within its stream's overlap."""
+    if not order_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE orders_return r SET order_id = o.id, updated_at = statement_timestamp()
+            FROM unnest(%s::text[], %s::bigint[]) AS o(external_id, id)
+            WHERE r.account_id = %s AND r.order_id IS NULL AND r.order_external_id = o.external_id
+            """,
+            [list(order_ids), list(order_ids.values()), account_id],
+        )
 
 
 _RETURN = Upsert(

@@ -133,7 +133,15 @@ class Return(models.Model):
     class Meta:
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
-        indexes = [models.Index(fields=["account", "-returned_at"])]
+        indexes = [
+            models.Index(fields=["account", "-returned_at"]),
+            # Returns synced before their order (streams run independently), to link on its arrival;
+            # partial, so it only ever holds those few.
+            models.Index(
+                fields=["account", "order_external_id"], condition=models.Q(order__isnull=True),
+                name="return_awaiting_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"

@@ -82,6 +82,23 @@ def test_full_sync_stores_every_stream(account: MarketplaceAccount) -> None:
     assert state.cursor == {} and state.watermark == max(o.updated_at for o in fake.orders.values())
 
 
+def test_returns_synced_before_their_orders_are_linked_when_the_orders_arrive(account: MarketplaceAccount) -> None:
+    """Beat runs the streams as independent tasks, so returns may be stored first; they are not
+    re-read once outside their overlap window, so the orders sync links them."""
+    fake = FakeMarketplace()
+    for stream in ("warehouses", "listings", "returns"):
+        engine.run_stream(account, stream, client=fake, heartbeat=False)
+    waiting = Return.objects.get(external_id="r0")
+    assert waiting.order is None and waiting.order_external_id == "o0"
+
+    engine.run_stream(account, "orders", client=fake, heartbeat=False)
+
+    linked = Return.objects.get(external_id="r0")
+    assert linked.order is not None and linked.order.external_id == "o0"
+    assert linked.updated_at > waiting.updated_at
+    assert not Return.objects.filter(order__isnull=True).exclude(order_external_id="").exists()
+
+
 def test_syncing_the_same_data_twice_changes_nothing(account: MarketplaceAccount) -> None:
     fake = FakeMarketplace()
     sync_all(account, fake)
