@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import connection
 
@@ -178,6 +179,41 @@ def _link_waiting_returns(account_id: int, order_ids: dict[str, int]) -> None:
             WHERE r.account_id = %s AND r.order_id IS NULL AND r.order_external_id = o.external_id
             """,
             [list(order_ids), list(order_ids.values()), account_id],
+        )
+
+
+# The listing an order line or return links to: the account's first with that seller article, as
+# the ingest's LATERAL lookups choose it.
+_LISTINGS_BY_OFFER = """
+    SELECT DISTINCT ON (offer_id) offer_id, id FROM catalog_listing
+    WHERE account_id = %(account)s AND offer_id = ANY(%(offers)s) ORDER BY offer_id, id
+"""
+
+
+def link_waiting_to_listings(account_id: int, offer_ids: Sequence[str]) -> None:
+    """Order lines and returns stored before their listing (the orders stream ran first) get it
+    when the listings stream stores it: they are re-read only when the order or return changes.
+    Partial indexes hold only the rows still waiting, so a resync costs a few index probes."""
+    if not offer_ids:
+        return
+    params: dict[str, Any] = {"account": account_id, "offers": sorted(set(offer_ids))}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE orders_orderline ol SET listing_id = l.id
+            FROM ({_LISTINGS_BY_OFFER}) l, orders_order o
+            WHERE ol.listing_id IS NULL AND ol.offer_id = l.offer_id
+              AND o.id = ol.order_id AND o.account_id = %(account)s
+            """,  # noqa: S608 - a constant subquery; values are parameters
+            params,
+        )
+        cursor.execute(
+            f"""
+            UPDATE orders_return r SET listing_id = l.id, updated_at = statement_timestamp()
+            FROM ({_LISTINGS_BY_OFFER}) l
+            WHERE r.account_id = %(account)s AND r.listing_id IS NULL AND r.offer_id = l.offer_id
+            """,  # noqa: S608
+            params,
         )
 
 

@@ -77,7 +77,12 @@ class OrderLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_key"], name="uniq_order_line")]
-        indexes = [models.Index(fields=["offer_id"]), models.Index(fields=["listing"])]
+        indexes = [
+            models.Index(fields=["offer_id"]),
+            models.Index(fields=["listing"]),
+            # Lines synced before their listing, to link on its arrival (see orders.ingest).
+            models.Index(fields=["offer_id"], condition=models.Q(listing__isnull=True), name="line_awaiting_listing"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_key}"
@@ -140,6 +145,10 @@ class Return(models.Model):
             models.Index(
                 fields=["account", "order_external_id"], condition=models.Q(order__isnull=True),
                 name="return_awaiting_order",
+            ),
+            models.Index(
+                fields=["account", "offer_id"], condition=models.Q(listing__isnull=True),
+                name="return_awaiting_listing",
             ),
         ]
 

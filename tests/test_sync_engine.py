@@ -99,6 +99,23 @@ def test_returns_synced_before_their_orders_are_linked_when_the_orders_arrive(ac
     assert not Return.objects.filter(order__isnull=True).exclude(order_external_id="").exists()
 
 
+def test_order_lines_and_returns_synced_before_their_listings_are_linked_by_the_listings_sync(
+    account: MarketplaceAccount,
+) -> None:
+    fake = FakeMarketplace()
+    for stream in ("warehouses", "orders", "returns"):
+        engine.run_stream(account, stream, client=fake, heartbeat=False)
+    assert not OrderLine.objects.filter(listing__isnull=False).exists()
+    assert not Return.objects.filter(listing__isnull=False).exists()
+
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+
+    line = OrderLine.objects.get(order__external_id="o0", line_key="1")
+    assert line.listing is not None and line.listing.offer_id == line.offer_id == "PRL-00001"
+    assert not OrderLine.objects.filter(listing__isnull=True).exists()
+    assert not Return.objects.filter(listing__isnull=True).exclude(offer_id="").exists()
+
+
 def test_syncing_the_same_data_twice_changes_nothing(account: MarketplaceAccount) -> None:
     fake = FakeMarketplace()
     sync_all(account, fake)

@@ -30,7 +30,7 @@ from integrations.base import (
     Stream,
 )
 from integrations.models import OutboxChange
-from orders.ingest import ingest_orders, ingest_returns
+from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings
 from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews
 
@@ -84,7 +84,10 @@ def _warehouses(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 
 def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
-    return PageCounts.of(len(items), ingest_listings(account_id, items))
+    counts = ingest_listings(account_id, items)
+    # Streams run as independent tasks: orders may have been stored before these listings.
+    link_waiting_to_listings(account_id, [item.offer_id for item in items])
+    return PageCounts.of(len(items), counts)
 
 
 def _prices(account_id: int, items: Sequence[Any]) -> PageCounts:
