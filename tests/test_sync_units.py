@@ -142,7 +142,7 @@ def test_a_table_is_analyzed_once_an_accounts_first_rows_are_in(
     monkeypatch.setitem(bulk._size_at_analyze, "scratch_item", 0)
     analyzed: list[str] = []
     original = bulk._analyze
-    monkeypatch.setattr(bulk, "_analyze", lambda table, **kw: (analyzed.append(table), original(table, **kw)))
+    monkeypatch.setattr(bulk, "_analyze", lambda table: (analyzed.append(table), original(table)))
 
     def planner_rows() -> float:
         with connection.cursor() as cursor:
