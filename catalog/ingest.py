@@ -6,7 +6,7 @@ Called by integrations.sync with one page of adapter DTOs at a time, inside the 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -166,28 +166,41 @@ def link_listings_to_products(account_id: int, external_ids: Sequence[str]) -> N
             cursor.execute(_LINK_BY_ARTICLE, params)
 
 
-def _ensure_marketplace_warehouses(account_id: int, stocks: Sequence[StockDTO]) -> None:
-    """FBO warehouses appear first in stock reports: create them on first sight, never rename here."""
+def ensure_warehouses(account_id: int, warehouses: Iterable[tuple[str, str, str]]) -> None:
+    """Create the (external id, name, kind) warehouses this account does not have yet.
+
+    Stock reports and orders name warehouses the warehouses stream does not list (the
+    marketplace's own, FBO) or has not read yet (streams run as independent tasks); creating them
+    on first sight lets the rows link at once instead of on a later re-read. An existing warehouse
+    is never renamed here, except one created under its bare id, which takes the first real name.
+    Neither statement locks rows it does not change, so streams of one account never queue here.
+    """
     rows = dedupe_last(
-        (
-            (account_id, s.warehouse_external_id, (s.warehouse_name or s.warehouse_external_id)[:300], "marketplace",
-             True, "")
-            for s in stocks
-        ),
-        key=lambda r: r[1],
+        ((external_id, (name or external_id)[:300], kind) for external_id, name, kind in warehouses if external_id),
+        key=lambda r: r[0],
     )
     if not rows:
         return
+    columns = [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO catalog_warehouse (account_id, external_id, name, kind, is_active, raw_status,
                                            created_at, updated_at)
-            SELECT %s, x.external_id, x.name, 'marketplace', true, '', statement_timestamp(), statement_timestamp()
-            FROM unnest(%s::text[], %s::text[]) AS x(external_id, name)
+            SELECT %s, x.external_id, x.name, x.kind, true, '', statement_timestamp(), statement_timestamp()
+            FROM unnest(%s::text[], %s::text[], %s::text[]) AS x(external_id, name, kind)
             ON CONFLICT (account_id, external_id) DO NOTHING
             """,
-            [account_id, [r[1] for r in rows], [r[2] for r in rows]],
+            [account_id, *columns],
+        )
+        cursor.execute(
+            """
+            UPDATE catalog_warehouse w SET name = x.name, updated_at = statement_timestamp()
+            FROM unnest(%s::text[], %s::text[]) AS x(external_id, name)
+            WHERE w.account_id = %s AND w.external_id = x.external_id
+              AND w.name = w.external_id AND x.name <> x.external_id
+            """,
+            [columns[0], columns[1], account_id],
         )
 
 
@@ -214,7 +227,8 @@ _STOCK = Upsert(
 
 def ingest_stocks(account_id: int, stocks: Sequence[StockDTO]) -> UpsertCounts:
     """Stock rows of listings not synced yet are skipped (counted), and picked up by the next run."""
-    _ensure_marketplace_warehouses(account_id, stocks)
+    # FBO warehouses appear first in stock reports.
+    ensure_warehouses(account_id, ((s.warehouse_external_id, s.warehouse_name, "marketplace") for s in stocks))
     rows = dedupe_last(
         ((s.listing_external_id, s.warehouse_external_id, s.present, s.reserved) for s in stocks),
         key=lambda r: (r[0], r[1]),

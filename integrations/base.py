@@ -183,6 +183,7 @@ class OrderDTO:
     status_changed_at: datetime | None = None
     shipment_due_at: datetime | None = None
     warehouse_external_id: str = ""
+    warehouse_name: str = ""  # lets a warehouse the warehouses stream has not listed be created on first sight
     buyer_city: str = ""
     tracking_number: str = ""
     updated_at: datetime | None = None

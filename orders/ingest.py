@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from catalog.ingest import ensure_warehouses
 from core.bulk import Upsert, UpsertCounts, copy_insert, dedupe_last, upsert
 from integrations.base import OrderDTO, ReturnDTO
 from orders import status as status_machine
@@ -133,6 +134,13 @@ def ingest_orders(
         )
         for o in accepted
     ]
+    # Streams run as independent tasks: an order may name a warehouse before the warehouses or
+    # stocks stream has stored it (Ozon's FBO pseudo-warehouse comes from stock reports).
+    ensure_warehouses(
+        account_id,
+        ((o.warehouse_external_id, o.warehouse_name, "marketplace" if o.scheme == "FBO" else "seller")
+         for o in accepted),
+    )
     # A status change always changes the row, so the written rows carry every id needed here.
     order_counts, written = upsert(replace(_ORDER, params={"account": account_id}), rows, returning=["external_id"])
     order_counts.unchanged += stale

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import FeeLine, FinanceOperation
@@ -114,6 +114,40 @@ def test_order_lines_and_returns_synced_before_their_listings_are_linked_by_the_
     assert line.listing is not None and line.listing.offer_id == line.offer_id == "PRL-00001"
     assert not OrderLine.objects.filter(listing__isnull=True).exists()
     assert not Return.objects.filter(listing__isnull=True).exclude(offer_id="").exists()
+
+
+def test_orders_synced_before_their_warehouses_link_to_them_at_once(account: MarketplaceAccount) -> None:
+    """Before, such orders kept an empty warehouse until a full re-read, which then rewrote them."""
+    from dataclasses import replace
+
+    fake = FakeMarketplace()
+    fbo = replace(fake.orders["o1"], scheme="FBO", warehouse_external_id="fbo-9", warehouse_name="FBO Тверь")
+    fake.put_order(fbo)
+
+    engine.run_stream(account, "orders", client=fake, heartbeat=False)
+
+    assert not Order.objects.filter(warehouse__isnull=True).exists()
+    assert Order.objects.get(external_id="o1").warehouse.name == "FBO Тверь"
+    assert Warehouse.objects.get(external_id="fbo-9").kind == Warehouse.Kind.MARKETPLACE
+    # A warehouse known only by its id is created under it, as the seller's (the order is FBS).
+    assert Warehouse.objects.filter(external_id="wh-1").values_list("name", "kind").get() == ("wh-1", "seller")
+
+    for stream in ("warehouses", "stocks"):
+        engine.run_stream(account, stream, client=fake, heartbeat=False)
+    assert Warehouse.objects.get(external_id="wh-1").name == "Склад Москва"
+    again = engine.run_stream(account, "orders", full=True, client=fake, heartbeat=False)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, again.fetched)
+
+
+def test_a_warehouse_created_under_its_id_takes_the_first_real_name_and_keeps_it(account: MarketplaceAccount) -> None:
+    from catalog.ingest import ensure_warehouses
+
+    with transaction.atomic():
+        ensure_warehouses(account.pk, [("fbo-7", "", "marketplace")])
+        ensure_warehouses(account.pk, [("fbo-7", "FBO Тула", "marketplace")])
+        ensure_warehouses(account.pk, [("fbo-7", "FBO Тула-2", "marketplace"), ("", "nameless", "marketplace")])
+
+    assert list(Warehouse.objects.values_list("external_id", "name")) == [("fbo-7", "FBO Тула")]
 
 
 def test_syncing_the_same_data_twice_changes_nothing(account: MarketplaceAccount) -> None:

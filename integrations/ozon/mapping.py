@@ -247,6 +247,7 @@ def fbs_order(posting: s.FbsPosting) -> OrderDTO:
         raw_substatus=posting.substatus,
         shipment_due_at=as_utc(posting.shipment_date) if posting.shipment_date else None,
         warehouse_external_id=str(warehouse_id) if warehouse_id else "",
+        warehouse_name=posting.delivery_method.warehouse if posting.delivery_method else "",
         buyer_city=posting.analytics_data.city if posting.analytics_data else "",
         tracking_number=posting.tracking_number,
     )
@@ -267,6 +268,7 @@ def fbo_order(posting: s.FboPosting) -> OrderDTO:
         raw_substatus=posting.substatus,
         # Ozon's own warehouses are reported as the FBO pseudo-warehouse, as in stocks.
         warehouse_external_id=FBO_WAREHOUSE_ID,
+        warehouse_name=FBO_WAREHOUSE_NAME,
         buyer_city=posting.analytics_data.city if posting.analytics_data else "",
     )
 
