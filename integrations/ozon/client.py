@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from integrations.base import (
     AccountConfig,
@@ -45,8 +45,9 @@ from integrations.http import HttpCore, describe_validation
 from integrations.limiter import Clock, Limiter, LimitRule
 from integrations.ozon import limits, mapping
 from integrations.ozon import schemas as s
+from integrations.payloads import parse_json, parse_python
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 BASE_URL = "https://api-seller.ozon.ru"
 
@@ -180,7 +181,7 @@ class OzonClient:
 
     def _error_message(self, response: httpx.Response) -> str:
         try:
-            body = s.ErrorBody.model_validate(response.json())
+            body = parse_python(s.ErrorBody, response.json())
             message = body.message
         except (ValueError, ValidationError):
             message = response.text[:200]
@@ -204,7 +205,7 @@ class OzonClient:
 
         def decode(content: bytes) -> M:
             # One pass in pydantic's parser; JSON numbers reach Decimal fields exactly.
-            return model.model_validate_json(content or b"{}")
+            return parse_json(model, content or b"{}")
 
         def request() -> M:
             try:

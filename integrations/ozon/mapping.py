@@ -25,6 +25,7 @@ from integrations.base import (
     WarehouseDTO,
 )
 from integrations.ozon import schemas as s
+from integrations.payloads import dump
 
 # Ozon characteristic ids of the texts a manager edits (same ids in every description category).
 NAME_ATTRIBUTE_ID = 4180
@@ -119,7 +120,7 @@ def warehouse(item: s.Warehouse) -> WarehouseDTO:
 
 
 def listing(item: s.ProductListItem, attrs: s.ProductAttributes | None, info: s.ProductInfo | None) -> ListingDTO:
-    attributes = [a.model_dump(exclude_none=True) for a in attrs.attributes] if attrs else []
+    attributes = [dump(a, exclude_none=True) for a in attrs.attributes] if attrs else []
     texts = {a.id: " ".join(v.value for v in a.values if v.value) for a in attrs.attributes} if attrs else {}
     images = list(attrs.images) if attrs else []
     if attrs and attrs.primary_image and attrs.primary_image not in images:

@@ -1,9 +1,9 @@
-"""Pydantic models of the Ozon Seller API payloads the adapter reads (swagger.json of 2026-04-30).
+"""The Ozon Seller API payloads the adapter reads (swagger.json of 2026-04-30), as validated
+payload classes (integrations.payloads: pydantic dataclasses).
 
 Only the fields we use are declared; extra fields are ignored. Statuses and types are plain `str`
 so a value Ozon adds tomorrow is kept (and mapped to "unknown") instead of failing the page.
-Bodies are parsed with `parse_float=Decimal` before validation, so amounts Ozon sends as JSON
-numbers keep the digits Ozon wrote; amounts sent as strings are parsed with core.money.
+Amounts are Decimal: pydantic reads the digits Ozon wrote in the JSON, never a binary float.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from integrations.payloads import payload
 
 
-class OzonModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class ErrorBody(OzonModel):
+@payload
+class ErrorBody:
     """rpcStatus: the body of every Ozon error answer."""
 
     code: int | str | None = None
@@ -30,21 +29,24 @@ class ErrorBody(OzonModel):
 # ---- access -----------------------------------------------------------------------------------
 
 
-class RolesResponse(OzonModel):
+@payload
+class RolesResponse:
     expires_at: datetime | None = None
 
 
 # ---- warehouses -------------------------------------------------------------------------------
 
 
-class Warehouse(OzonModel):
+@payload
+class Warehouse:
     warehouse_id: int
     name: str = ""
     status: str = ""
     is_rfbs: bool = False
 
 
-class WarehouseListResponse(OzonModel):
+@payload
+class WarehouseListResponse:
     warehouses: list[Warehouse] = Field(default_factory=list)
     cursor: str = ""
     has_next: bool = False
@@ -53,34 +55,40 @@ class WarehouseListResponse(OzonModel):
 # ---- products ---------------------------------------------------------------------------------
 
 
-class ProductListItem(OzonModel):
+@payload
+class ProductListItem:
     product_id: int
     offer_id: str = ""
     archived: bool = False
 
 
-class ProductListResult(OzonModel):
+@payload
+class ProductListResult:
     items: list[ProductListItem] = Field(default_factory=list)
     last_id: str = ""
     total: int = 0
 
 
-class ProductListResponse(OzonModel):
+@payload
+class ProductListResponse:
     result: ProductListResult
 
 
-class AttributeValue(OzonModel):
+@payload
+class AttributeValue:
     dictionary_value_id: int | None = None
     value: str = ""
 
 
-class Attribute(OzonModel):
+@payload
+class Attribute:
     id: int
     complex_id: int | None = None
     values: list[AttributeValue] = Field(default_factory=list)
 
 
-class ProductAttributes(OzonModel):
+@payload
+class ProductAttributes:
     id: int
     offer_id: str = ""
     sku: int | str | None = None
@@ -108,34 +116,39 @@ class ProductAttributes(OzonModel):
         return [item.get("file_name", "") if isinstance(item, dict) else item for item in value]
 
 
-class ProductAttributesResponse(OzonModel):
+@payload
+class ProductAttributesResponse:
     result: list[ProductAttributes] = Field(default_factory=list)
     last_id: str = ""
     total: int = 0
 
 
-class ProductErrorTexts(OzonModel):
+@payload
+class ProductErrorTexts:
     attribute_name: str = ""
     description: str = ""
     message: str = ""
     short_description: str = ""
 
 
-class ProductError(OzonModel):
+@payload
+class ProductError:
     code: str = ""
     field: str = ""
     level: str = ""
     texts: ProductErrorTexts | None = None
 
 
-class ProductStatuses(OzonModel):
+@payload
+class ProductStatuses:
     status: str = ""
     moderate_status: str = ""
     status_name: str = ""
     status_updated_at: datetime | None = None
 
 
-class ProductInfo(OzonModel):
+@payload
+class ProductInfo:
     id: int
     offer_id: str = ""
     sku: int | None = None
@@ -148,33 +161,38 @@ class ProductInfo(OzonModel):
     updated_at: datetime | None = None
 
 
-class ProductInfoListResponse(OzonModel):
+@payload
+class ProductInfoListResponse:
     items: list[ProductInfo] = Field(default_factory=list)
 
 
 # ---- prices and stocks ------------------------------------------------------------------------
 
 
-class PriceBlock(OzonModel):
+@payload
+class PriceBlock:
     price: Decimal
     old_price: Decimal | None = None
     min_price: Decimal | None = None
     currency_code: str = "RUB"
 
 
-class PriceItem(OzonModel):
+@payload
+class PriceItem:
     product_id: int
     offer_id: str = ""
     price: PriceBlock
 
 
-class PriceListResponse(OzonModel):
+@payload
+class PriceListResponse:
     items: list[PriceItem] = Field(default_factory=list)
     cursor: str = ""
     total: int = 0
 
 
-class StockEntry(OzonModel):
+@payload
+class StockEntry:
     type: str = ""
     present: int = 0
     reserved: int = 0
@@ -182,19 +200,22 @@ class StockEntry(OzonModel):
     warehouse_ids: list[int] = Field(default_factory=list)
 
 
-class StockItem(OzonModel):
+@payload
+class StockItem:
     product_id: int
     offer_id: str = ""
     stocks: list[StockEntry] = Field(default_factory=list)
 
 
-class StockListResponse(OzonModel):
+@payload
+class StockListResponse:
     items: list[StockItem] = Field(default_factory=list)
     cursor: str = ""
     total: int = 0
 
 
-class WarehouseStock(OzonModel):
+@payload
+class WarehouseStock:
     sku: int
     offer_id: str = ""
     product_id: int
@@ -204,19 +225,22 @@ class WarehouseStock(OzonModel):
     reserved: int = 0
 
 
-class WarehouseStockResponse(OzonModel):
+@payload
+class WarehouseStockResponse:
     result: list[WarehouseStock] = Field(default_factory=list)
 
 
 # ---- postings ---------------------------------------------------------------------------------
 
 
-class Money(OzonModel):
+@payload
+class Money:
     amount: str
     currency: str = "RUB"
 
 
-class PostingProduct(OzonModel):
+@payload
+class PostingProduct:
     sku: int
     offer_id: str = ""
     name: str = ""
@@ -224,37 +248,44 @@ class PostingProduct(OzonModel):
     price: Money
 
 
-class Commission(OzonModel):
+@payload
+class Commission:
     amount: Decimal | None = None
     currency: str = ""
 
 
-class FinancialProduct(OzonModel):
+@payload
+class FinancialProduct:
     product_id: int | None = None  # the SKU, despite the name
     commission: Commission | None = None
 
 
-class FinancialData(OzonModel):
+@payload
+class FinancialData:
     products: list[FinancialProduct] = Field(default_factory=list)
 
 
-class DeliveryMethod(OzonModel):
+@payload
+class DeliveryMethod:
     warehouse_id: int | None = None
     warehouse: str = ""
 
 
-class FbsAnalytics(OzonModel):
+@payload
+class FbsAnalytics:
     city: str = ""
     warehouse_id: int | None = None
 
 
-class FboAnalytics(OzonModel):
+@payload
+class FboAnalytics:
     city: str = ""
     warehouse_id: int | None = None
     warehouse_name: str = ""
 
 
-class FbsPosting(OzonModel):
+@payload
+class FbsPosting:
     posting_number: str
     order_id: int | None = None
     order_number: str = ""
@@ -270,13 +301,15 @@ class FbsPosting(OzonModel):
     products: list[PostingProduct] = Field(default_factory=list)
 
 
-class FbsPostingListResponse(OzonModel):
+@payload
+class FbsPostingListResponse:
     postings: list[FbsPosting] = Field(default_factory=list)
     cursor: str = ""
     has_next: bool = False
 
 
-class FboPosting(OzonModel):
+@payload
+class FboPosting:
     posting_number: str
     order_id: int | None = None
     order_number: str = ""
@@ -289,7 +322,8 @@ class FboPosting(OzonModel):
     products: list[PostingProduct] = Field(default_factory=list)
 
 
-class FboPostingListResponse(OzonModel):
+@payload
+class FboPostingListResponse:
     postings: list[FboPosting] = Field(default_factory=list)
     cursor: str = ""
     has_next: bool = False
@@ -298,12 +332,14 @@ class FboPostingListResponse(OzonModel):
 # ---- returns ----------------------------------------------------------------------------------
 
 
-class ReturnPrice(OzonModel):
+@payload
+class ReturnPrice:
     currency_code: str = "RUB"
     price: Decimal | None = None
 
 
-class ReturnProduct(OzonModel):
+@payload
+class ReturnProduct:
     sku: int | None = None
     offer_id: str = ""
     name: str = ""
@@ -311,23 +347,27 @@ class ReturnProduct(OzonModel):
     price: ReturnPrice | None = None
 
 
-class ReturnVisualStatus(OzonModel):
+@payload
+class ReturnVisualStatus:
     id: int | None = None
     display_name: str = ""
     sys_name: str = ""
 
 
-class ReturnVisual(OzonModel):
+@payload
+class ReturnVisual:
     status: ReturnVisualStatus | None = None
     change_moment: datetime | None = None
 
 
-class ReturnLogistic(OzonModel):
+@payload
+class ReturnLogistic:
     return_date: datetime | None = None
     final_moment: datetime | None = None
 
 
-class ReturnItem(OzonModel):
+@payload
+class ReturnItem:
     id: int
     type: str = ""
     schema_: str = Field("", alias="schema")
@@ -340,7 +380,8 @@ class ReturnItem(OzonModel):
     logistic: ReturnLogistic | None = None
 
 
-class ReturnListResponse(OzonModel):
+@payload
+class ReturnListResponse:
     returns: list[ReturnItem] = Field(default_factory=list)
     has_next: bool = False
 
@@ -348,7 +389,8 @@ class ReturnListResponse(OzonModel):
 # ---- reviews and questions --------------------------------------------------------------------
 
 
-class Review(OzonModel):
+@payload
+class Review:
     id: str
     sku: int | None = None
     rating: int | None = None
@@ -359,17 +401,20 @@ class Review(OzonModel):
     photos_amount: int = 0
 
 
-class ReviewListResponse(OzonModel):
+@payload
+class ReviewListResponse:
     reviews: list[Review] = Field(default_factory=list)
     last_id: str = ""
     has_next: bool = False
 
 
-class CommentCreateResponse(OzonModel):
+@payload
+class CommentCreateResponse:
     comment_id: str
 
 
-class Question(OzonModel):
+@payload
+class Question:
     id: str
     sku: int | None = None
     text: str = ""
@@ -379,20 +424,23 @@ class Question(OzonModel):
     answers_count: int = 0
 
 
-class QuestionListResponse(OzonModel):
+@payload
+class QuestionListResponse:
     questions: list[Question] = Field(default_factory=list)
     last_id: str = ""
     has_next: bool = False
 
 
-class AnswerCreateResponse(OzonModel):
+@payload
+class AnswerCreateResponse:
     answer_id: str
 
 
 # ---- promotions -------------------------------------------------------------------------------
 
 
-class Action(OzonModel):
+@payload
+class Action:
     id: Decimal
     title: str = ""
     action_type: str = ""
@@ -402,61 +450,72 @@ class Action(OzonModel):
     is_participating: bool = False
 
 
-class ActionListResponse(OzonModel):
+@payload
+class ActionListResponse:
     result: list[Action] = Field(default_factory=list)
 
 
-class ActionProduct(OzonModel):
+@payload
+class ActionProduct:
     id: Decimal
     price: Decimal | None = None
     action_price: Decimal | None = None
     max_action_price: Decimal | None = None
 
 
-class ActionProductsResult(OzonModel):
+@payload
+class ActionProductsResult:
     products: list[ActionProduct] = Field(default_factory=list)
     total: Decimal = Decimal(0)
     last_id: Decimal | str | None = None
 
 
-class ActionProductsResponse(OzonModel):
+@payload
+class ActionProductsResponse:
     result: ActionProductsResult
 
 
-class ActionRejected(OzonModel):
+@payload
+class ActionRejected:
     product_id: Decimal
     reason: str = ""
 
 
-class ActionChangeResult(OzonModel):
+@payload
+class ActionChangeResult:
     product_ids: list[Decimal] = Field(default_factory=list)
     rejected: list[ActionRejected] = Field(default_factory=list)
 
 
-class ActionChangeResponse(OzonModel):
+@payload
+class ActionChangeResponse:
     result: ActionChangeResult
 
 
 # ---- finance ----------------------------------------------------------------------------------
 
 
-class FinanceItem(OzonModel):
+@payload
+class FinanceItem:
     name: str = ""
     sku: int | None = None
 
 
-class FinanceService(OzonModel):
+@payload
+class FinanceService:
     name: str = ""
     price: Decimal = Decimal(0)
 
 
-class FinancePosting(OzonModel):
+@payload
+class FinancePosting:
     delivery_schema: str = ""
     order_date: str = ""
     posting_number: str = ""
 
 
-class FinanceOperation(OzonModel):
+@payload
+class FinanceOperation:
     operation_id: int
     operation_type: str = ""
     operation_type_name: str = ""
@@ -472,36 +531,42 @@ class FinanceOperation(OzonModel):
     services: list[FinanceService] = Field(default_factory=list)
 
 
-class FinanceResult(OzonModel):
+@payload
+class FinanceResult:
     operations: list[FinanceOperation] = Field(default_factory=list)
     page_count: int = 0
     row_count: int = 0
 
 
-class FinanceResponse(OzonModel):
+@payload
+class FinanceResponse:
     result: FinanceResult
 
 
 # ---- writes -----------------------------------------------------------------------------------
 
 
-class ItemError(OzonModel):
+@payload
+class ItemError:
     code: str = ""
     message: str = ""
 
 
-class PriceImportResult(OzonModel):
+@payload
+class PriceImportResult:
     offer_id: str = ""
     product_id: int | None = None
     updated: bool = False
     errors: list[ItemError] = Field(default_factory=list)
 
 
-class PriceImportResponse(OzonModel):
+@payload
+class PriceImportResponse:
     result: list[PriceImportResult] = Field(default_factory=list)
 
 
-class StockImportResult(OzonModel):
+@payload
+class StockImportResult:
     offer_id: str = ""
     product_id: int | None = None
     warehouse_id: int | None = None
@@ -509,31 +574,37 @@ class StockImportResult(OzonModel):
     errors: list[ItemError] = Field(default_factory=list)
 
 
-class StockImportResponse(OzonModel):
+@payload
+class StockImportResponse:
     result: list[StockImportResult] = Field(default_factory=list)
 
 
-class AttributesUpdateResponse(OzonModel):
+@payload
+class AttributesUpdateResponse:
     task_id: int
 
 
-class ImportInfoError(OzonModel):
+@payload
+class ImportInfoError:
     code: str = ""
     message: str = ""
     description: str = ""
 
 
-class ImportInfoItem(OzonModel):
+@payload
+class ImportInfoItem:
     offer_id: str = ""
     product_id: int | None = None
     status: str = ""
     errors: list[ImportInfoError] = Field(default_factory=list)
 
 
-class ImportInfoResult(OzonModel):
+@payload
+class ImportInfoResult:
     items: list[ImportInfoItem] = Field(default_factory=list)
     total: int = 0
 
 
-class ImportInfoResponse(OzonModel):
+@payload
+class ImportInfoResponse:
     result: ImportInfoResult

@@ -8,6 +8,7 @@ Auth is the bare token in `Authorization` (security scheme HeaderApiKey).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -17,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar, overload
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from integrations.base import (
     AccountConfig,
@@ -47,12 +48,13 @@ from integrations.base import (
 )
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
+from integrations.payloads import dump, parse_json, parse_python
 from integrations.wildberries import limits, mapping, schemas
 from integrations.wildberries.limits import Bucket, Host
 
 logger = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 T = TypeVar("T")
 
 FBW_WAREHOUSE_TYPE = "Склад WB"  # statistics rows of seller warehouses duplicate FBS/DBS tasks
@@ -152,7 +154,7 @@ class WildberriesClient:
         """_call() with the body parsed and validated into `model` in one pass; a body cut off in
         transit is retried like a 5xx."""
         return self._fetch_with(
-            model.model_validate_json, operation,
+            functools.partial(parse_json, model), operation,
             method, host, path, bucket, params=params, body=body,
         )
 
@@ -169,10 +171,8 @@ class WildberriesClient:
         body: Any = None,
     ) -> list[M]:
         """_fetch() of a JSON array; an empty body is an empty list."""
-        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-
         def decode(content: bytes) -> list[M]:
-            return adapter.validate_json(content) if content else []
+            return parse_json(list[model], content) if content else []  # type: ignore[valid-type]
 
         return self._fetch_with(decode, operation, method, host, path, bucket, params=params, body=body)
 
@@ -217,7 +217,7 @@ class WildberriesClient:
 
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
-            return model.model_validate_json(response.content)
+            return parse_json(model, response.content)
         except ValidationError as exc:
             raise self._shape_error(operation, exc) from None
 
@@ -851,7 +851,7 @@ class WildberriesClient:
         if exc.status != 409 or not isinstance(exc.body, list):
             return None
         try:
-            errors = TypeAdapter(list[schemas.StockError]).validate_python(exc.body)
+            errors = parse_python(list[schemas.StockError], exc.body)
         except ValidationError:
             return None
         for error in errors:
@@ -1015,7 +1015,7 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
         ],
     }
     if card.dimensions is not None:
-        dims = card.dimensions.model_dump(exclude_none=True)
+        dims = dump(card.dimensions, exclude_none=True)
         if "weightBrutto" in dims:
             dims["weightBrutto"] = float(dims["weightBrutto"])  # JSON number; WB allows 3 decimals
         payload["dimensions"] = dims

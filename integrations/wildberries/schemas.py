@@ -1,4 +1,5 @@
-"""Pydantic models of the Wildberries payloads the adapter reads (2026-07 specs, shared/marketplace-specs/wildberries).
+"""The Wildberries payloads the adapter reads (2026-07 specs, shared/marketplace-specs/wildberries), as
+validated payload classes (integrations.payloads: pydantic dataclasses).
 
 Only the fields we use are declared; extra fields are ignored. Enumerations are plain `str`/`int` so a
 value WB adds tomorrow is kept and mapped to "unknown" instead of failing the whole page. Amounts WB
@@ -10,22 +11,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class WBModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
+from integrations.payloads import payload
 
 # ---- 01-general -------------------------------------------------------------------------------
 
 
-class Ping(WBModel):
+@payload
+class Ping:
     TS: str = ""
     Status: str = ""
 
 
-class ProblemBody(WBModel):
+@payload
+class ProblemBody:
     """401/403/429 bodies (application/problem+json, FBS methods send the same as application/json)."""
 
     title: str = ""
@@ -37,31 +37,36 @@ class ProblemBody(WBModel):
 # ---- 02-items: content ------------------------------------------------------------------------
 
 
-class CardSize(WBModel):
+@payload
+class CardSize:
     chrtID: int
     techSize: str = ""
     wbSize: str = ""
     skus: list[str] = Field(default_factory=list)
 
 
-class CardPhoto(WBModel):
+@payload
+class CardPhoto:
     big: str = ""
 
 
-class CardCharacteristic(WBModel):
+@payload
+class CardCharacteristic:
     id: int
     name: str = ""
     value: Any = None
 
 
-class CardDimensions(WBModel):
+@payload
+class CardDimensions:
     length: int | None = None
     width: int | None = None
     height: int | None = None
     weightBrutto: Decimal | None = None
 
 
-class Card(WBModel):
+@payload
+class Card:
     nmID: int
     imtID: int | None = None
     subjectName: str = ""
@@ -76,18 +81,21 @@ class Card(WBModel):
     updatedAt: str = ""
 
 
-class CardsCursor(WBModel):
+@payload
+class CardsCursor:
     updatedAt: str | None = None
     nmID: int | None = None
     total: int = 0
 
 
-class CardsList(WBModel):
+@payload
+class CardsList:
     cards: list[Card] = Field(default_factory=list)
     cursor: CardsCursor = Field(default_factory=CardsCursor)
 
 
-class ContentResult(WBModel):
+@payload
+class ContentResult:
     """200/400 body of content writes: per-card messages come in additionalErrors keyed by vendorCode."""
 
     error: bool = False
@@ -98,14 +106,16 @@ class ContentResult(WBModel):
 # ---- 02-items: prices -------------------------------------------------------------------------
 
 
-class GoodSize(WBModel):
+@payload
+class GoodSize:
     sizeID: int
     price: int
     discountedPrice: Decimal
     techSizeName: str = ""
 
 
-class Good(WBModel):
+@payload
+class Good:
     nmID: int
     vendorCode: str = ""
     sizes: list[GoodSize] = Field(default_factory=list)
@@ -113,41 +123,48 @@ class Good(WBModel):
     discount: int = 0
 
 
-class GoodsData(WBModel):
+@payload
+class GoodsData:
     listGoods: list[Good] = Field(default_factory=list)
 
 
-class GoodsList(WBModel):
+@payload
+class GoodsList:
     data: GoodsData
     error: bool = False
     errorText: str = ""
 
 
-class UploadTaskData(WBModel):
+@payload
+class UploadTaskData:
     id: int
     alreadyExists: bool = False
 
 
-class UploadTaskResult(WBModel):
+@payload
+class UploadTaskResult:
     data: UploadTaskData | None = None
     error: bool = False
     errorText: str = ""
 
 
-class TaskHistory(WBModel):
+@payload
+class TaskHistory:
     uploadID: int | None = None
     status: int | None = None
     overAllGoodsNumber: int | None = None
     successGoodsNumber: int | None = None
 
 
-class TaskHistoryResult(WBModel):
+@payload
+class TaskHistoryResult:
     data: TaskHistory | None = None
     error: bool = False
     errorText: str = ""
 
 
-class GoodHistory(WBModel):
+@payload
+class GoodHistory:
     nmID: int
     vendorCode: str = ""
     sizeID: int | None = None
@@ -155,23 +172,27 @@ class GoodHistory(WBModel):
     errorText: str | None = None
 
 
-class GoodsHistoryData(WBModel):
+@payload
+class GoodsHistoryData:
     uploadID: int | None = None
     historyGoods: list[GoodHistory] | None = None
 
 
-class GoodsHistoryResult(WBModel):
+@payload
+class GoodsHistoryResult:
     data: GoodsHistoryData | None = None
     error: bool = False
     errorText: str = ""
 
 
-class BufferTask(WBModel):
+@payload
+class BufferTask:
     uploadID: int | None = None
     status: int | None = None
 
 
-class BufferTaskResult(WBModel):
+@payload
+class BufferTaskResult:
     data: BufferTask | None = None
     error: bool = False
     errorText: str = ""
@@ -180,7 +201,8 @@ class BufferTaskResult(WBModel):
 # ---- 02-items: warehouses and stocks ----------------------------------------------------------
 
 
-class SellerWarehouse(WBModel):
+@payload
+class SellerWarehouse:
     id: int
     name: str = ""
     officeId: int | None = None
@@ -190,33 +212,39 @@ class SellerWarehouse(WBModel):
     isProcessing: bool = False
 
 
-class StockAmount(WBModel):
+@payload
+class StockAmount:
     chrtId: int
     amount: int
 
 
-class StocksResult(WBModel):
+@payload
+class StocksResult:
     stocks: list[StockAmount] = Field(default_factory=list)
 
 
-class StockErrorItem(WBModel):
+@payload
+class StockErrorItem:
     chrtId: int | None = None
     sku: str | None = None
     amount: int | None = None
 
 
-class StockError(WBModel):
+@payload
+class StockError:
     code: str = ""
     message: str = ""
     data: list[StockErrorItem] | None = None
 
 
-class MarketplaceError(WBModel):
+@payload
+class MarketplaceError:
     code: str = ""
     message: str = ""
 
 
-class WBWarehouseStock(WBModel):
+@payload
+class WBWarehouseStock:
     nmId: int
     chrtId: int
     warehouseId: int
@@ -226,22 +254,26 @@ class WBWarehouseStock(WBModel):
     inWayFromClient: int = 0
 
 
-class WBStocksData(WBModel):
+@payload
+class WBStocksData:
     items: list[WBWarehouseStock]
 
 
-class WBStocksResult(WBModel):
+@payload
+class WBStocksResult:
     data: WBStocksData
 
 
 # ---- 03/05: FBS and DBS assembly tasks --------------------------------------------------------
 
 
-class Address(WBModel):
+@payload
+class Address:
     fullAddress: str = ""
 
 
-class AssemblyTask(WBModel):
+@payload
+class AssemblyTask:
     id: int
     rid: str | None = None
     orderUid: str = ""
@@ -260,39 +292,46 @@ class AssemblyTask(WBModel):
     supplyId: str | None = None
 
 
-class AssemblyTasksPage(WBModel):
+@payload
+class AssemblyTasksPage:
     next: int = 0
     orders: list[AssemblyTask] = Field(default_factory=list)
 
 
-class NewAssemblyTasks(WBModel):
+@payload
+class NewAssemblyTasks:
     orders: list[AssemblyTask] = Field(default_factory=list)
 
 
-class FbsStatus(WBModel):
+@payload
+class FbsStatus:
     id: int
     supplierStatus: str = ""
     wbStatus: str = ""
 
 
-class FbsStatuses(WBModel):
+@payload
+class FbsStatuses:
     orders: list[FbsStatus] = Field(default_factory=list)
 
 
-class DbsStatus(WBModel):
+@payload
+class DbsStatus:
     orderId: int
     supplierStatus: str | None = None
     wbStatus: str | None = None
 
 
-class DbsStatuses(WBModel):
+@payload
+class DbsStatuses:
     orders: list[DbsStatus] = Field(default_factory=list)
 
 
 # ---- 12-reports: statistics orders (FBW/FBO) ---------------------------------------------------
 
 
-class StatisticsOrder(WBModel):
+@payload
+class StatisticsOrder:
     date: str
     lastChangeDate: str
     warehouseName: str = ""
@@ -315,7 +354,8 @@ class StatisticsOrder(WBModel):
 # ---- 09-communications: claims, feedbacks, questions -------------------------------------------
 
 
-class Claim(WBModel):
+@payload
+class Claim:
     id: str
     claim_type: int | None = None
     status: int
@@ -330,23 +370,27 @@ class Claim(WBModel):
     srid: str = ""
 
 
-class ClaimsPage(WBModel):
+@payload
+class ClaimsPage:
     claims: list[Claim] = Field(default_factory=list)
     total: int = 0
 
 
-class ProductDetails(WBModel):
+@payload
+class ProductDetails:
     nmId: int
     supplierArticle: str | None = None
     productName: str = ""
 
 
-class FeedbackAnswer(WBModel):
+@payload
+class FeedbackAnswer:
     text: str = ""
     state: str = ""
 
 
-class Feedback(WBModel):
+@payload
+class Feedback:
     id: str
     text: str = ""
     pros: str = ""
@@ -360,23 +404,27 @@ class Feedback(WBModel):
     userName: str = ""
 
 
-class FeedbacksData(WBModel):
+@payload
+class FeedbacksData:
     countUnanswered: int = 0
     countArchive: int = 0
     feedbacks: list[Feedback] = Field(default_factory=list)
 
 
-class FeedbacksPage(WBModel):
+@payload
+class FeedbacksPage:
     data: FeedbacksData
     error: bool = False
     errorText: str = ""
 
 
-class QuestionAnswer(WBModel):
+@payload
+class QuestionAnswer:
     text: str = ""
 
 
-class Question(WBModel):
+@payload
+class Question:
     id: str
     text: str = ""
     createdDate: str
@@ -385,19 +433,22 @@ class Question(WBModel):
     productDetails: ProductDetails
 
 
-class QuestionsData(WBModel):
+@payload
+class QuestionsData:
     countUnanswered: int = 0
     countArchive: int = 0
     questions: list[Question] = Field(default_factory=list)
 
 
-class QuestionsPage(WBModel):
+@payload
+class QuestionsPage:
     data: QuestionsData
     error: bool = False
     errorText: str = ""
 
 
-class FeedbacksError(WBModel):
+@payload
+class FeedbacksError:
     """Write answers of feedbacks-api: {data, error, errorText} (or problem-style {title, detail})."""
 
     error: bool = False
@@ -409,7 +460,8 @@ class FeedbacksError(WBModel):
 # ---- 08-promotion: calendar --------------------------------------------------------------------
 
 
-class Promotion(WBModel):
+@payload
+class Promotion:
     id: int
     name: str = ""
     startDateTime: str | None = None
@@ -417,15 +469,18 @@ class Promotion(WBModel):
     type: str = ""
 
 
-class PromotionsData(WBModel):
+@payload
+class PromotionsData:
     promotions: list[Promotion] = Field(default_factory=list)
 
 
-class PromotionsPage(WBModel):
+@payload
+class PromotionsPage:
     data: PromotionsData
 
 
-class PromotionDetails(WBModel):
+@payload
+class PromotionDetails:
     id: int
     name: str = ""
     description: str = ""
@@ -435,15 +490,18 @@ class PromotionDetails(WBModel):
     type: str = ""
 
 
-class PromotionDetailsData(WBModel):
+@payload
+class PromotionDetailsData:
     promotions: list[PromotionDetails] = Field(default_factory=list)
 
 
-class PromotionDetailsPage(WBModel):
+@payload
+class PromotionDetailsPage:
     data: PromotionDetailsData
 
 
-class Nomenclature(WBModel):
+@payload
+class Nomenclature:
     id: int
     inAction: bool
     price: Decimal | None = None
@@ -453,27 +511,32 @@ class Nomenclature(WBModel):
     planDiscount: int | None = None
 
 
-class NomenclaturesData(WBModel):
+@payload
+class NomenclaturesData:
     nomenclatures: list[Nomenclature] = Field(default_factory=list)
 
 
-class NomenclaturesPage(WBModel):
+@payload
+class NomenclaturesPage:
     data: NomenclaturesData
 
 
-class PromoUploadData(WBModel):
+@payload
+class PromoUploadData:
     alreadyExists: bool = False
     uploadID: int
 
 
-class PromoUploadResult(WBModel):
+@payload
+class PromoUploadResult:
     data: PromoUploadData
 
 
 # ---- 13-finances: sales report detail ----------------------------------------------------------
 
 
-class SalesReportRow(WBModel):
+@payload
+class SalesReportRow:
     reportId: int
     rrdId: int
     currency: str = "RUB"

@@ -25,7 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from integrations.base import (
     AccountConfig,
@@ -55,13 +55,14 @@ from integrations.base import (
 )
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
+from integrations.payloads import parse_json, parse_python
 from integrations.yandex_market import limits, mapping
 from integrations.yandex_market import schemas as s
 from integrations.yandex_market.limits import Bucket
 
 logger = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 T = TypeVar("T")
 
 PRODUCTION_URL = "https://api.partner.market.yandex.ru"
@@ -171,7 +172,7 @@ class YandexMarketClient:
         Decimal fields exactly); a body cut off in transit is retried like a 5xx."""
         try:
             value, _ = self._exchange(
-                method, path, bucket, scope, params, body, lambda content: model.model_validate_json(content or b"null")
+                method, path, bucket, scope, params, body, lambda content: parse_json(model, content or b"null")
             )
         except ValidationError as exc:
             raise self._shape_error(operation, exc) from None
@@ -881,7 +882,7 @@ class YandexMarketClient:
 def _errors(response: httpx.Response) -> list[s.ApiError]:
     try:
         body = json.loads(response.content or b"null")
-        parsed = s.ErrorResponse.model_validate(body)
+        parsed = parse_python(s.ErrorResponse, body)
     except (ValueError, ValidationError):
         return []
     return list(parsed.errors or ())

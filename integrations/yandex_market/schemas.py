@@ -1,9 +1,10 @@
-"""Pydantic models of the Yandex Market payloads we read (spec: yandex-market/openapi, 2026-07).
+"""The Yandex Market payloads we read (spec: yandex-market/openapi, 2026-07), as immutable
+validated payload classes (integrations.payloads: pydantic dataclasses).
 
 Only the fields we use are declared; extra fields are ignored. Enums are plain `str` so a value
 the spec adds later is kept, not rejected (the spec itself warns new values appear). Money is
-`Decimal`: bodies are decoded with `parse_float=Decimal`, so a JSON number never passes through
-binary float. Names follow the spec's components/schemas files.
+`Decimal`: pydantic reads the digits of a JSON number, which never passes through binary float.
+Names follow the spec's components/schemas files.
 """
 
 from __future__ import annotations
@@ -11,48 +12,52 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+from integrations.payloads import frozen_payload
 
 # ---- common ------------------------------------------------------------------------------
 
 
-class ApiError(_Model):  # ApiErrorDTO
+@frozen_payload
+class ApiError:  # ApiErrorDTO
     code: str = ""
     message: str = ""
 
 
-class ErrorResponse(_Model):  # ApiErrorResponse
+@frozen_payload
+class ErrorResponse:  # ApiErrorResponse
     status: str = "ERROR"
     errors: list[ApiError] | None = None
 
 
-class Paging(_Model):  # ForwardScrollingPagerDTO
+@frozen_payload
+class Paging:  # ForwardScrollingPagerDTO
     nextPageToken: str | None = None
 
 
-class CurrencyValue(_Model):  # CurrencyValueDTO
+@frozen_payload
+class CurrencyValue:  # CurrencyValueDTO
     value: Decimal
     currencyId: str
 
 
-class EmptyResponse(_Model):  # EmptyApiResponse
+@frozen_payload
+class EmptyResponse:  # EmptyApiResponse
     status: str
 
 
 # ---- campaigns and auth --------------------------------------------------------------------
 
 
-class CampaignBusiness(_Model):
+@frozen_payload
+class CampaignBusiness:
     id: int
     name: str = ""
 
 
-class Campaign(_Model):  # CampaignDTO
+@frozen_payload
+class Campaign:  # CampaignDTO
     id: int
     domain: str = ""
     business: CampaignBusiness | None = None
@@ -60,21 +65,25 @@ class Campaign(_Model):  # CampaignDTO
     apiAvailability: str | None = None
 
 
-class CampaignsResponse(_Model):  # GetCampaignsResponse (no status wrapper)
+@frozen_payload
+class CampaignsResponse:  # GetCampaignsResponse (no status wrapper)
     campaigns: list[Campaign]
     paging: Paging | None = None
 
 
-class ApiKey(_Model):  # ApiKeyDTO
+@frozen_payload
+class ApiKey:  # ApiKeyDTO
     name: str
     authScopes: list[str]
 
 
-class Token(_Model):  # TokenDTO
+@frozen_payload
+class Token:  # TokenDTO
     apiKey: ApiKey
 
 
-class TokenResponse(_Model):  # GetTokenInfoResponse
+@frozen_payload
+class TokenResponse:  # GetTokenInfoResponse
     status: str
     result: Token
 
@@ -82,21 +91,25 @@ class TokenResponse(_Model):  # GetTokenInfoResponse
 # ---- warehouses ----------------------------------------------------------------------------
 
 
-class WarehouseAddress(_Model):
+@frozen_payload
+class WarehouseAddress:
     city: str = ""
     street: str | None = None
 
 
-class WarehouseStatus(_Model):
+@frozen_payload
+class WarehouseStatus:
     status: str
 
 
-class WarehouseGroup(_Model):
+@frozen_payload
+class WarehouseGroup:
     id: int
     name: str = ""
 
 
-class BusinessWarehouse(_Model):  # WarehouseDetailsDTO
+@frozen_payload
+class BusinessWarehouse:  # WarehouseDetailsDTO
     id: int
     name: str
     campaignId: int
@@ -106,27 +119,32 @@ class BusinessWarehouse(_Model):  # WarehouseDetailsDTO
     status: WarehouseStatus | None = None
 
 
-class BusinessWarehousesResult(_Model):
+@frozen_payload
+class BusinessWarehousesResult:
     warehouses: list[BusinessWarehouse]
     paging: Paging | None = None
 
 
-class BusinessWarehousesResponse(_Model):  # GetWarehousesResponse (POST businesses/{id}/warehouses)
+@frozen_payload
+class BusinessWarehousesResponse:  # GetWarehousesResponse (POST businesses/{id}/warehouses)
     status: str
     result: BusinessWarehousesResult
 
 
-class FulfillmentWarehouse(_Model):  # FulfillmentWarehouseDTO
+@frozen_payload
+class FulfillmentWarehouse:  # FulfillmentWarehouseDTO
     id: int
     name: str
     address: WarehouseAddress | None = None
 
 
-class FulfillmentWarehousesResult(_Model):
+@frozen_payload
+class FulfillmentWarehousesResult:
     warehouses: list[FulfillmentWarehouse]
 
 
-class FulfillmentWarehousesResponse(_Model):  # GetFulfillmentWarehousesResponse (GET /v2/warehouses)
+@frozen_payload
+class FulfillmentWarehousesResponse:  # GetFulfillmentWarehousesResponse (GET /v2/warehouses)
     status: str
     result: FulfillmentWarehousesResult
 
@@ -134,24 +152,28 @@ class FulfillmentWarehousesResponse(_Model):  # GetFulfillmentWarehousesResponse
 # ---- catalogue, prices, stocks -------------------------------------------------------------
 
 
-class BasicPrice(_Model):  # GetPriceWithDiscountDTO
+@frozen_payload
+class BasicPrice:  # GetPriceWithDiscountDTO
     value: Decimal
     currencyId: str
     discountBase: Decimal | None = None
     updatedAt: datetime | None = None
 
 
-class OfferParam(_Model):  # OfferParamDTO
+@frozen_payload
+class OfferParam:  # OfferParamDTO
     name: str
     value: str
 
 
-class OfferCampaignStatus(_Model):
+@frozen_payload
+class OfferCampaignStatus:
     campaignId: int
     status: str
 
 
-class MappingOffer(_Model):  # GetOfferDTO
+@frozen_payload
+class MappingOffer:  # GetOfferDTO
     offerId: str = Field(min_length=1)
     name: str = ""
     category: str | None = None
@@ -168,28 +190,33 @@ class MappingOffer(_Model):  # GetOfferDTO
     archived: bool = False
 
 
-class MarketMapping(_Model):  # GetMappingDTO
+@frozen_payload
+class MarketMapping:  # GetMappingDTO
     marketSku: int | None = None
     marketSkuName: str | None = None
     marketCategoryName: str | None = None
 
 
-class OfferMapping(_Model):  # GetOfferMappingDTO
+@frozen_payload
+class OfferMapping:  # GetOfferMappingDTO
     offer: MappingOffer
     mapping: MarketMapping | None = None
 
 
-class OfferMappingsResult(_Model):
+@frozen_payload
+class OfferMappingsResult:
     offerMappings: list[OfferMapping]
     paging: Paging | None = None
 
 
-class OfferMappingsResponse(_Model):  # GetOfferMappingsResponse
+@frozen_payload
+class OfferMappingsResponse:  # GetOfferMappingsResponse
     status: str
     result: OfferMappingsResult
 
 
-class OfferPriceValue(_Model):  # BasePriceDTO + minimumForBestseller
+@frozen_payload
+class OfferPriceValue:  # BasePriceDTO + minimumForBestseller
     value: Decimal | None = None
     currencyId: str | None = None
     discountBase: Decimal | None = None
@@ -197,43 +224,51 @@ class OfferPriceValue(_Model):  # BasePriceDTO + minimumForBestseller
     updatedAt: datetime | None = None
 
 
-class OfferPrice(_Model):  # GetPriceWithVatDTO / OfferPriceByOfferIdsResponseDTO
+@frozen_payload
+class OfferPrice:  # GetPriceWithVatDTO / OfferPriceByOfferIdsResponseDTO
     offerId: str
     price: OfferPriceValue | None = None
 
 
-class OfferPricesResult(_Model):
+@frozen_payload
+class OfferPricesResult:
     offers: list[OfferPrice]
     paging: Paging | None = None
 
 
-class OfferPricesResponse(_Model):  # GetPricesByOfferIdsResponse
+@frozen_payload
+class OfferPricesResponse:  # GetPricesByOfferIdsResponse
     status: str
     result: OfferPricesResult
 
 
-class WarehouseStock(_Model):  # WarehouseStockDTO
+@frozen_payload
+class WarehouseStock:  # WarehouseStockDTO
     type: str
     count: int
 
 
-class WarehouseOffer(_Model):  # WarehouseOfferDTO
+@frozen_payload
+class WarehouseOffer:  # WarehouseOfferDTO
     offerId: str
     stocks: list[WarehouseStock]
     updatedAt: datetime | None = None
 
 
-class WarehouseOffers(_Model):  # WarehouseOffersDTO
+@frozen_payload
+class WarehouseOffers:  # WarehouseOffersDTO
     warehouseId: int
     offers: list[WarehouseOffer]
 
 
-class StocksResult(_Model):
+@frozen_payload
+class StocksResult:
     warehouses: list[WarehouseOffers]
     paging: Paging | None = None
 
 
-class StocksResponse(_Model):  # GetWarehouseStocksResponse
+@frozen_payload
+class StocksResponse:  # GetWarehouseStocksResponse
     status: str
     result: StocksResult
 
@@ -241,13 +276,15 @@ class StocksResponse(_Model):  # GetWarehouseStocksResponse
 # ---- orders ------------------------------------------------------------------------------
 
 
-class ItemPrices(_Model):  # ItemPriceDTO: sums over all units of the item
+@frozen_payload
+class ItemPrices:  # ItemPriceDTO: sums over all units of the item
     payment: CurrencyValue | None = None
     subsidy: CurrencyValue | None = None
     cashback: CurrencyValue | None = None
 
 
-class OrderItem(_Model):  # BusinessOrderItemDTO
+@frozen_payload
+class OrderItem:  # BusinessOrderItemDTO
     id: int
     offerId: str
     offerName: str = ""
@@ -255,35 +292,42 @@ class OrderItem(_Model):  # BusinessOrderItemDTO
     prices: ItemPrices | None = None
 
 
-class DeliveryDates(_Model):
+@frozen_payload
+class DeliveryDates:
     fromDate: date | None = None
     toDate: date | None = None
 
 
-class Shipment(_Model):
+@frozen_payload
+class Shipment:
     id: int | None = None
     shipmentDate: date | None = None
 
 
-class Address(_Model):
+@frozen_payload
+class Address:
     city: str | None = None
 
 
-class Region(_Model):
+@frozen_payload
+class Region:
     name: str = ""
     type: str = ""
 
 
-class DeliveryPlace(_Model):  # courier / pickup details
+@frozen_payload
+class DeliveryPlace:  # courier / pickup details
     address: Address | None = None
     region: Region | None = None
 
 
-class Track(_Model):
+@frozen_payload
+class Track:
     trackCode: str | None = None
 
 
-class Delivery(_Model):  # BusinessOrderDeliveryDTO
+@frozen_payload
+class Delivery:  # BusinessOrderDeliveryDTO
     type: str | None = None
     serviceName: str | None = None
     warehouseId: str | None = None
@@ -294,7 +338,8 @@ class Delivery(_Model):  # BusinessOrderDeliveryDTO
     tracks: list[Track] | None = None
 
 
-class BusinessOrder(_Model):  # BusinessOrderDTO
+@frozen_payload
+class BusinessOrder:  # BusinessOrderDTO
     orderId: int
     campaignId: int
     programType: str | None = None
@@ -307,7 +352,8 @@ class BusinessOrder(_Model):  # BusinessOrderDTO
     delivery: Delivery | None = None
 
 
-class BusinessOrdersResponse(_Model):  # GetBusinessOrdersResponse (no status wrapper)
+@frozen_payload
+class BusinessOrdersResponse:  # GetBusinessOrdersResponse (no status wrapper)
     orders: list[BusinessOrder]
     paging: Paging | None = None
 
@@ -315,19 +361,22 @@ class BusinessOrdersResponse(_Model):  # GetBusinessOrdersResponse (no status wr
 # ---- returns -----------------------------------------------------------------------------
 
 
-class ReturnDecision(_Model):  # ReturnDecisionDTO
+@frozen_payload
+class ReturnDecision:  # ReturnDecisionDTO
     reasonType: str | None = None
     comment: str | None = None
 
 
-class ReturnItem(_Model):  # ReturnItemDTO
+@frozen_payload
+class ReturnItem:  # ReturnItemDTO
     shopSku: str
     count: int
     marketSku: int | None = None
     decisions: list[ReturnDecision] | None = None
 
 
-class Return(_Model):  # ReturnDTO
+@frozen_payload
+class Return:  # ReturnDTO
     id: int
     orderId: int
     creationDate: datetime | None = None
@@ -339,12 +388,14 @@ class Return(_Model):  # ReturnDTO
     returnType: str
 
 
-class ReturnsResult(_Model):
+@frozen_payload
+class ReturnsResult:
     returns: list[Return]
     paging: Paging | None = None
 
 
-class ReturnsResponse(_Model):  # GetReturnsResponse
+@frozen_payload
+class ReturnsResponse:  # GetReturnsResponse
     status: str
     result: ReturnsResult
 
@@ -352,28 +403,33 @@ class ReturnsResponse(_Model):  # GetReturnsResponse
 # ---- reviews and questions -----------------------------------------------------------------
 
 
-class FeedbackIdentifiers(_Model):
+@frozen_payload
+class FeedbackIdentifiers:
     orderId: int | None = None
     offerId: str | None = None
 
 
-class FeedbackDescription(_Model):
+@frozen_payload
+class FeedbackDescription:
     advantages: str | None = None
     disadvantages: str | None = None
     comment: str | None = None
 
 
-class FeedbackMedia(_Model):
+@frozen_payload
+class FeedbackMedia:
     photos: list[str] | None = None
     videos: list[str] | None = None
 
 
-class FeedbackStatistics(_Model):
+@frozen_payload
+class FeedbackStatistics:
     rating: int
     commentsCount: int = 0
 
 
-class Feedback(_Model):  # GoodsFeedbackExtendedDTO
+@frozen_payload
+class Feedback:  # GoodsFeedbackExtendedDTO
     feedbackId: int
     createdAt: datetime
     needReaction: bool
@@ -384,66 +440,78 @@ class Feedback(_Model):  # GoodsFeedbackExtendedDTO
     statistics: FeedbackStatistics
 
 
-class FeedbackResult(_Model):
+@frozen_payload
+class FeedbackResult:
     feedbacks: list[Feedback]
     paging: Paging | None = None
 
 
-class FeedbackResponse(_Model):  # GetGoodsFeedbackResponse
+@frozen_payload
+class FeedbackResponse:  # GetGoodsFeedbackResponse
     status: str
     result: FeedbackResult
 
 
-class FeedbackComment(_Model):  # GoodsFeedbackCommentDTO
+@frozen_payload
+class FeedbackComment:  # GoodsFeedbackCommentDTO
     id: int
     text: str
     status: str
     feedbackId: int
 
 
-class FeedbackCommentResponse(_Model):  # UpdateGoodsFeedbackCommentResponse
+@frozen_payload
+class FeedbackCommentResponse:  # UpdateGoodsFeedbackCommentResponse
     status: str
     result: FeedbackComment
 
 
-class QuestionIdentifiers(_Model):
+@frozen_payload
+class QuestionIdentifiers:
     id: int
     offerId: str
     categoryId: int | None = None
 
 
-class QuestionAuthor(_Model):
+@frozen_payload
+class QuestionAuthor:
     type: str | None = None
     name: str | None = None
 
 
-class Question(_Model):  # QuestionDTO
+@frozen_payload
+class Question:  # QuestionDTO
     questionIdentifiers: QuestionIdentifiers
     text: str
     createdAt: datetime
     author: QuestionAuthor | None = None
 
 
-class QuestionsResult(_Model):
+@frozen_payload
+class QuestionsResult:
     questions: list[Question]
     paging: Paging | None = None
 
 
-class QuestionsResponse(_Model):  # GetQuestionsResponse
+@frozen_payload
+class QuestionsResponse:  # GetQuestionsResponse
     status: str
     result: QuestionsResult
 
 
-class QuestionEntity(_Model):
+@frozen_payload
+class QuestionEntity:
     id: int
     type: str
 
 
-class QuestionUpdateResult(_Model):
+@frozen_payload
+class QuestionUpdateResult:
     entity: QuestionEntity
 
 
-class QuestionUpdateResponse(_Model):  # UpdateGoodsQuestionTextEntityResponse
+@frozen_payload
+class QuestionUpdateResponse:  # UpdateGoodsQuestionTextEntityResponse
     status: str
     result: QuestionUpdateResult
 
@@ -451,21 +519,25 @@ class QuestionUpdateResponse(_Model):  # UpdateGoodsQuestionTextEntityResponse
 # ---- promotions --------------------------------------------------------------------------
 
 
-class PromoPeriod(_Model):
+@frozen_payload
+class PromoPeriod:
     dateTimeFrom: datetime
     dateTimeTo: datetime
 
 
-class PromoMechanics(_Model):
+@frozen_payload
+class PromoMechanics:
     type: str
 
 
-class PromoAssortment(_Model):
+@frozen_payload
+class PromoAssortment:
     activeOffers: int = 0
     potentialOffers: int | None = None
 
 
-class Promo(_Model):  # GetPromoDTO
+@frozen_payload
+class Promo:  # GetPromoDTO
     id: str
     name: str
     period: PromoPeriod
@@ -474,51 +546,61 @@ class Promo(_Model):  # GetPromoDTO
     assortmentInfo: PromoAssortment | None = None
 
 
-class PromosResult(_Model):
+@frozen_payload
+class PromosResult:
     promos: list[Promo]
 
 
-class PromosResponse(_Model):  # GetPromosResponse
+@frozen_payload
+class PromosResponse:  # GetPromosResponse
     status: str
     result: PromosResult
 
 
-class PromoDiscountParams(_Model):  # PromoOfferDiscountParamsDTO: whole roubles
+@frozen_payload
+class PromoDiscountParams:  # PromoOfferDiscountParamsDTO: whole roubles
     price: int | None = None
     promoPrice: int | None = None
     maxPromoPrice: int | None = None
 
 
-class PromoOfferParams(_Model):
+@frozen_payload
+class PromoOfferParams:
     discountParams: PromoDiscountParams | None = None
 
 
-class PromoOffer(_Model):  # GetPromoOfferDTO
+@frozen_payload
+class PromoOffer:  # GetPromoOfferDTO
     offerId: str
     status: str
     params: PromoOfferParams
 
 
-class PromoOffersResult(_Model):
+@frozen_payload
+class PromoOffersResult:
     offers: list[PromoOffer]
     paging: Paging | None = None
 
 
-class PromoOffersResponse(_Model):  # GetPromoOffersResponse
+@frozen_payload
+class PromoOffersResponse:  # GetPromoOffersResponse
     status: str
     result: PromoOffersResult
 
 
-class RejectedPromoOffer(_Model):
+@frozen_payload
+class RejectedPromoOffer:
     offerId: str
     reason: str
 
 
-class PromoOffersChangeResult(_Model):
+@frozen_payload
+class PromoOffersChangeResult:
     rejectedOffers: list[RejectedPromoOffer] | None = None
 
 
-class PromoOffersChangeResponse(_Model):  # UpdatePromoOffersResponse / DeletePromoOffersResponse
+@frozen_payload
+class PromoOffersChangeResponse:  # UpdatePromoOffersResponse / DeletePromoOffersResponse
     status: str
     result: PromoOffersChangeResult | None = None
 
@@ -526,17 +608,20 @@ class PromoOffersChangeResponse(_Model):  # UpdatePromoOffersResponse / DeletePr
 # ---- content updates -----------------------------------------------------------------------
 
 
-class MappingError(_Model):  # OfferMappingErrorDTO
+@frozen_payload
+class MappingError:  # OfferMappingErrorDTO
     type: str = ""
     message: str = ""
 
 
-class MappingUpdateResult(_Model):  # UpdateOfferMappingResultDTO
+@frozen_payload
+class MappingUpdateResult:  # UpdateOfferMappingResultDTO
     offerId: str
     errors: list[MappingError] | None = None
 
 
-class MappingUpdateResponse(_Model):  # UpdateOfferMappingsResponse
+@frozen_payload
+class MappingUpdateResponse:  # UpdateOfferMappingsResponse
     status: str
     results: list[MappingUpdateResult] | None = None
 
@@ -544,31 +629,36 @@ class MappingUpdateResponse(_Model):  # UpdateOfferMappingsResponse
 # ---- finance (order stats) -----------------------------------------------------------------
 
 
-class StatsItemPrice(_Model):  # OrdersStatsPriceDTO
+@frozen_payload
+class StatsItemPrice:  # OrdersStatsPriceDTO
     type: str | None = None
     costPerItem: Decimal | None = None
     total: Decimal | None = None
 
 
-class StatsItem(_Model):  # OrdersStatsItemDTO
+@frozen_payload
+class StatsItem:  # OrdersStatsItemDTO
     shopSku: str | None = None
     offerName: str | None = None
     count: int | None = None
     prices: list[StatsItemPrice] | None = None
 
 
-class StatsCommission(_Model):  # OrdersStatsCommissionDTO
+@frozen_payload
+class StatsCommission:  # OrdersStatsCommissionDTO
     type: str | None = None
     actual: Decimal | None = None
 
 
-class StatsSubsidy(_Model):  # OrdersStatsSubsidyDTO
+@frozen_payload
+class StatsSubsidy:  # OrdersStatsSubsidyDTO
     operationType: str
     type: str
     amount: Decimal
 
 
-class StatsOrder(_Model):  # OrdersStatsOrderDTO
+@frozen_payload
+class StatsOrder:  # OrdersStatsOrderDTO
     id: int | None = None
     creationDate: date | None = None
     statusUpdateDate: datetime | None = None
@@ -579,11 +669,13 @@ class StatsOrder(_Model):  # OrdersStatsOrderDTO
     currency: str
 
 
-class StatsOrdersResult(_Model):
+@frozen_payload
+class StatsOrdersResult:
     orders: list[StatsOrder]
     paging: Paging | None = None
 
 
-class StatsOrdersResponse(_Model):  # GetOrdersStatsResponse
+@frozen_payload
+class StatsOrdersResponse:  # GetOrdersStatsResponse
     status: str
     result: StatsOrdersResult

@@ -17,6 +17,7 @@ from integrations.ozon import mapping
 from integrations.ozon import schemas as s
 from integrations.ozon.client import OzonClient
 from integrations.ozon.tests.conftest import ozon_config
+from integrations.payloads import parse_python
 from integrations.sandbox import credentials
 from integrations.sandbox.app import SandboxApp
 from integrations.sandbox.server import SandboxServer
@@ -154,10 +155,10 @@ def test_money_is_exact_and_unknown_statuses_are_kept() -> None:
         ' "min_price": 12345678901234567.89, "currency_code": "RUR"}}]}',
         parse_float=Decimal,
     )
-    price = mapping.price(s.PriceListResponse.model_validate(body).items[0])
+    price = mapping.price(parse_python(s.PriceListResponse, body).items[0])
     assert price.price == Decimal("1499.9") and price.old_price == Decimal("0.30000000000000004")
     assert price.min_price == Decimal("12345678901234567.89") and price.currency == "RUB"
-    posting = s.FbsPosting.model_validate({
+    posting = parse_python(s.FbsPosting, {
         "posting_number": "1-1-1", "status": "awaiting_teleport", "in_process_at": "2026-11-01T09:00:00Z",
         "tpl_integration_type": "drone", "products": [
             {"sku": 5, "offer_id": "A", "quantity": 3, "price": {"amount": "0.100000", "currency": "RUB"}},
