@@ -89,6 +89,8 @@ class Listing(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_listing")]
         indexes = [
             models.Index(fields=["account", "offer_id"]),
+            # Reviews and questions name their item by marketplace sku (reviews.ingest).
+            models.Index(fields=["account", "marketplace_sku"], name="listing_account_sku"),
             models.Index(fields=["product"]),
             GinIndex(fields=["barcodes"], name="listing_barcodes_gin"),
         ]

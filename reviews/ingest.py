@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
+
+from django.db import connection
 
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
-from integrations.base import QuestionDTO, ReviewDTO
+from integrations.base import ListingDTO, QuestionDTO, ReviewDTO
 
 # A review names its item by seller article and/or the marketplace's item id (sku / nmID): the
 # article's listing, else the oldest listing whose marketplace sku or external id is that sku.
@@ -101,3 +104,45 @@ def ingest_questions(account_id: int, questions: Sequence[QuestionDTO]) -> Upser
     )
     counts, _ = upsert(replace(_QUESTION, params={"account": account_id}), rows)
     return counts
+
+
+# The listing ingest would give a row now (the rule above, row by row through indexes).
+_LISTING_OF_WAITING = """
+    coalesce(
+        (SELECT l.id FROM catalog_listing l
+         WHERE l.account_id = %(account)s AND w.offer_id <> '' AND l.offer_id = w.offer_id ORDER BY l.id LIMIT 1),
+        least(
+            (SELECT min(l.id) FROM catalog_listing l
+             WHERE l.account_id = %(account)s AND w.sku <> '' AND l.marketplace_sku = w.sku),
+            (SELECT min(l.id) FROM catalog_listing l
+             WHERE l.account_id = %(account)s AND w.sku <> '' AND l.external_id = w.sku)
+        )
+    )
+"""
+
+
+def link_waiting_to_listings(account_id: int, listings: Sequence[ListingDTO]) -> None:
+    """Reviews and questions stored before their listing (the streams run as independent tasks)
+    get it when the listings stream stores it, as their ingest would have linked them: they are
+    re-read only when they change. Partial indexes hold only the rows still waiting, so a page
+    whose listings nobody waits for costs a few index probes."""
+    offers = sorted({item.offer_id for item in listings if item.offer_id})
+    skus = sorted({sku for item in listings for sku in (item.marketplace_sku, item.external_id) if sku})
+    if not offers and not skus:
+        return
+    params: dict[str, Any] = {"account": account_id, "offers": offers, "skus": skus}
+    with connection.cursor() as cursor:
+        for table in ("reviews_review", "reviews_question"):
+            cursor.execute(
+                f"""
+                UPDATE {table} r SET listing_id = x.listing_id, updated_at = statement_timestamp()
+                FROM (
+                    SELECT w.id, {_LISTING_OF_WAITING} AS listing_id
+                    FROM {table} w
+                    WHERE w.account_id = %(account)s AND w.listing_id IS NULL
+                      AND (w.offer_id = ANY(%(offers)s) OR w.sku = ANY(%(skus)s))
+                ) x
+                WHERE r.id = x.id AND x.listing_id IS NOT NULL
+                """,  # noqa: S608 - constant identifiers; values are parameters
+                params,
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from core.models import TimeStampedModel
 
@@ -32,7 +33,15 @@ class Review(models.Model):
     class Meta:
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
-        indexes = [models.Index(fields=["is_answered", "-published_at"]), models.Index(fields=["rating"])]
+        indexes = [
+            models.Index(fields=["is_answered", "-published_at"]),
+            models.Index(fields=["rating"]),
+            # Only reviews stored before their listing, which the listings sync links later.
+            models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),
+                         name="review_awaiting_listing"),
+            models.Index(fields=["account", "sku"], condition=Q(listing__isnull=True),
+                         name="review_sku_awaiting_listing"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.external_id}"
@@ -58,7 +67,13 @@ class Question(models.Model):
     class Meta:
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_question")]
-        indexes = [models.Index(fields=["is_answered", "-published_at"])]
+        indexes = [
+            models.Index(fields=["is_answered", "-published_at"]),
+            models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),
+                         name="question_awaiting_listing"),
+            models.Index(fields=["account", "sku"], condition=Q(listing__isnull=True),
+                         name="question_sku_awaiting_listing"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

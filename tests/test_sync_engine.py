@@ -116,6 +116,25 @@ def test_order_lines_and_returns_synced_before_their_listings_are_linked_by_the_
     assert not Return.objects.filter(listing__isnull=True).exclude(offer_id="").exists()
 
 
+def test_reviews_and_questions_synced_before_their_listings_are_linked_by_the_listings_sync(
+    account: MarketplaceAccount,
+) -> None:
+    fake = FakeMarketplace()  # reviews name an article, questions a marketplace sku
+    for stream in ("reviews", "questions"):
+        engine.run_stream(account, stream, client=fake, heartbeat=False)
+    assert not Review.objects.filter(listing__isnull=False).exists()
+    assert not Question.objects.filter(listing__isnull=False).exists()
+
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+
+    assert set(Review.objects.values_list("listing__offer_id", flat=True)) == {"PRL-00002"}
+    assert set(Question.objects.values_list("listing__marketplace_sku", flat=True)) == {"sku3"}
+    # Linked as their own ingest links them: a full re-read finds nothing to change.
+    for stream in ("reviews", "questions"):
+        again = engine.run_stream(account, stream, full=True, client=fake, heartbeat=False)
+        assert (again.created, again.updated, again.unchanged) == (0, 0, again.fetched), stream
+
+
 def test_orders_synced_before_their_warehouses_link_to_them_at_once(account: MarketplaceAccount) -> None:
     """Before, such orders kept an empty warehouse until a full re-read, which then rewrote them."""
     from dataclasses import replace

@@ -33,6 +33,7 @@ from integrations.models import OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings
 from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews
+from reviews.ingest import link_waiting_to_listings as link_waiting_feedback_to_listings
 
 
 @dataclass
@@ -85,8 +86,10 @@ def _warehouses(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     counts = ingest_listings(account_id, items)
-    # Streams run as independent tasks: orders may have been stored before these listings.
+    # Streams run as independent tasks: orders, reviews and questions may have been stored
+    # before these listings.
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
+    link_waiting_feedback_to_listings(account_id, items)
     return PageCounts.of(len(items), counts)
 
 
