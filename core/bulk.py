@@ -47,6 +47,8 @@ _size_at_analyze: dict[str, int] = defaultdict(int)
 ACCOUNT_FIRST_ROWS = 2_000
 _inserted_for_account: dict[tuple[str, Hashable], int] = defaultdict(int)
 _analyzed_for_account: set[tuple[str, Hashable]] = set()
+# (table, account) pairs whose last batch in this process matched no stored row (see upsert).
+_last_batch_all_new: set[tuple[str, Hashable]] = set()
 
 
 def _note_growth(table: str, inserted: int, account: Hashable | None = None) -> None:
@@ -164,6 +166,8 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
         raise RuntimeError("core.bulk.upsert must run inside transaction.atomic()")
     stage_table = f"_stage_{spec.table}_{next(_stage_numbers)}"
     _stage_rows(stage_table, spec, rows)
+    account = _account_of(spec, rows)
+    batch_key = (spec.table, account)
 
     insert_cols = list(spec.insert)
     # Identifiers below come from the Upsert specs in code, never from input; values are COPYed
@@ -184,15 +188,20 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
     # The lookup is a scalar subquery on the unique key, which PostgreSQL runs per staged row
     # through the key's index (see "Batches look rows up by key" above). NULL (no stored row) and
     # false (a changed row) both make the row fresh.
+    # While an account's rows are all new (a first sync: the previous batch matched nothing
+    # stored), the lookup finds nothing and only costs its probe (a fifth of such a batch), so it
+    # is left out; the ON CONFLICT guard alone keeps the result exact. The first batch that meets
+    # stored rows turns it back on for the next.
     key_match = " AND ".join(f"t.{c} = src.{c}" for c in spec.conflict)
     incoming = ", ".join(f"src.{c}" for c in spec.compare)
     # ROW(...) keeps a single compared column a row comparison too.
+    unchanged_filter = "" if batch_key in _last_batch_all_new else f"""
+            WHERE (SELECT ROW({old}) IS NOT DISTINCT FROM ROW({incoming})
+                   FROM {spec.table} t WHERE {key_match}) IS NOT TRUE"""
     sql = f"""
         WITH src AS MATERIALIZED ({source}),
         fresh AS (
-            SELECT src.* FROM src
-            WHERE (SELECT ROW({old}) IS NOT DISTINCT FROM ROW({incoming})
-                   FROM {spec.table} t WHERE {key_match}) IS NOT TRUE
+            SELECT src.* FROM src{unchanged_filter}
         ),
         written AS (
             INSERT INTO {spec.table} AS t ({target_cols})
@@ -216,7 +225,11 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
         matched, created, updated, written = cursor.fetchone()
         cursor.execute("SELECT set_config('jit', %s, true)", [jit])
         cursor.execute(f"DROP TABLE {stage_table}")
-    _note_growth(spec.table, created, _account_of(spec, rows))
+    _note_growth(spec.table, created, account)
+    if created == matched:
+        _last_batch_all_new.add(batch_key)
+    else:
+        _last_batch_all_new.discard(batch_key)
     if isinstance(written, str):
         written = json.loads(written)
     counts = UpsertCounts(

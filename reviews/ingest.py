@@ -132,7 +132,18 @@ def link_waiting_to_listings(account_id: int, listings: Sequence[ListingDTO]) ->
         return
     params: dict[str, Any] = {"account": account_id, "offers": offers, "skus": skus}
     with connection.cursor() as cursor:
-        for table in ("reviews_review", "reviews_question"):
+        # Usually nothing waits: two index probes then spare sending the page's ids twice.
+        cursor.execute(
+            """
+            SELECT EXISTS (SELECT 1 FROM reviews_review WHERE account_id = %(account)s AND listing_id IS NULL),
+                   EXISTS (SELECT 1 FROM reviews_question WHERE account_id = %(account)s AND listing_id IS NULL)
+            """,
+            params,
+        )
+        waiting = cursor.fetchone()
+        for table, any_waiting in zip(("reviews_review", "reviews_question"), waiting, strict=True):
+            if not any_waiting:
+                continue
             cursor.execute(
                 f"""
                 UPDATE {table} r SET listing_id = x.listing_id, updated_at = statement_timestamp()

@@ -93,6 +93,33 @@ def test_upsert_counts_and_leaves_unchanged_rows_alone(scratch) -> None:
     assert after["a"] == before["a"] and after["b"] != before["b"]
 
 
+def test_batches_of_only_new_rows_skip_the_unchanged_lookup_and_counts_stay_exact(scratch, monkeypatch) -> None:
+    """A first sync's batches after the first find nothing stored: the per-row lookup of unchanged
+    rows is left out (ON CONFLICT alone decides) until a batch meets stored rows again."""
+    from decimal import Decimal
+
+    from django.test.utils import CaptureQueriesContext
+
+    from core import bulk
+
+    monkeypatch.setattr(bulk, "_last_batch_all_new", set())
+
+    def batch(rows: list[tuple[object, ...]]) -> tuple[tuple[int, int, int], bool]:
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            counts, _ = upsert(SCRATCH, rows)
+        looked_up = any("IS NOT DISTINCT FROM" in q["sql"] for q in queries.captured_queries)
+        return (counts.created, counts.updated, counts.unchanged), looked_up
+
+    assert batch([("a", Decimal(1), []), ("b", Decimal(2), [])]) == ((2, 0, 0), True)
+    assert batch([("c", Decimal(3), [])]) == ((1, 0, 0), False)
+    before = stamps()
+    # Stored rows again, met without the lookup: the counts are exact, the unchanged row untouched.
+    assert batch([("a", Decimal(1), []), ("b", Decimal(5), []), ("d", Decimal(4), [])]) == ((1, 1, 1), False)
+    after = stamps()
+    assert after["a"] == before["a"] and after["b"] != before["b"]
+    assert batch([("a", Decimal(1), [])]) == ((0, 0, 1), True)  # looked up again
+
+
 def test_a_growing_table_is_analyzed_each_time_it_doubles(
     scratch, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
