@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import functools
 import json
 import time
 import uuid
@@ -26,7 +25,7 @@ import httpx
 
 from integrations.sandbox import credentials
 from integrations.sandbox.app import Route, SandboxRequest, json_response
-from integrations.sandbox.world import SandboxWorld
+from integrations.sandbox.world import SandboxWorld, iso_seconds
 
 PARALLEL_LIMIT: int | None = None
 
@@ -182,14 +181,7 @@ def _ts(value: datetime) -> int:
 
 
 def _iso(ts: int) -> str:
-    day, seconds = divmod(int(ts), 86400)
-    return f"{_day(day)}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}Z"
-
-
-@functools.lru_cache(maxsize=8192)
-def _day(day: int) -> str:
-    """Formatting dates is a visible cost at 150k postings; days repeat, so cache them."""
-    return datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+    return iso_seconds(ts, suffix="Z")
 
 
 def _parse_time(value: Any) -> int | None:
@@ -1704,7 +1696,7 @@ def _posting_block(i: int, scheme: int, created: int) -> dict[str, Any]:
 
 
 def _finance_date(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return iso_seconds(ts, sep=" ")
 
 
 def _delivery_ops(state: OzonState, i: int, scheme: int, at: int) -> list[tuple[int, int, dict[str, Any]]]:

@@ -23,7 +23,7 @@ import httpx
 
 from integrations.sandbox.app import Route, SandboxRequest, empty_response, json_response
 from integrations.sandbox.credentials import WB_TOKEN
-from integrations.sandbox.world import SandboxWorld, ean13
+from integrations.sandbox.world import SandboxWorld, ean13, iso_seconds
 
 MOSCOW = timezone(timedelta(hours=3))
 PARALLEL_LIMIT: int | None = None
@@ -336,11 +336,15 @@ def _marketplace_error(code: str, message: str, status: int = 400) -> httpx.Resp
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is None:  # local time, as astimezone() reads a naive datetime
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_seconds(math.floor(moment.timestamp()), suffix="Z")
 
 
 def _msk(moment: datetime) -> str:
-    return moment.astimezone(MOSCOW).strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.tzinfo is None:
+        return moment.astimezone(MOSCOW).strftime("%Y-%m-%dT%H:%M:%S")
+    return iso_seconds(math.floor(moment.timestamp()), 3)
 
 
 def _parse_msk(text: str) -> datetime:

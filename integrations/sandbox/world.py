@@ -3,11 +3,12 @@ fault knobs, and each marketplace's own state (built lazily by its module)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,22 @@ _QUESTIONS = [
     "Когда будет снова в наличии синий цвет?",
     "Из какого материала сделано?",
 ]
+
+
+@functools.lru_cache(maxsize=16384)
+def calendar_day(day: int) -> str:
+    """ISO date of `day` days after 1970-01-01. Formatting timestamps is a visible share of the
+    sandbox's CPU at benchmark scale; days repeat, so the date part is cached."""
+    return date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+
+
+def iso_seconds(ts: int, offset_hours: int = 0, sep: str = "T", suffix: str = "") -> str:
+    """`ts` (Unix seconds) as "YYYY-MM-DD<sep>HH:MM:SS<suffix>" at a fixed UTC offset."""
+    day, seconds = divmod(int(ts) + offset_hours * 3600, 86400)
+    return f"{calendar_day(day)}{sep}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{suffix}"
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def ean13(number: int) -> str:

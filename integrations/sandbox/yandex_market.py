@@ -34,7 +34,7 @@ import httpx
 
 from integrations.sandbox.app import Route, SandboxRequest, json_response
 from integrations.sandbox.credentials import YM_API_KEY, YM_BUSINESS_ID, YM_CAMPAIGNS
-from integrations.sandbox.world import CatalogItem, SandboxWorld
+from integrations.sandbox.world import CatalogItem, SandboxWorld, calendar_day, iso_seconds
 
 MP = "yandex_market"
 PARALLEL_LIMIT: int | None = 4  # "Hit rate limit of 4 parallel requests" per business / campaign
@@ -662,11 +662,11 @@ def _decode(token: str | None, size: int) -> tuple[int, ...] | None:
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, MOSCOW).isoformat(timespec="seconds")
+    return iso_seconds(ts, 3, suffix="+03:00")  # Moscow time, as the API answers
 
 
 def _day(ts: int) -> str:
-    return datetime.fromtimestamp(ts, MOSCOW).date().isoformat()
+    return calendar_day((int(ts) + 3 * 3600) // 86400)
 
 
 def _parse_time(value: Any, name: str) -> int:
