@@ -197,7 +197,7 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
     # ROW(...) keeps a single compared column a row comparison too.
     unchanged_filter = "" if batch_key in _last_batch_all_new else f"""
             WHERE (SELECT ROW({old}) IS NOT DISTINCT FROM ROW({incoming})
-                   FROM {spec.table} t WHERE {key_match}) IS NOT TRUE"""
+                   FROM {spec.table} t WHERE {key_match}) IS NOT TRUE"""  # noqa: S608
     sql = f"""
         WITH src AS MATERIALIZED ({source}),
         fresh AS (
