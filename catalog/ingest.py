@@ -6,7 +6,7 @@ Called by integrations.sync with one page of adapter DTOs at a time, inside the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -82,8 +82,41 @@ def _listing_row(account_id: int, item: ListingDTO) -> tuple[object, ...]:
 def ingest_listings(account_id: int, listings: Sequence[ListingDTO]) -> UpsertCounts:
     rows = dedupe_last((_listing_row(account_id, item) for item in listings), key=lambda r: r[1])
     counts, _ = upsert(_LISTING, rows)
-    link_listings_to_products(account_id, [str(r[1]) for r in rows])
+    external_ids = [str(r[1]) for r in rows]
+    link_listings_to_products(account_id, external_ids)
+    with connection.cursor() as cursor:  # listed again: no longer missing (the partial index holds only those)
+        cursor.execute(
+            "UPDATE catalog_listing SET missing_since = NULL, updated_at = statement_timestamp() "
+            "WHERE account_id = %s AND missing_since IS NOT NULL AND external_id = ANY(%s)",
+            [account_id, external_ids],
+        )
     return counts
+
+
+def mark_missing_listings(account_id: int, seen: Collection[str]) -> int:
+    """After a complete catalogue pass: flag the account's listings the pass did not list (the
+    card was deleted on the marketplace), once; returns how many were newly flagged. A pass that
+    listed nothing flags nothing: an empty catalogue is likelier a marketplace fault than the
+    seller deleting every card."""
+    if not seen:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE _seen_listing (external_id text) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY _seen_listing (external_id) FROM STDIN") as copy:
+            for external_id in seen:
+                copy.write_row((external_id,))
+        cursor.execute("ANALYZE _seen_listing")  # a hash anti-join, not a nested loop over 100k ids
+        cursor.execute(
+            """
+            UPDATE catalog_listing l SET missing_since = statement_timestamp(), updated_at = statement_timestamp()
+            WHERE l.account_id = %s AND l.missing_since IS NULL
+              AND NOT EXISTS (SELECT 1 FROM _seen_listing s WHERE s.external_id = l.external_id)
+            """,
+            [account_id],
+        )
+        flagged: int = cursor.rowcount
+        cursor.execute("DROP TABLE _seen_listing")
+    return flagged
 
 
 _LINK_BY_ARTICLE = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -80,6 +81,9 @@ class Listing(models.Model):
     status = models.CharField(max_length=64, blank=True)
     marketplace_errors = models.JSONField(default=list, blank=True)
     archived = models.BooleanField(default=False)
+    # Set when a complete catalogue pass no longer lists the card (deleted on the marketplace);
+    # cleared when a pass lists it again. The row and its history stay.
+    missing_since = models.DateTimeField(null=True, blank=True)
     external_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -93,6 +97,9 @@ class Listing(models.Model):
             models.Index(fields=["account", "marketplace_sku"], name="listing_account_sku"),
             models.Index(fields=["product"]),
             GinIndex(fields=["barcodes"], name="listing_barcodes_gin"),
+            # Only the missing ones: each listings page clears those it lists again.
+            models.Index(fields=["account", "external_id"], condition=Q(missing_since__isnull=False),
+                         name="listing_missing"),
         ]
 
     def __str__(self) -> str:

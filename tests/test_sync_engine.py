@@ -135,6 +135,49 @@ def test_reviews_and_questions_synced_before_their_listings_are_linked_by_the_li
         assert (again.created, again.updated, again.unchanged) == (0, 0, again.fetched), stream
 
 
+def missing_listings() -> list[str]:
+    return sorted(Listing.objects.filter(missing_since__isnull=False).values_list("external_id", flat=True))
+
+
+def test_a_complete_listings_pass_flags_the_cards_the_marketplace_no_longer_lists(
+    account: MarketplaceAccount,
+) -> None:
+    fake = FakeMarketplace()
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    gone = fake.listings.pop(3)
+
+    run = engine.run_stream(account, "listings", client=fake, heartbeat=False)
+
+    assert missing_listings() == [gone.external_id]
+    assert run.progress["missing"] == 1
+    flagged_at = Listing.objects.get(external_id=gone.external_id).missing_since
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    assert Listing.objects.get(external_id=gone.external_id).missing_since == flagged_at  # flagged once
+
+    fake.listings.append(gone)  # listed again
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    assert missing_listings() == []
+
+
+def test_a_resumed_or_empty_listings_pass_flags_nothing(account: MarketplaceAccount) -> None:
+    fake = FakeMarketplace()  # 25 listings, 7 a page
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    gone = fake.listings.pop(0)
+    fake.fail_at_page = 2
+    with pytest.raises(TransientError):
+        engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    fake.fail_at_page = None
+
+    resumed = engine.run_stream(account, "listings", client=fake, heartbeat=False)  # saw only the last pages
+
+    assert resumed.progress["resumed"] is True and missing_listings() == []
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)  # the next pass reads it all
+    assert missing_listings() == [gone.external_id]
+    fake.listings = []
+    engine.run_stream(account, "listings", client=fake, heartbeat=False)
+    assert missing_listings() == [gone.external_id]
+
+
 def test_orders_synced_before_their_warehouses_link_to_them_at_once(account: MarketplaceAccount) -> None:
     """Before, such orders kept an empty warehouse until a full re-read, which then rewrote them."""
     from dataclasses import replace

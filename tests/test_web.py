@@ -153,6 +153,17 @@ def test_catalog_links_listings_to_their_product() -> None:
     assert found == {listing.pk, same_product.pk}
 
 
+def test_catalog_marks_cards_gone_from_the_marketplace() -> None:
+    account = make_account("ozon")
+    gone, listed = make_listing(account), make_listing(account)
+    gone.missing_since = timezone.now()
+    gone.save()
+    page = client_for(make_user(Role.ANALYST)).get("/catalog/").content.decode()
+    assert page.count("нет на площадке") == 1
+    row = next(part for part in page.split("<tr>") if gone.offer_id in part)
+    assert "нет на площадке" in row and listed.offer_id not in row
+
+
 def test_prices_page_shows_current_prices() -> None:
     listing = make_listing(make_account("ozon"))
     page = client_for(make_user(Role.ANALYST)).get("/prices/").content.decode()

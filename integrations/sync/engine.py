@@ -248,6 +248,9 @@ def _pump(
     readback_kinds = _outstanding_readbacks(account.pk)
     watermark = plan.watermark
     progress_base = {"task_id": task_id, "since": _iso(plan.since), "resumed": plan.resumed}
+    # Keys listed by this pass, when it reads the whole catalogue from its first page (a resumed
+    # pass saw its first pages in an earlier run, so it flags nothing).
+    seen: set[str] | None = set() if spec.mark_missing and spec.item_key and not plan.resumed else None
 
     def flush(pages: list[StreamPage]) -> None:
         nonlocal watermark
@@ -262,6 +265,8 @@ def _pump(
             counts = ingest(account.pk, items) if items else PageCounts()
             if readback_kinds and items:
                 _confirm_readbacks(account.pk, pages, readback_kinds)
+            if seen is not None and spec.item_key is not None:
+                seen.update(spec.item_key(item) for item in items)
             for page in pages:
                 watermark = _latest(watermark, page.watermark)
             cursor = {**pages[-1].cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
@@ -296,6 +301,9 @@ def _pump(
         pages.close()
 
     with transaction.atomic():
+        if seen is not None and spec.mark_missing is not None:
+            totals.extra["missing"] = spec.mark_missing(account.pk, seen)
+            leases.touch(run_id, progress={**progress_base, **totals.extra})
         leases.touch(run_id)
         now = timezone.now()
         finished: dict[str, Any] = {"cursor": {}, "updated_at": now}

@@ -2,20 +2,21 @@
 
 Two kinds of stream:
 - catalogue streams (warehouses, listings, prices, stocks, promotions) are a full pass over the
-  marketplace's list, resumable mid-pass from the saved page cursor;
+  marketplace's list, resumable mid-pass from the saved page cursor; a listings pass read from its
+  first page to its last in one run flags the cards it no longer lists (Listing.missing_since);
 - change streams (orders, returns, reviews, questions, finance) read what changed since the saved
   watermark (minus an overlap, because marketplaces publish late), also resumable per page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from analytics.ingest import ingest_finance
-from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses
+from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
 from integrations.base import (
@@ -74,6 +75,10 @@ class StreamDef:
     read: Reader
     changes: bool = False  # read by change time from a watermark
     lookback_days: int = 90  # how far back the first (or a full) read of a change stream goes
+    # A catalogue stream that flags the rows a complete pass no longer lists: the key of an item,
+    # and (account id, keys seen in the pass) -> rows newly flagged.
+    item_key: Callable[[Any], str] | None = None
+    mark_missing: Callable[[int, Collection[str]], int] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,6 +96,10 @@ def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
     link_waiting_feedback_to_listings(account_id, items)
     return PageCounts.of(len(items), counts)
+
+
+def _listing_key(item: ListingDTO) -> str:
+    return item.external_id
 
 
 def _prices(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -270,7 +279,7 @@ STREAMS: dict[str, StreamDef] = {
     s.name: s
     for s in [
         StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
-        StreamDef(Stream.LISTINGS, 60, _read_listings),
+        StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
         StreamDef(Stream.PRICES, 60, _read_prices),
         StreamDef(Stream.STOCKS, 30, _read_stocks),
         StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
