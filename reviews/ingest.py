@@ -121,7 +121,7 @@ _LISTING_OF_WAITING = """
 """
 
 
-def link_waiting_to_listings(account_id: int, listings: Sequence[ListingDTO]) -> None:
+def link_waiting_feedback_to_listings(account_id: int, listings: Sequence[ListingDTO]) -> None:
     """Reviews and questions stored before their listing (the streams run as independent tasks)
     get it when the listings stream stores it, as their ingest would have linked them: they are
     re-read only when they change. Partial indexes hold only the rows still waiting, so a page

@@ -301,10 +301,10 @@ def _pump(
         pages.close()
 
     with transaction.atomic():
+        leases.touch(run_id)
         if seen is not None and spec.mark_missing is not None:
             totals.extra["missing"] = spec.mark_missing(account.pk, seen)
             leases.touch(run_id, progress={**progress_base, **totals.extra})
-        leases.touch(run_id)
         now = timezone.now()
         finished: dict[str, Any] = {"cursor": {}, "updated_at": now}
         if watermark and (state.watermark is None or watermark > state.watermark):

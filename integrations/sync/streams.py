@@ -33,8 +33,7 @@ from integrations.base import (
 from integrations.models import OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings
 from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
-from reviews.ingest import ingest_questions, ingest_reviews
-from reviews.ingest import link_waiting_to_listings as link_waiting_feedback_to_listings
+from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
 @dataclass
