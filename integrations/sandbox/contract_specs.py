@@ -51,17 +51,20 @@ SPEC_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
+# The official specs, copied unchanged with their sources and licences (see its README.md).
+VENDORED_SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
+
+
 class SpecsNotFoundError(RuntimeError):
     """The specs folder is missing: contract tests must fail loudly, not skip."""
 
 
 def specs_dir() -> Path:
-    """PRILAVOK_SPECS_DIR, else /work/shared/marketplace-specs, else <repo>/../shared/marketplace-specs."""
-    repo = Path(__file__).resolve().parents[2]
+    """PRILAVOK_SPECS_DIR, else the copy vendored in the repository (integrations/specs/)."""
     candidates = []
     if os.environ.get("PRILAVOK_SPECS_DIR"):
         candidates.append(Path(os.environ["PRILAVOK_SPECS_DIR"]))
-    candidates += [Path("/work/shared/marketplace-specs"), repo.parent / "shared" / "marketplace-specs"]
+    candidates.append(VENDORED_SPECS_DIR)
     for candidate in candidates:
         if (candidate / "ozon" / "swagger.json").is_file():
             return candidate

@@ -1,6 +1,6 @@
 """The Wildberries adapter: MarketplaceClient over WB's category hosts (2026-07 specs).
 
-Each method names the spec operation it implements (shared/marketplace-specs/wildberries/NN-*.yaml).
+Each method names the spec operation it implements (integrations/specs/wildberries/NN-*.yaml).
 With `config.base_url` every request goes to base_url + the official path (sandbox, proxy).
 Auth is the bare token in `Authorization` (security scheme HeaderApiKey).
 """

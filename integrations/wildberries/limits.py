@@ -1,7 +1,7 @@
 """Wildberries hosts and documented rate limits (Personal/Service token), one bucket per method group.
 
 Every number below is from the `description_limit` table of the operation in the 2026-07 specs
-(shared/marketplace-specs/wildberries/NN-*.yaml). WB counts limits per seller account and method group.
+(integrations/specs/wildberries/NN-*.yaml). WB counts limits per seller account and method group.
 """
 
 from __future__ import annotations

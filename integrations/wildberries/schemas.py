@@ -1,4 +1,4 @@
-"""The Wildberries payloads the adapter reads (2026-07 specs, shared/marketplace-specs/wildberries), as
+"""The Wildberries payloads the adapter reads (2026-07 specs, integrations/specs/wildberries), as
 validated payload classes (integrations.payloads: pydantic dataclasses).
 
 Only the fields we use are declared; extra fields are ignored. Enumerations are plain `str`/`int` so a
