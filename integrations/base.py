@@ -190,6 +190,16 @@ class OrderDTO:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenOrderRef:
+    """A stored order not in a final status yet, handed back to its adapter to be followed to the end."""
+
+    external_id: str
+    scheme: str  # orders.models.Scheme value
+    ordered_at: datetime
+    raw_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnDTO:
     external_id: str
     kind: str  # orders.models.Return.Kind value
@@ -358,6 +368,15 @@ class MarketplaceClient(Protocol):
         self, since: datetime, cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
         """Orders of every scheme changed at or after `since`."""
+
+    def iter_order_updates(
+        self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        """The current state of stored orders that are not final yet, whatever their age, where
+        `iter_orders` covers only a recent window (Ozon postings, WB assembly tasks). The adapter
+        picks the fewest calls its limits allow (list filters by status, lookups by number) and may
+        skip orders its change read already covers. `open_orders` is sorted by (ordered_at,
+        external_id) and re-read on resume, so the cursor must survive it changing. No watermark."""
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]: ...
 

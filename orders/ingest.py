@@ -16,9 +16,9 @@ from django.db import connection
 
 from catalog.ingest import ensure_warehouses
 from core.bulk import Upsert, UpsertCounts, copy_insert, dedupe_last, upsert
-from integrations.base import OrderDTO, ReturnDTO
+from integrations.base import OpenOrderRef, OrderDTO, ReturnDTO
 from orders import status as status_machine
-from orders.models import OrderStatusChange
+from orders.models import Order, OrderStatusChange
 
 _ORDER_STAGE = [
     ("external_id", "text"), ("order_number", "text"), ("scheme", "text"), ("status", "text"),
@@ -271,3 +271,19 @@ def ingest_returns(account_id: int, returns: Sequence[ReturnDTO]) -> UpsertCount
     )
     counts, _ = upsert(replace(_RETURN, params={"account": account_id}), rows)
     return counts
+
+
+# Statuses after which a marketplace no longer changes an order (a delivered order's return arrives
+# through the returns stream).
+FINAL_STATUSES = (*status_machine.TERMINAL, status_machine.S.DELIVERED)
+
+
+def open_orders(account_id: int) -> list[OpenOrderRef]:
+    """The account's orders not in a final status, oldest first, for the adapter to follow to the end."""
+    rows = (
+        Order.objects.filter(account_id=account_id)
+        .exclude(status__in=FINAL_STATUSES)
+        .order_by("ordered_at", "external_id")
+        .values_list("external_id", "scheme", "ordered_at", "raw_status")
+    )
+    return [OpenOrderRef(*row) for row in rows.iterator(chunk_size=5000)]

@@ -14,6 +14,7 @@ from integrations.base import (
     FeeDTO,
     FinanceOperationDTO,
     ListingDTO,
+    OpenOrderRef,
     OrderDTO,
     OrderLineDTO,
     Page,
@@ -40,6 +41,8 @@ class FakeMarketplace:
         self.page_size = page_size
         self.now = T0
         self.fail_at_page: int | None = None  # raise TransientError when this page (0-based, per call) is due
+        # Like Ozon postings or WB assembly tasks: the change read covers orders created this recently.
+        self.change_window: timedelta | None = None
         self.pages_served = 0
         self.warehouses = [
             WarehouseDTO("wh-1", "Склад Москва", "seller"),
@@ -191,7 +194,18 @@ class FakeMarketplace:
 
     def iter_orders(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[OrderDTO]]:
         when = lambda o: o.updated_at  # noqa: E731
-        return self._paged(self._changed(list(self.orders.values()), since, when), cursor, when)
+        orders = list(self.orders.values())
+        if self.change_window is not None:
+            orders = [o for o in orders if o.ordered_at >= self.now - self.change_window]
+        return self._paged(self._changed(orders, since, when), cursor, when)
+
+    def iter_order_updates(
+        self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        # Like an adapter, skip what the change read covers: without a window, that is everything.
+        horizon = self.now - self.change_window if self.change_window is not None else None
+        self.followed = [ref.external_id for ref in open_orders if horizon is not None and ref.ordered_at < horizon]
+        return self._paged([self.orders[ext] for ext in self.followed if ext in self.orders], cursor)
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         when = lambda r: r.updated_at  # noqa: E731

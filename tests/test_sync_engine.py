@@ -457,3 +457,30 @@ def test_a_time_limit_stops_the_run_without_blaming_the_account(account: Marketp
     account.refresh_from_db()
     assert account.last_error == ""
     assert engine.run_stream(account, "listings", client=fake, heartbeat=False).created == 10
+
+
+def test_an_order_older_than_the_change_window_is_followed_until_its_final_status(
+    account: MarketplaceAccount,
+) -> None:
+    fake = FakeMarketplace(orders=6)
+    fake.change_window = timedelta(days=30)  # like Ozon postings: the change read covers recent orders only
+    engine.run_stream(account, "orders", client=fake, heartbeat=False)
+    fake.advance(60, new=0, changed=["o1"], status="cancelled")
+    engine.run_stream(account, "orders", client=fake, heartbeat=False)
+    watermark = SyncState.objects.get(account=account, stream="orders").watermark
+
+    # Forty days later the old posting is delivered: the change read no longer sees it.
+    fake.advance(40 * 24 * 60, new=1, changed=["o3"])
+    run = engine.run_stream(account, "orders", client=fake, heartbeat=False)
+
+    assert Order.objects.get(external_id="o3").status == "delivered"
+    assert OrderStatusChange.objects.filter(order__external_id="o3", to_status="delivered").count() == 1
+    assert run.created == 1 and run.updated == 1
+    # Only orders not final yet are followed (o1 was cancelled); the new one is read by the change read.
+    assert "o1" not in fake.followed and "o3" in fake.followed and "o6" not in fake.followed
+    # The watermark comes from the change read, never from the old orders followed.
+    assert SyncState.objects.get(account=account, stream="orders").watermark >= watermark
+    assert SyncState.objects.get(account=account, stream="orders").cursor == {}
+
+    run = engine.run_stream(account, "orders", client=fake, heartbeat=False)
+    assert "o3" not in fake.followed and run.updated == 0

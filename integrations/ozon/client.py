@@ -22,6 +22,7 @@ from integrations.base import (
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    OpenOrderRef,
     OrderDTO,
     Page,
     PermanentError,
@@ -404,6 +405,12 @@ class OzonClient:
             yield Page(orders, {**next_state, "since": _iso(since), "wm": _wm_out(watermark)}, watermark, done=done)
             if done:
                 return
+
+    def iter_order_updates(
+        self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        # Placeholder until this adapter follows old orders (issue 9, point 1).
+        return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         state = dict(cursor or {})

@@ -278,7 +278,7 @@ def _pump(
             on_page(spec.name, totals)
 
     buffer = _Buffer()
-    pages = _Prefetch(iter(spec.read(client, plan.since, plan.cursor)))
+    pages = _Prefetch(iter(spec.read(account.pk, client, plan.since, plan.cursor)))
     try:
         while True:
             try:

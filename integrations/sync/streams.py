@@ -22,6 +22,7 @@ from integrations import outbox
 from integrations.base import (
     ListingDTO,
     MarketplaceClient,
+    OpenOrderRef,
     Page,
     PriceDTO,
     PromotionOfferDTO,
@@ -31,7 +32,7 @@ from integrations.base import (
     Stream,
 )
 from integrations.models import OutboxChange
-from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings
+from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
@@ -64,7 +65,8 @@ class StreamPage:
     readback: Readback | None = None
 
 
-Reader = Callable[[MarketplaceClient, datetime | None, dict[str, Any] | None], Iterator[StreamPage]]
+# (account id, client, since, saved cursor) -> pages
+Reader = Callable[[int, MarketplaceClient, datetime | None, dict[str, Any] | None], Iterator[StreamPage]]
 
 
 @dataclass(frozen=True)
@@ -195,22 +197,22 @@ def _page_cursor(cursor: dict[str, Any] | None) -> dict[str, Any] | None:
     return (cursor or {}).get("page") or None
 
 
-def _read_warehouses(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_warehouses(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     return _pages(client.iter_warehouses(), _warehouses)  # a handful of rows: always the whole list
 
 
-def _read_listings(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_listings(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                    ) -> Iterator[StreamPage]:
     return _pages(client.iter_listings(_page_cursor(cursor)), _listings, _readback_listings)
 
 
-def _read_prices(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_prices(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                  ) -> Iterator[StreamPage]:
     return _pages(client.iter_prices(_page_cursor(cursor)), _prices, _readback_prices)
 
 
-def _read_stocks(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_stocks(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                  ) -> Iterator[StreamPage]:
     return _pages(client.iter_stocks(_page_cursor(cursor)), _stocks, _readback_stocks)
 
@@ -221,32 +223,50 @@ def _since(since: datetime | None) -> datetime:
     return since
 
 
-def _read_orders(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_orders(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                  ) -> Iterator[StreamPage]:
-    return _pages(client.iter_orders(_since(since), _page_cursor(cursor)), _orders)
+    """Orders changed since the watermark, then the stored orders not final yet that the change read
+    may no longer cover (it reads a recent window on some platforms), followed whatever their age.
+    The cursor says which part is in progress: {"page": …} or {"part": "open", "page": …}."""
+    # Listed here, not in the generator: the engine pulls pages on a prefetch thread, whose own
+    # database connection would not see this run's transaction.
+    open_now = open_orders(account_id)
+    return _order_pages(client, since, cursor or {}, open_now)
 
 
-def _read_returns(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _order_pages(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any],
+                 open_now: list[OpenOrderRef]) -> Iterator[StreamPage]:
+    if cursor.get("part") != "open":
+        yield from _pages(client.iter_orders(_since(since), _page_cursor(cursor)), _orders)
+        cursor = {}
+    if not open_now:
+        return
+    for page in client.iter_order_updates(open_now, _page_cursor(cursor)):
+        # No watermark: these are old orders, and the change read's watermark must not move past them.
+        yield StreamPage(page.items, {"part": "open", "page": page.cursor}, None, _orders)
+
+
+def _read_returns(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                   ) -> Iterator[StreamPage]:
     return _pages(client.iter_returns(_since(since), _page_cursor(cursor)), _returns)
 
 
-def _read_reviews(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_reviews(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                   ) -> Iterator[StreamPage]:
     return _pages(client.iter_reviews(_since(since), _page_cursor(cursor)), _reviews, _readback_reviews)
 
 
-def _read_questions(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_questions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                     ) -> Iterator[StreamPage]:
     return _pages(client.iter_questions(_since(since), _page_cursor(cursor)), _questions, _readback_questions)
 
 
-def _read_finance(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_finance(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                   ) -> Iterator[StreamPage]:
     return _pages(client.iter_finance(_since(since), _page_cursor(cursor)), _finance)
 
 
-def _read_promotions(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+def _read_promotions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
     promotion and page: the cursor is {"promotion": id, "page": offers cursor, "done": [ids]}."""

@@ -27,6 +27,7 @@ from integrations.base import (
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    OpenOrderRef,
     OrderDTO,
     Page,
     PermanentError,
@@ -517,6 +518,12 @@ class WildberriesClient:
         return result
 
     # ---- returns, reviews, questions ------------------------------------------------------------
+
+    def iter_order_updates(
+        self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        # Placeholder until this adapter follows old orders (issue 9, point 1).
+        return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         """GET returns-api /api/v1/claims (09-communications): open claims, then archived, offset paging.

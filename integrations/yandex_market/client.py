@@ -34,6 +34,7 @@ from integrations.base import (
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    OpenOrderRef,
     OrderDTO,
     Page,
     PermanentError,
@@ -505,6 +506,12 @@ class YandexMarketClient:
             items = [mapping.order(r) for r in rows]
             watermark = mapping.latest((o.updated_at for o in items), watermark)
             yield Page(items=items, cursor=_with_watermark(next_cursor, watermark), watermark=watermark, done=last)
+
+    def iter_order_updates(
+        self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
+    ) -> Iterator[Page[OrderDTO]]:
+        # Placeholder until this adapter follows old orders (issue 9, point 1).
+        return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         """GET /v2/campaigns/{campaignId}/returns (paths/v2_campaigns_campaignId_returns.yaml), every
