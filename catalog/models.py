@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -29,7 +30,11 @@ class Product(TimeStampedModel):
 
     class Meta:
         ordering = ["article"]
-        indexes = [GinIndex(fields=["barcodes"], name="product_barcodes_gin")]
+        indexes = [
+            GinIndex(fields=["barcodes"], name="product_barcodes_gin"),
+            # The catalogue search matches articles by case-insensitive prefix (UPPER(article) LIKE 'X%').
+            models.Index(OpClass(Upper("article"), name="text_pattern_ops"), name="product_article_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.article} {self.name}"
@@ -100,6 +105,14 @@ class Listing(models.Model):
             # Only the missing ones: each listings page clears those it lists again.
             models.Index(fields=["account", "external_id"], condition=Q(missing_since__isnull=False),
                          name="listing_missing"),
+            # The catalogue and prices lists: one index per offered sort (catalog.selectors.LISTING_SORTS).
+            models.Index(fields=["offer_id", "id"], name="listing_sort_article"),
+            models.Index(fields=["title", "id"], name="listing_sort_title"),
+            # Their search (catalog.filters): article by prefix, marketplace ids exactly, title by substring.
+            models.Index(OpClass(Upper("offer_id"), name="text_pattern_ops"), name="listing_offer_prefix"),
+            models.Index(fields=["external_id"], name="listing_external_id"),
+            models.Index(fields=["marketplace_sku"], name="listing_sku"),
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="listing_title_trgm"),
         ]
 
     def __str__(self) -> str:

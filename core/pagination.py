@@ -1,17 +1,294 @@
-"""Pagination shared by the list pages: a page of rows and the query string that keeps the filters."""
+"""The list-page pattern: keyset pages on an indexed sort, and counts that never scan a big table.
+
+A list view does three things, in this order:
+
+    filterset = ListingFilter(request.GET, queryset=Listing.objects.select_related("account"))
+    sort = LISTING_SORTS.pick(request.GET.get("sort"))
+    page = keyset_page(request, filterset.qs, sort)
+
+* ``Sort`` names one order of the rows. Its fields are NOT NULL columns of the listed table (no joins:
+  a sort that mixes two tables has to join and sort the whole table before it can take 50 rows) ending
+  with the primary key as the tie-breaker, and each one has a matching index, so that the page is a
+  range scan of that index: ``(offer_id, id) > (%s, %s) ORDER BY offer_id, id LIMIT 51``.
+* ``keyset_page`` reads the ``after`` / ``before`` cursor (the sort values of the last / first row seen)
+  instead of a page number: no OFFSET, so page 10 000 costs what page 1 costs. It fetches one row more
+  than it shows to know whether there is a next page.
+* ``approximate_count`` says how many rows match: exact up to ``EXACT_COUNT_LIMIT``, above that the
+  planner's estimate (EXPLAIN), shown as "about …": an exact count of a million rows costs seconds.
+
+``EstimatedCountPaginator`` applies the same counting to the Django admin's OFFSET paginator.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, Value
+from django.db.models import Field as ModelField
 from django.http import HttpRequest
+from django.utils.functional import Promise
 
 PAGE_SIZE = 50
+# Up to this many matching rows the count is exact (a capped COUNT over an index); above it, estimated.
+EXACT_COUNT_LIMIT = 10_000
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> dict[str, Any]:
-    page: Page[Any] = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {"page_obj": page, "rows": list(page.object_list), "filter_query": params.urlencode()}
+@dataclass(frozen=True)
+class Sort:
+    """One offered order of a list: ``key`` in the URL, ``label`` on the page, ``fields`` as in order_by."""
+
+    key: str
+    label: str | Promise
+    fields: tuple[str, ...]
+
+    def columns(self) -> list[tuple[str, bool]]:
+        """(field name, descending) pairs."""
+        return [(name.removeprefix("-"), name.startswith("-")) for name in self.fields]
+
+    def check(self, model: type[Model]) -> None:
+        names = [name for name, _ in self.columns()]
+        if names[-1] not in ("id", "pk"):
+            raise ValueError(f"sort {self.key!r}: the last field must be the primary key (the tie-breaker)")
+        for name in names:
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist as error:  # "account__name" and the like: columns of this table only
+                raise ValueError(f"sort {self.key!r}: {name!r} is not a column of {model.__name__}") from error
+            if model_field.null or not model_field.concrete:
+                raise ValueError(f"sort {self.key!r}: {name!r} must be a NOT NULL column")
+
+
+class Sorts:
+    """The sorts a list offers; the first is the default. Unknown keys fall back to the default."""
+
+    def __init__(self, model: type[Model], sorts: Iterable[Sort]) -> None:
+        self.model = model
+        self.options = list(sorts)
+        for sort in self.options:
+            sort.check(model)
+        self.default = self.options[0]
+
+    def pick(self, key: str | None) -> Sort:
+        return next((sort for sort in self.options if sort.key == key), self.default)
+
+
+class RowCompare(Expression):
+    """``(a, b, c) > (%s, %s, %s)``: a row comparison, which PostgreSQL answers with one index range."""
+
+    output_field = BooleanField()
+
+    def __init__(self, lhs: Sequence[Any], op: str, rhs: Sequence[Any]) -> None:
+        super().__init__()
+        if op not in ("<", ">") or len(lhs) != len(rhs):
+            raise ValueError(op)
+        self.lhs, self.op, self.rhs = list(lhs), op, list(rhs)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*self.lhs, *self.rhs]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        size = len(self.lhs)
+        self.lhs, self.rhs = list(exprs[:size]), list(exprs[size:])
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql: list[list[str]] = [[], []]
+        params: list[Any] = []
+        for side, exprs in enumerate((self.lhs, self.rhs)):
+            for expr in exprs:
+                part, part_params = compiler.compile(expr)
+                sql[side].append(part)
+                params.extend(part_params)
+        return f"({', '.join(sql[0])}) {self.op} ({', '.join(sql[1])})", params
+
+
+def _encode(values: list[str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def _decode(token: str, fields: list[ModelField[Any, Any]]) -> list[Any] | None:
+    """The cursor's values as Python values of the sort's fields; None for a malformed or foreign cursor."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(fields) or not all(isinstance(v, str) for v in raw):
+            return None
+        return [model_field.to_python(value) for model_field, value in zip(fields, raw, strict=True)]
+    except (ValueError, ValidationError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def after_condition(sort: Sort, model: type[Model], values: list[Any], *, backwards: bool = False) -> Q:
+    """Rows strictly after ``values`` in ``sort`` (before them when ``backwards``).
+
+    Columns that share a direction form one row comparison; a sort that mixes directions
+    (``is_answered, -published_at, -id``) becomes "first group greater, or equal and the rest after",
+    bounded by its leading column so the index scan starts at the cursor's group.
+    """
+    groups: list[tuple[bool, list[tuple[str, Any]]]] = []
+    for (name, descending), value in zip(sort.columns(), values, strict=True):
+        if groups and groups[-1][0] == descending:
+            groups[-1][1].append((name, value))
+        else:
+            groups.append((descending, [(name, value)]))
+
+    def compare(descending: bool, pairs: list[tuple[str, Any]]) -> Q:
+        op = ">" if descending == backwards else "<"
+        lhs = [F(name) for name, _ in pairs]
+        rhs = [Value(value, output_field=model._meta.get_field(name)) for name, value in pairs]
+        return Q(RowCompare(lhs, op, rhs))
+
+    condition = Q()
+    equal_so_far = Q()
+    for descending, pairs in groups:
+        condition |= equal_so_far & compare(descending, pairs)
+        equal_so_far &= Q(**dict(pairs))
+    if len(groups) > 1:
+        (name, value), descending = groups[0][1][0], groups[0][0]
+        lookup = "gte" if descending == backwards else "lte"
+        condition &= Q(**{f"{name}__{lookup}": value})
+    return condition
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list: its rows and the cursors of the pages around it."""
+
+    rows: list[Any]
+    sort: Sort
+    sorts: Sorts
+    has_next: bool
+    has_previous: bool
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    queryset: QuerySet[Any] | None = field(default=None, repr=False)
+    query: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def count(self) -> ApproximateCount:
+        assert self.queryset is not None
+        return approximate_count(self.queryset)
+
+    def _link(self, **extra: str) -> str:
+        from urllib.parse import urlencode
+
+        return "?" + urlencode({**self.query, **extra})
+
+    @property
+    def next_url(self) -> str:
+        return self._link(after=self.next_cursor) if self.has_next else ""
+
+    @property
+    def previous_url(self) -> str:
+        return self._link(before=self.previous_cursor) if self.has_previous else ""
+
+    @property
+    def first_url(self) -> str:
+        return self._link()
+
+    def sort_url(self, key: str) -> str:
+        """Link to the first page in another order (the cursor belongs to the current order)."""
+        from urllib.parse import urlencode
+
+        return "?" + urlencode({**{k: v for k, v in self.query.items() if k != "sort"}, "sort": key})
+
+
+def keyset_page(
+    request: HttpRequest, queryset: QuerySet[Any], sorts: Sorts, *, per_page: int = PAGE_SIZE
+) -> KeysetPage:
+    """The page of ``queryset`` that the request's ``sort`` and ``after`` / ``before`` cursor ask for."""
+    sort = sorts.pick(request.GET.get("sort"))
+    model = queryset.model
+    fields = [model._meta.get_field(name) for name, _ in sort.columns()]
+    query = {k: v for k, v in request.GET.items() if k not in ("after", "before") and v}
+    if query.get("sort") == sorts.default.key:
+        query.pop("sort")
+
+    backwards = False
+    values = None
+    if token := request.GET.get("after"):
+        values = _decode(token, fields)
+    elif token := request.GET.get("before"):
+        values = _decode(token, fields)
+        backwards = values is not None
+
+    ordered = queryset.order_by(*sort.fields)
+    if backwards:
+        ordered = ordered.reverse()
+    if values is not None:
+        ordered = ordered.filter(after_condition(sort, model, values, backwards=backwards))
+    rows = list(ordered[: per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = values is not None, more
+
+    def cursor(row: Any) -> str:
+        return _encode([model_field.value_to_string(row) for model_field in fields])
+
+    return KeysetPage(
+        rows=rows,
+        sort=sort,
+        sorts=sorts,
+        has_next=has_next and bool(rows),
+        has_previous=has_previous and bool(rows),
+        next_cursor=cursor(rows[-1]) if rows else "",
+        previous_cursor=cursor(rows[0]) if rows else "",
+        queryset=queryset,
+        query=query,
+    )
+
+
+@dataclass(frozen=True)
+class ApproximateCount:
+    value: int
+    exact: bool
+
+    def __int__(self) -> int:
+        return self.value
+
+
+def planner_estimate(queryset: QuerySet[Any]) -> int:
+    """Rows the planner expects ``queryset`` to return (EXPLAIN, no execution): statistics, not a scan."""
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def approximate_count(queryset: QuerySet[Any], *, exact_limit: int = EXACT_COUNT_LIMIT) -> ApproximateCount:
+    """Exact when at most ``exact_limit`` rows match (a capped count), else the planner's estimate."""
+    capped = queryset.order_by().values("pk")[: exact_limit + 1].count()
+    if capped <= exact_limit:
+        return ApproximateCount(capped, exact=True)
+    return ApproximateCount(max(planner_estimate(queryset), capped), exact=False)
+
+
+def table_estimate(model: type[Model]) -> int:
+    """The table's row count from pg_class.reltuples (kept by ANALYZE / autovacuum); -1 if never analysed."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return int(row[0]) if row else -1
+
+
+class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
+    """The admin's paginator without COUNT(*) over a big table: exact up to EXACT_COUNT_LIMIT, then estimated.
+
+    Use it with ``show_full_result_count = False`` (which drops the admin's second, unfiltered count).
+    """
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet):
+            return approximate_count(object_list).value
+        return len(object_list)

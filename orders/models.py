@@ -54,9 +54,16 @@ class Order(models.Model):
         ordering = ["-ordered_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_order")]
         indexes = [
-            models.Index(fields=["status", "-ordered_at"]),
-            models.Index(fields=["account", "-ordered_at"]),
-            models.Index(fields=["scheme", "-ordered_at"]),
+            # The orders list (orders.selectors.ORDER_SORTS): one index per offered sort, and one per
+            # common filter followed by the date sort, so a filtered page is a range scan as well.
+            models.Index(fields=["ordered_at", "id"], name="order_sort_date"),
+            models.Index(fields=["total_amount", "id"], name="order_sort_amount"),
+            models.Index(fields=["status", "ordered_at", "id"], name="order_status_date"),
+            models.Index(fields=["account", "ordered_at", "id"], name="order_account_date"),
+            models.Index(fields=["scheme", "ordered_at", "id"], name="order_scheme_date"),
+            # Its search: the marketplace's order ids by prefix.
+            models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="order_external_id_prefix"),
+            models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
         ]
 
     def __str__(self) -> str:

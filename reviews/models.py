@@ -34,7 +34,9 @@ class Review(models.Model):
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
         indexes = [
-            models.Index(fields=["is_answered", "-published_at"]),
+            # The reviews list (reviews.selectors.REVIEW_SORTS): one index per offered sort.
+            models.Index(fields=["is_answered", "-published_at", "-id"], name="review_sort_unanswered"),
+            models.Index(fields=["-published_at", "-id"], name="review_sort_newest"),
             models.Index(fields=["rating"]),
             # Only reviews stored before their listing, which the listings sync links later.
             models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),
