@@ -27,7 +27,8 @@ def listing_search_ids(term: str) -> QuerySet[Listing]:
     ]
     if len(term) >= SUBSTRING_MIN_LENGTH:
         branches.append(Listing.objects.filter(title__icontains=term))
-    first, *rest = [branch.values("pk") for branch in branches]
+    # order_by(): without it each branch would sort by Listing.Meta.ordering, joining the accounts.
+    first, *rest = [branch.order_by().values("pk") for branch in branches]
     return first.union(*rest)
 
 
