@@ -30,6 +30,8 @@ class FinanceOperation(models.Model):
         indexes = [
             models.Index(fields=["account", "-operation_at"]),
             models.Index(fields=["order_external_id"]),
+            # The admin's search by the marketplace's operation id (the unique key leads with the account).
+            models.Index(fields=["external_id"], name="finance_operation_external_id"),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ def listing_search_ids(term: str) -> QuerySet[Listing]:
         branches.append(Listing.objects.filter(title__icontains=term))
     # order_by(): without it each branch would sort by Listing.Meta.ordering, joining the accounts.
     first, *rest = [branch.order_by().values("pk") for branch in branches]
-    return first.union(*rest)
+    return first.union(*rest, all=True)  # IN (…) ignores duplicates; no need to sort them out first
 
 
 class ListingFilter(django_filters.FilterSet):

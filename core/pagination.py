@@ -200,6 +200,10 @@ class KeysetPage:
         return "?" + urlencode({**{k: v for k, v in self.query.items() if k != "sort"}, "sort": key})
 
 
+def _flip(name: str) -> str:
+    return name.removeprefix("-") if name.startswith("-") else f"-{name}"
+
+
 def keyset_page(
     request: HttpRequest, queryset: QuerySet[Any], sorts: Sorts, *, per_page: int = PAGE_SIZE
 ) -> KeysetPage:
@@ -219,12 +223,18 @@ def keyset_page(
         values = _decode(token, fields)
         backwards = values is not None
 
-    ordered = queryset.order_by(*sort.fields)
-    if backwards:
-        ordered = ordered.reverse()
+    order = [_flip(name) for name in sort.fields] if backwards else list(sort.fields)
+    matching = queryset
     if values is not None:
-        ordered = ordered.filter(after_condition(sort, model, values, backwards=backwards))
-    rows = list(ordered[: per_page + 1])
+        matching = matching.filter(after_condition(sort, model, values, backwards=backwards))
+    # The page's ids first, from the listed table alone, then the joined rows of those ids only:
+    # PostgreSQL joins before it limits, so a search matching 20 000 rows would otherwise join
+    # (account, product, price…) all of them to keep 51. The queryset's select_related carries over;
+    # per-row aggregates do not belong in a list's queryset anyway (see orders.selectors.with_line_totals).
+    page_ids = matching.select_related(None).order_by(*order).values("pk")[: per_page + 1]
+    fetch = model._default_manager.filter(pk__in=page_ids).order_by(*order)
+    fetch.query.select_related = queryset.query.select_related
+    rows = list(fetch)
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:

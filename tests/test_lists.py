@@ -196,9 +196,8 @@ def test_orders_page_says_how_many_and_computes_line_totals_for_the_page_only(cl
 def test_order_filters_and_search(client: Client) -> None:
     ozon, wb = make_account("ozon"), make_account("wildberries")
     _orders([ozon, wb], 40)
-    late = Order.objects.create(
-        account=wb, external_id="99887766-0001-1", order_number="WB-5555", ordered_at=datetime(2026, 6, 1, 21, 30, tzinfo=UTC)
-    )
+    late_evening = datetime(2026, 6, 1, 21, 30, tzinfo=UTC)
+    late = Order.objects.create(account=wb, external_id="99887766-0001-1", order_number="WB-5555", ordered_at=late_evening)
 
     def found(**params: str) -> set[int]:
         return set(OrderFilter(params, queryset=order_list()).qs.values_list("pk", flat=True))
