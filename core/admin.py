@@ -39,7 +39,8 @@ class SyncedAdmin(LargeTableAdmin):
     local_fields: tuple[str, ...] = ()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        synced = [f.name for f in self.model._meta.concrete_fields if not f.primary_key and f.name not in self.local_fields]
+        fields = self.model._meta.concrete_fields
+        synced = [f.name for f in fields if not f.primary_key and f.name not in self.local_fields]
         return [*super().get_readonly_fields(request, obj), *synced]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

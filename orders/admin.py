@@ -14,7 +14,9 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(SyncedAdmin):
-    list_display = ["external_id", "account", "scheme", "status", "raw_status", "ordered_at", "total_amount", "currency"]
+    list_display = [
+        "external_id", "account", "scheme", "status", "raw_status", "ordered_at", "total_amount", "currency",
+    ]
     list_filter = ["status", "scheme", "account__marketplace", "account"]
     # The marketplace's ids by prefix: the order_external_id_prefix / order_number_prefix indexes.
     search_fields = ["external_id__startswith", "order_number__startswith"]

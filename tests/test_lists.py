@@ -197,7 +197,9 @@ def test_order_filters_and_search(client: Client) -> None:
     ozon, wb = make_account("ozon"), make_account("wildberries")
     _orders([ozon, wb], 40)
     late_evening = datetime(2026, 6, 1, 21, 30, tzinfo=UTC)
-    late = Order.objects.create(account=wb, external_id="99887766-0001-1", order_number="WB-5555", ordered_at=late_evening)
+    late = Order.objects.create(
+        account=wb, external_id="99887766-0001-1", order_number="WB-5555", ordered_at=late_evening
+    )
 
     def found(**params: str) -> set[int]:
         return set(OrderFilter(params, queryset=order_list()).qs.values_list("pk", flat=True))
@@ -260,7 +262,8 @@ def _bulk_rows(listings: int, orders: int) -> None:
                 brand, category, barcodes, attributes, images, variants, status, marketplace_errors, archived,
                 created_at, updated_at, account_id)
             SELECT (100000000 + g)::text, 'ART-' || lpad(g::text, 6, '0'), (200000000 + g)::text, '',
-                'Карточка ' || g || (ARRAY[' платье летнее', ' кроссовки', ' рюкзак', ' чайник', ' кабель'])[1 + g %% 5],
+                'Карточка ' || g
+                    || (ARRAY[' платье летнее', ' кроссовки', ' рюкзак', ' чайник', ' кабель'])[1 + g %% 5],
                 '', '', '', ARRAY['46' || lpad(g::text, 11, '0')], '[]', '[]', '[]', '', '[]', false, now(), now(), %s
             FROM generate_series(1, %s) g
             """,
