@@ -12,7 +12,6 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-
 # Server settings for the list pages at a large seller's scale (issue 10); production sets the same
 # (README "Configuration", docker-compose.yml). JIT compiles big queries' expressions at run time:
 # on the page queries it added up to 450 ms and saved nothing. work_mem: the sorts of a page's query
@@ -22,12 +21,13 @@ SERVER_SETTINGS = {"jit": "off", "work_mem": "32MB"}
 
 def settings_to_apply(auto_conf: str, wanted: dict[str, str] = SERVER_SETTINGS) -> str:
     """The ALTER SYSTEM statements that ``postgresql.auto.conf`` still lacks ("" when up to date)."""
-    current = {}
+    current: dict[str, str] = {}
     for line in auto_conf.splitlines():
         name, sep, value = line.partition("=")
         if sep and not line.lstrip().startswith("#"):
             current[name.strip()] = value.strip().strip("'")
-    statements = [f"ALTER SYSTEM SET {name} = '{value}';" for name, value in wanted.items() if current.get(name) != value]
+    missing = {name: value for name, value in wanted.items() if current.get(name) != value}
+    statements = [f"ALTER SYSTEM SET {name} = '{value}';" for name, value in missing.items()]
     return "\n".join([*statements, "SELECT pg_reload_conf();"]) if statements else ""
 
 

@@ -28,9 +28,9 @@ class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_facets = ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     # The primary key's index; subclasses with a better indexed order say so.
-    ordering: Any = ["-id"]
+    ordering = ["-id"]
     # Sorting by a column header would sort the whole table unless the column is indexed.
-    sortable_by: Any = ()
+    sortable_by = ()
 
 
 class SyncedAdmin(LargeTableAdmin):

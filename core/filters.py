@@ -21,7 +21,7 @@ SEARCH_MAX_LENGTH = 100
 SUBSTRING_MIN_LENGTH = 3
 
 
-class MarketplaceFilter(django_filters.ChoiceFilter):
+class MarketplaceFilter(django_filters.ChoiceFilter):  # type: ignore[misc]
     """The marketplace of the row's account: ``account__marketplace`` unless told another path."""
 
     def __init__(self, field_name: str = "account__marketplace", **kwargs: Any) -> None:
@@ -29,7 +29,7 @@ class MarketplaceFilter(django_filters.ChoiceFilter):
         super().__init__(field_name=field_name, choices=Marketplace.choices, **kwargs)
 
 
-class SearchFilter(django_filters.CharFilter):
+class SearchFilter(django_filters.CharFilter):  # type: ignore[misc]
     """The search box: trimmed, capped, handed to the FilterSet's ``search`` method."""
 
     def __init__(self, **kwargs: Any) -> None:

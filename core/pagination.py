@@ -99,7 +99,7 @@ class RowCompare(Expression):
         size = len(self.lhs)
         self.lhs, self.rhs = list(exprs[:size]), list(exprs[size:])
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql: list[list[str]] = [[], []]
         params: list[Any] = []
         for side, exprs in enumerate((self.lhs, self.rhs)):
@@ -107,7 +107,7 @@ class RowCompare(Expression):
                 part, part_params = compiler.compile(expr)
                 sql[side].append(part)
                 params.extend(part_params)
-        return f"({', '.join(sql[0])}) {self.op} ({', '.join(sql[1])})", params
+        return f"({', '.join(sql[0])}) {self.op} ({', '.join(sql[1])})", tuple(params)
 
 
 def _encode(values: list[str]) -> str:
@@ -123,6 +123,12 @@ def _decode(token: str, fields: list[ModelField[Any, Any]]) -> list[Any] | None:
         return [model_field.to_python(value) for model_field, value in zip(fields, raw, strict=True)]
     except (ValueError, ValidationError, binascii.Error, UnicodeDecodeError):
         return None
+
+
+def _column(model: type[Model], name: str) -> ModelField[Any, Any]:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, ModelField), name  # Sort.check allows only concrete columns
+    return model_field
 
 
 def after_condition(sort: Sort, model: type[Model], values: list[Any], *, backwards: bool = False) -> Q:
@@ -142,7 +148,7 @@ def after_condition(sort: Sort, model: type[Model], values: list[Any], *, backwa
     def compare(descending: bool, pairs: list[tuple[str, Any]]) -> Q:
         op = ">" if descending == backwards else "<"
         lhs = [F(name) for name, _ in pairs]
-        rhs = [Value(value, output_field=model._meta.get_field(name)) for name, value in pairs]
+        rhs = [Value(value, output_field=_column(model, name)) for name, value in pairs]
         return Q(RowCompare(lhs, op, rhs))
 
     condition = Q()
@@ -210,8 +216,8 @@ def keyset_page(
     """The page of ``queryset`` that the request's ``sort`` and ``after`` / ``before`` cursor ask for."""
     sort = sorts.pick(request.GET.get("sort"))
     model = queryset.model
-    fields = [model._meta.get_field(name) for name, _ in sort.columns()]
-    query = {k: v for k, v in request.GET.items() if k not in ("after", "before") and v}
+    fields = [_column(model, name) for name, _ in sort.columns()]
+    query = {k: str(v) for k, v in request.GET.items() if k not in ("after", "before") and v}
     if query.get("sort") == sorts.default.key:
         query.pop("sort")
 
