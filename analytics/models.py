@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.money import RUB
 
@@ -25,6 +26,8 @@ class FinanceOperation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("finance operation")
+        verbose_name_plural = _("finance operations")
         ordering = ["-operation_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_finance_operation")]
         indexes = [
@@ -54,6 +57,8 @@ class FeeLine(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
+        verbose_name = _("fee line")
+        verbose_name_plural = _("fee lines")
         constraints = [models.UniqueConstraint(fields=["operation", "kind", "name"], name="uniq_fee_line")]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -29,6 +30,8 @@ class Product(TimeStampedModel):
     images = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["article"]
         indexes = [
             GinIndex(fields=["barcodes"], name="product_barcodes_gin"),
@@ -47,6 +50,8 @@ class CostPriceHistory(models.Model):
     valid_from = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("cost price change")
+        verbose_name_plural = _("cost price history")
         ordering = ["-valid_from"]
         constraints = [models.UniqueConstraint(fields=["product", "valid_from"], name="uniq_cost_from")]
 
@@ -94,6 +99,8 @@ class Listing(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
         ordering = ["account", "offer_id"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_listing")]
         indexes = [
@@ -136,6 +143,8 @@ class Warehouse(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
         ordering = ["account", "name"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_warehouse")]
 
@@ -151,6 +160,8 @@ class StockLevel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         constraints = [models.UniqueConstraint(fields=["listing", "warehouse"], name="uniq_stock_level")]
         indexes = [models.Index(fields=["warehouse"])]
 

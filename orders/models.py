@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.money import RUB
 
@@ -51,6 +52,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-ordered_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_order")]
         indexes = [
@@ -83,6 +86,8 @@ class OrderLine(models.Model):
     fees = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [models.UniqueConstraint(fields=["order", "line_key"], name="uniq_order_line")]
         indexes = [
             models.Index(fields=["offer_id"]),
@@ -110,6 +115,8 @@ class OrderStatusChange(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["order", "changed_at"])]
 
@@ -143,6 +150,8 @@ class Return(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
         indexes = [
