@@ -31,7 +31,6 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, Value
 from django.db.models import Field as ModelField
 from django.http import HttpRequest
@@ -267,15 +266,20 @@ def keyset_page(
 
 @dataclass(frozen=True)
 class ApproximateCount:
+    """How many rows match: exactly ``value``; or about ``value`` (the planner's estimate); or, when even
+    the estimate is below what the capped count saw (estimates of searches can be far off), more than it."""
+
     value: int
     exact: bool
+    at_least: bool = False
 
     def __int__(self) -> int:
         return self.value
 
 
 def planner_estimate(queryset: QuerySet[Any]) -> int:
-    """Rows the planner expects ``queryset`` to return (EXPLAIN, no execution): statistics, not a scan."""
+    """Rows the planner expects ``queryset`` to return (EXPLAIN, no execution): statistics, not a scan.
+    Unfiltered, that is the table's pg_class.reltuples."""
     plan = json.loads(queryset.order_by().explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 
@@ -285,15 +289,10 @@ def approximate_count(queryset: QuerySet[Any], *, exact_limit: int = EXACT_COUNT
     capped = queryset.order_by().values("pk")[: exact_limit + 1].count()
     if capped <= exact_limit:
         return ApproximateCount(capped, exact=True)
-    return ApproximateCount(max(planner_estimate(queryset), capped), exact=False)
-
-
-def table_estimate(model: type[Model]) -> int:
-    """The table's row count from pg_class.reltuples (kept by ANALYZE / autovacuum); -1 if never analysed."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-        row = cursor.fetchone()
-    return int(row[0]) if row else -1
+    estimate = planner_estimate(queryset)
+    if estimate <= exact_limit:
+        return ApproximateCount(exact_limit, exact=False, at_least=True)
+    return ApproximateCount(estimate, exact=False)
 
 
 class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
