@@ -1,22 +1,26 @@
 """The list-page pattern: keyset pages on an indexed sort, and counts that never scan a big table.
 
-A list view does three things, in this order:
+A list view (catalog/views.py is the model) filters, then pages:
 
-    filterset = ListingFilter(request.GET, queryset=Listing.objects.select_related("account"))
-    sort = LISTING_SORTS.pick(request.GET.get("sort"))
-    page = keyset_page(request, filterset.qs, sort)
+    LISTING_SORTS = Sorts(Listing, [Sort("article", _("Seller article"), ("offer_id", "id")), ...])
+
+    filterset = ListingFilter(request.GET, queryset=listing_list())    # one django-filter FilterSet per list
+    page = keyset_page(request, filterset.qs, LISTING_SORTS)           # ?sort=…&after=… / ?before=…
+    render(..., {"page": page, "rows": page.rows})                     # templates/includes/pagination.html
 
 * ``Sort`` names one order of the rows. Its fields are NOT NULL columns of the listed table (no joins:
   a sort that mixes two tables has to join and sort the whole table before it can take 50 rows) ending
-  with the primary key as the tie-breaker, and each one has a matching index, so that the page is a
-  range scan of that index: ``(offer_id, id) > (%s, %s) ORDER BY offer_id, id LIMIT 51``.
+  with the primary key as the tie-breaker, and each one has a matching index, so that a page is a range
+  scan of that index: ``(offer_id, id) > (%s, %s) ORDER BY offer_id, id LIMIT 51``.
 * ``keyset_page`` reads the ``after`` / ``before`` cursor (the sort values of the last / first row seen)
-  instead of a page number: no OFFSET, so page 10 000 costs what page 1 costs. It fetches one row more
-  than it shows to know whether there is a next page.
-* ``approximate_count`` says how many rows match: exact up to ``EXACT_COUNT_LIMIT``, above that the
-  planner's estimate (EXPLAIN), shown as "about …": an exact count of a million rows costs seconds.
+  instead of a page number: no OFFSET, so page 10 000 costs what page 1 costs. It takes the page's ids
+  from the listed table alone (one row more than it shows, to know whether there is a next page), then
+  the rows of those ids with their select_related joins.
+* ``approximate_count`` says how many rows match: exact up to ``EXACT_COUNT_LIMIT`` (a capped count),
+  above that the planner's estimate (EXPLAIN, "about …") or "more than …": an exact count of a million
+  rows costs seconds.
 
-``EstimatedCountPaginator`` applies the same counting to the Django admin's OFFSET paginator.
+``EstimatedCountPaginator`` applies the same counting to the Django admin's OFFSET paginator (core.admin).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
@@ -182,8 +187,6 @@ class KeysetPage:
         return approximate_count(self.queryset)
 
     def _link(self, **extra: str) -> str:
-        from urllib.parse import urlencode
-
         return "?" + urlencode({**self.query, **extra})
 
     @property
@@ -197,12 +200,6 @@ class KeysetPage:
     @property
     def first_url(self) -> str:
         return self._link()
-
-    def sort_url(self, key: str) -> str:
-        """Link to the first page in another order (the cursor belongs to the current order)."""
-        from urllib.parse import urlencode
-
-        return "?" + urlencode({**{k: v for k, v in self.query.items() if k != "sort"}, "sort": key})
 
 
 def _flip(name: str) -> str:
