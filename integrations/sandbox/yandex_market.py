@@ -561,6 +561,13 @@ LIMITS: dict[str, tuple[int, int, str]] = {
 }
 
 
+# Operations whose limit counts the items asked for: (default, maximum) of their `limit`.
+LIMIT_COUNTED_PAGES = {
+    "POST /v2/businesses/{businessId}/offer-prices": (250, 500),
+    "POST /v2/campaigns/{campaignId}/offers/stocks": (100, 200),
+}
+
+
 def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """Fixed windows in real time per resource and business/campaign, counted as the spec says
     (requests, or the items sent / asked for)."""
@@ -571,7 +578,11 @@ def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response 
     amount, period, counted = LIMITS[resource]
     units = 1
     if counted == "limit":
-        units = int(request.arg("limit", "50") or 50)
+        default, maximum = LIMIT_COUNTED_PAGES[resource]
+        try:
+            units = min(maximum, int(request.arg("limit") or default))
+        except ValueError:
+            units = 1
     elif counted != "req":
         try:
             units = len((request.json() or {}).get(counted) or ()) or 1
@@ -628,14 +639,18 @@ def _body(request: SandboxRequest) -> dict[str, Any]:
     return data
 
 
-def _limit(request: SandboxRequest, maximum: int, default: int = 50) -> int:
+def _limit(request: SandboxRequest, maximum: int, default: int, *, truncate: bool = False) -> int:
+    """`limit` as the operation's parameter declares it (components/parameters/PageLimit*.yaml): its
+    own `default`, and a value above `maximum` cut down to it where `x-transform: truncateLimit`."""
     raw = request.arg("limit")
     if raw is None:
-        return min(default, maximum)
+        return default
     try:
         value = int(raw)
     except ValueError:
         raise BadRequest(f"Parameter limit must be an integer, got {raw!r}") from None
+    if truncate and value > maximum:
+        return maximum
     if not 1 <= value <= maximum:
         raise BadRequest(f"Parameter limit must be between 1 and {maximum}")
     return value
@@ -747,12 +762,28 @@ def campaigns(world: SandboxWorld, state: YMState, request: SandboxRequest) -> h
          "apiAvailability": "AVAILABLE"}
         for cid, kind in sorted(YM_CAMPAIGNS.items())
     ]
-    limit = _limit(request, 100, 100)
-    page, token = _offset_page(len(rows), request, limit)
-    body = {"campaigns": [rows[i] for i in page], "pager": {"total": len(rows), "from": page.start + 1,
-                                                             "to": page.stop, "pageSize": limit},
-            "paging": _paging(token)}
-    return json_response(body)
+    # PageLimit100WithoutDefault plus the deprecated page/pageSize (ignored when a page token is sent).
+    if (request.arg("page") is not None or request.arg("pageSize") is not None) and not _token_arg(request):
+        size = _int_arg(request, "pageSize", len(rows) or 1, 1, 100)
+        number = _int_arg(request, "page", 1, 1, 10_000)
+        start = min(len(rows), (number - 1) * size)
+        page, token = range(start, min(len(rows), start + size)), None
+    else:
+        size = _limit(request, 100, max(1, len(rows)))
+        number = 0
+        page, token = _offset_page(len(rows), request, size)
+    pager = {"total": len(rows), "from": page.start + 1, "to": page.stop, "currentPage": number or
+             page.start // size + 1, "pagesCount": math.ceil(len(rows) / size), "pageSize": size}
+    return json_response({"campaigns": [rows[i] for i in page], "pager": pager, "paging": _paging(token)})
+
+
+def _int_arg(request: SandboxRequest, name: str, default: int, lowest: int, highest: int) -> int:
+    raw = request.arg(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        raise BadRequest(f"Parameter {name} must be an integer from {lowest} to {highest}", "INVALID_QUERY_PARAMETER")
+    return int(raw)
 
 
 @_handler
@@ -767,7 +798,7 @@ def business_warehouses(world: SandboxWorld, state: YMState, request: SandboxReq
     components = set(body.get("components") or ())
     wanted = set(body.get("campaignIds") or ())
     rows = [w for w in SELLER_WAREHOUSES if not wanted or w["campaignId"] in wanted]
-    page, token = _offset_page(len(rows), request, _limit(request, 30, 30))
+    page, token = _offset_page(len(rows), request, _limit(request, 30, 15))
     result = []
     for w in (rows[i] for i in page):
         row: dict[str, Any] = {"id": w["id"], "name": w["name"], "campaignId": w["campaignId"], "express": w["express"]}
@@ -883,7 +914,7 @@ def _list_arg(body: dict[str, Any], name: str, maximum: int) -> list[Any] | None
 @_handler
 def offer_mappings(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 100)
+    limit = _limit(request, 100, 50, truncate=True)
     positions = _catalog_indices(world, _list_arg(body, "offerIds", 100))
     vendors = set(body.get("vendorNames") or ())
     archived = body.get("archived")
@@ -899,7 +930,7 @@ def offer_mappings(world: SandboxWorld, state: YMState, request: SandboxRequest,
 @_handler
 def offer_prices(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 500)
+    limit = _limit(request, 500, 250, truncate=True)
     positions = _catalog_indices(world, _list_arg(body, "offerIds", 200))
     total = len(world.catalog) if positions is None else len(positions)
     page, token = _offset_page(total, request, limit)
@@ -940,7 +971,7 @@ def _stock(world: SandboxWorld, state: YMState, campaign: int, item: CatalogItem
 def stocks_read(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
     campaign = int(campaignId)
     body = _body(request)
-    limit = _limit(request, 200)
+    limit = _limit(request, 200, 100)
     positions: list[int] | None = _catalog_indices(world, _list_arg(body, "offerIds", 500))
     warehouse_filter = body.get("stocksWarehouseId")
     if positions is None and (body.get("archived") is True or warehouse_filter is not None
@@ -1131,7 +1162,7 @@ def _order_json(order: dict[str, Any]) -> dict[str, Any]:
 @_handler
 def business_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 50, truncate=True)
     order_ids = _list_arg(body, "orderIds", 50)
     campaign_ids = set(_list_arg(body, "campaignIds", 50) or ())
     programs = set(body.get("programTypes") or ())
@@ -1188,7 +1219,7 @@ def _return_json(row: dict[str, Any]) -> dict[str, Any]:
 
 @_handler
 def returns(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
-    limit = _limit(request, 100)
+    limit = _limit(request, 100, 50, truncate=True)
     start = request.arg("fromDate") or request.arg("from_date")
     end = request.arg("toDate") or request.arg("to_date")
     lo = _day_start(_parse_day(start, "fromDate")) if start else 0
@@ -1261,7 +1292,7 @@ def _review_json(state: YMState, row: dict[str, Any]) -> dict[str, Any]:
 @_handler
 def goods_feedback(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 25)
     ids = _list_arg(body, "feedbackIds", 50)
     offers = set(_list_arg(body, "offerIds", 20) or ())
     ratings = set(body.get("ratingValues") or ())
@@ -1348,7 +1379,7 @@ def _question_answered(state: YMState, question_id: int) -> bool:
 @_handler
 def goods_questions(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 25)
     ids = _list_arg(body, "questionIds", 50)
     categories = set(body.get("categoryIds") or ())
     need_answer = body.get("needAnswer") is True
@@ -1476,7 +1507,7 @@ def _max_promo_price(item: CatalogItem) -> int:
 def promo_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
     promo = _find_promo(body.get("promoId"))
-    limit = _limit(request, 500)
+    limit = _limit(request, 500, 250)
     eligible = _eligible(world, promo)
     joined = state.promo_offers.get(promo.id, {})
     status_type = body.get("statusType")
@@ -1623,7 +1654,7 @@ def _warehouse_name(warehouse_id: int) -> str:
 def stats_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
     body = _body(request)
     campaign = int(campaignId)
-    limit = _limit(request, 200)
+    limit = _limit(request, 200, 100)
     wanted = set(_list_arg(body, "orders", 200) or ())
     statuses = set(body.get("statuses") or ())
     if body.get("updateFrom") and (body.get("dateFrom") or body.get("dateTo")):

