@@ -180,6 +180,7 @@ class YMState:
     question_answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # offerId -> written price
     content: dict[str, dict[str, str]] = field(default_factory=dict)  # offerId -> written name/description
+    archive: dict[str, bool] = field(default_factory=dict)  # offerId -> archived, as archive/unarchive set it
     stocks: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # (campaign, offer) -> (count, ts)
     promo_offers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # promo -> offer -> params
     next_entity_id: int = 77_000_000
@@ -558,6 +559,8 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/businesses/{businessId}/offer-prices/updates": (10_000, 60, "offers"),
     "PUT /v2/campaigns/{campaignId}/offers/stocks": (100_000, 60, "skus"),
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
+    "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
+    "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
 }
 
 
@@ -830,6 +833,19 @@ def _archived(index: int) -> bool:
     return index % ARCHIVE_EVERY == ARCHIVE_EVERY - 1
 
 
+def _is_archived(world: SandboxWorld, state: YMState, index: int) -> bool:
+    """Archived now: as seeded, unless offer-mappings/archive or /unarchive changed it since."""
+    return state.archive.get(world.catalog[index].article, _archived(index))
+
+
+def _archive_positions(world: SandboxWorld, state: YMState, archived: bool) -> list[int] | None:
+    """Catalogue positions in the archive (or out of it); None when that is the seeded pattern of
+    live offers, which callers page arithmetically (_live_index) so a page costs only its own size."""
+    if not archived and not state.archive:
+        return None
+    return [i for i in range(len(world.catalog)) if _is_archived(world, state, i) == archived]
+
+
 def _live_index(position: int) -> int:
     """The position-th catalogue index that is not archived."""
     live = ARCHIVE_EVERY - 1
@@ -859,6 +875,7 @@ def _price_row(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[s
 
 def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[str, Any]:
     written = state.content.get(item.article, {})
+    archived = _is_archived(world, state, item.index)
     offer: dict[str, Any] = {
         "offerId": item.article,
         "name": written.get("name", item.name),
@@ -872,9 +889,9 @@ def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> di
         "weightDimensions": {"length": 30, "width": 20, "height": 10, "weight": Decimal(item.weight_g) / 1000},
         "params": [{"name": "Цвет товара", "value": item.colour}],
         "cardStatus": "HAS_CARD_CAN_UPDATE" if _has_card(item.index) else "NO_CARD_NEED_CONTENT",
-        "campaigns": [{"campaignId": cid, "status": "ARCHIVED" if _archived(item.index) else "PUBLISHED"}
+        "campaigns": [{"campaignId": cid, "status": "ARCHIVED" if archived else "PUBLISHED"}
                       for cid in sorted(YM_CAMPAIGNS)],
-        "archived": _archived(item.index),
+        "archived": archived,
     }
     price = _price_row(world, state, item)
     if price is not None:
@@ -915,16 +932,52 @@ def _list_arg(body: dict[str, Any], name: str, maximum: int) -> list[Any] | None
 def offer_mappings(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
     limit = _limit(request, 100, 50, truncate=True)
-    positions = _catalog_indices(world, _list_arg(body, "offerIds", 100))
+    positions = _catalog_indices(world, _list_arg(body, "offerIds", 100))  # listed ids: archived or not
     vendors = set(body.get("vendorNames") or ())
-    archived = body.get("archived")
-    if positions is None and (vendors or archived is not None):
-        positions = [i for i, item in enumerate(world.catalog)
-                     if (not vendors or item.brand in vendors) and (archived is None or _archived(i) == archived)]
-    total = len(world.catalog) if positions is None else len(positions)
+    if positions is None:
+        # GetOfferMappingsRequest.archived: true -> the archive only; absent or false -> no archived offers.
+        archived = body.get("archived") is True
+        positions = _archive_positions(world, state, archived)
+        if vendors:
+            positions = [i for i in range(len(world.catalog))
+                         if world.catalog[i].brand in vendors and _is_archived(world, state, i) == archived]
+    total = _live_total(len(world.catalog)) if positions is None else len(positions)
     page, token = _offset_page(total, request, limit)
-    rows = [_offer_mapping(world, state, world.catalog[i if positions is None else positions[i]]) for i in page]
+    rows = [_offer_mapping(world, state, world.catalog[_live_index(i) if positions is None else positions[i]])
+            for i in page]
     return _ok({"offerMappings": rows, "paging": _paging(token)})
+
+
+@_handler
+def archive_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
+    """Offers into the archive, except those stored in Market's warehouses (OFFER_HAS_STOCKS)."""
+    offer_ids = _list_arg(_body(request), "offerIds", 200)
+    if not offer_ids:
+        raise BadRequest("offerIds is required")
+    refused = []
+    for offer in map(str, offer_ids):
+        known = _catalog_indices(world, [offer])
+        if not known:
+            refused.append({"offerId": offer, "error": "UNKNOWN"})
+        elif _stock(world, state, FBY_CAMPAIGN, world.catalog[known[0]])[0] > 0:
+            refused.append({"offerId": offer, "error": "OFFER_HAS_STOCKS"})
+        else:
+            state.archive[offer] = True
+    return _ok({"notArchivedOffers": refused} if refused else {})
+
+
+@_handler
+def unarchive_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
+    offer_ids = _list_arg(_body(request), "offerIds", 200)
+    if not offer_ids:
+        raise BadRequest("offerIds is required")
+    refused = []
+    for offer in map(str, offer_ids):
+        if _catalog_indices(world, [offer]):
+            state.archive[offer] = False
+        else:
+            refused.append(offer)
+    return _ok({"notUnarchivedOfferIds": refused} if refused else {})
 
 
 @_handler
@@ -974,9 +1027,11 @@ def stocks_read(world: SandboxWorld, state: YMState, request: SandboxRequest, ca
     limit = _limit(request, 200, 100)
     positions: list[int] | None = _catalog_indices(world, _list_arg(body, "offerIds", 500))
     warehouse_filter = body.get("stocksWarehouseId")
-    if positions is None and (body.get("archived") is True or warehouse_filter is not None
-                              or body.get("hasStocks") is not None):
-        positions = [i for i in range(len(world.catalog)) if _archived(i) == (body.get("archived") is True)]
+    if positions is None:
+        # GetWarehouseStocksRequest.archived: true -> archived offers; absent or false -> the others.
+        positions = _archive_positions(world, state, body.get("archived") is True)
+        if positions is None and (warehouse_filter is not None or body.get("hasStocks") is not None):
+            positions = [i for i in range(len(world.catalog)) if not _is_archived(world, state, i)]
     if positions is not None and (warehouse_filter is not None or body.get("hasStocks") is not None):
         positions = [i for i in positions
                      if (warehouse_filter is None or _stock_warehouse(campaign, i) == warehouse_filter)
@@ -1694,6 +1749,8 @@ ROUTES = [
     Route("GET", "/v2/warehouses", market_warehouses),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings", offer_mappings),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/update", mapping_updates),
+    Route("POST", "/v2/businesses/{businessId}/offer-mappings/archive", archive_offers),
+    Route("POST", "/v2/businesses/{businessId}/offer-mappings/unarchive", unarchive_offers),
     Route("POST", "/v2/businesses/{businessId}/offer-prices", offer_prices),
     Route("POST", "/v2/businesses/{businessId}/offer-prices/updates", price_updates),
     Route("POST", "/v2/campaigns/{campaignId}/offers/stocks", stocks_read),

@@ -388,18 +388,30 @@ class YandexMarketClient:
                 return
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
-        """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml)."""
+        """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml),
+        twice: without a filter Market lists only offers outside the archive, so the archive is read next
+        with `archived: true` (GetOfferMappingsRequest.archived). A pass lists every offer, and one archived
+        since the last pass comes back flagged `archived` instead of missing. Cursor: {"archived", "page_token"}."""
+        in_archive = bool((cursor or {}).get("archived"))
+        token = (cursor or {}).get("page_token")
+        for archived in (False, True):
+            if archived < in_archive:
+                continue
 
-        def fetch(token: str | None) -> tuple[list[s.OfferMapping], str | None]:
-            result = self._call_parsed(
-                s.OfferMappingsResponse, "offer mappings",
-                "POST", f"/v2/businesses/{self._business()}/offer-mappings", Bucket.OFFER_MAPPINGS,
-                scope=self._business_scope(), params={"limit": self.listings_page_size, "pageToken": token}, body={},
-            ).result
-            return result.offerMappings, result.paging.nextPageToken if result.paging else None
+            def fetch(token: str | None, archived: bool = archived) -> tuple[list[s.OfferMapping], str | None]:
+                result = self._call_parsed(
+                    s.OfferMappingsResponse, "offer mappings",
+                    "POST", f"/v2/businesses/{self._business()}/offer-mappings", Bucket.OFFER_MAPPINGS,
+                    scope=self._business_scope(), params={"limit": self.listings_page_size, "pageToken": token},
+                    body={"archived": True} if archived else {},
+                ).result
+                return result.offerMappings, result.paging.nextPageToken if result.paging else None
 
-        for rows, token in self._token_pages(fetch, (cursor or {}).get("page_token")):
-            yield Page(items=[mapping.listing(r) for r in rows], cursor={"page_token": token}, done=token is None)
+            for rows, next_token in self._token_pages(fetch, token):
+                last = next_token is None and archived
+                next_cursor = {"archived": archived, "page_token": next_token} if next_token else {"archived": True}
+                yield Page(items=[mapping.listing(r) for r in rows], cursor=next_cursor, done=last)
+            token = None
 
     def iter_prices(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[PriceDTO]]:
         """POST /v2/businesses/{businessId}/offer-prices (paths/v2_businesses_businessId_offer-prices.yaml):

@@ -102,3 +102,52 @@ def test_the_adapter_pages_campaigns_to_the_end(make_client: Callable[..., Yande
     assert client._campaign_ids() == [str(c) for c in sorted(credentials.YM_CAMPAIGNS)]
     assert requests_to(recording, "GET", "/v2/campaigns") == 3
     assert stores
+
+
+# ---- archived offers (GetOfferMappingsRequest.archived) -------------------------------------------
+
+
+def offer_ids(response: httpx.Response) -> list[str]:
+    return [row["offer"]["offerId"] for row in response.json()["result"]["offerMappings"]]
+
+
+def test_offer_mappings_leave_archived_offers_out_unless_asked_for_them(world: SandboxWorld) -> None:
+    call, exchanges = caller(world)
+
+    active = offer_ids(call("POST", f"{BUSINESS}/offer-mappings", {}, limit=100))
+    explicit = offer_ids(call("POST", f"{BUSINESS}/offer-mappings", {"archived": False}, limit=100))
+    archived = call("POST", f"{BUSINESS}/offer-mappings", {"archived": True}, limit=100).json()["result"]
+
+    assert len(active) == 39 and "PRL-00023" not in active and explicit == active  # 40 offers, every 23rd archived
+    assert [row["offer"]["offerId"] for row in archived["offerMappings"]] == ["PRL-00023"]
+    assert archived["offerMappings"][0]["offer"]["archived"] is True
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+def test_an_offer_archived_later_moves_to_the_archive_and_back(world: SandboxWorld) -> None:
+    call, exchanges = caller(world)
+    fby_stock = {o["offerId"]: next(s["count"] for s in o["stocks"] if s["type"] == "FIT")
+                 for w in call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
+                 for o in w["offers"]}
+    empty = next(offer for offer, count in sorted(fby_stock.items()) if count == 0)
+    stocked = next(offer for offer, count in sorted(fby_stock.items()) if count > 0)
+
+    answer = call("POST", f"{BUSINESS}/offer-mappings/archive", {"offerIds": [empty, stocked]}).json()
+
+    assert answer["result"] == {"notArchivedOffers": [{"offerId": stocked, "error": "OFFER_HAS_STOCKS"}]}
+    assert empty not in offer_ids(call("POST", f"{BUSINESS}/offer-mappings", {}, limit=100))
+    assert sorted(offer_ids(call("POST", f"{BUSINESS}/offer-mappings", {"archived": True}))) == sorted(
+        [empty, "PRL-00023"])
+    assert empty not in fby_offers(call)  # stocks of archived offers need archived: true as well
+
+    call("POST", f"{BUSINESS}/offer-mappings/unarchive", {"offerIds": [empty]})
+
+    assert empty in offer_ids(call("POST", f"{BUSINESS}/offer-mappings", {}, limit=100))
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+def fby_offers(call: Call) -> set[str]:
+    warehouses = call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
+    return {o["offerId"] for w in warehouses for o in w["offers"]}

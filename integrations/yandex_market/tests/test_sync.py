@@ -1,0 +1,91 @@
+"""Yandex Market through the sync engine and the outbox into PostgreSQL (issue 9): archived offers,
+the bestseller minimum kept across price updates, old orders followed to their final status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from catalog.models import Listing
+from integrations import outbox
+from integrations.limiter import FakeClock, LocalLimiter
+from integrations.models import MarketplaceAccount
+from integrations.registry import get_client
+from integrations.sandbox import credentials
+from integrations.sandbox.app import SandboxApp, SandboxTransport
+from integrations.sandbox.world import SandboxConfig, SandboxWorld
+from integrations.sync import engine
+
+pytestmark = pytest.mark.django_db
+
+BUSINESS = f"/v2/businesses/{credentials.YM_BUSINESS_ID}"
+
+
+class Sandbox:
+    def __init__(self, world: SandboxWorld) -> None:
+        self.world = world
+        self.transport = SandboxTransport(SandboxApp(world))
+        self.account = MarketplaceAccount(marketplace="yandex_market", name="Маркет", base_url="http://s/yandex_market",
+                                          business_id=str(credentials.YM_BUSINESS_ID))
+        self.account.set_credentials({"api_key": credentials.YM_API_KEY})
+        self.account.save()
+        self.clock = FakeClock()
+
+    def client(self) -> Any:
+        return get_client(self.account, transport=self.transport, clock=self.clock, limiter=LocalLimiter())
+
+    def sync(self, stream: str, **kwargs: Any) -> Any:
+        return engine.run_stream(self.account, stream, client=self.client(), heartbeat=False, **kwargs)
+
+    def call(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
+        request = httpx.Request(method, f"http://s/yandex_market{path}", params=params, json=body,
+                                headers={"Api-Key": credentials.YM_API_KEY})
+        response = self.transport.handle_request(request)
+        response.read()
+        return response
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    start = datetime.now(UTC).replace(microsecond=0)  # the engine's first-read lookback covers the history
+    return Sandbox(SandboxWorld(SandboxConfig(seed=11, products=40, orders=120, start=start)))
+
+
+Make = Callable[[], Sandbox]
+
+
+def test_archived_offers_are_synced_and_an_offer_archived_later_shows_as_archived_not_gone(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.sync("listings")
+    listings = Listing.objects.filter(account=sandbox.account)
+    assert listings.count() == 40
+    assert list(listings.filter(archived=True).values_list("offer_id", flat=True)) == ["PRL-00023"]
+    fby = sandbox.call("POST", "/v2/campaigns/800102/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
+    no_fby_stock = sorted(o["offerId"] for w in fby for o in w["offers"]
+                          if all(s["count"] == 0 for s in o["stocks"] if s["type"] == "FIT"))[0]
+
+    archived = sandbox.call("POST", f"{BUSINESS}/offer-mappings/archive", {"offerIds": [no_fby_stock]})
+    assert archived.status_code == 200 and archived.json()["result"] == {}
+    run = sandbox.sync("listings")
+
+    listing = listings.get(offer_id=no_fby_stock)
+    assert listing.archived is True and listing.missing_since is None
+    assert run.updated == 1 and listings.filter(missing_since__isnull=False).count() == 0
+
+    sandbox.call("POST", f"{BUSINESS}/offer-mappings/unarchive", {"offerIds": [no_fby_stock]})
+    sandbox.sync("listings")
+    assert listings.get(offer_id=no_fby_stock).archived is False
+
+
+def push(sandbox: Sandbox) -> outbox.PushSummary:
+    return outbox.push_account(sandbox.account, client=sandbox.client())
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
