@@ -870,6 +870,8 @@ def _price_row(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[s
                              "updatedAt": _iso(state.start_ts - DAY * (1 + item.index % 20))}
     if item.index % 4 == 0:
         price["discountBase"] = Decimal(_whole(_base_price(item) * Decimal("1.25")))
+    if item.index % 3 == 1:  # the seller set a minimum for the "Бестселлеры Маркета" promo in the cabinet
+        price["minimumForBestseller"] = Decimal(_whole(_base_price(item) * Decimal("0.8")))
     return price
 
 
@@ -1118,6 +1120,8 @@ def price_updates(world: SandboxWorld, state: YMState, request: SandboxRequest, 
         return json_response({"status": "ERROR", "errors": errors}, 400)
     now = _iso(_ts(world.now))
     for offer, price in updates:
+        # The update replaces the whole price: UpdateBusinessPricesDTO.minimumForBestseller "не передать
+        # этот параметр — удалится значение, которое вы указали ранее" (the same for discountBase).
         written: dict[str, Any] = {"value": _exact(price["value"]), "currencyId": "RUR", "updatedAt": now}
         for name in ("discountBase", "minimumForBestseller"):
             if price.get(name) is not None:

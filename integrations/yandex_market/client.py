@@ -997,6 +997,8 @@ def _price_offer(update: PriceUpdate) -> dict[str, Any]:
         discount_base = (update.price * 100 / (100 - update.discount_percent)).quantize(Decimal("1"), ROUND_HALF_UP)
     if discount_base is not None and discount_base > update.price:
         price["discountBase"] = _number(discount_base)
+    # Market deletes a minimumForBestseller the update leaves out (UpdateBusinessPricesDTO), so the
+    # caller sends the one to keep: the stored one, or the new one the user set (pricing.services).
     if update.min_price is not None:
         price["minimumForBestseller"] = _number(update.min_price)
     return {"offerId": update.offer_id, "price": price}

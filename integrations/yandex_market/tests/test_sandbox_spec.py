@@ -151,3 +151,26 @@ def test_an_offer_archived_later_moves_to_the_archive_and_back(world: SandboxWor
 def fby_offers(call: Call) -> set[str]:
     warehouses = call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
     return {o["offerId"] for w in warehouses for o in w["offers"]}
+
+
+# ---- prices: minimumForBestseller -------------------------------------------------------------------
+
+
+def test_a_price_update_without_the_bestseller_minimum_deletes_it(world: SandboxWorld) -> None:
+    call, exchanges = caller(world)
+
+    def price(offer: str) -> dict[str, Any]:
+        offers = call("POST", f"{BUSINESS}/offer-prices", {"offerIds": [offer]}).json()["result"]["offers"]
+        return dict(offers[0]["price"])
+
+    seeded = price("PRL-00002")  # the seller set one in the cabinet (every third offer)
+    call("POST", f"{BUSINESS}/offer-prices/updates",
+         {"offers": [{"offerId": "PRL-00002", "price": {"value": 5000, "currencyId": "RUR"}},
+                     {"offerId": "PRL-00005", "price": {"value": 5000, "currencyId": "RUR",
+                                                        "minimumForBestseller": seeded["minimumForBestseller"]}}]})
+
+    assert seeded["minimumForBestseller"] > 0
+    assert "minimumForBestseller" not in price("PRL-00002")  # UpdateBusinessPricesDTO: omitted -> deleted
+    assert price("PRL-00005")["minimumForBestseller"] == seeded["minimumForBestseller"]
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []

@@ -20,6 +20,8 @@ from integrations.sandbox import credentials
 from integrations.sandbox.app import SandboxApp, SandboxTransport
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
 from integrations.sync import engine
+from pricing import services as pricing
+from pricing.models import Price
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +83,30 @@ def test_archived_offers_are_synced_and_an_offer_archived_later_shows_as_archive
     sandbox.call("POST", f"{BUSINESS}/offer-mappings/unarchive", {"offerIds": [no_fby_stock]})
     sandbox.sync("listings")
     assert listings.get(offer_id=no_fby_stock).archived is False
+
+
+def test_a_price_change_keeps_the_bestseller_minimum_set_before(sandbox: Sandbox) -> None:
+    sandbox.sync("listings")
+    sandbox.sync("prices")
+    prices = Price.objects.filter(listing__account=sandbox.account)
+    price = prices.filter(min_price__isnull=False).order_by("listing__offer_id").first()
+    assert price is not None and price.min_price < price.price
+    minimum, offer = price.min_price, price.listing.offer_id
+    without = prices.filter(min_price__isnull=True).order_by("listing__offer_id").first()
+    assert without is not None
+
+    # A new price without a minimum (the screens' bulk change), and one with a new minimum.
+    pricing.change_price(price.listing, price.price + 100, user=None, force=True)
+    pricing.change_price(without.listing, without.price + 100, user=None, min_price=without.price - 50, force=True)
+    summary = push(sandbox)
+    sandbox.sync("prices")
+
+    assert summary.statuses["applied"] == 2, summary.statuses
+    answer = sandbox.call("POST", f"{BUSINESS}/offer-prices", {"offerIds": [offer]}).json()["result"]["offers"][0]
+    assert _decimal(answer["price"].get("minimumForBestseller")) == minimum
+    assert prices.get(listing__offer_id=offer).min_price == minimum
+    assert prices.get(pk=without.pk).min_price == without.price - 50
+    assert prices.get(pk=without.pk).price == without.price + 100
 
 
 def push(sandbox: Sandbox) -> outbox.PushSummary:
