@@ -102,6 +102,11 @@ SUBSTATUSES = ("ASYNC_PROCESSING", "UNKNOWN", "WAITING_USER_INPUT", "AWAIT_CONFI
                "DELIVERED_USER_RECEIVED", "USER_CHANGED_MIND", "SHOP_FAILED", "PICKUP_EXPIRED",
                "USER_REFUSED_DELIVERY", "PROCESSING_EXPIRED")
 TERMINAL = {"DELIVERED", "CANCELLED", "RETURNED", "PARTIALLY_RETURNED"}
+# Base orders older than this with index % LINGER_EVERY == LINGER_AT are still on their way at the
+# start (a pickup point keeps them, a courier reschedules) and are delivered on the first `advance`:
+# orders change status weeks after creation, and the change read by update time must see them.
+LINGER_AGE = 40 * DAY
+LINGER_EVERY, LINGER_AT = 29, 7
 UNREDEEMED_SUBSTATUSES = {"PICKUP_EXPIRED", "USER_REFUSED_DELIVERY"}
 # One step of an order's life in `advance`: status -> (next status, next substatus).
 NEXT_STEP = {
@@ -167,6 +172,7 @@ class YMState:
     base_created: array[int]
     base_updated: array[int]
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    lingering: list[int] = field(default_factory=list)  # old base orders not final at the start
     next_order_id: int = 0
     returns: dict[int, dict[str, Any]] = field(default_factory=dict)  # returns opened after the start
     return_keys: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # campaign -> (update ts, id)
@@ -202,8 +208,13 @@ def build_state(world: SandboxWorld) -> YMState:
     created_at, updated_at = array("q", bytes(8 * n)), array("q", bytes(8 * n))
     keys: list[tuple[int, int]] = []
     return_keys: dict[int, list[tuple[int, int]]] = {c: [] for c in YM_CAMPAIGNS}
+    lingering = []
     for i in range(n):
         program, status, substatus, created, updated = _draw_header(rng, i, n, start_ts)
+        if i % LINGER_EVERY == LINGER_AT and start_ts - created > LINGER_AGE and i < n - len(FORCED_ORDERS):
+            status, substatus = ("PICKUP", "READY_FOR_PICKUP") if program != "DBS" else ("DELIVERY",
+                                                                                          "LAST_MILE_STARTED")
+            lingering.append(ORDER_BASE_ID + i)
         programs[i], statuses[i] = PROGRAMS.index(program), STATUSES.index(status)
         substatuses[i] = SUBSTATUSES.index(substatus)
         created_at[i], updated_at[i] = created, updated
@@ -215,7 +226,8 @@ def build_state(world: SandboxWorld) -> YMState:
         campaign_keys.sort()
     state = YMState(start_ts=start_ts, base_orders=n, order_keys=keys, order_updated={}, base_program=programs,
                     base_status=statuses, base_substatus=substatuses, base_created=created_at,
-                    base_updated=updated_at, next_order_id=ORDER_BASE_ID + n, return_keys=return_keys)
+                    base_updated=updated_at, next_order_id=ORDER_BASE_ID + n, return_keys=return_keys,
+                    lingering=lingering)
     state.base_reviews = max(30, min(n // 3, 50_000))
     state.review_keys = [(_spread(start_ts, REVIEW_SPAN, j, state.base_reviews), FEEDBACK_BASE_ID + j)
                          for j in range(state.base_reviews)]
@@ -443,6 +455,13 @@ def advance(world: SandboxWorld, state: YMState, old: datetime, new: datetime) -
         else:
             progressed += 1
         _save_order(state, {**current, "status": step[0], "substatus": step[1], "updated": moment()}, order_ts)
+    # The old orders still on their way reach the buyer.
+    for order_id in state.lingering:
+        current = _order(world, state, order_id)
+        step = NEXT_STEP.get((current["status"], current["substatus"])) if current else None
+        if current is not None and step is not None:
+            _save_order(state, {**current, "status": step[0], "substatus": step[1], "updated": moment()},
+                        current["updated"])
     # One delivered order comes back as a return.
     for order_ts, order_id in reversed(state.order_keys):
         if order_ts > lo:

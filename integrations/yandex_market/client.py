@@ -522,7 +522,14 @@ class YandexMarketClient:
     def iter_order_updates(
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
-        # Placeholder until this adapter follows old orders (issue 9, point 1).
+        """Nothing to do on Yandex Market: iter_orders already returns every order that changed, whatever
+        its age. POST /v1/businesses/{businessId}/orders filters by `dates.updateDateFrom/updateDateTo`
+        (components/schemas/OrderDatesFilterDTO.yaml): the 30-day limit and the "30 days ago" default
+        belong to the creation and shipment dates, not to the update time; and the deprecated
+        GET /v2/campaigns/{campaignId}/orders, which hides orders delivered or cancelled over 30 days ago,
+        names this method as the one that returns them (paths/v2_campaigns_campaignId_orders.yaml).
+        So an order created 40 days ago that changes status is in the next change read, and following
+        the open orders by `orderIds` would only spend requests on orders that did not change."""
         return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:

@@ -5,12 +5,14 @@ a price update omits it, 403 for a method the Api-Key's accesses do not cover, N
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from integrations.sandbox import credentials
+from integrations.sandbox import yandex_market as ym_sandbox
 from integrations.sandbox.app import SandboxApp, SandboxTransport
 from integrations.sandbox.contract import ContractChecker
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
@@ -174,3 +176,23 @@ def test_a_price_update_without_the_bestseller_minimum_deletes_it(world: Sandbox
     assert price("PRL-00005")["minimumForBestseller"] == seeded["minimumForBestseller"]
     checker = ContractChecker.for_marketplace("yandex_market")
     assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+# ---- orders changing status weeks after creation ------------------------------------------------------
+
+
+def test_an_order_created_40_days_ago_changes_status_and_the_change_read_by_update_time_returns_it(
+    client: YandexMarketClient, world: SandboxWorld
+) -> None:
+    since = world.now - timedelta(days=90)
+    first = list(client.iter_orders(since))
+    old_open = [o for page in first for o in page.items
+                if world.now - o.ordered_at > timedelta(days=40) and o.raw_status not in ym_sandbox.TERMINAL]
+    assert old_open, "the sandbox has orders still on their way 40+ days after creation"
+
+    world.advance(60)
+    changed = {o.external_id: o for page in client.iter_orders(first[-1].watermark) for o in page.items}
+
+    for order in old_open:
+        assert changed[order.external_id].raw_status == "DELIVERED"
+        assert changed[order.external_id].ordered_at == order.ordered_at

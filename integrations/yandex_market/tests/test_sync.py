@@ -4,7 +4,8 @@ the bestseller minimum kept across price updates, old orders followed to their f
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +19,11 @@ from integrations.models import MarketplaceAccount
 from integrations.registry import get_client
 from integrations.sandbox import credentials
 from integrations.sandbox.app import SandboxApp, SandboxTransport
+from integrations.sandbox.contract import RecordingTransport
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
 from integrations.sync import engine
+from orders.ingest import FINAL_STATUSES
+from orders.models import Order
 from pricing import services as pricing
 from pricing.models import Price
 
@@ -107,6 +111,33 @@ def test_a_price_change_keeps_the_bestseller_minimum_set_before(sandbox: Sandbox
     assert prices.get(listing__offer_id=offer).min_price == minimum
     assert prices.get(pk=without.pk).min_price == without.price - 50
     assert prices.get(pk=without.pk).price == without.price + 100
+
+
+def test_an_order_created_40_days_ago_is_followed_to_its_final_status_by_the_normal_orders_sync(
+    sandbox: Sandbox,
+) -> None:
+    recording = RecordingTransport(sandbox.transport)
+    sandbox.transport = recording  # type: ignore[assignment]
+    sandbox.sync("listings")
+    sandbox.sync("orders")
+    orders = Order.objects.filter(account=sandbox.account)
+    now = sandbox.world.now
+    old_open = list(orders.filter(ordered_at__lt=now - timedelta(days=40)).exclude(status__in=FINAL_STATUSES))
+    assert old_open, "the sandbox has orders still on their way 40+ days after creation"
+    recording.clear()
+
+    sandbox.world.advance(60)
+    run = sandbox.sync("orders")
+
+    for order in old_open:
+        order.refresh_from_db()
+        assert order.status == "delivered" and order.raw_status == "DELIVERED"
+        assert order.status_changes.filter(to_status="delivered").count() == 1
+    # Read by the change read alone: every request was the orders list by update time, none by id.
+    bodies = [json.loads(r.content) for r, _ in recording.exchanges if r.url.path.endswith("/orders")]
+    assert bodies and all(set(b) <= {"dates"} and set(b["dates"]) == {"updateDateFrom", "updateDateTo"}
+                          for b in bodies)
+    assert run.updated >= len(old_open)
 
 
 def push(sandbox: Sandbox) -> outbox.PushSummary:
