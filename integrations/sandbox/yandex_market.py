@@ -514,9 +514,70 @@ def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response
         return _with_date(world, _error(403, "FORBIDDEN", f"Access denied to business {parts[2]}"))
     if len(parts) >= 3 and parts[1] == "campaigns" and not (parts[2].isdigit() and int(parts[2]) in YM_CAMPAIGNS):
         return _with_date(world, _error(403, "FORBIDDEN", f"Access denied to campaign {parts[2]}"))
+    denied = _outside_scopes(world, request)
+    if denied is not None:
+        return denied
     if world.config.limits_enabled:
         return _take_limit(world, request)
     return None
+
+
+_EVERY_SCOPE = ("ALL_METHODS", "ALL_METHODS_READ_ONLY", "SETTINGS_MANAGEMENT", "FINANCE_AND_ACCOUNTING",
+                "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY", "PRICING", "PRICING_READ_ONLY",
+                "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY", "PROMOTION",
+                "PROMOTION_READ_ONLY", "COMMUNICATION", "SUPPLIES_MANAGEMENT_READ_ONLY")
+_READ = ("ALL_METHODS", "ALL_METHODS_READ_ONLY")
+_ORDERS_READ = (*_READ, "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY")
+_OFFERS_READ = (*_READ, "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY")
+_OFFERS_WRITE = ("ALL_METHODS", "OFFERS_AND_CARDS_MANAGEMENT")
+_PROMO_READ = (*_READ, "PRICING", "PRICING_READ_ONLY", "PROMOTION", "PROMOTION_READ_ONLY")
+_PROMO_WRITE = ("ALL_METHODS", "PRICING", "PROMOTION")
+# Each route's operationId and `x-auth-scopes` (the Api-Key accesses that may call it), from the spec.
+SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "GET /v2/campaigns": ("getCampaigns", _EVERY_SCOPE),
+    "POST /v2/auth/token": ("getAuthTokenInfo", _EVERY_SCOPE),
+    "POST /v2/businesses/{businessId}/warehouses": ("getPagedWarehouses", _ORDERS_READ),
+    "GET /v2/warehouses": ("getFulfillmentWarehouses", _EVERY_SCOPE),
+    "POST /v2/businesses/{businessId}/offer-mappings": ("getOfferMappings", _OFFERS_READ),
+    "POST /v2/businesses/{businessId}/offer-mappings/update": ("updateOfferMappings", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-mappings/archive": ("addOffersToArchive", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-mappings/unarchive": ("deleteOffersFromArchive", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-prices": ("getDefaultPrices", (*_READ, "PRICING", "PRICING_READ_ONLY")),
+    "POST /v2/businesses/{businessId}/offer-prices/updates": ("updateBusinessPrices", ("ALL_METHODS", "PRICING")),
+    "POST /v2/campaigns/{campaignId}/offers/stocks": ("getStocks", _OFFERS_READ),
+    "PUT /v2/campaigns/{campaignId}/offers/stocks": ("updateStocks", _OFFERS_WRITE),
+    "POST /v1/businesses/{businessId}/orders": ("getBusinessOrders", (*_ORDERS_READ, "FINANCE_AND_ACCOUNTING")),
+    "GET /v2/campaigns/{campaignId}/returns": ("getReturns", _ORDERS_READ),
+    "POST /v2/businesses/{businessId}/goods-feedback": ("getGoodsFeedbacks", (*_READ, "COMMUNICATION")),
+    "POST /v2/businesses/{businessId}/goods-feedback/comments/update": ("updateGoodsFeedbackComment",
+                                                                        ("ALL_METHODS", "COMMUNICATION")),
+    "POST /v1/businesses/{businessId}/goods-questions": ("getGoodsQuestions", (*_READ, "COMMUNICATION")),
+    "POST /v1/businesses/{businessId}/goods-questions/update": ("updateGoodsQuestionTextEntity",
+                                                                ("ALL_METHODS", "COMMUNICATION")),
+    "POST /v2/businesses/{businessId}/promos": ("getPromos", _PROMO_READ),
+    "POST /v2/businesses/{businessId}/promos/offers": ("getPromoOffers", _PROMO_READ),
+    "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
+    "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
+    "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+}
+
+
+def _api_key_scopes(world: SandboxWorld) -> list[str]:
+    return list(world.faults.ym_api_key_scopes) or ["ALL_METHODS"]
+
+
+def _outside_scopes(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
+    """403 FORBIDDEN (ApiForbiddenErrorResponse) for a method the Api-Key's accesses do not cover."""
+    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    if route is None:
+        return None
+    operation, allowed = SCOPES[f"{route.method} {route.pattern}"]
+    scopes = _api_key_scopes(world)
+    if set(scopes) & set(allowed):
+        return None
+    message = (f"Access denied: the Api-Key's accesses ({', '.join(scopes)}) do not allow {operation}; "
+               f"it needs one of: {', '.join(allowed)}")
+    return _with_date(world, _error(403, "FORBIDDEN", message))
 
 
 def parallel_key(request: SandboxRequest) -> str | None:
@@ -810,7 +871,7 @@ def _int_arg(request: SandboxRequest, name: str, default: int, lowest: int, high
 
 @_handler
 def auth_token(world: SandboxWorld, state: YMState, request: SandboxRequest) -> httpx.Response:
-    return _ok({"apiKey": {"name": "Прилавок (песочница)", "authScopes": ["ALL_METHODS"]}})
+    return _ok({"apiKey": {"name": "Прилавок (песочница)", "authScopes": _api_key_scopes(world)}})
 
 
 @_handler
@@ -1349,9 +1410,12 @@ def _review_comments(state: YMState, row: dict[str, Any]) -> list[dict[str, Any]
     return ([{"id": row["id"] * 2, "text": SELLER_REPLY}] if old else []) + written
 
 
-def _review_json(state: YMState, row: dict[str, Any]) -> dict[str, Any]:
+def _review_json(world: SandboxWorld, state: YMState, row: dict[str, Any]) -> dict[str, Any]:
     comments = _review_comments(state, row)
-    description: dict[str, Any] = {"comment": row["text"]}
+    text = row["text"]
+    if world.faults.nul_in_review_text and row["id"] % 3 == 0:  # a third of the reviews, mid-text
+        text = text[: len(text) // 2] + "\x00" + text[len(text) // 2 :]
+    description: dict[str, Any] = {"comment": text}
     if row["rating"] >= 4:
         description["advantages"] = "Качество, внешний вид"
     if row["rating"] <= 3:
@@ -1393,7 +1457,7 @@ def goods_feedback(world: SandboxWorld, state: YMState, request: SandboxRequest,
 
     after = _decode(_token_arg(request), 2)
     found, token = _keyset_page(state.review_keys, lo, hi, after, limit, accept, descending=True)
-    rows = [_review_json(state, _review(world, state, i, _review_created(state, i))) for i in found]
+    rows = [_review_json(world, state, _review(world, state, i, _review_created(state, i))) for i in found]
     return _ok({"feedbacks": rows, "paging": _paging(token)})
 
 

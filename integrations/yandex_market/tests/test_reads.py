@@ -227,7 +227,9 @@ def test_times_are_utc(client: YandexMarketClient, world: SandboxWorld) -> None:
     assert reviews and all(r.published_at.tzinfo == UTC for r in reviews)
 
 
-def test_a_listings_cursor_saved_in_the_archive_part_resumes_there(make_client: MakeClient, world: SandboxWorld) -> None:
+def test_a_listings_cursor_saved_in_the_archive_part_resumes_there(
+    make_client: MakeClient, world: SandboxWorld
+) -> None:
     call = make_client(listings_page_size=5)
     state = sandbox_state(world)
     state.archive.update({f"PRL-{n:05d}": True for n in range(1, 9)})  # 9 archived offers: two pages

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from integrations.base import MarketplaceError
 from integrations.sandbox import credentials
 from integrations.sandbox import yandex_market as ym_sandbox
 from integrations.sandbox.app import SandboxApp, SandboxTransport
@@ -56,7 +57,8 @@ def test_without_limit_each_operation_answers_its_documented_default_page(big_wo
         "stats/orders": len(call("POST", f"/v2/campaigns/{FBY}/stats/orders",
                                  {"updateFrom": "2026-08-01", "updateTo": now.isoformat()}).json()["result"]["orders"]),
         "goods-feedback": len(call("POST", f"{BUSINESS}/goods-feedback", {}).json()["result"]["feedbacks"]),
-        "goods-questions": len(call("POST", f"/v1/businesses/{credentials.YM_BUSINESS_ID}/goods-questions", {}).json()["result"]["questions"]),
+        "goods-questions": len(call("POST", f"/v1/businesses/{credentials.YM_BUSINESS_ID}/goods-questions", {})
+                               .json()["result"]["questions"]),
         "offer-mappings": len(call("POST", f"{BUSINESS}/offer-mappings", {}).json()["result"]["offerMappings"]),
         "promos/offers": len(call("POST", f"{BUSINESS}/promos/offers", {"promoId": "#21002"})
                              .json()["result"]["offers"]),
@@ -129,9 +131,9 @@ def test_offer_mappings_leave_archived_offers_out_unless_asked_for_them(world: S
 
 def test_an_offer_archived_later_moves_to_the_archive_and_back(world: SandboxWorld) -> None:
     call, exchanges = caller(world)
+    warehouses = call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
     fby_stock = {o["offerId"]: next(s["count"] for s in o["stocks"] if s["type"] == "FIT")
-                 for w in call("POST", f"/v2/campaigns/{FBY}/offers/stocks", {}, limit=200).json()["result"]["warehouses"]
-                 for o in w["offers"]}
+                 for w in warehouses for o in w["offers"]}
     empty = next(offer for offer, count in sorted(fby_stock.items()) if count == 0)
     stocked = next(offer for offer, count in sorted(fby_stock.items()) if count > 0)
 
@@ -196,3 +198,57 @@ def test_an_order_created_40_days_ago_changes_status_and_the_change_read_by_upda
     for order in old_open:
         assert changed[order.external_id].raw_status == "DELIVERED"
         assert changed[order.external_id].ordered_at == order.ordered_at
+
+
+# ---- faults: an Api-Key without the access a method needs; NUL in a review ---------------------------
+
+
+def test_a_method_outside_the_api_keys_accesses_answers_403_with_markets_error_body(world: SandboxWorld) -> None:
+    world.faults.update({"ym_api_key_scopes": ["PRICING", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY"]})
+    call, exchanges = caller(world)
+
+    token = call("POST", "/v2/auth/token").json()["result"]["apiKey"]
+    prices = call("POST", f"{BUSINESS}/offer-prices", {})
+    feedback = call("POST", f"{BUSINESS}/goods-feedback", {})
+    stock_write = call("PUT", "/v2/campaigns/800101/offers/stocks", {"skus": [{"sku": "PRL-00001",
+                                                                               "items": [{"count": 1}]}]})
+
+    assert token["authScopes"] == ["PRICING", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY"]
+    assert prices.status_code == 200
+    assert (feedback.status_code, stock_write.status_code) == (403, 403)
+    body = feedback.json()
+    assert body["status"] == "ERROR" and body["errors"][0]["code"] == "FORBIDDEN"
+    assert "getGoodsFeedbacks" in body["errors"][0]["message"] and "COMMUNICATION" in body["errors"][0]["message"]
+    checker = ContractChecker.for_marketplace("yandex_market")
+    assert [v for request, response in exchanges for v in checker.check_exchange(request, response)] == []
+
+
+def test_the_403_reaches_the_adapter_as_an_error_naming_the_method_and_markets_message(
+    make_client: Callable[..., YandexMarketClient], world: SandboxWorld
+) -> None:
+    world.faults.ym_api_key_scopes = ["INVENTORY_AND_ORDER_PROCESSING"]
+    client = make_client()
+
+    orders = [o for page in client.iter_orders(world.now - timedelta(days=3)) for o in page.items]
+    with pytest.raises(MarketplaceError) as refused:
+        list(client.iter_reviews(world.now - timedelta(days=3)))
+
+    assert orders
+    assert refused.value.status == 403 and "goods-feedback" in refused.value.message
+    assert "do not allow getGoodsFeedbacks" in refused.value.message
+
+
+def test_the_nul_fault_puts_u0000_inside_some_review_texts(
+    make_client: Callable[..., YandexMarketClient], world: SandboxWorld
+) -> None:
+    call, _ = caller(world)
+    clean = call("POST", f"{BUSINESS}/goods-feedback", {}, limit=50).content
+    world.faults.update({"nul_in_review_text": True})
+
+    raw = call("POST", f"{BUSINESS}/goods-feedback", {}, limit=50)
+    reviews = [r for page in make_client().iter_reviews(world.now - timedelta(days=150)) for r in page.items]
+
+    assert b"\\u0000" not in clean and b"\\u0000" in raw.content
+    texts = [f["description"]["comment"] for f in raw.json()["result"]["feedbacks"]]
+    assert 0 < sum("\x00" in t for t in texts) < len(texts)  # some reviews, not all
+    assert any("\x00" in r.text for r in reviews)  # the adapter receives it as is; storing it is the engine's part

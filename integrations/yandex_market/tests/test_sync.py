@@ -3,7 +3,6 @@ the bestseller minimum kept across price updates, old orders followed to their f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -62,7 +61,6 @@ def sandbox() -> Sandbox:
     return Sandbox(SandboxWorld(SandboxConfig(seed=11, products=40, orders=120, start=start)))
 
 
-Make = Callable[[], Sandbox]
 
 
 def test_archived_offers_are_synced_and_an_offer_archived_later_shows_as_archived_not_gone(
