@@ -10,6 +10,13 @@ building the state computes only each order's change time, campaign and status (
 so every page is a bisect), and materializes an order on demand. Orders that change or appear later
 live in `changed`. Reviews and questions are likewise functions of their index. Only what writes and
 `advance` change is stored.
+
+As the spec says it happens: archived offers are listed only when asked for (`archived: true`) and
+offers move in and out of the archive (offer-mappings/archive, /unarchive); a price update that omits
+minimumForBestseller deletes it; a few orders are still on their way 40+ days after creation and are
+delivered on the first `advance`; each operation pages with its own `limit` default. Faults beyond the
+shared ones: `ym_api_key_scopes` (403 for a method the Api-Key's accesses do not cover, per the spec's
+x-auth-scopes) and `nul_in_review_text`.
 """
 
 from __future__ import annotations
