@@ -392,11 +392,11 @@ class YandexMarketClient:
         twice: without a filter Market lists only offers outside the archive, so the archive is read next
         with `archived: true` (GetOfferMappingsRequest.archived). A pass lists every offer, and one archived
         since the last pass comes back flagged `archived` instead of missing. Cursor: {"archived", "page_token"}."""
-        in_archive = bool((cursor or {}).get("archived"))
+        resume_in_archive = bool((cursor or {}).get("archived"))
         token = (cursor or {}).get("page_token")
         for archived in (False, True):
-            if archived < in_archive:
-                continue
+            if resume_in_archive and not archived:
+                continue  # the live offers were read before the saved page
 
             def fetch(token: str | None, archived: bool = archived) -> tuple[list[s.OfferMapping], str | None]:
                 result = self._call_parsed(
