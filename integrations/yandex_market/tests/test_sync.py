@@ -111,6 +111,22 @@ def test_a_price_change_keeps_the_bestseller_minimum_set_before(sandbox: Sandbox
     assert prices.get(pk=without.pk).price == without.price + 100
 
 
+def test_a_price_cut_below_the_bestseller_minimum_drops_it_like_the_guard_on_a_new_one(sandbox: Sandbox) -> None:
+    sandbox.sync("listings")
+    sandbox.sync("prices")
+    price = Price.objects.filter(listing__account=sandbox.account, min_price__isnull=False).order_by("pk").first()
+    assert price is not None
+
+    change = pricing.change_price(price.listing, price.min_price - 1, user=None, force=True)
+    summary = push(sandbox)
+
+    assert change.payload["min_price"] is None and summary.statuses["applied"] == 1
+    offer = price.listing.offer_id
+    answer = sandbox.call("POST", f"{BUSINESS}/offer-prices", {"offerIds": [offer]}).json()["result"]["offers"][0]
+    assert _decimal(answer["price"]["value"]) == price.min_price - 1
+    assert "minimumForBestseller" not in answer["price"]
+
+
 def test_an_order_created_40_days_ago_is_followed_to_its_final_status_by_the_normal_orders_sync(
     sandbox: Sandbox,
 ) -> None:
