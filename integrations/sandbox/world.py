@@ -97,6 +97,11 @@ class Faults:
     # Seller articles whose writes (price, stock, content) each marketplace rejects per item.
     reject_offer_ids: set[str] = field(default_factory=set)
     retry_after_seconds: int = 1
+    # Yandex Market: the Api-Key's accesses (ApiKeyScopeType values); a method none of them covers
+    # answers 403. Empty: ALL_METHODS.
+    ym_api_key_scopes: list[str] = field(default_factory=list)
+    # A NUL character (U+0000) inside review texts, as a buyer can type one.
+    nul_in_review_text: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
@@ -114,6 +119,8 @@ class Faults:
             "server_error_ratio": self.server_error_ratio,
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
+            "ym_api_key_scopes": list(self.ym_api_key_scopes),
+            "nul_in_review_text": self.nul_in_review_text,
         }
 
 
