@@ -24,6 +24,19 @@ class Host(StrEnum):
     FINANCE = "https://finance-api.wildberries.ru"
 
 
+class TokenType(StrEnum):
+    """The `acc` claim of a WB token (JWT). A token without it predates the token types; it keeps
+    the limits it had, the Personal ones."""
+
+    BASIC = "basic"  # acc=1
+    TEST = "test"  # acc=2, sandbox only
+    PERSONAL = "personal"  # acc=3
+    SERVICE = "service"  # acc=4
+
+
+TOKEN_TYPES = {1: TokenType.BASIC, 2: TokenType.TEST, 3: TokenType.PERSONAL, 4: TokenType.SERVICE}
+
+
 class Bucket(StrEnum):
     PING = "ping"
     CONTENT_READ = "content"

@@ -55,20 +55,25 @@ def test_prices_offset_paging_and_exact_money(make_client, wb_state) -> None:  #
     assert isinstance(price.price, Decimal)
 
 
-def test_stocks_sum_sizes_per_listing_and_warehouse_including_wb_warehouses(make_client, wb_state) -> None:  # type: ignore[no-untyped-def]
+def test_stocks_are_read_per_size_and_warehouse_including_wb_warehouses(make_client, wb_state) -> None:  # type: ignore[no-untyped-def]
     pages = list(make_client(cards_page_size=20, stock_group_size=20).iter_stocks())
     assert [p.done for p in pages] == [False, False, True]  # two groups of 20 cards, then the empty end
     stocks = _all(pages)
-    keys = [(s.listing_external_id, s.warehouse_external_id) for s in stocks]
-    assert len(keys) == len(set(keys))  # one row per listing and warehouse
+    keys = [(s.listing_external_id, s.warehouse_external_id, s.variant_id) for s in stocks]
+    assert len(keys) == len(set(keys))  # one row per listing, warehouse and size
     card = next(c for c in wb_state.cards if len(c.sizes) == 3)
-    expected = sum((s["chrtID"] * 2_654_435_761 + 1001001) % 61 for s in card.sizes)
-    seller = next(
-        s for s in stocks if s.listing_external_id == str(card.nm_id) and s.warehouse_external_id == "1001001"
-    )
-    assert seller.present == expected
+    seller = {
+        s.variant_id: s.present
+        for s in stocks
+        if s.listing_external_id == str(card.nm_id) and s.warehouse_external_id == "1001001"
+    }
+    # Each size keeps its own stock (chrtId), never a card total.
+    assert seller == {str(s["chrtID"]): (s["chrtID"] * 2_654_435_761 + 1001001) % 61 for s in card.sizes}
     wb_rows = [s for s in stocks if s.warehouse_external_id.startswith("wb:")]
     assert {s.warehouse_name for s in wb_rows} >= {"Коледино", "Казань"}
+    sizes_at_wb = {s.variant_id for s in wb_rows if s.listing_external_id == str(card.nm_id)}
+    assert sizes_at_wb == {str(s["chrtID"]) for s in card.sizes}
+    assert all(s.variant_id for s in stocks)
 
 
 def test_orders_of_every_scheme_and_status_with_exact_money(client: WildberriesClient, sandbox_world) -> None:  # type: ignore[no-untyped-def]
