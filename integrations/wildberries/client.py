@@ -113,6 +113,7 @@ class WildberriesClient:
         )
         self._account_key = f"{self.marketplace}:{config.account_id or config.name}"
         self.token_type = token_type(self._token)
+        self._rules = limits.rules_for(self.token_type)
 
     def close(self) -> None:
         self.http.close()
@@ -206,16 +207,25 @@ class WildberriesClient:
         body: Any,
         decode: Callable[[bytes], T],
     ) -> tuple[T, httpx.Response]:
-        return self.http.request_json(
-            method,
-            self._url(host, path),
-            decode=decode,
-            limit_key=f"{self._account_key}:{bucket.value}",
-            rule=limits.RULES[bucket],
-            headers={"Authorization": self._token},
-            params=params,
-            json_body=body,
-        )
+        limit_key, rule = f"{self._account_key}:{bucket.value}", self._rules[bucket]
+        try:
+            return self.http.request_json(
+                method,
+                self._url(host, path),
+                decode=decode,
+                limit_key=limit_key,
+                rule=rule,
+                headers={"Authorization": self._token},
+                params=params,
+                json_body=body,
+            )
+        except MarketplaceError as exc:
+            # WB counts a refused request of these groups as `error_cost` requests: spend the rest
+            # here, so the requests after it wait instead of running into a 429.
+            refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+            if refused and rule.error_cost > 1 and self.http.limits_enabled:
+                self.http.limiter.charge(limit_key, rule, rule.error_cost - 1, self.http.clock)
+            raise
 
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
