@@ -618,7 +618,21 @@ def cards_list(world: SandboxWorld, state: WBState, request: SandboxRequest) -> 
     result_cursor: dict[str, Any] = {"total": len(page)}
     if page:
         result_cursor.update(updatedAt=_iso(page[-1].updated_at), nmID=page[-1].nm_id)
+    if not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_stuck_cursor_next"):
+        result_cursor = {"updatedAt": cursor.get("updatedAt"), "nmID": int(cursor["nmID"]), "total": limit}
+    elif not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_empty_page_next"):
+        page, result_cursor = [], {"total": len(state.cards)}
     return json_response({"cards": [_card_json(c) for c in page], "cursor": result_cursor})
+
+
+def _paging_fault(world: SandboxWorld, knob: str) -> bool:
+    """Consume one answer of a paging fault counter (world.Faults)."""
+    with world.lock:
+        left = int(getattr(world.faults, knob))
+        if left <= 0:
+            return False
+        setattr(world.faults, knob, left - 1)
+        return True
 
 
 def cards_update(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:

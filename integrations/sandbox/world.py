@@ -97,6 +97,10 @@ class Faults:
     # Seller articles whose writes (price, stock, content) each marketplace rejects per item.
     reject_offer_ids: set[str] = field(default_factory=set)
     retry_after_seconds: int = 1
+    # WB cards/list answers to a cursor request that page nowhere: the same cursor back (with the
+    # same cards), or no cards while `total` says a full page.
+    wb_cards_stuck_cursor_next: int = 0
+    wb_cards_empty_page_next: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
@@ -114,6 +118,8 @@ class Faults:
             "server_error_ratio": self.server_error_ratio,
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
+            "wb_cards_stuck_cursor_next": self.wb_cards_stuck_cursor_next,
+            "wb_cards_empty_page_next": self.wb_cards_empty_page_next,
         }
 
 

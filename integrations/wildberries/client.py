@@ -294,14 +294,18 @@ class WildberriesClient:
         )
 
     def _iter_card_pages(self, cursor: Mapping[str, Any]) -> Iterator[tuple[list[schemas.Card], dict[str, Any], bool]]:
-        """Card pages with the cursor after each; stops when a page holds fewer cards than asked."""
+        """Card pages with the cursor after each; stops when `total` is below the limit asked (02-items).
+        A page that cannot lead on (no cards, or the cursor it was asked with) while `total` says
+        more would be asked for again forever: that stops the read with a PermanentError."""
         current = dict(cursor)
         while True:
             limit = self.cards_page_size
             page = self._cards_page(current, limit)
+            done = page.cursor.total < limit
+            if not done:
+                _check_card_page_moves(page, current)
             if page.cards and page.cursor.nmID is not None:
                 current = {"updatedAt": page.cursor.updatedAt, "nmID": page.cursor.nmID}
-            done = page.cursor.total < limit
             yield page.cards, dict(current), done
             if done:
                 return
@@ -1043,6 +1047,22 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
             dims["weightBrutto"] = float(dims["weightBrutto"])  # JSON number; WB allows 3 decimals
         payload["dimensions"] = dims
     return payload
+
+
+def _check_card_page_moves(page: schemas.CardsList, asked: Mapping[str, Any]) -> None:
+    where = f"after nmID {asked.get('nmID')} updated {asked.get('updatedAt')}" if asked.get("nmID") else "first page"
+    if not page.cards:
+        raise PermanentError(
+            f"Wildberries cards list: an empty page ({where}) while total={page.cursor.total} says there are more;"
+            " stopped instead of asking for it again"
+        )
+    if page.cursor.nmID is None or (
+        page.cursor.nmID == asked.get("nmID") and page.cursor.updatedAt == asked.get("updatedAt")
+    ):
+        raise PermanentError(
+            f"Wildberries cards list: the cursor did not move ({where}, total={page.cursor.total});"
+            " stopped instead of asking for the same page again"
+        )
 
 
 def _stock_problem(update: StockUpdate) -> str:

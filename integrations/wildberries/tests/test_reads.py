@@ -6,6 +6,9 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
+from integrations.base import PermanentError
 from integrations.sandbox.contract import ContractChecker, RecordingTransport
 from integrations.sandbox.credentials import WB_TOKEN_EXPIRES_AT
 from integrations.sandbox.world import SandboxWorld
@@ -41,6 +44,25 @@ def test_listing_cursor_resumes_after_a_saved_page(make_client) -> None:  # type
     saved = next(pages).cursor
     rest = _all(make_client(cards_page_size=15).iter_listings(saved))
     assert [i.external_id for i in rest] == [i.external_id for i in full[30:]]
+
+
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [("wb_cards_stuck_cursor_next", "cursor did not move"), ("wb_cards_empty_page_next", "empty page")],
+)
+def test_card_paging_that_goes_nowhere_stops_with_an_error(  # type: ignore[no-untyped-def]
+    make_client, recorder, sandbox_world: SandboxWorld, fault: str, problem: str
+) -> None:
+    sandbox_world.faults.update({fault: 50})  # the fault outlasts any sane number of pages
+    pages = make_client(cards_page_size=15).iter_listings()
+    first = next(pages)
+    assert len(first.items) == 15
+    with pytest.raises(PermanentError, match=problem) as caught:
+        next(pages)
+    assert "cards list" in caught.value.message and len(recorder.exchanges) == 2
+    # Stock reads page through the same cards list and stop the same way.
+    with pytest.raises(PermanentError, match=problem):
+        list(make_client(cards_page_size=15).iter_stocks())
 
 
 def test_prices_offset_paging_and_exact_money(make_client, wb_state) -> None:  # type: ignore[no-untyped-def]
