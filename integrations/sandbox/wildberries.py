@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from integrations.sandbox.app import Route, SandboxRequest, empty_response, json_response
+from integrations.sandbox.app import Handler, Route, SandboxRequest, empty_response, json_response
 from integrations.sandbox.credentials import WB_BASIC_TOKEN, WB_TOKEN
 from integrations.sandbox.world import SandboxWorld, ean13, iso_seconds
 
@@ -320,9 +320,9 @@ def _take_token(world: SandboxWorld, state: WBState, request: SandboxRequest) ->
     """WB's token bucket per seller account and method group, in real time."""
     key, (rate, period, burst) = _limits(request)
     per_second = rate / period
-    tokens = _refill(state, key, rate / period, burst)
+    tokens = _refill(state, key, per_second, burst)
     if tokens >= 1:
-        state.buckets[key] = (tokens - 1, time.monotonic())
+        _spend(state, key, 1)
         return None
     retry = math.ceil((1 - tokens) / per_second)
     return _limited(request, retry, rate, math.ceil(period))
@@ -336,7 +336,13 @@ def _refill(state: WBState, key: str, per_second: float, burst: int) -> float:
     return tokens
 
 
-def _charging_client_errors(handler: Any) -> Any:
+def _spend(state: WBState, key: str, tokens: float) -> None:
+    """Take tokens from a bucket just refilled; it may go below zero."""
+    left, stamp = state.buckets[key]
+    state.buckets[key] = (left - tokens, stamp)
+
+
+def _charging_client_errors(handler: Handler) -> Handler:
     """A 4xx answer of a method group that charges them costs 10 requests, not 1: the token taken
     before the handler ran, plus 9 now (the bucket may go below zero and refills at its rate)."""
 
@@ -346,7 +352,8 @@ def _charging_client_errors(handler: Any) -> Any:
         cost = CLIENT_ERROR_COST.get(_bucket(request.path), 1)
         if world.config.limits_enabled and cost > 1 and 400 <= response.status_code < 500:
             key, (rate, period, burst) = _limits(request)
-            state.buckets[key] = (_refill(state, key, rate / period, burst) - (cost - 1), time.monotonic())
+            _refill(state, key, rate / period, burst)
+            _spend(state, key, cost - 1)
         return response
 
     return charged
