@@ -43,7 +43,7 @@ class WarehouseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["listing", "warehouse", "present", "reserved", "updated_at"]
+    list_display = ["listing", "warehouse", "variant_id", "present", "reserved", "updated_at"]
     list_filter = ["warehouse__account", "warehouse"]
     search_fields = ["listing__offer_id", "warehouse__name"]
     list_select_related = ["listing", "warehouse"]

@@ -154,6 +154,7 @@ class StockDTO:
     present: int  # on hand, reserved units included
     reserved: int = 0  # held by orders; present - reserved is what can be sold (what a StockUpdate sets)
     warehouse_name: str = ""  # lets a marketplace warehouse (FBO) be created on first sight
+    variant_id: str = ""  # the size the stock is of (WB chrtId); "" where stock is per listing
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,8 +108,11 @@ def price_key(listing_external_id: str) -> str:
     return listing_external_id
 
 
-def stock_key(listing_external_id: str, warehouse_external_id: str) -> str:
-    return f"{listing_external_id}|{warehouse_external_id}"
+def stock_key(listing_external_id: str, warehouse_external_id: str, variant_id: str = "") -> str:
+    """Stock is kept per size where the marketplace has sizes (WB chrtId), so the size is part of
+    the target: a push to one size is confirmed by that size's read-back, never by the card's."""
+    key = f"{listing_external_id}|{warehouse_external_id}"
+    return f"{key}|{variant_id}" if variant_id else key
 
 
 def content_key(listing_external_id: str) -> str:

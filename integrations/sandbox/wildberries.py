@@ -11,6 +11,7 @@ answers, promotion participation, uploads) is stored.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import time
 import uuid
@@ -21,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from integrations.sandbox.app import Route, SandboxRequest, empty_response, json_response
-from integrations.sandbox.credentials import WB_TOKEN
+from integrations.sandbox.app import Handler, Route, SandboxRequest, empty_response, json_response
+from integrations.sandbox.credentials import WB_BASIC_TOKEN, WB_TOKEN
 from integrations.sandbox.world import SandboxWorld, ean13, iso_seconds
 
 MOSCOW = timezone(timedelta(hours=3))
@@ -67,13 +68,17 @@ REJECT_STOCK = (
 STATISTICS_PAGE_ROWS = 80_000
 CLAIMS_DAYS = 14
 
-# Documented limits (Personal token): bucket -> (requests, period seconds, burst).
+# Documented limits per seller account and method group: bucket -> (requests, period seconds, burst)
+# for a Personal token (Service and Basic-with-secret tokens share them) ...
 LIMITS = {
     "ping": (3, 30, 3),
     "content": (100, 60, 5),
     "content_update": (10, 60, 5),
     "prices": (10, 6, 5),
-    "marketplace": (300, 60, 20),
+    "warehouses": (300, 60, 20),
+    "stocks": (300, 60, 20),
+    "fbs": (300, 60, 20),
+    "dbs": (300, 60, 20),
     "statistics": (1, 60, 10),
     "wb_stocks": (3, 60, 1),
     "feedbacks": (3, 1, 6),
@@ -81,6 +86,21 @@ LIMITS = {
     "calendar": (10, 6, 5),
     "finance": (1, 60, 1),
 }
+# ... and the lower ones of a Basic token, where an operation's table gives them ("Базовый" rows).
+BASIC_LIMITS = {
+    "prices": (4, 3600, 1),
+    "statistics": (1, 3 * 3600, 1),
+    "feedbacks": (5, 3600, 1),
+    "returns": (1, 3600, 1),
+    "calendar": (1, 3600, 1),
+    "finance": (2, 24 * 3600, 1),
+}
+# "Один запрос с кодами ответов 4XX учитывается как 10 запросов": seller warehouses and stocks
+# (02-items), FBS (03) and DBS (05) methods.
+CLIENT_ERROR_COST = {"warehouses": 10, "stocks": 10, "fbs": 10, "dbs": 10}
+TOKEN_TYPES = {WB_TOKEN: "personal", WB_BASIC_TOKEN: "basic"}
+# Operations whose x-token-types leave out the Basic token (11-analytics).
+NOT_FOR_BASIC = ("/api/analytics/v1/stocks-report/wb-warehouses",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,13 +256,22 @@ def _problem_type(request: SandboxRequest) -> str:
     return "application/json; charset=utf-8" if fbs else "application/problem+json; charset=utf-8"
 
 
+def _token(request: SandboxRequest) -> str:
+    header: str = request.headers.get("Authorization", "")
+    return header[7:] if header.startswith("Bearer ") else header
+
+
 def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else header
-    if token != WB_TOKEN:
+    token_type = TOKEN_TYPES.get(_token(request))
+    if token_type is None:
         malformed = "token problem; token is malformed: could not base64 decode signature: illegal base64 data"
         detail = "empty Authorization header" if not header else malformed
         return json_response(_problem(401, "unauthorized", detail), 401, {"Content-Type": _problem_type(request)})
+    if token_type == "basic" and request.path in NOT_FOR_BASIC:
+        body = _problem(403, "forbidden", "base token is not allowed", origin="analytic-open-api")
+        body["code"] = "base token is not allowed for this path"
+        return json_response(body, 403, {"Content-Type": "application/problem+json; charset=utf-8"})
     if world.config.limits_enabled:
         state = world.state(MP, build_state)
         return _take_token(world, state, request)
@@ -270,23 +299,64 @@ def _bucket(path: str) -> str:
         return "calendar"
     if path.startswith("/api/finance/"):
         return "finance"
-    return "marketplace"
+    if path.startswith("/api/v3/warehouses"):
+        return "warehouses"
+    if path.startswith("/api/v3/stocks"):
+        return "stocks"
+    if path.startswith(("/api/v3/dbs/", "/api/marketplace/v3/dbs/")):
+        return "dbs"
+    return "fbs"
+
+
+def _limits(request: SandboxRequest) -> tuple[str, tuple[int, float, int]]:
+    """(bucket key, (requests, period, burst)) of this request's method group and token type."""
+    bucket = _bucket(request.path)
+    token_type = TOKEN_TYPES.get(_token(request), "personal")
+    rule = BASIC_LIMITS.get(bucket, LIMITS[bucket]) if token_type == "basic" else LIMITS[bucket]
+    return f"{token_type}:{bucket}", rule
 
 
 def _take_token(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response | None:
     """WB's token bucket per seller account and method group, in real time."""
-    bucket = _bucket(request.path)
-    rate, period, burst = LIMITS[bucket]
+    key, (rate, period, burst) = _limits(request)
     per_second = rate / period
-    now = time.monotonic()
-    tokens, stamp = state.buckets.get(bucket, (float(burst), now))
-    tokens = min(float(burst), tokens + (now - stamp) * per_second)
+    tokens = _refill(state, key, per_second, burst)
     if tokens >= 1:
-        state.buckets[bucket] = (tokens - 1, now)
+        _spend(state, key, 1)
         return None
-    state.buckets[bucket] = (tokens, now)
     retry = math.ceil((1 - tokens) / per_second)
     return _limited(request, retry, rate, math.ceil(period))
+
+
+def _refill(state: WBState, key: str, per_second: float, burst: int) -> float:
+    now = time.monotonic()
+    tokens, stamp = state.buckets.get(key, (float(burst), now))
+    tokens = min(float(burst), tokens + (now - stamp) * per_second)
+    state.buckets[key] = (tokens, now)
+    return tokens
+
+
+def _spend(state: WBState, key: str, tokens: float) -> None:
+    """Take tokens from a bucket just refilled; it may go below zero."""
+    left, stamp = state.buckets[key]
+    state.buckets[key] = (left - tokens, stamp)
+
+
+def _charging_client_errors(handler: Handler) -> Handler:
+    """A 4xx answer of a method group that charges them costs 10 requests, not 1: the token taken
+    before the handler ran, plus 9 now (the bucket may go below zero and refills at its rate)."""
+
+    @functools.wraps(handler)
+    def charged(world: SandboxWorld, state: WBState, request: SandboxRequest, **params: str) -> httpx.Response:
+        response: httpx.Response = handler(world, state, request, **params)
+        cost = CLIENT_ERROR_COST.get(_bucket(request.path), 1)
+        if world.config.limits_enabled and cost > 1 and 400 <= response.status_code < 500:
+            key, (rate, period, burst) = _limits(request)
+            _refill(state, key, rate / period, burst)
+            _spend(state, key, cost - 1)
+        return response
+
+    return charged
 
 
 def _limited(request: SandboxRequest, retry: int, limit: int, reset: int) -> httpx.Response:
@@ -302,7 +372,7 @@ def _limited(request: SandboxRequest, retry: int, limit: int, reset: int) -> htt
 
 
 def rate_limited(world: SandboxWorld, request: SandboxRequest) -> httpx.Response:
-    rate, period, _ = LIMITS[_bucket(request.path)]
+    _, (rate, period, _) = _limits(request)
     return _limited(request, int(world.faults.retry_after_seconds), rate, math.ceil(period))
 
 
@@ -555,7 +625,21 @@ def cards_list(world: SandboxWorld, state: WBState, request: SandboxRequest) -> 
     result_cursor: dict[str, Any] = {"total": len(page)}
     if page:
         result_cursor.update(updatedAt=_iso(page[-1].updated_at), nmID=page[-1].nm_id)
+    if not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_stuck_cursor_next"):
+        result_cursor = {"updatedAt": cursor.get("updatedAt"), "nmID": int(cursor["nmID"]), "total": limit}
+    elif not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_empty_page_next"):
+        page, result_cursor = [], {"total": len(state.cards)}
     return json_response({"cards": [_card_json(c) for c in page], "cursor": result_cursor})
+
+
+def _paging_fault(world: SandboxWorld, knob: str) -> bool:
+    """Consume one answer of a paging fault counter (world.Faults)."""
+    with world.lock:
+        left = int(getattr(world.faults, knob))
+        if left <= 0:
+            return False
+        setattr(world.faults, knob, left - 1)
+        return True
 
 
 def cards_update(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
@@ -1746,3 +1830,6 @@ ROUTES = [
     Route("POST", "/api/v1/calendar/promotions/upload", calendar_upload),
     Route("POST", "/api/finance/v1/sales-reports/detailed", sales_report),
 ]
+
+# Every route answers its 4xx through the accounting above (a no-op outside CLIENT_ERROR_COST).
+ROUTES = [Route(route.method, route.pattern, _charging_client_errors(route.handler)) for route in ROUTES]

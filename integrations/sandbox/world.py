@@ -102,6 +102,10 @@ class Faults:
     ym_api_key_scopes: list[str] = field(default_factory=list)
     # A NUL character (U+0000) inside review texts, as a buyer can type one.
     nul_in_review_text: bool = False
+    # WB cards/list answers to a cursor request that page nowhere: the same cursor back (with the
+    # same cards), or no cards while `total` says a full page.
+    wb_cards_stuck_cursor_next: int = 0
+    wb_cards_empty_page_next: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
@@ -121,6 +125,8 @@ class Faults:
             "retry_after_seconds": self.retry_after_seconds,
             "ym_api_key_scopes": list(self.ym_api_key_scopes),
             "nul_in_review_text": self.nul_in_review_text,
+            "wb_cards_stuck_cursor_next": self.wb_cards_stuck_cursor_next,
+            "wb_cards_empty_page_next": self.wb_cards_empty_page_next,
         }
 
 

@@ -155,7 +155,8 @@ def _readback_prices(items: Sequence[PriceDTO]) -> tuple[str, dict[str, Any]]:
 def _readback_stocks(items: Sequence[StockDTO]) -> tuple[str, dict[str, Any]]:
     # A stock push sets the sellable count; every platform reads back on-hand stock and the reserve.
     return OutboxChange.Kind.STOCK, {
-        outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present - s.reserved for s in items
+        outbox.stock_key(s.listing_external_id, s.warehouse_external_id, s.variant_id): s.present - s.reserved
+        for s in items
     }
 
 

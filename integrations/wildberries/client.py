@@ -112,6 +112,8 @@ class WildberriesClient:
             config, classify=self._classify, transport=transport, clock=clock, limiter=limiter, max_retries=max_retries
         )
         self._account_key = f"{self.marketplace}:{config.account_id or config.name}"
+        self.token_type = token_type(self._token)
+        self._rules = limits.rules_for(self.token_type)
 
     def close(self) -> None:
         self.http.close()
@@ -205,16 +207,25 @@ class WildberriesClient:
         body: Any,
         decode: Callable[[bytes], T],
     ) -> tuple[T, httpx.Response]:
-        return self.http.request_json(
-            method,
-            self._url(host, path),
-            decode=decode,
-            limit_key=f"{self._account_key}:{bucket.value}",
-            rule=limits.RULES[bucket],
-            headers={"Authorization": self._token},
-            params=params,
-            json_body=body,
-        )
+        limit_key, rule = f"{self._account_key}:{bucket.value}", self._rules[bucket]
+        try:
+            return self.http.request_json(
+                method,
+                self._url(host, path),
+                decode=decode,
+                limit_key=limit_key,
+                rule=rule,
+                headers={"Authorization": self._token},
+                params=params,
+                json_body=body,
+            )
+        except MarketplaceError as exc:
+            # WB counts a refused request of these groups as `error_cost` requests: spend the rest
+            # here, so the requests after it wait instead of running into a 429.
+            refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+            if refused and rule.error_cost > 1 and self.http.limits_enabled:
+                self.http.limiter.charge(limit_key, rule, rule.error_cost - 1, self.http.clock)
+            raise
 
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
@@ -283,14 +294,18 @@ class WildberriesClient:
         )
 
     def _iter_card_pages(self, cursor: Mapping[str, Any]) -> Iterator[tuple[list[schemas.Card], dict[str, Any], bool]]:
-        """Card pages with the cursor after each; stops when a page holds fewer cards than asked."""
+        """Card pages with the cursor after each; stops when `total` is below the limit asked (02-items).
+        A page that cannot lead on (no cards, or the cursor it was asked with) while `total` says
+        more would be asked for again forever: that stops the read with a PermanentError."""
         current = dict(cursor)
         while True:
             limit = self.cards_page_size
             page = self._cards_page(current, limit)
+            done = page.cursor.total < limit
+            if not done:
+                _check_card_page_moves(page, current)
             if page.cards and page.cursor.nmID is not None:
                 current = {"updatedAt": page.cursor.updatedAt, "nmID": page.cursor.nmID}
-            done = page.cursor.total < limit
             yield page.cards, dict(current), done
             if done:
                 return
@@ -322,9 +337,10 @@ class WildberriesClient:
                 return
 
     def iter_stocks(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[StockDTO]]:
-        """Seller warehouses: POST marketplace-api /api/v3/stocks/{warehouseId} by chrtIds (02-items);
-        WB warehouses: POST seller-analytics-api /api/analytics/v1/stocks-report/wb-warehouses by nmIds
-        (11-analytics). Both per group of up to 1000 cards, so every size of a card is summed on one page."""
+        """Stock per size (chrtId) and warehouse. Seller warehouses: POST marketplace-api
+        /api/v3/stocks/{warehouseId} by chrtIds (02-items); WB warehouses: POST seller-analytics-api
+        /api/analytics/v1/stocks-report/wb-warehouses by nmIds (11-analytics), one row per size and
+        warehouse. Both per group of up to 1000 cards."""
         warehouses = [w for w in self._seller_warehouses() if not w.isDeleting]
         cards_cursor = dict((cursor or {}).get("cards", {}))
         group: list[schemas.Card] = []
@@ -341,33 +357,36 @@ class WildberriesClient:
         chrt_ids = list(chrt_to_card)
         items: list[StockDTO] = []
         for warehouse in warehouses:
-            totals: dict[int, int] = defaultdict(int)
+            amounts: dict[int, int] = {}
             for chunk in _chunks(chrt_ids, limits.MAX_STOCK_CHRT_IDS):
                 for row in self._fetch(
                     schemas.StocksResult, "stocks",
                     "POST", Host.MARKETPLACE, f"/api/v3/stocks/{warehouse.id}", Bucket.STOCKS, body={"chrtIds": chunk}
                 ).stocks:
-                    card = chrt_to_card.get(row.chrtId)
-                    if card is not None:
-                        totals[card.nmID] += row.amount
-            by_nm = {card.nmID: card for card in cards}
+                    if row.chrtId in chrt_to_card:
+                        amounts[row.chrtId] = row.amount
             items.extend(
                 StockDTO(
-                    listing_external_id=str(nm_id),
-                    offer_id=by_nm[nm_id].vendorCode,
+                    listing_external_id=str(chrt_to_card[chrt_id].nmID),
+                    offer_id=chrt_to_card[chrt_id].vendorCode,
                     warehouse_external_id=str(warehouse.id),
                     present=amount,
                     warehouse_name=warehouse.name,
+                    variant_id=str(chrt_id),
                 )
-                for nm_id, amount in totals.items()
+                for chrt_id, amount in amounts.items()
             )
         return items
 
     def _wb_stocks(self, cards: list[schemas.Card]) -> list[StockDTO]:
         if not cards:
             return []
+        if self.token_type == limits.TokenType.BASIC:
+            # 11-analytics lists this report for Personal, Service and Basic-with-secret tokens only.
+            logger.info("account %s: a Basic token cannot read stock on WB warehouses", self.config.name)
+            return []
         vendor_codes = {card.nmID: card.vendorCode for card in cards}
-        totals: dict[tuple[int, int], int] = defaultdict(int)
+        quantities: dict[tuple[int, int, int], int] = defaultdict(int)
         names: dict[int, str] = {}
         offset = 0
         while True:
@@ -377,8 +396,8 @@ class WildberriesClient:
                 schemas.WBStocksResult, "WB warehouse stocks",
                 "POST", Host.ANALYTICS, "/api/analytics/v1/stocks-report/wb-warehouses", Bucket.WB_STOCKS, body=body
             ).data.items
-            for row in rows:
-                totals[(row.nmId, row.warehouseId)] += row.quantity
+            for row in rows:  # one row per size and warehouse
+                quantities[(row.nmId, row.chrtId, row.warehouseId)] += row.quantity
                 names[row.warehouseId] = row.warehouseName
             offset += len(rows)
             if len(rows) < limit:
@@ -390,8 +409,9 @@ class WildberriesClient:
                 warehouse_external_id=mapping.wb_warehouse_id(warehouse_id),
                 present=amount,
                 warehouse_name=names[warehouse_id],
+                variant_id=str(chrt_id),
             )
-            for (nm_id, warehouse_id), amount in totals.items()
+            for (nm_id, chrt_id, warehouse_id), amount in quantities.items()
         ]
 
     # ---- orders ---------------------------------------------------------------------------------
@@ -1029,6 +1049,22 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
     return payload
 
 
+def _check_card_page_moves(page: schemas.CardsList, asked: Mapping[str, Any]) -> None:
+    where = f"after nmID {asked.get('nmID')} updated {asked.get('updatedAt')}" if asked.get("nmID") else "first page"
+    if not page.cards:
+        raise PermanentError(
+            f"Wildberries cards list: an empty page ({where}) while total={page.cursor.total} says there are more;"
+            " stopped instead of asking for it again"
+        )
+    if page.cursor.nmID is None or (
+        page.cursor.nmID == asked.get("nmID") and page.cursor.updatedAt == asked.get("updatedAt")
+    ):
+        raise PermanentError(
+            f"Wildberries cards list: the cursor did not move ({where}, total={page.cursor.total});"
+            " stopped instead of asking for the same page again"
+        )
+
+
 def _stock_problem(update: StockUpdate) -> str:
     if update.warehouse_external_id.startswith("wb:"):
         return "stock on Wildberries warehouses (FBW) is managed by Wildberries"
@@ -1041,16 +1077,33 @@ def _stock_problem(update: StockUpdate) -> str:
     return ""
 
 
-def token_expiry(token: str) -> datetime | None:
-    """The `exp` claim of a WB JWT, read locally (the token is never sent anywhere for this)."""
+def _token_claims(token: str) -> dict[str, Any]:
+    """The payload of a WB JWT, read locally (the token is never sent anywhere for this)."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        return datetime.fromtimestamp(int(payload["exp"]), UTC)
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def token_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a WB JWT."""
+    try:
+        return datetime.fromtimestamp(int(_token_claims(token)["exp"]), UTC)
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         return None
+
+
+def token_type(token: str) -> limits.TokenType:
+    """The token's type from its `acc` claim (WB's knowledge base, "Работа с токенами для партнёрских
+    сервисов": 1 Basic, 2 Test, 3 Personal, 4 Service); Personal when the claim is absent."""
+    acc = _token_claims(token).get("acc")
+    if isinstance(acc, int) and not isinstance(acc, bool):
+        return limits.TOKEN_TYPES.get(acc, limits.TokenType.PERSONAL)
+    return limits.TokenType.PERSONAL
 
 
 
