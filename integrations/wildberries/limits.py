@@ -34,6 +34,7 @@ class Bucket(StrEnum):
     FBS = "fbs"
     DBS = "dbs"
     STATISTICS = "statistics"
+    SALES = "sales"
     WB_STOCKS = "wb_stocks"
     FEEDBACKS = "feedbacks"
     RETURNS = "returns"
@@ -51,6 +52,7 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.FBS: LimitRule(rate=300, period=60, burst=20),
     Bucket.DBS: LimitRule(rate=300, period=60, burst=20),
     Bucket.STATISTICS: LimitRule(rate=1, period=60, burst=10),  # /api/v1/supplier/orders
+    Bucket.SALES: LimitRule(rate=1, period=60, burst=1),  # /api/v1/supplier/sales
     Bucket.WB_STOCKS: LimitRule(rate=3, period=60, burst=1),  # stocks-report/wb-warehouses
     Bucket.FEEDBACKS: LimitRule(rate=3, period=1, burst=6),  # feedbacks and questions
     Bucket.RETURNS: LimitRule(rate=20, period=60, burst=10),  # /api/v1/claims
@@ -64,7 +66,8 @@ MAX_PRICES_PAGE = 1000
 MAX_PRICE_UPLOAD = 1000
 MAX_STOCK_CHRT_IDS = 1000
 MAX_ORDERS_PAGE = 1000
-MAX_STATUS_IDS = 1000
+MAX_STATUS_IDS = 1000  # FBS /api/v3/orders/status `orders`, DBS status/info `ordersIds`
+STATISTICS_MAX_ROWS = 80_000  # rows of one statistics answer (flag=0); a shorter answer is the end
 MAX_CLAIMS_PAGE = 200
 MAX_FEEDBACKS_SKIP = 199_990
 MAX_PROMO_NOMENCLATURES = 1000

@@ -47,6 +47,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -511,6 +512,10 @@ class YandexMarketClient:
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
         # Placeholder until this adapter follows old orders (issue 9, point 1).
+        return iter(())
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """Yandex Market reports delivery and returns in order statuses: no separate sales report."""
         return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
