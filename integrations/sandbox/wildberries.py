@@ -999,7 +999,7 @@ def _new_tasks(world: SandboxWorld, state: WBState, scheme: str) -> list[dict[st
     recent = _orders_created(world, state, world.now - timedelta(days=2), world.now)
     tasks = []
     for order in recent:
-        if order["scheme"] == scheme and _status_at(order, world.now)[1] == "new":
+        if order["scheme"] == scheme and _status_at(order, world.now)[1:] == ("new", "waiting"):
             task = _task_json(order)
             task.update(salePrice=int(order["paid"] * 100), requiredMeta=[], optionalMeta=[])
             task.pop("supplyId", None)  # a new task is in no supply yet
