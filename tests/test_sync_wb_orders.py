@@ -34,7 +34,8 @@ DAY_MINUTES = 24 * 60
 @pytest.fixture
 def world() -> SandboxWorld:
     # 1000 orders an hour apart: six weeks of history, so some tasks are older than WB's 14-day re-read.
-    return SandboxWorld(SandboxConfig(seed=11, products=40, orders=1000, start=datetime.now(UTC).replace(microsecond=0)))
+    start = datetime.now(UTC).replace(microsecond=0)
+    return SandboxWorld(SandboxConfig(seed=11, products=40, orders=1000, start=start))
 
 
 @pytest.fixture
