@@ -565,8 +565,11 @@ class WildberriesClient:
         list changing between runs (it is sorted by that key)."""
         # What this run's change read covered, else (a resumed run) what any change read covers.
         covered_from = self._assembly_covered_from or self._now() - self.assembly_lookback
-        after = tuple((cursor or {}).get("after") or ("", ""))
-        for scheme in ("FBS", "DBS"):
+        schemes = ("FBS", "DBS")
+        state = dict(cursor or {})
+        start = schemes.index(state["scheme"]) if state.get("scheme") in schemes else 0
+        for scheme in schemes[start:]:
+            after = tuple(state.get("after") or ("", "")) if scheme == state.get("scheme") else ("", "")
             refs = [
                 r for r in open_orders
                 if r.scheme == scheme and r.ordered_at < covered_from and r.external_id.isdigit()
@@ -580,8 +583,8 @@ class WildberriesClient:
                     if task_id in by_id
                 ]
                 after = (chunk[-1].ordered_at.isoformat(), chunk[-1].external_id)
-                yield Page(items=items, cursor={"after": list(after)})
-        yield Page(items=[], cursor={"after": list(after)}, done=True)
+                yield Page(items=items, cursor={"scheme": scheme, "after": list(after)})
+        yield Page(items=[], cursor={"scheme": schemes[-1], "after": ["~", ""]}, done=True)
 
     def _statuses_by_id(self, scheme: str, task_ids: list[int]) -> list[tuple[int, str, str]]:
         """(task id, supplierStatus, wbStatus) of at most 1000 tasks; ids WB does not know are left out."""
