@@ -131,17 +131,13 @@ def _returns(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _sales(account_id: int, items: Sequence[Any]) -> PageCounts:
     result = ingest_sales(account_id, items)
+    # Created: the returns it stored; updated: the orders it moved (and returns it changed).
     return PageCounts(
         fetched=len(items),
-        created=0,
-        updated=result.orders.updated,
-        unchanged=result.orders.unchanged + result.orders.skipped,
-        extra={
-            "status_changes": result.status_changes,
-            "returns_created": result.returns.created,
-            "returns_updated": result.returns.updated,
-            "unmatched": result.unmatched,
-        },
+        created=result.returns.created,
+        updated=result.orders.updated + result.returns.updated,
+        unchanged=result.orders.unchanged,
+        extra={"status_changes": result.status_changes, "unmatched": result.unmatched},
     )
 
 

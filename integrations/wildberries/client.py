@@ -462,11 +462,11 @@ class WildberriesClient:
                 yield [], date_from, True
                 return
             next_from: str = rows[-1].lastChangeDate
-            stuck = next_from == date_from
-            if stuck:
+            complete = len(rows) < self.statistics_max_rows
+            if not complete and next_from == date_from:
                 logger.warning("Wildberries %s: a whole answer changed at %s, cannot page past it", operation,
                                date_from)
-            done = len(rows) < self.statistics_max_rows or stuck
+            done = complete or next_from == date_from
             while rows:
                 chunk, rows[: self.statistics_slice_rows] = rows[: self.statistics_slice_rows], []
                 yield chunk, (date_from if rows else next_from), done and not rows

@@ -94,3 +94,14 @@ def test_paging_by_last_change_date_reads_every_row_and_stops(
     date_froms = [r.url.params["dateFrom"] for r in requests]
     assert len(date_froms) == len(set(date_froms))  # never the same question twice
     assert len(requests) <= report_rows // 6 + 2
+
+
+def test_the_sales_report_is_asked_at_most_once_a_minute(
+    make_client: Callable[..., WildberriesClient], clock: Any, sandbox_world: SandboxWorld
+) -> None:
+    client = make_client()
+    since = sandbox_world.now - timedelta(days=90)
+    list(client.iter_sales(since))
+    waited = sum(clock.sleeps)
+    list(client.iter_sales(since))  # one request a minute, burst 1 (12-reports, sales)
+    assert sum(clock.sleeps) - waited >= 59
