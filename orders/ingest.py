@@ -372,11 +372,14 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
     rows = sorted(sales, key=lambda r: (r.updated_at or r.sold_at, r.is_return))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT srid, id, status FROM orders_order WHERE account_id = %s AND srid <> '' AND srid = ANY(%s)",
+            # Locked, so an order read here is not moved by another page's transaction meanwhile.
+            "SELECT srid, id, status FROM orders_order WHERE account_id = %s AND srid <> '' AND srid = ANY(%s) "
+            "ORDER BY id FOR UPDATE",
             [account_id, sorted({r.order_srid for r in rows if r.order_srid})],
         )
         found = {srid: [pk, current] for srid, pk, current in cursor.fetchall()}
-    moves: dict[int, tuple[str, str, SaleDTO]] = {}  # order id -> (from, to, the row that moved it)
+    moves: dict[int, tuple[str, SaleDTO]] = {}  # order id -> (its new status, the row that moved it there)
+    changes: list[tuple[int, str, str, SaleDTO]] = []  # every move, in order: (order id, from, to, row)
     unmatched = unchanged = 0
     for sale in rows:
         order = found.get(sale.order_srid)
@@ -388,8 +391,8 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
         if status_machine.resolve(current, target) != target or current == target:
             unchanged += 1
             continue
-        first_from = moves[pk][0] if pk in moves else current
-        moves[pk] = (first_from, target, sale)
+        moves[pk] = (target, sale)
+        changes.append((pk, current, target, sale))
         order[1] = target
     now = datetime.now(UTC)
     if moves:
@@ -401,14 +404,14 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
                 FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS u(id, status, changed_at)
                 WHERE o.id = u.id
                 """,
-                [list(moves), [to for _, to, _ in moves.values()], [s.sold_at for _, _, s in moves.values()]],
+                [list(moves), [to for to, _ in moves.values()], [s.sold_at for _, s in moves.values()]],
             )
         copy_insert(
             "orders_orderstatuschange",
             ["order_id", "from_status", "to_status", "raw_status", "changed_at", "source", "recorded_at"],
             (
                 (pk, from_status, to, sale.external_id[:64], sale.sold_at, OrderStatusChange.Source.SYNC, now)
-                for pk, (from_status, to, sale) in moves.items()
+                for pk, from_status, to, sale in changes
             ),
         )
     returns = [
@@ -430,6 +433,6 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
     return SalesIngestResult(
         UpsertCounts(updated=len(moves), unchanged=unchanged, skipped=unmatched),
         ingest_returns(account_id, returns),
-        len(moves),
+        len(changes),
         unmatched,
     )

@@ -250,3 +250,29 @@ def test_order_totals_mean_the_same_on_every_scheme(
             assert order.seller_total == source["paid"]
             assert order.buyer_total == source["finished"]
     assert Decimal(0) not in {o.buyer_total for o in Order.objects.filter(account=wb.account)}
+
+
+def test_a_sale_and_its_return_in_one_page_are_both_in_the_history_and_a_late_sale_undoes_nothing(
+    wb: Connection,
+) -> None:
+    from integrations.base import OrderDTO, SaleDTO
+    from orders.ingest import ingest_orders, ingest_sales
+
+    at = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    ingest_orders(wb.account.pk, [OrderDTO(
+        external_id="4000000001", scheme="FBS", status="in_delivery", raw_status="sorted", ordered_at=at, lines=(),
+        currency="RUB", total_amount=Decimal("100"), srid="srid-1")])
+    sale = SaleDTO("S1", "srid-1", False, at + timedelta(days=3), updated_at=at + timedelta(days=3))
+    back = SaleDTO("R1", "srid-1", True, at + timedelta(days=5), buyer_price=Decimal("90"),
+                   updated_at=at + timedelta(days=5))
+
+    result = ingest_sales(wb.account.pk, [back, sale])  # WB pages by change time; a page may hold both
+
+    order = Order.objects.get(account=wb.account, external_id="4000000001")
+    assert order.status == "returned" and result.status_changes == 2
+    assert list(order.status_changes.values_list("from_status", "to_status", "raw_status")) == [
+        ("", "in_delivery", "sorted"), ("in_delivery", "delivered", "S1"), ("delivered", "returned", "R1")]
+    assert Return.objects.get(external_id="R1").order == order
+    # The sale row read again (an overlap) does not move a returned order back.
+    assert ingest_sales(wb.account.pk, [sale]).orders.updated == 0
+    assert Order.objects.get(pk=order.pk).status == "returned"
