@@ -35,6 +35,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -410,6 +411,10 @@ class OzonClient:
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
         # Placeholder until this adapter follows old orders (issue 9, point 1).
+        return iter(())
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """Ozon reports delivery and returns in posting statuses: no separate sales report."""
         return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:

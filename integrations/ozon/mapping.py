@@ -224,6 +224,7 @@ def _lines(posting_number: str, products: list[s.PostingProduct], financial: s.F
                 name=product.name,
                 marketplace_sku=str(product.sku),
                 commission=commissions.get(product.sku),
+                seller_price=unit_price,  # Ozon: price with the seller's offers, before Ozon-funded ones
             )
         )
     return tuple(lines), total, currency
@@ -244,6 +245,7 @@ def fbs_order(posting: s.FbsPosting) -> OrderDTO:
         lines=lines,
         currency=currency,
         total_amount=total,
+        seller_total=total,
         order_number=posting.order_number,
         raw_substatus=posting.substatus,
         shipment_due_at=as_utc(posting.shipment_date) if posting.shipment_date else None,
@@ -265,6 +267,7 @@ def fbo_order(posting: s.FboPosting) -> OrderDTO:
         lines=lines,
         currency=currency,
         total_amount=total,
+        seller_total=total,
         order_number=posting.order_number,
         raw_substatus=posting.substatus,
         # Ozon's own warehouses are reported as the FBO pseudo-warehouse, as in stocks.
