@@ -24,6 +24,7 @@ from integrations.base import (
     AuthError,
     ContentUpdate,
     MarketplaceClient,
+    OpenOrderRef,
     Page,
     PriceUpdate,
     PromotionItem,
@@ -98,6 +99,9 @@ class Exercise:
         self.world.advance(180)
         latest = max((o.updated_at or o.ordered_at for o in orders), default=since)
         self.read("iter_orders", min(latest, self.world.now - timedelta(hours=4)))
+        still_open = [OpenOrderRef(o.external_id, o.scheme, o.ordered_at, o.raw_status) for o in orders
+                      if o.status not in ("delivered", "cancelled", "returned")]
+        self.read("iter_order_updates", sorted(still_open, key=lambda r: (r.ordered_at, r.external_id)))
 
         chosen = sorted(listings, key=lambda dto: dto.offer_id)[:3]
         self.write("update_prices", price_updates(chosen, prices))

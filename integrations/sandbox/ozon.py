@@ -48,7 +48,14 @@ REVIEW_SPAN = 120 * 86400
 NEW_REVIEW_EVERY = 45 * 60
 QUESTION_SPAN = 90 * 86400
 NEW_QUESTION_EVERY = 90 * 60
-LONGEST_ORDER_LIFE = 45 * 86400  # upper bound of creation -> last status change (+ return)
+# A share of postings stays in delivery or in arbitration for weeks (a lost parcel, a dispute,
+# rFBS to a remote town): their final status comes 35 to 90 days after creation, past the window
+# in which a client re-reads postings by change, so only following open postings sees it.
+LONG_HOLD_SHARE = 0.08
+LONG_HOLD_MIN = 35 * 86400
+LONG_HOLD_MAX = 90 * 86400
+LONG_HOLD_STATUSES = frozenset({"delivering", "arbitration", "client_arbitration", "sent_by_seller"})
+LONGEST_ORDER_LIFE = 45 * 86400 + LONG_HOLD_MAX  # upper bound of creation -> last status change (+ return)
 QUESTIONS_PER_PAGE = 10  # the response schema allows at most 10 questions
 MAX_STEPS = 5  # the longest status path
 
@@ -384,9 +391,16 @@ class OzonState:
         scheme = FBS if roll < 0.55 else RFBS if roll < 0.70 else FBO
         pick = ((bits >> 16) & 0xFFFF) / 65536
         path = next((p for limit, p in _CUMULATIVE[scheme] if pick < limit), _CUMULATIVE[scheme][-1][1])
+        statuses = PATHS[path][2]
+        # The first hash's upper half (unused above) decides a long hold and its length.
+        held = ((bits >> 32) & 0xFFFF) / 65536 < LONG_HOLD_SHARE
+        hold = LONG_HOLD_MIN + ((bits >> 48) & 0xFFFF) * (LONG_HOLD_MAX - LONG_HOLD_MIN) // 65536
         times = [created]
-        for k in range(1, len(PATHS[path][2])):
-            times.append(times[-1] + 3 * 3600 + ((more >> (10 * k)) & 0x3FF) * 45 * 3600 // 1024)
+        for k in range(1, len(statuses)):
+            at = times[-1] + 3 * 3600 + ((more >> (10 * k)) & 0x3FF) * 45 * 3600 // 1024
+            if held and statuses[k - 1] in LONG_HOLD_STATUSES:
+                at, held = max(at, created + hold), False  # the held status ends `hold` after creation
+            times.append(at)
         return scheme, path, times
 
     def order_bits(self, i: int) -> tuple[int, int]:
@@ -1001,10 +1015,37 @@ def _scan(start: int, end: int, matches: Any, limit: int) -> tuple[list[int], in
     return found, None
 
 
+def _scan_among(indexes: list[int], start: int, matches: Any, limit: int) -> tuple[list[int], int | None]:
+    """_scan over a sorted list of candidate indexes (a filter by numbers) instead of a range."""
+    candidates = indexes[bisect.bisect_left(indexes, start):]
+    found = [i for i in candidates if matches(i)]
+    return found[:limit], (found[limit] if len(found) > limit else None)
+
+
 def _order_numbers(i: int) -> tuple[int, str, str]:
     order_id = ORDER_ID_BASE + i * 3
     order_number = f"{ORDER_ID_BASE // 1000 + i:08d}-{i % 9000 + 1:04d}"
     return order_id, order_number, f"{order_number}-1"
+
+
+def _index_of_number(number: Any, part: int) -> int | None:
+    """The order index of an order number (part 1) or posting number (part 2), if it is one of ours."""
+    prefix = str(number or "").split("-", 1)[0]
+    if not prefix.isdigit():
+        return None
+    i = int(prefix) - ORDER_ID_BASE // 1000
+    return i if i >= 0 and _order_numbers(i)[part] == number else None
+
+
+def _numbers_filter(flt: dict[str, Any], name: str, part: int, most: int,
+                    low: int, high: int) -> list[int] | httpx.Response | None:
+    """Sorted indexes named by filter.<name> within [low, high); None when the filter is absent."""
+    numbers = flt.get(name)
+    if not numbers:
+        return None
+    if not isinstance(numbers, list) or len(numbers) > most:
+        return _bad_request(f"Request validation error: filter.{name} takes at most {most} values")
+    return sorted({i for n in numbers if (i := _index_of_number(n, part)) is not None and low <= i < high})
 
 
 def _posting_products(state: OzonState, i: int) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -1199,6 +1240,9 @@ def fbs_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
     changed_to = _parse_time(changed.get("to"))
     statuses = set(flt.get("statuses") or [])
     warehouses = {int(w) for w in flt.get("warehouse_ids") or []}
+    named = _numbers_filter(flt, "order_numbers", 1, 100, low, high)
+    if isinstance(named, httpx.Response):
+        return named
 
     def matches(i: int) -> bool:
         scheme, _, status, at, _ = state.order_status(i, now_ts)
@@ -1211,7 +1255,10 @@ def fbs_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
         warehouse = RFBS_WAREHOUSE if scheme == RFBS else FBS_WAREHOUSES[i % len(FBS_WAREHOUSES)]
         return not warehouses or warehouse[0] in warehouses
 
-    found, following = _scan(max(low, start), high, matches, limit)
+    if named is None:
+        found, following = _scan(max(low, start), high, matches, limit)
+    else:
+        found, following = _scan_among(named, start, matches, limit)
     include = body.get("with") or {}
     postings = [_fbs_posting(state, i, now_ts, include) for i in found]
     has_next = following is not None
@@ -1236,16 +1283,86 @@ def fbo_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
     if start is None:
         return _bad_request("invalid cursor")
     statuses = set(flt.get("statuses") or [])
+    named: list[int] | None = None
+    for name, part in (("posting_numbers", 2), ("order_numbers", 1)):
+        chosen = _numbers_filter(flt, name, part, 1000, low, high)
+        if isinstance(chosen, httpx.Response):
+            return chosen
+        if chosen is not None:
+            named = chosen if named is None else sorted(set(named) & set(chosen))
 
     def matches(i: int) -> bool:
         scheme, _, status, _, _ = state.order_status(i, now_ts)
         return scheme == FBO and (not statuses or status in statuses)
 
-    found, following = _scan(max(low, start), high, matches, limit)
+    if named is None:
+        found, following = _scan(max(low, start), high, matches, limit)
+    else:
+        found, following = _scan_among(named, start, matches, limit)
     include = body.get("with") or {}
     postings = [_fbo_posting(state, i, now_ts, include) for i in found]
     return json_response({"postings": postings, "has_next": following is not None,
                           "cursor": _encode_cursor(following) if following is not None else ""})
+
+
+def _posting_to_get(world: SandboxWorld, state: OzonState, request: SandboxRequest,
+                    fbo: bool) -> tuple[int, dict[str, Any]] | httpx.Response:
+    body = _body(request)
+    if isinstance(body, httpx.Response):
+        return body
+    number = body.get("posting_number")
+    if not number or not isinstance(number, str):
+        return _bad_request("Request validation error: posting_number is required")
+    i = _index_of_number(number, 2)
+    if i is None or i >= state.visible_orders(_now_ts(world)) or (state.order_core(i)[0] == FBO) != fbo:
+        return _error(404, 5, "POSTING_NOT_FOUND")
+    return i, body.get("with") or {}
+
+
+def _detail(posting: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
+    """A list-shaped posting in the detail shape of the get methods (v3FbsPostingDetail,
+    v2FboPosting): prices as strings beside currency_code, commissions as plain numbers."""
+    detail = {key: value for key, value in posting.items() if key not in drop}
+    detail["products"] = [
+        {**{k: v for k, v in p.items() if k != "price"}, "price": f"{Decimal(p['price']['amount']):.2f}",
+         "currency_code": p["price"]["currency"]}
+        for p in posting["products"]
+    ]
+    financial = posting.get("financial_data")
+    if financial:
+        rows = []
+        for row in financial["products"]:
+            commission = row["commission"]
+            detail_row = {k: v for k, v in row.items() if k not in {"commission", "customer_price"}}
+            detail_row.update({"commission_amount": commission["amount"], "commission_percent": commission["percent"],
+                               "commissions_currency_code": commission["currency"], "currency_code": "RUB"})
+            if "customer_price" in row:
+                detail_row["customer_price"] = Decimal(row["customer_price"]["amount"])
+                detail_row["customer_currency_code"] = row["customer_price"]["currency"]
+            rows.append(detail_row)
+        detail["financial_data"] = {**financial, "products": rows}
+    return detail
+
+
+def fbs_get(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
+    found = _posting_to_get(world, state, request, fbo=False)
+    if isinstance(found, httpx.Response):
+        return found
+    i, include = found
+    posting = _fbs_posting(state, i, _now_ts(world), include)
+    if "customer" in posting:
+        posting["customer"] = {**posting["customer"]}
+        posting["customer"].pop("customer_email", None)
+    return json_response({"result": _detail(posting, ("prr_option", "quantum_id", "delivery_schema"))})
+
+
+def fbo_get(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
+    found = _posting_to_get(world, state, request, fbo=True)
+    if isinstance(found, httpx.Response):
+        return found
+    i, include = found
+    posting = _fbo_posting(state, i, _now_ts(world), include)
+    return json_response({"result": _detail(posting, ("cancellation",))})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1978,6 +2095,8 @@ ROUTES = [
     Route("POST", "/v1/product/info/stocks-by-warehouse/fbs", stocks_by_warehouse),
     Route("POST", "/v4/posting/fbs/list", fbs_list),
     Route("POST", "/v3/posting/fbo/list", fbo_list),
+    Route("POST", "/v3/posting/fbs/get", fbs_get),
+    Route("POST", "/v2/posting/fbo/get", fbo_get),
     Route("POST", "/v1/returns/list", returns_list),
     Route("POST", "/v1/review/list", review_list),
     Route("POST", "/v1/review/comment/create", review_comment_create),
