@@ -21,6 +21,7 @@ from integrations.base import (
     AuthError,
     ContentUpdate,
     FinanceOperationDTO,
+    ItemLimit,
     ListingDTO,
     MarketplaceError,
     OpenOrderRef,
@@ -131,6 +132,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 class OzonClient:
     marketplace = "ozon"
+    # Outbox kind -> how often Ozon lets one item be written (the outbox holds back the rest).
+    item_limits = {"price": limits.PRICE_PER_ITEM, "stock": limits.STOCK_PER_ITEM}
 
     def __init__(
         self,
@@ -670,7 +673,7 @@ class OzonClient:
             answer = self._call("POST /v1/product/import/prices", s.PriceImportResponse, body)
             by_offer = {row.offer_id: row for row in answer.result}
             for index, update in chunk:
-                results[index] = _item_result(update.key, by_offer.get(update.offer_id))
+                results[index] = _item_result(update.key, by_offer.get(update.offer_id), limits.PRICE_PER_ITEM)
         return [results[i] for i in range(len(updates))]
 
     def update_stocks(self, updates: Sequence[StockUpdate]) -> list[WriteResult]:
@@ -711,7 +714,7 @@ class OzonClient:
                 found = by_pair.get((update.listing_external_id, update.warehouse_external_id)) or by_pair.get(
                     (update.offer_id, update.warehouse_external_id)
                 )
-                results[index] = _item_result(update.key, found)
+                results[index] = _item_result(update.key, found, limits.STOCK_PER_ITEM)
         return [results[i] for i in range(len(updates))]
 
     def update_listing_content(self, updates: Sequence[ContentUpdate]) -> list[WriteResult]:
@@ -873,13 +876,23 @@ def _join(code: str, message: str) -> str:
     return f"{code}: {message}" if code and message else (code or message)
 
 
-def _item_result(key: str, row: s.PriceImportResult | s.StockImportResult | None) -> WriteResult:
+def _item_result(key: str, row: s.PriceImportResult | s.StockImportResult | None, rule: ItemLimit) -> WriteResult:
     if row is None:
         return WriteResult(key, WriteStatus.REJECTED, "Ozon returned no result for this item")
     if row.errors or not row.updated:
         message = "; ".join(_join(e.code, e.message) for e in row.errors) or "not updated"
+        if row.errors and all(_is_item_rate_limit(e) for e in row.errors):
+            # Written too often: the value is fine, it goes again when the item's window has room.
+            return WriteResult(key, WriteStatus.DEFERRED, message, retry_after=rule.period / rule.count)
         return WriteResult(key, WriteStatus.REJECTED, message)
     return WriteResult(key, WriteStatus.APPLIED)
+
+
+def _is_item_rate_limit(error: s.ItemError) -> bool:
+    """TOO_MANY_REQUESTS (stocks), or the prices' "error limiting: acquire limit per item: items
+    limit: limit exceeded" and "Stock is updated too frequently" texts of the spec's error table."""
+    text = f"{error.code} {error.message}".lower()
+    return "too_many_requests" in text or "limit per item" in text or "updated too frequently" in text
 
 
 def _price_row(update: PriceUpdate) -> dict[str, Any]:

@@ -56,6 +56,9 @@ LONG_HOLD_MIN = 35 * 86400
 LONG_HOLD_MAX = 90 * 86400
 LONG_HOLD_STATUSES = frozenset({"delivering", "arbitration", "client_arbitration", "sent_by_seller"})
 LONGEST_ORDER_LIFE = 45 * 86400 + LONG_HOLD_MAX  # upper bound of creation -> last status change (+ return)
+# Per-item write limits of the spec: a price 10 times an hour, a stock pair once in 30 seconds.
+PRICE_WRITES_PER_HOUR = 10
+STOCK_WRITE_EVERY = 30
 QUESTIONS_PER_PAGE = 10  # the response schema allows at most 10 questions
 MAX_STEPS = 5  # the longest status path
 
@@ -249,6 +252,7 @@ class OzonState:
     content: dict[int, dict[str, str]] = field(default_factory=dict)
     stocks: dict[tuple[int, int], int] = field(default_factory=dict)
     stock_written_at: dict[tuple[int, int], int] = field(default_factory=dict)
+    price_written_at: dict[int, deque[int]] = field(default_factory=dict)  # the last PRICE_WRITES_PER_HOUR
     review_comments: dict[int, int] = field(default_factory=dict)
     question_answers: dict[int, int] = field(default_factory=dict)
     joined: dict[int, dict[int, Decimal]] = field(default_factory=dict)
@@ -1942,6 +1946,7 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
         return _bad_request("Request validation error: prices is required")
     if len(prices) > 1000:
         return _bad_request("Request validation error: no more than 1000 prices in one request")
+    now_ts = _now_ts(world)
     results = []
     for row in prices:
         offer_id = row.get("offer_id") or ""
@@ -1967,7 +1972,11 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
         elif old and old <= price:
             errors.append({"code": "OLD_PRICE_LESS_THAN_PRICE",
                            "message": "Цена до скидки должна быть больше цены со скидкой"})
+        elif _price_writes_in_last_hour(state, i, now_ts) >= PRICE_WRITES_PER_HOUR:
+            errors.append({"code": "TOO_MANY_REQUESTS",
+                           "message": "error limiting: acquire limit per item: items limit: limit exceeded"})
         if not errors and i is not None:
+            state.price_written_at.setdefault(i, deque(maxlen=PRICE_WRITES_PER_HOUR)).append(now_ts)
             state.prices[i] = {
                 "price": price,
                 "old_price": old or Decimal(0),
@@ -1980,6 +1989,10 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
             "errors": errors,
         })
     return json_response({"result": results})
+
+
+def _price_writes_in_last_hour(state: OzonState, i: int, now_ts: int) -> int:
+    return sum(1 for at in state.price_written_at.get(i, ()) if at > now_ts - 3600)
 
 
 def update_stocks(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
@@ -2015,7 +2028,7 @@ def update_stocks(world: SandboxWorld, state: OzonState, request: SandboxRequest
             errors.append({"code": "INVALID_STOCK", "message": "Остаток не может быть отрицательным"})
         elif quantity >= 1_000_000:
             errors.append({"code": "STOCK_TOO_BIG", "message": "Остаток должен быть меньше 1 000 000"})
-        elif world.config.limits_enabled and now_ts - state.stock_written_at.get((i, warehouse_id), -10**9) < 30:
+        elif now_ts - state.stock_written_at.get((i, warehouse_id), -10**9) < STOCK_WRITE_EVERY:
             errors.append({"code": "TOO_MANY_REQUESTS",
                            "message": "Остаток одного товара на складе можно обновлять не чаще раза в 30 секунд"})
         if not errors and i is not None:
