@@ -872,16 +872,65 @@ def product_info_list(world: SandboxWorld, state: OzonState, request: SandboxReq
                     "stocks": [{"present": present, "reserved": 0, "sku": SKU_BASE + i, "source": "fbs"}],
                 },
                 "errors": errors,
-                "commissions": [],
+                "commissions": _commissions(price["price"]),
                 "sources": [{"created_at": created, "quant_code": "", "shipment_type": "SHIPMENT_TYPE_GENERAL",
                              "sku": SKU_BASE + i, "source": "sds"}],
                 "visibility_details": {"has_price": True, "has_stock": present > 0},
                 "created_at": created,
                 "updated_at": created,
                 "volume_weight": 0.3,
+                **_info_extras(state, i, present),
             }
         )
     return json_response({"items": items})
+
+
+_COLOR_INDEXES = ["COLOR_INDEX_SUPER", "COLOR_INDEX_GREEN", "COLOR_INDEX_YELLOW", "COLOR_INDEX_RED",
+                  "COLOR_INDEX_WITHOUT_INDEX"]
+MODEL_ID_BASE = 920_000_000
+MODEL_SIZE = 3  # consecutive products of one model (the colours of one item)
+
+
+def _commissions(price: Decimal) -> list[dict[str, Any]]:
+    rows = []
+    for schema, percent, delivery in (("FBO", 15, 63), ("FBS", 17, 76), ("RFBS", 12, 0)):
+        rows.append({"sale_schema": schema, "percent": percent, "value": _money(price * percent / 100),
+                     "delivery_amount": delivery, "return_amount": delivery})
+    return rows
+
+
+def _info_extras(state: OzonState, i: int, present: int) -> dict[str, Any]:
+    """The item fields of /v3/product/info/list the adapter does not read, as the spec lists them."""
+    item = state.world.catalog[i]
+    price = state.price_of(i)["price"]
+    hidden = state.archived(i) or state.failed_moderation(i)
+    reasons = []
+    if state.archived(i):
+        reasons.append({"id": 2, "human_text": {"text": "Товар в архиве"}})
+    elif state.failed_moderation(i):
+        reasons.append({"id": 7, "human_text": {"text": "Товар не прошёл модерацию"}})
+    model = i // MODEL_SIZE
+    in_model = min(MODEL_SIZE, state.product_count - model * MODEL_SIZE)
+
+    def index_data(factor: str) -> dict[str, Any]:
+        return {"minimal_price": f"{_money(price * Decimal(factor)):.2f}", "minimal_price_currency": "RUB",
+                "price_index_value": round(1 / float(factor), 2)}
+
+    return {
+        "availabilities": [{"availability": "hidden" if hidden else "in_stock" if present else "out_of_stock",
+                            "reasons": reasons, "sku": SKU_BASE + i, "source": "sds"}],
+        "color_image": [f"https://img.sandbox.prilavok.local/{item.article}/colour.jpg"] if i % 4 == 0 else [],
+        "images360": ([f"https://img.sandbox.prilavok.local/{item.article}/360/{n}.jpg" for n in range(1, 4)]
+                      if i % 7 == 0 else []),
+        "model_info": {"model_id": MODEL_ID_BASE + model, "count": in_model},
+        "price_indexes": {
+            "color_index": _COLOR_INDEXES[i % len(_COLOR_INDEXES)],
+            "external_index_data": index_data("0.95"),
+            "ozon_index_data": index_data("0.9"),
+            "self_marketplaces_index_data": index_data("1.05"),
+        },
+        "promotions": [{"is_enabled": i % 5 == 0, "type": "REVIEWS_PROMO"}] if i % 3 == 0 else [],
+    }
 
 
 def _cursor_page(state: OzonState, body: dict[str, Any]) -> tuple[list[int], str, int] | httpx.Response:
