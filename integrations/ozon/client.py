@@ -192,6 +192,10 @@ class OzonClient:
             )
         if status >= 500 or status == 408:
             return TransientError(f"{where}: HTTP {status}: {message}", status=status)
+        if status == 403:
+            # The key is good, the method is not open to this seller (a subscription, a role).
+            return PermanentError(f"{where}: not available to this account (HTTP 403): {message}",
+                                  status=status, code="forbidden")
         return PermanentError(f"{where}: HTTP {status}: {message}", status=status)
 
     def _error_message(self, response: httpx.Response) -> str:

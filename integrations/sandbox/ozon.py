@@ -174,6 +174,17 @@ DEPRECATED_PATHS = {
     "/v3/products/info/attributes", "/v1/product/pictures/info",
 }
 
+# Methods the spec opens only to subscribers, and what the sandbox says to a seller without one.
+_REVIEWS_ONLY = "Method is available only to sellers with the Review Management or Premium Pro subscription"
+_QUESTIONS_ONLY = "Method is available only to sellers with the Premium Plus subscription"
+PREMIUM_PATHS = {
+    "/v1/review/list": _REVIEWS_ONLY,
+    "/v1/review/comment/create": _REVIEWS_ONLY,
+    "/v1/question/list": _QUESTIONS_ONLY,
+    "/v1/question/answer/create": _QUESTIONS_ONLY,
+}
+OUT_OF_RANGE = 10**19  # past PostgreSQL's bigint (9.2e18), still a JSON integer every parser reads
+
 _MASK = (1 << 64) - 1
 _CENT = Decimal("0.01")
 
@@ -224,8 +235,13 @@ def _decode_cursor(text: Any) -> int | None:
         return None
 
 
-def _error(status: int, code: int, message: str) -> httpx.Response:
-    return json_response({"code": code, "message": message, "details": []}, status)
+def _error(status: int, code: int, message: str, details: Any = None) -> httpx.Response:
+    """rpcStatus; the question methods declare their own error body, whose `details` is a string."""
+    return json_response({"code": code, "message": message, "details": [] if details is None else details}, status)
+
+
+def _question_error(status: int, code: int, message: str) -> httpx.Response:
+    return _error(status, code, message, details="")
 
 
 def _bad_request(message: str) -> httpx.Response:
@@ -560,6 +576,9 @@ def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response
         return _error(401, 16, "Client-Id and Api-Key headers are required")
     if client_id != credentials.OZON_CLIENT_ID or api_key != credentials.OZON_API_KEY:
         return _error(403, 7, "Invalid Api-Key, please check the key and try again")
+    if not world.config.ozon_premium and request.path in PREMIUM_PATHS:
+        details = "" if request.path.startswith("/v1/question/") else None
+        return _error(403, 7, PREMIUM_PATHS[request.path], details)
     if world.config.limits_enabled:
         return _enforce_limits(world, request)
     return None
@@ -998,10 +1017,10 @@ def product_stocks(world: SandboxWorld, state: OzonState, request: SandboxReques
     if isinstance(page, httpx.Response):
         return page
     indexes, cursor, total = page
-    items = []
+    items: list[dict[str, Any]] = []
     for i in indexes:
         sku = SKU_BASE + i
-        stocks = []
+        stocks: list[dict[str, Any]] = []
         fbs = [w for w in state.stocked_warehouses(i) if not w[2]]
         rfbs = [w for w in state.stocked_warehouses(i) if w[2]]
         for kind, warehouses in (("fbs", fbs), ("rfbs", rfbs)):
@@ -1021,6 +1040,10 @@ def product_stocks(world: SandboxWorld, state: OzonState, request: SandboxReques
             stocks.append({"type": "fbo", "present": present, "reserved": reserved, "sku": sku,
                            "shipment_type": "SHIPMENT_TYPE_GENERAL", "warehouse_ids": fbo_ids})
         items.append({"product_id": PRODUCT_ID_BASE + i, "offer_id": world.catalog[i].article, "stocks": stocks})
+    if world.faults.out_of_range_numbers:
+        spoiled = next((row for item in items for row in item["stocks"] if row["type"] == "fbo"), None)
+        if spoiled is not None:
+            spoiled["present"] = OUT_OF_RANGE
     return json_response({"items": items, "cursor": cursor, "total": total})
 
 
@@ -1524,6 +1547,8 @@ def _review(state: OzonState, k: int) -> dict[str, Any]:
     rating, text = state.world.review_text(rng)
     index = rng.randrange(state.product_count)
     comments = state.review_comments.get(k, 1 if state.u(k, 5) < 0.4 else 0)
+    if state.world.faults.nul_in_texts and k % 5 == 0:
+        text = text.replace(" ", " \x00", 1)
     return {
         "id": state.text_id(1, k),
         "sku": SKU_BASE + index,
@@ -1626,7 +1651,7 @@ def question_list(world: SandboxWorld, state: OzonState, request: SandboxRequest
     if body.get("last_id"):
         last = state.index_of_text_id(2, body["last_id"])
         if last is None:
-            return _bad_request("invalid last_id")
+            return _question_error(400, 3, "invalid last_id")
         k = last - 1 if descending else last + 1
     else:
         k = high - 1 if descending else low
@@ -1651,15 +1676,15 @@ def question_answer_create(world: SandboxWorld, state: OzonState, request: Sandb
         return body
     text = str(body.get("text") or "")
     if not body.get("question_id") or body.get("sku") in (None, "") or not text:
-        return _bad_request("Request validation error: question_id, sku and text are required")
+        return _question_error(400, 3, "Request validation error: question_id, sku and text are required")
     if not 2 <= len(text) <= 3000:
-        return _bad_request("Answer text must be from 2 to 3000 characters long")
+        return _question_error(400, 3, "Answer text must be from 2 to 3000 characters long")
     k = state.index_of_text_id(2, body["question_id"])
     if k is None or k >= state.visible_questions(_now_ts(world)):
-        return _error(404, 5, "question not found")
+        return _question_error(404, 5, "question not found")
     question = _question(state, k)
     if str(question["sku"]) != str(body["sku"]):
-        return _bad_request("sku does not match the question")
+        return _question_error(400, 3, "sku does not match the question")
     answers = state.question_answers.get(k, question["answers_count"]) + 1
     state.question_answers[k] = answers
     return json_response({"answer_id": str(uuid.UUID(int=(0x0198 << 112) | (k << 16) | answers))})
