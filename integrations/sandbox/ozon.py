@@ -55,7 +55,8 @@ LONG_HOLD_SHARE = 0.08
 LONG_HOLD_MIN = 35 * 86400
 LONG_HOLD_MAX = 90 * 86400
 LONG_HOLD_STATUSES = frozenset({"delivering", "arbitration", "client_arbitration", "sent_by_seller"})
-LONGEST_ORDER_LIFE = 45 * 86400 + LONG_HOLD_MAX  # upper bound of creation -> last status change (+ return)
+USUAL_ORDER_LIFE = 45 * 86400  # upper bound of creation -> last status change (+ return) without a hold
+LONGEST_ORDER_LIFE = USUAL_ORDER_LIFE + LONG_HOLD_MAX  # the same with a long hold
 # Per-item write limits of the spec: a price 10 times an hour, a stock pair once in 30 seconds.
 PRICE_WRITES_PER_HOUR = 10
 STOCK_WRITE_EVERY = 30
@@ -279,6 +280,7 @@ class OzonState:
     order_paths: array[int] = field(default_factory=lambda: array("b"))
     order_times: array[int] = field(default_factory=lambda: array("q"))
     scheduled: int = 0
+    long_lived: array[int] = field(default_factory=lambda: array("q"))  # orders living past USUAL_ORDER_LIFE
     finance_cache: dict[tuple[int, int, int], list[tuple[int, int, dict[str, Any]]]] = field(default_factory=dict)
     request_times: dict[str, deque[float]] = field(default_factory=dict)
 
@@ -388,6 +390,8 @@ class OzonState:
             _, path, times = self._compute_core(i)
             self.order_paths.append(path)
             self.order_times.extend(times + [times[-1]] * (MAX_STEPS - len(times)))
+            if times[-1] - times[0] > USUAL_ORDER_LIFE - 15 * 86400:  # room for a return after it
+                self.long_lived.append(i)
         self.scheduled = upto
 
     def _compute_core(self, i: int) -> tuple[int, int, list[int]]:
@@ -1862,9 +1866,13 @@ def _finance_ops(state: OzonState, low: int, high: int, now_ts: int) -> list[tup
         return cached
     upper = min(high, now_ts)
     ops: list[tuple[int, int, dict[str, Any]]] = []
-    first = state.first_order_at_or_after(low - LONGEST_ORDER_LIFE)
+    first = state.first_order_at_or_after(low - USUAL_ORDER_LIFE)
     last = min(state.visible_orders(now_ts), state.first_order_at_or_after(upper + 1))
-    for i in range(first, last):
+    state.schedule(last)
+    # Orders created earlier reach the window only through a long hold: take those from their list.
+    held_from = bisect.bisect_left(state.long_lived, state.first_order_at_or_after(low - LONGEST_ORDER_LIFE))
+    held = state.long_lived[held_from : bisect.bisect_left(state.long_lived, first)]
+    for i in [*held, *range(first, last)]:
         scheme, path, times = state.order_core(i)
         statuses = PATHS[path][2]
         if statuses[-1] == "delivered" and low <= times[-1] <= upper:
