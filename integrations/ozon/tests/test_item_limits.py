@@ -103,3 +103,28 @@ def test_the_outbox_holds_back_the_eleventh_price_change_of_an_hour_and_sends_it
     sandbox.push(now=start + timedelta(hours=1, seconds=1))
     assert OutboxChange.objects.get(pk=eleventh.pk).status == Status.APPLIED
     assert read_back(sandbox)[outbox.price_key(listing.external_id)] == base + 100
+
+
+@pytest.mark.django_db
+def test_a_stock_pair_changed_twice_in_thirty_seconds_waits_for_the_second_push() -> None:
+    from catalog import services as catalog
+    from catalog.models import Warehouse
+
+    sandbox = Sandbox("ozon")
+    [listing] = seed_listings(sandbox, 1)
+    warehouse = Warehouse.objects.create(account=sandbox.account, external_id=FBS_WAREHOUSE, name="Подольск")
+    start = timezone.now()
+    first = catalog.set_stock(listing, warehouse, 4, None)
+    sandbox.push(now=start)
+    second = catalog.set_stock(listing, warehouse, 9, None)
+    sandbox.push(now=start + timedelta(seconds=10))
+
+    held = OutboxChange.objects.get(pk=second.pk)
+    assert OutboxChange.objects.get(pk=first.pk).status == Status.APPLIED
+    assert held.status == Status.PENDING and held.next_attempt_at == start + timedelta(seconds=30)
+    stock_writes = [r for r, _ in sandbox.recording.exchanges if r.url.path.endswith("/v2/products/stocks")]
+    assert len(stock_writes) == 1
+
+    sandbox.world.advance(1)
+    sandbox.push(now=start + timedelta(seconds=31))
+    assert OutboxChange.objects.get(pk=second.pk).status == Status.APPLIED
