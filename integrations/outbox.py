@@ -254,23 +254,30 @@ def claim(
             target_key=OuterRef("target_key"),
             status=Status.SENDING,
         )
-        candidates = list(
+        due = (
             OutboxChange.objects.select_for_update(skip_locked=True)
             .filter(account_id=account_id, kind__in=kinds, status=Status.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .exclude(Exists(in_flight))
-            .order_by("id")[:limit]
+            .order_by("id")
         )
-        # A row committed between the coalescing update and the select can still share a target
-        # with an older candidate: keep the newest per target in this batch.
-        newest: dict[str, OutboxChange] = {}
-        for row in candidates:
-            newest[row.target_key] = row  # ascending ids: the last one wins
-        stale_ids = [row.pk for row in candidates if newest[row.target_key] is not row]
-        if stale_ids:
-            OutboxChange.objects.filter(pk__in=stale_ids).update(status=Status.SUPERSEDED)
-        rows = list(newest.values())
-        if item_limit is not None:
+        rows: list[OutboxChange] = []
+        while not rows:
+            candidates = list(due[:limit])
+            if not candidates:
+                break
+            # A row committed between the coalescing update and the select can still share a target
+            # with an older candidate: keep the newest per target in this batch.
+            newest: dict[str, OutboxChange] = {}
+            for row in candidates:
+                newest[row.target_key] = row  # ascending ids: the last one wins
+            stale_ids = [row.pk for row in candidates if newest[row.target_key] is not row]
+            if stale_ids:
+                OutboxChange.objects.filter(pk__in=stale_ids).update(status=Status.SUPERSEDED)
+            rows = list(newest.values())
+            if item_limit is None:
+                break
+            # Held-back rows are no longer due, so a batch made only of them selects again.
             rows = _hold_back_over_limit(account_id, kinds, rows, item_limit, now)
         lease_until = now + lease_duration()
         OutboxChange.objects.filter(pk__in=[row.pk for row in rows]).update(

@@ -128,3 +128,26 @@ def test_a_stock_pair_changed_twice_in_thirty_seconds_waits_for_the_second_push(
     sandbox.world.advance(1)
     sandbox.push(now=start + timedelta(seconds=31))
     assert OutboxChange.objects.get(pk=second.pk).status == Status.APPLIED
+
+
+@pytest.mark.django_db
+def test_a_batch_of_held_back_items_does_not_stop_the_claim_of_the_items_behind_it() -> None:
+    from tests.outbox_support import make_account
+
+    account = make_account()
+    now = timezone.now()
+
+    def price_row(target: str, price: str) -> OutboxChange:
+        return outbox.record_change(account, OutboxChange.Kind.PRICE, target,
+                                    {"price": price, "offer_id": f"A-{target}", "listing_external_id": target})
+
+    for n in range(limits.PRICE_PER_ITEM.count):  # item 1 went out ten times in the last hour
+        sent = price_row("1", f"{100 + n}.00")
+        OutboxChange.objects.filter(pk=sent.pk).update(status=Status.APPLIED, sent_at=now - timedelta(minutes=n))
+    busy, free = price_row("1", "200.00"), price_row("2", "300.00")
+
+    batch = outbox.claim(account.pk, (OutboxChange.Kind.PRICE,), limit=1, now=now, item_limit=limits.PRICE_PER_ITEM)
+
+    assert [row.pk for row in batch.rows] == [free.pk]
+    held = OutboxChange.objects.get(pk=busy.pk)
+    assert held.status == Status.PENDING and held.next_attempt_at == now - timedelta(minutes=9) + timedelta(hours=1)
