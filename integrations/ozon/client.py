@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -484,7 +484,7 @@ class OzonClient:
         model: type[s.FbsPostingListResponse] | type[s.FboPostingListResponse],
         chunk: list[OpenOrderRef],
         numbers: dict[str, list[str]],
-        to_order: Any,
+        to_order: Callable[[Any], OrderDTO],
     ) -> list[OrderDTO]:
         """The chunk's postings from one list filtered by their numbers (a lone one: none, it is looked up)."""
         if len(chunk) < 2:
