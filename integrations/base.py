@@ -370,6 +370,7 @@ class WriteStatus(StrEnum):
     APPLIED = "applied"  # the marketplace says it is applied (a read-back still confirms)
     ACCEPTED = "accepted"  # queued by the marketplace; the outcome comes later (see remote_ref)
     REJECTED = "rejected"  # refused for this item, with the marketplace's message
+    DEFERRED = "deferred"  # not applied for now (a per-item rate limit): send it again after retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +379,17 @@ class WriteResult:
     status: WriteStatus
     message: str = ""
     remote_ref: str = ""
+    retry_after: float | None = None  # DEFERRED: seconds before the item may be sent again
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLimit:
+    """How often the marketplace lets one item (a price, a stock pair) be written: at most `count`
+    writes in any `period` seconds. An adapter lists its rules in an optional `item_limits`
+    attribute, {outbox kind: ItemLimit}; the outbox holds back an item over its rule."""
+
+    count: int
+    period: float
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ offers move in and out of the archive (offer-mappings/archive, /unarchive); a pr
 minimumForBestseller deletes it; a few orders are still on their way 40+ days after creation and are
 delivered on the first `advance`; each operation pages with its own `limit` default. Faults beyond the
 shared ones: `ym_api_key_scopes` (403 for a method the Api-Key's accesses do not cover, per the spec's
-x-auth-scopes) and `nul_in_review_text`.
+x-auth-scopes) and `nul_in_texts`.
 """
 
 from __future__ import annotations
@@ -1420,7 +1420,7 @@ def _review_comments(state: YMState, row: dict[str, Any]) -> list[dict[str, Any]
 def _review_json(world: SandboxWorld, state: YMState, row: dict[str, Any]) -> dict[str, Any]:
     comments = _review_comments(state, row)
     text = row["text"]
-    if world.faults.nul_in_review_text and row["id"] % 3 == 0:  # a third of the reviews, mid-text
+    if world.faults.nul_in_texts and row["id"] % 3 == 0:  # a third of the reviews, mid-text
         text = text[: len(text) // 2] + "\x00" + text[len(text) // 2 :]
     description: dict[str, Any] = {"comment": text}
     if row["rating"] >= 4:
