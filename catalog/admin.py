@@ -52,7 +52,7 @@ class WarehouseAdmin(SyncedAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(SyncedAdmin):
-    list_display = ["listing", "warehouse", "present", "reserved", "updated_at"]
+    list_display = ["listing", "warehouse", "variant_id", "present", "reserved", "updated_at"]
     list_filter = ["warehouse__account", "warehouse"]
     search_fields = ["listing__offer_id__exact"]
     list_select_related = ["listing", "warehouse"]

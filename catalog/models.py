@@ -153,8 +153,12 @@ class Warehouse(models.Model):
 
 
 class StockLevel(models.Model):
+    """Stock of one listing on one warehouse; per size where the marketplace keeps it so (WB)."""
+
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
+    # The size's id (WB chrtId, one of Listing.variants); "" where stock is per listing (Ozon, YM).
+    variant_id = models.CharField(max_length=100, blank=True, default="")
     present = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -162,8 +166,11 @@ class StockLevel(models.Model):
     class Meta:
         verbose_name = _("stock level")
         verbose_name_plural = _("stock levels")
-        constraints = [models.UniqueConstraint(fields=["listing", "warehouse"], name="uniq_stock_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "warehouse", "variant_id"], name="uniq_stock_level_variant")
+        ]
         indexes = [models.Index(fields=["warehouse"])]
 
     def __str__(self) -> str:
-        return f"{self.listing_id}@{self.warehouse_id}: {self.present}"
+        size = f"/{self.variant_id}" if self.variant_id else ""
+        return f"{self.listing_id}{size}@{self.warehouse_id}: {self.present}"

@@ -45,8 +45,30 @@ class Order(models.Model):
     warehouse = models.ForeignKey("catalog.Warehouse", null=True, blank=True, on_delete=models.SET_NULL)
     buyer_city = models.CharField(max_length=200, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
-    total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0,
+        help_text=(
+            "The order total as the marketplace's order read reports it; its meaning differs per marketplace "
+            "and scheme (the seller's price on Ozon and WB FBW, what the buyer paid on WB FBS/DBS and YM). "
+            "Compare orders by buyer_total / seller_total, which mean the same everywhere."
+        ),
+    )
+    buyer_total = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="What the buyer paid, every discount included (WB FBS price, WB statistics finishedPrice).",
+    )
+    seller_total = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=(
+            "The seller's price after the seller's own discount, before discounts the marketplace funds "
+            "(WB salePrice / priceWithDisc, Ozon price)."
+        ),
+    )
     currency = models.CharField(max_length=3, default=RUB)
+    srid = models.CharField(
+        max_length=100, blank=True,
+        help_text="WB srid (rid of an assembly task): the key of its statistics, claims and finance rows.",
+    )
     external_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,6 +89,8 @@ class Order(models.Model):
             # Its search: the marketplace's order ids by prefix.
             models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="order_external_id_prefix"),
             models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
+            # Returns, sales and finance rows find their WB order by srid; partial: other marketplaces have none.
+            models.Index(fields=["account", "srid"], condition=~models.Q(srid=""), name="order_srid"),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +108,9 @@ class OrderLine(models.Model):
     currency = models.CharField(max_length=3, default=RUB)
     commission = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     fees = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Unit prices with one meaning everywhere (see Order.buyer_total / seller_total); null when not reported.
+    buyer_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    seller_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")

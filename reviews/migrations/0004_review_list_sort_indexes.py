@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_listing_sort_and_search_indexes'),
+        ('catalog', '0007_listing_sort_and_search_indexes'),
         ('integrations', '0003_drop_redundant_fk_indexes'),
         ('reviews', '0003_feedback_awaiting_listing'),
     ]

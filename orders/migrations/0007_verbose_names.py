@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_order_list_sort_and_search_indexes'),
+        ("orders", "0006_order_list_sort_and_search_indexes"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_listing_sort_and_search_indexes'),
+        ("catalog", "0007_listing_sort_and_search_indexes"),
     ]
 
     operations = [

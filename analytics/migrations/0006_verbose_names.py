@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0004_finance_operation_external_id'),
+        ("analytics", "0005_finance_operation_external_id"),
     ]
 
     operations = [

@@ -6,9 +6,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_listing_sort_and_search_indexes'),
+        ('catalog', '0007_listing_sort_and_search_indexes'),
         ('integrations', '0003_drop_redundant_fk_indexes'),
-        ('orders', '0004_awaiting_listing_indexes'),
+        ("orders", "0005_order_srid_and_totals"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0003_drop_redundant_fk_indexes'),
+        ("analytics", "0004_financeoperation_order"),
         ('integrations', '0003_drop_redundant_fk_indexes'),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_listing_missing_since'),
+        ("catalog", "0006_stocklevel_per_variant"),
         ('integrations', '0003_drop_redundant_fk_indexes'),
     ]
 
