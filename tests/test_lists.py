@@ -278,10 +278,11 @@ def _bulk_rows(listings: int, orders: int) -> None:
         cursor.execute(
             """
             INSERT INTO orders_order (external_id, order_number, scheme, status, raw_status, raw_substatus,
-                ordered_at, buyer_city, tracking_number, total_amount, currency, created_at, updated_at, account_id)
+                ordered_at, buyer_city, tracking_number, total_amount, currency, created_at, updated_at, account_id,
+                srid)
             SELECT g::text || '-0001', '', (ARRAY['FBO','FBS','DBS'])[1 + g %% 3],
                 (ARRAY['delivered','delivered','new','cancelled'])[1 + g %% 4], '', '',
-                now() - g * interval '1 minute', '', '', g %% 5000, 'RUB', now(), now(), %s
+                now() - g * interval '1 minute', '', '', g %% 5000, 'RUB', now(), now(), %s, ''
             FROM generate_series(1, %s) g
             """,
             [account.pk, orders],
