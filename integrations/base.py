@@ -29,6 +29,7 @@ class Stream(StrEnum):
     PROMOTIONS = "promotions"
     FINANCE = "finance"
     SALES = "sales"
+    CATEGORIES = "categories"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +115,9 @@ class ListingDTO:
     description: str = ""
     brand: str = ""
     category: str = ""
+    # The key of the card's category in the marketplace's dictionary, as fetch_categories takes it
+    # (Ozon "<description_category_id>:<type_id>", WB subjectID, YM marketCategoryId).
+    category_id: str = ""
     barcodes: tuple[str, ...] = ()
     attributes: list[dict[str, Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
@@ -124,6 +128,27 @@ class ListingDTO:
     errors: list[str] = field(default_factory=list)
     archived: bool = False
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAttributeDTO:
+    """A characteristic of a category's cards as the marketplace's dictionary describes it."""
+
+    external_id: str
+    name: str
+    required: bool = False
+    kind: str = ""  # the marketplace's data type, raw
+    max_length: int | None = None  # longest text value allowed, where the dictionary says
+    max_values: int | None = None  # most values one card may carry (0/None: no limit given)
+    values: tuple[str, ...] = ()  # allowed values, where the read returns them at no extra cost
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDTO:
+    external_id: str  # as ListingDTO.category_id
+    name: str
+    path: str = ""  # parent categories, " / "-joined, where known
+    attributes: tuple[CategoryAttributeDTO, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +473,11 @@ class MarketplaceClient(Protocol):
     def iter_finance(
         self, since: datetime, cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[FinanceOperationDTO]]: ...
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        """The dictionaries of the given categories (ids as ListingDTO.category_id): name and
+        characteristics with their required flag and limits. An id the marketplace does not know is
+        left out of the answer."""
 
     # Writes. Each takes any number of items, sends them in the platform's largest batches and
     # returns one WriteResult per item (per-item errors included, never raised).

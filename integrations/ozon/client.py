@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
     ItemLimit,
@@ -47,7 +48,7 @@ from integrations.base import (
 )
 from integrations.http import HttpCore, describe_validation
 from integrations.limiter import Clock, Limiter, LimitRule
-from integrations.ozon import limits, mapping
+from integrations.ozon import categories, limits, mapping
 from integrations.ozon import schemas as s
 from integrations.payloads import parse_json, parse_python
 
@@ -161,6 +162,7 @@ class OzonClient:
         self._headers = {"Client-Id": config.client_id, "Api-Key": self._api_key}
         self._global_key = limits.bucket_key(config, "global")
         self._stocks_key = limits.bucket_key(config, "stocks-update")
+        self._category_names: categories.Names = {}  # the description-category tree, read once per client
 
     def close(self) -> None:
         self.http.close()
@@ -270,6 +272,9 @@ class OzonClient:
             if done:
                 return
             cursor = page.cursor
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(self._call, category_ids, self._category_names)
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         last_id = (cursor or {}).get("last_id", "")

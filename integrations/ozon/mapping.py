@@ -140,6 +140,7 @@ def listing(item: s.ProductListItem, attrs: s.ProductAttributes | None, info: s.
         description=texts.get(DESCRIPTION_ATTRIBUTE_ID, ""),
         brand=texts.get(BRAND_ATTRIBUTE_ID, ""),
         category=str(attrs.description_category_id or "") if attrs else "",
+        category_id=category_key(attrs.description_category_id, attrs.type_id) if attrs else "",
         barcodes=barcodes,
         attributes=attributes,
         images=images,
@@ -148,6 +149,11 @@ def listing(item: s.ProductListItem, attrs: s.ProductAttributes | None, info: s.
         archived=item.archived or bool(info and (info.is_archived or info.is_autoarchived)),
         updated_at=as_utc(info.updated_at) if info and info.updated_at else None,
     )
+
+
+def category_key(description_category_id: int | None, type_id: int | None) -> str:
+    """Ozon's attributes are per (description category, product type): both make the key."""
+    return f"{description_category_id}:{type_id}" if description_category_id and type_id else ""
 
 
 def _product_error(error: s.ProductError) -> str:

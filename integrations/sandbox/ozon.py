@@ -2208,3 +2208,8 @@ ROUTES = [
     Route("POST", "/v1/product/attributes/update", attributes_update),
     Route("POST", "/v1/product/import/info", import_info),
 ]
+
+# Category dictionaries (the listing checks) live in their own module.
+from integrations.sandbox.ozon_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
+
+ROUTES += _CATEGORY_ROUTES

@@ -1861,3 +1861,8 @@ ROUTES = [
     Route("POST", "/v2/businesses/{businessId}/promos/offers/delete", promo_offers_delete),
     Route("POST", "/v2/campaigns/{campaignId}/stats/orders", stats_orders),
 ]
+
+# Category dictionaries (the listing checks) live in their own module.
+from integrations.sandbox.yandex_market_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
+
+ROUTES += _CATEGORY_ROUTES

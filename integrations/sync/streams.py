@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from analytics.ingest import ingest_finance, link_waiting_finance
+from catalog.categories import categories_to_fetch, ingest_categories
+from catalog.checks import check_all_listings, check_listings_of_account
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
@@ -31,7 +33,7 @@ from integrations.base import (
     StockDTO,
     Stream,
 )
-from integrations.models import OutboxChange
+from integrations.models import MarketplaceAccount, OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
@@ -96,7 +98,17 @@ def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     # before these listings.
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
     link_waiting_feedback_to_listings(account_id, items)
-    return PageCounts.of(len(items), counts)
+    # The listing rules (catalog.checks): a fixed number of queries per page, whatever its size.
+    checked = check_listings_of_account(account_id, [item.external_id for item in items])
+    return PageCounts.of(len(items), counts, checked=checked)
+
+
+def _categories(account_id: int, items: Sequence[Any]) -> PageCounts:
+    marketplace = MarketplaceAccount.objects.values_list("marketplace", flat=True).get(pk=account_id)
+    created, updated = ingest_categories(marketplace, items)
+    # New required characteristics change the checks of every card in these categories.
+    checked = check_all_listings(account_id=account_id, category_ids=[c.external_id for c in items])
+    return PageCounts(len(items), created, updated, extra={"checked": checked})
 
 
 def _listing_key(item: ListingDTO) -> str:
@@ -222,6 +234,24 @@ def _read_listings(account_id: int, client: MarketplaceClient, since: datetime |
     return _pages(client.iter_listings(_page_cursor(cursor)), _listings, _readback_listings)
 
 
+CATEGORIES_PER_PAGE = 20
+
+
+def _read_categories(account_id: int, client: MarketplaceClient, since: datetime | None,
+                     cursor: dict[str, Any] | None) -> Iterator[StreamPage]:
+    """The dictionaries of the categories the account's cards use that are missing or a day old;
+    a resumed run simply finds fewer of them stale. Listed here, not in the generator (the engine
+    pulls pages on a prefetch thread)."""
+    wanted = categories_to_fetch(account_id, client.marketplace)
+    return _category_pages(client, wanted)
+
+
+def _category_pages(client: MarketplaceClient, wanted: list[str]) -> Iterator[StreamPage]:
+    for start in range(0, len(wanted), CATEGORIES_PER_PAGE):
+        chunk = wanted[start:start + CATEGORIES_PER_PAGE]
+        yield StreamPage(client.fetch_categories(chunk), {"done": start + len(chunk)}, None, _categories)
+
+
 def _read_prices(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                  ) -> Iterator[StreamPage]:
     return _pages(client.iter_prices(_page_cursor(cursor)), _prices, _readback_prices)
@@ -323,6 +353,8 @@ STREAMS: dict[str, StreamDef] = {
     for s in [
         StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
         StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
+        # Category dictionaries of the categories the listings use, for the listing checks.
+        StreamDef(Stream.CATEGORIES, 24 * 60, _read_categories),
         StreamDef(Stream.PRICES, 60, _read_prices),
         StreamDef(Stream.STOCKS, 30, _read_stocks),
         StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
     ListingDTO,
@@ -51,7 +52,7 @@ from integrations.base import (
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.payloads import dump, parse_json, parse_python
-from integrations.wildberries import limits, mapping, schemas
+from integrations.wildberries import categories, limits, mapping, schemas
 from integrations.wildberries.limits import Bucket, Host
 
 logger = logging.getLogger(__name__)
@@ -313,6 +314,9 @@ class WildberriesClient:
             yield page.cards, dict(current), done
             if done:
                 return
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(self._fetch, category_ids)
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         watermark = _parse_wm(cursor)

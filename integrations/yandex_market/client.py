@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
     ListingDTO,
@@ -58,7 +59,7 @@ from integrations.base import (
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.payloads import parse_json, parse_python
-from integrations.yandex_market import limits, mapping
+from integrations.yandex_market import categories, limits, mapping
 from integrations.yandex_market import schemas as s
 from integrations.yandex_market.limits import Bucket
 
@@ -387,6 +388,11 @@ class YandexMarketClient:
             yield items, token
             if token is None:
                 return
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(
+            self._call_parsed, self._business(), self._business_scope(), category_ids
+        )
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml),

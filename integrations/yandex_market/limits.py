@@ -57,6 +57,7 @@ class Bucket(StrEnum):
     PRICE_UPDATES = "offer-prices-updates"
     STOCK_UPDATES = "stocks-update"
     MAPPING_UPDATES = "offer-mappings-update"
+    CATEGORY_PARAMETERS = "category-parameters"
 
 
 def _rule(amount: float, period: float) -> LimitRule:
@@ -70,6 +71,7 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.WAREHOUSES: _rule(100, HOUR),
     Bucket.FBY_WAREHOUSES: _rule(100, HOUR),
     Bucket.OFFER_MAPPINGS: _rule(100, MINUTE),
+    Bucket.CATEGORY_PARAMETERS: _rule(100, MINUTE),  # x-resource-limit-config: 100 a minute
     Bucket.OFFER_PRICES: _rule(5000 / OFFER_PRICES_PAGE, MINUTE),  # 5000 offers/min
     Bucket.STOCKS: _rule(100_000 / STOCKS_PAGE, MINUTE),  # 100,000 offers/min
     Bucket.ORDERS: _rule(10_000, HOUR),
