@@ -190,20 +190,20 @@ def problem_message(problem: dict[str, Any]) -> str:
     if rule == "images_too_many":
         return gettext("Remove photos: at most %(max)s allowed (now %(count)s).") % p
     if rule == "image_format":
-        return gettext("Replace photos in a format the marketplace does not accept (%(formats)s): %(files)s.") % p
+        return gettext("Replace photos in a format the marketplace does not accept (%(formats)s): "
+                       "%(files)s.") % p
+    in_description = p.get("field") == "description"
     if rule == "forbidden_words":
-        return gettext("Remove «%(words)s» from the %(field)s.") % {
-            "words": p.get("words", ""), "field": _field_name(p.get("field", "title"))}
+        if in_description:
+            return gettext("Remove «%(words)s» from the description.") % p
+        return gettext("Remove «%(words)s» from the title.") % p
     if rule == "contacts":
-        return gettext("Remove phone numbers and links from the %(field)s.") % {
-            "field": _field_name(p.get("field", "title"))}
+        if in_description:
+            return gettext("Remove phone numbers and links from the description.")
+        return gettext("Remove phone numbers and links from the title.")
     if rule == "duplicate_title":
         return gettext("Make the title unique: the same title is on %(offers)s.") % p
     return str(rule)
-
-
-def _field_name(name: str) -> str:
-    return gettext("description") if name == "description" else gettext("title")
 
 
 def score(problems: Iterable[Problem | dict[str, Any]]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing, Product
@@ -39,6 +39,8 @@ class ListingFilter(django_filters.FilterSet):
     )
     product = django_filters.NumberFilter(field_name="product_id", min_value=1, label=_("Product"))
     q = SearchFilter()
+    # Cards the listing checks (catalog.checks) found problems in.
+    problems = django_filters.BooleanFilter(method="with_problems", label=_("Cards with problems"))
 
     class Meta:
         model = Listing
@@ -47,3 +49,9 @@ class ListingFilter(django_filters.FilterSet):
     def search(self, queryset: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         term = value.strip()
         return queryset.filter(pk__in=listing_search_ids(term)) if term else queryset
+
+    def with_problems(self, queryset: QuerySet[Listing], name: str, value: bool | None) -> QuerySet[Listing]:
+        if value is None:
+            return queryset
+        found = Q(quality_check__problem_count__gt=0)
+        return queryset.filter(found) if value else queryset.exclude(found)
