@@ -15,7 +15,9 @@ from django.utils import timezone
 from catalog.models import Category, CategoryAttribute, Listing
 from integrations.base import CategoryDTO
 
-MAX_AGE = timedelta(days=1)
+# A little under the stream's daily interval: a run that starts a few seconds early (the scheduler's
+# slack) must still find yesterday's dictionaries stale.
+MAX_AGE = timedelta(hours=23)
 
 
 def categories_to_fetch(account_id: int, marketplace: str, *, max_age: timedelta = MAX_AGE) -> list[str]:

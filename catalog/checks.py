@@ -206,6 +206,15 @@ def problem_message(problem: dict[str, Any]) -> str:
     return str(rule)
 
 
+def fixes(check: ListingCheck | None) -> list[dict[str, Any]]:
+    """A stored check's problems with their message in the active language, errors first: what the
+    catalogue and the product page show (message, severity, source, url)."""
+    if check is None:
+        return []
+    problems = sorted(check.problems, key=lambda p: p.get("severity") != ERROR)
+    return [{**p, "message": problem_message(p)} for p in problems]
+
+
 def score(problems: Iterable[Problem | dict[str, Any]]) -> int:
     total = 100
     for problem in problems:

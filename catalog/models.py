@@ -84,7 +84,7 @@ class Listing(models.Model):
     brand = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=300, blank=True)
     # The category's key in the marketplace's dictionary (catalog.Category.external_id).
-    category_id = models.CharField(max_length=100, blank=True, default="")
+    category_id = models.CharField(max_length=100, blank=True, default="", db_default="")
     barcodes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     attributes = models.JSONField(default=list, blank=True)
     images = models.JSONField(default=list, blank=True)

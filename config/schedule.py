@@ -37,11 +37,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "args": (["warehouses", "listings", "prices", "stocks", "promotions"],),
         "options": {"expires": 9 * 60},
     },
-    # Finance daily (default 24 h); an hourly tick so an admin can ask for a shorter interval.
+    # Finance and the category dictionaries of the listing checks daily (default 24 h); an hourly tick
+    # so an admin can ask for a shorter interval.
     "sync-finance": {
         "task": DISPATCH,
         "schedule": crontab(minute=17),
-        "args": (["finance"],),
+        "args": (["finance", "categories"],),
         "options": {"expires": 50 * 60},
     },
     # Runs whose worker died (no heartbeat) are marked abandoned, freeing their lease.

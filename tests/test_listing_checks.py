@@ -4,7 +4,7 @@ check before a push, the `check_listings` command, and the cost of checking a li
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from catalog.categories import categories_to_fetch
 from catalog.checks import (
     ERROR,
     WARNING,
@@ -21,6 +22,7 @@ from catalog.checks import (
     check_card,
     check_listing_draft,
     check_listings,
+    fixes,
     problem_message,
     score,
 )
@@ -262,6 +264,11 @@ def test_check_listings_command_and_the_problems_filter(wb: MarketplaceAccount) 
     assert list(ListingFilter({"problems": "true"}, queryset=Listing.objects.all()).qs) == [bad]
     assert list(ListingFilter({"problems": "false"}, queryset=Listing.objects.all()).qs) == [good]
 
+    with translation.override("ru"):
+        shown = fixes(ListingCheck.objects.get(listing=bad))
+    assert [f["message"] for f in shown] == ["Уберите «Лучшая» из названия."]
+    assert shown[0]["source"].startswith("Yandex Market, OfferName.yaml") and shown[0]["url"]
+
     Listing.objects.filter(pk=bad.pk).update(title="Кружка фарфоровая")
     call_command("check_listings", stdout=StringIO())
     assert ListingCheck.objects.get(listing=bad).problems == []
@@ -298,3 +305,15 @@ def test_a_listings_page_is_checked_in_a_bounded_number_of_queries(wb: Marketpla
     assert checks.filter(problems__contains=[{"rule": "duplicate_title"}]).count() == 100
     assert checks.filter(problems__contains=[{"rule": "required_attributes"}]).count() == len(
         [i for i in range(1000, 1500) if i % 16 == 0])
+
+
+def test_only_used_dictionaries_older_than_a_day_are_fetched(wb: MarketplaceAccount) -> None:
+    now = datetime.now(UTC)
+    for n, subject in enumerate(["102", "103", "104", "104", ""]):
+        listing(wb, n, f"Кружка {n}", category_id=subject)
+    day_old = now - timedelta(hours=23, minutes=1)
+    Category.objects.create(marketplace="wildberries", external_id="102", fetched_at=day_old)
+    Category.objects.create(marketplace="wildberries", external_id="103", fetched_at=now - timedelta(hours=1))
+    Category.objects.create(marketplace="ozon", external_id="104", fetched_at=now)  # another marketplace's
+    Category.objects.create(marketplace="wildberries", external_id="105", fetched_at=now - timedelta(days=9))  # unused
+    assert categories_to_fetch(wb.pk, "wildberries") == ["102", "104"]
