@@ -389,9 +389,12 @@ _DUPLICATES = """
         SELECT DISTINCT account_id, lower(title) AS t FROM catalog_listing
         WHERE id = ANY(%(ids)s) AND title <> '' AND NOT archived AND missing_since IS NULL
     )
-    SELECT l.id, l.account_id, lower(l.title), l.offer_id
-    FROM catalog_listing l JOIN keys k ON l.account_id = k.account_id AND lower(l.title) = k.t
-    WHERE NOT l.archived AND l.missing_since IS NULL
+    SELECT l.id, k.account_id, k.t, l.offer_id
+    FROM keys k CROSS JOIN LATERAL (
+        -- One probe of the (account, lower(title)) index per distinct title, not a scan of the catalogue.
+        SELECT id, offer_id FROM catalog_listing
+        WHERE account_id = k.account_id AND lower(title) = k.t AND NOT archived AND missing_since IS NULL
+    ) l
 """
 
 
