@@ -298,6 +298,8 @@ def test_a_listings_page_is_checked_in_a_bounded_number_of_queries(wb: Marketpla
     assert counts.extra["checked"] == 500
     check_queries = [q for q in large.captured_queries if "catalog_listingcheck" in q["sql"]
                      or "categoryattribute" in q["sql"] or "lower(title)" in q["sql"].lower()]
+    print(f"\nlistings page of 500: {len(large.captured_queries)} queries ({len(small.captured_queries)} for 50), "
+          f"{len(check_queries)} of them the checks")
     assert len(large.captured_queries) == len(small.captured_queries) <= 30
     assert 1 <= len(check_queries) <= 4
     checks = ListingCheck.objects.filter(listing__external_id__in=[str(i) for i in range(1000, 1500)])
