@@ -1,7 +1,16 @@
 from django.contrib import admin
 
-from catalog.models import CostPriceHistory, Listing, Product, StockLevel, Warehouse
-from core.admin import LargeTableAdmin, SyncedAdmin
+from catalog.models import (
+    Category,
+    CategoryAttribute,
+    CostPriceHistory,
+    Listing,
+    ListingCheck,
+    Product,
+    StockLevel,
+    Warehouse,
+)
+from core.admin import LargeTableAdmin, ReadOnlyInline, SyncedAdmin
 
 
 class CostPriceHistoryInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -56,3 +65,31 @@ class StockLevelAdmin(SyncedAdmin):
     list_filter = ["warehouse__account", "warehouse"]
     search_fields = ["listing__offer_id__exact"]
     list_select_related = ["listing", "warehouse"]
+
+
+# Listing checks (catalog.checks): dictionaries the categories stream fetched, and computed checks.
+class CategoryAttributeInline(ReadOnlyInline):
+    model = CategoryAttribute
+    fields = ["external_id", "name", "required", "kind", "max_length", "max_values"]
+
+
+@admin.register(Category)
+class CategoryAdmin(SyncedAdmin):
+    list_display = ["name", "marketplace", "external_id", "path", "fetched_at"]
+    list_filter = ["marketplace"]
+    search_fields = ["external_id__exact"]
+    inlines = [CategoryAttributeInline]
+
+
+@admin.register(CategoryAttribute)
+class CategoryAttributeAdmin(SyncedAdmin):
+    list_display = ["name", "category", "required", "kind", "max_length"]
+    list_select_related = ["category"]
+
+
+@admin.register(ListingCheck)
+class ListingCheckAdmin(SyncedAdmin):
+    list_display = ["listing", "score", "problem_count", "checked_at"]
+    list_select_related = ["listing"]
+    search_fields = ["listing__offer_id__exact"]
+    ordering = ["-pk"]
