@@ -28,6 +28,7 @@ class Stream(StrEnum):
     QUESTIONS = "questions"
     PROMOTIONS = "promotions"
     FINANCE = "finance"
+    FEES = "fees"  # fee rates (commissions, logistics, acquiring…) per card, category or account
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +287,30 @@ class FinanceOperationDTO:
     quantity: int = 0
     sale_amount: Decimal = Decimal("0")
     fees: tuple[FeeDTO, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRateDTO:
+    """One fee rate as the marketplace's API states it (see pricing.models.FeeRate).
+
+    Scope: a card when `listing_external_id` is set, else the cards of `category`, else the account.
+    A rate is `percent` of the price plus `fixed` (plus `per_extra_litre` for each litre of volume
+    above the first), clamped to [minimum, maximum], for prices in [price_from, price_to)."""
+
+    kind: str  # pricing.economics.FeeKind value
+    name: str
+    scheme: str = ""  # fbo, fbs, rfbs, dbs, express; "" = any
+    listing_external_id: str = ""
+    category: str = ""
+    percent: Decimal = Decimal(0)
+    fixed: Decimal = Decimal(0)
+    per_extra_litre: Decimal = Decimal(0)
+    price_from: Decimal | None = None
+    price_to: Decimal | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    per_day: bool = False  # a storage rate per day on the warehouse, not per unit sold
+    currency: str = "RUB"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -164,11 +164,12 @@ def _vat_part(gross: Decimal, vat_rate: Decimal) -> Decimal:
     return gross * vat_rate / (HUNDRED + vat_rate)
 
 
-def _taxes(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings, *, rounded: bool) -> list[Line]:
-    """Tax per unit. With `rounded=False` the result is the exact linear function of the price the
-    solver needs (no rounding, no clamping at zero: below zero profit is a loss either way)."""
+def _tax_amounts(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings, *, rounded: bool
+                 ) -> tuple[Decimal, Decimal]:
+    """(VAT, income or profit tax) per unit. With `rounded=False` the result is the exact linear
+    function of the price the solver needs (no rounding, no clamping at zero: below zero profit is a
+    loss either way)."""
     r = kopecks if rounded else (lambda x: x)
-    lines: list[Line] = []
     vat = ZERO
     if tax.vat_rate:
         vat = _vat_part(price, tax.vat_rate)
@@ -177,23 +178,26 @@ def _taxes(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings,
             if tax.cost_includes_vat:
                 vat -= _vat_part(cost, tax.vat_rate)
         vat = r(vat)
-        lines.append(Line("vat", _("VAT %(rate)s%%") % {"rate": tax.vat_rate.normalize()}, vat))
     rate = tax.rate / HUNDRED
     if tax.regime == TaxRegime.USN_INCOME:
-        base = price - (vat if tax.vat_rate else ZERO)
-        lines.append(Line("tax", _("USN %(rate)s%% of revenue") % {"rate": tax.rate.normalize()}, r(base * rate)))
+        return vat, r((price - vat) * rate)
+    if tax.regime == TaxRegime.OSNO:
+        net_cost = cost - _vat_part(cost, tax.vat_rate) if tax.cost_includes_vat else cost
+        base = price - _vat_part(price, tax.vat_rate) - net_cost - (fees_total - _vat_part(fees_total, tax.vat_rate))
     else:
-        net_cost = cost - _vat_part(cost, tax.vat_rate) if tax.cost_includes_vat and tax.vat_rate else cost
-        net_fees = fees_total - _vat_part(fees_total, tax.vat_rate) if tax.regime == TaxRegime.OSNO else fees_total
-        if tax.regime == TaxRegime.OSNO:
-            base = price - _vat_part(price, tax.vat_rate) - net_cost - net_fees
-            name = _("profit tax %(rate)s%%") % {"rate": tax.rate.normalize()}
-        else:
-            base = price - vat - cost - fees_total
-            name = _("USN %(rate)s%% of profit") % {"rate": tax.rate.normalize()}
-        amount = base * rate
-        lines.append(Line("tax", name, r(max(amount, ZERO)) if rounded else amount))
-    return lines
+        base = price - vat - cost - fees_total
+    return vat, (r(max(base * rate, ZERO)) if rounded else base * rate)
+
+
+def _taxes(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings) -> list[Line]:
+    vat, income_tax = _tax_amounts(price, cost, fees_total, tax, rounded=True)
+    rate = tax.rate.normalize()
+    lines = [Line("vat", _("VAT %(rate)s%%") % {"rate": tax.vat_rate.normalize()}, vat)] if tax.vat_rate else []
+    name = {
+        TaxRegime.USN_INCOME: _("USN %(rate)s%% of revenue"),
+        TaxRegime.USN_INCOME_EXPENSE: _("USN %(rate)s%% of profit"),
+    }.get(TaxRegime(tax.regime), _("profit tax %(rate)s%%"))
+    return [*lines, Line("tax", name % {"rate": rate}, income_tax)]
 
 
 def _fee_lines(price: Decimal, rules: Sequence[FeeRule], *, rounded: bool) -> list[Line]:
@@ -207,8 +211,8 @@ def _fee_lines(price: Decimal, rules: Sequence[FeeRule], *, rounded: bool) -> li
 def _profit(price: Decimal, inputs: EconomicsInputs, *, rounded: bool = True) -> Decimal:
     cost = inputs.cost if inputs.cost is not None else ZERO
     fees = sum((line.amount for line in _fee_lines(price, inputs.fees, rounded=rounded)), ZERO)
-    taxes = _taxes(price, cost, fees, inputs.tax, rounded=rounded) if inputs.tax else []
-    return price - cost - fees - sum((line.amount for line in taxes), ZERO)
+    taxes = sum(_tax_amounts(price, cost, fees, inputs.tax, rounded=rounded), ZERO) if inputs.tax else ZERO
+    return price - cost - fees - taxes
 
 
 def missing_fee_warnings(rules: Sequence[FeeRule], price: Decimal) -> list[str]:
@@ -230,7 +234,7 @@ def unit_economics(price: Decimal, inputs: EconomicsInputs) -> UnitEconomics:
     fees = _fee_lines(price, inputs.fees, rounded=True)
     fees_total = sum((line.amount for line in fees), ZERO)
     cost = inputs.cost if inputs.cost is not None else ZERO
-    taxes = _taxes(price, cost, fees_total, inputs.tax, rounded=True) if inputs.tax else []
+    taxes = _taxes(price, cost, fees_total, inputs.tax) if inputs.tax else []
     profit: Decimal | None = None
     margin: Decimal | None = None
     if inputs.cost is not None:

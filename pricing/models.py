@@ -171,6 +171,7 @@ class FeeRate(models.Model):
     price_to = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     minimum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     maximum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    per_day = models.BooleanField(default=False, help_text="A storage rate per day, not per unit sold.")
     currency = models.CharField(max_length=3, default=RUB)
     effective_from = models.DateField()
     source = models.CharField(max_length=20, default="api")

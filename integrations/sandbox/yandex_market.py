@@ -546,6 +546,8 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/warehouses": ("getPagedWarehouses", _ORDERS_READ),
     "GET /v2/warehouses": ("getFulfillmentWarehouses", _EVERY_SCOPE),
     "POST /v2/businesses/{businessId}/offer-mappings": ("getOfferMappings", _OFFERS_READ),
+    "POST /v2/tariffs/calculate": ("calculateTariffs", (*_READ, "FINANCE_AND_ACCOUNTING", "PRICING",
+                                                        "PRICING_READ_ONLY")),
     "POST /v2/businesses/{businessId}/offer-mappings/update": ("updateOfferMappings", _OFFERS_WRITE),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": ("addOffersToArchive", _OFFERS_WRITE),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": ("deleteOffersFromArchive", _OFFERS_WRITE),
@@ -1836,12 +1838,67 @@ def stats_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, c
     return _ok({"orders": rows, "paging": _paging(token)})
 
 
+
+# ---------------------------------------------------------------------------------------------
+# Tariffs (paths/v2_tariffs_calculate.yaml)
+
+_SELLING_PROGRAMS = {FBS_CAMPAIGN: "FBS", FBY_CAMPAIGN: "FBY", DBS_CAMPAIGN: "DBS"}
+
+
+def _category_fee_percent(category_id: int, price: Decimal) -> Decimal:
+    """Placement fee, %: by category, a point lower for cheap items (Market's fee depends on price)."""
+    percent = Decimal(4 + category_id % 7) + Decimal("0.5")
+    return percent - 1 if price < 500 else percent
+
+
+def _tariff(kind: str, amount: Decimal, **parameters: str) -> dict[str, Any]:
+    return {"type": kind, "amount": amount.quantize(Decimal("0.01")), "currency": "RUR",
+            "parameters": [{"name": k, "value": v} for k, v in parameters.items()]}
+
+
+@_handler
+def calculate_tariffs(world: SandboxWorld, state: YMState, request: SandboxRequest) -> httpx.Response:
+    body = _body(request)
+    parameters = body.get("parameters") or {}
+    campaign_id, program = parameters.get("campaignId"), parameters.get("sellingProgram")
+    if bool(campaign_id) == bool(program):
+        raise BadRequest("Exactly one of parameters.campaignId and parameters.sellingProgram is required")
+    if campaign_id:
+        program = _SELLING_PROGRAMS.get(int(campaign_id))
+        if program is None:
+            return _error(403, "FORBIDDEN", f"Access to campaign {campaign_id} is denied")
+    offers = body.get("offers")
+    if not isinstance(offers, list) or not 1 <= len(offers) <= 200:
+        raise BadRequest("offers must hold 1 to 200 items")
+    results = []
+    for offer in offers:
+        for name in ("categoryId", "price", "length", "width", "height", "weight"):
+            if not isinstance(offer.get(name), int | float) or offer[name] <= 0:
+                raise BadRequest(f"offers[].{name} must be a positive number")
+        price = Decimal(repr(offer["price"])) if isinstance(offer["price"], float) else Decimal(offer["price"])
+        quantity = int(offer.get("quantity") or 1)
+        fee = _category_fee_percent(int(offer["categoryId"]), price)
+        weight = Decimal(repr(float(offer["weight"])))
+        delivery = min(max(Decimal(60) + weight * 15, Decimal(60)), Decimal(400))
+        tariffs = [
+            _tariff("FEE", price * quantity * fee / 100, value=str(fee), valueType="relative"),
+            _tariff("PAYMENT_TRANSFER", price * quantity * Decimal("1.5") / 100, value="1.5",
+                    valueType="relative"),
+            _tariff("DELIVERY_TO_CUSTOMER", delivery * quantity, value=str(delivery), valueType="absolute"),
+        ]
+        if program != "FBY":
+            tariffs.append(_tariff("SORTING", Decimal(20) * quantity, value="20", valueType="absolute"))
+        results.append({"offer": offer, "tariffs": tariffs})
+    return _ok({"offers": results})
+
+
 ROUTES = [
     Route("GET", "/v2/campaigns", campaigns),
     Route("POST", "/v2/auth/token", auth_token),
     Route("POST", "/v2/businesses/{businessId}/warehouses", business_warehouses),
     Route("GET", "/v2/warehouses", market_warehouses),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings", offer_mappings),
+    Route("POST", "/v2/tariffs/calculate", calculate_tariffs),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/update", mapping_updates),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/archive", archive_offers),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/unarchive", unarchive_offers),

@@ -19,6 +19,7 @@ from analytics.ingest import ingest_finance
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
+from integrations.fees import iter_fee_rates
 from integrations.base import (
     ListingDTO,
     MarketplaceClient,
@@ -33,7 +34,7 @@ from integrations.base import (
 )
 from integrations.models import OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings, open_orders
-from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
+from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
@@ -142,6 +143,10 @@ def _promotions(account_id: int, items: Sequence[Any]) -> PageCounts:
 def _finance(account_id: int, items: Sequence[Any]) -> PageCounts:
     result = ingest_finance(account_id, items)
     return PageCounts.of(len(items), result.operations, fees_created=result.fees.created)
+
+
+def _fees(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_fee_rates(account_id, items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,6 +272,11 @@ def _read_finance(account_id: int, client: MarketplaceClient, since: datetime | 
     return _pages(client.iter_finance(_since(since), _page_cursor(cursor)), _finance)
 
 
+def _read_fees(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+               ) -> Iterator[StreamPage]:
+    return _pages(iter_fee_rates(client, _page_cursor(cursor)), _fees)
+
+
 def _read_promotions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
@@ -308,6 +318,8 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
+        # Tariffs change rarely and with notice; the set in effect is kept per day it was read.
+        StreamDef(Stream.FEES, 24 * 60, _read_fees),
     ]
 }
 

@@ -57,6 +57,7 @@ class Bucket(StrEnum):
     PRICE_UPDATES = "offer-prices-updates"
     STOCK_UPDATES = "stocks-update"
     MAPPING_UPDATES = "offer-mappings-update"
+    TARIFFS = "tariffs-calculate"
 
 
 def _rule(amount: float, period: float) -> LimitRule:
@@ -86,6 +87,7 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.PRICE_UPDATES: _rule(10_000 / PRICE_UPDATES_BATCH, MINUTE),  # 10,000 offers/min
     Bucket.STOCK_UPDATES: _rule(100_000 / STOCK_UPDATES_BATCH, MINUTE),  # 100,000 SKUs/min
     Bucket.MAPPING_UPDATES: _rule(5000 / MAPPING_UPDATES_BATCH, MINUTE),  # 5000 offers/min
+    Bucket.TARIFFS: _rule(100, MINUTE),  # v2_tariffs_calculate.yaml: 100 per minute
 }
 
 # Held around every request to a business or campaign, next to the method's own bucket.
