@@ -196,7 +196,8 @@ def ingest_fee_rates(account_id: int, rates: Sequence[FeeRateDTO], today: date |
                 per_day=r.per_day, currency=r.currency, effective_from=today, source="api",
             ))
     for listing_id, category, scheme, kind in replace_today:
-        FeeRate.objects.filter(account_id=account_id, listing_id=listing_id, category=category, scheme=scheme,
-                               kind=kind, effective_from=today).delete()
+        scope = Q(listing_id=listing_id) if listing_id else Q(listing__isnull=True)
+        FeeRate.objects.filter(scope, account_id=account_id, category=category, scheme=scheme, kind=kind,
+                               effective_from=today).delete()
     FeeRate.objects.bulk_create(new_rows)
     return UpsertCounts(created=created, updated=updated, unchanged=unchanged, skipped=skipped)

@@ -68,13 +68,13 @@ def test_a_csv_import_stores_every_row_with_its_date():
 def test_an_import_with_any_bad_row_is_rejected_whole_naming_rows_and_columns():
     product("A-1")
     content = (
-        "article,cost,date\n"
-        "A-1,100,2026-01-01\n"  # fine, but must not be stored: the file is rejected whole
-        "NOPE,5,2026-01-01\n"
-        "A-1,-3,2026-01-02\n"
-        "A-1,7,31/12/2026\n"
-        "A-1,8,2026-01-01\n"
-    ).encode()
+        b"article,cost,date\n"
+        b"A-1,100,2026-01-01\n"  # fine, but must not be stored: the file is rejected whole
+        b"NOPE,5,2026-01-01\n"
+        b"A-1,-3,2026-01-02\n"
+        b"A-1,7,31/12/2026\n"
+        b"A-1,8,2026-01-01\n"
+    )
     result = import_costs(content, "costs.csv")
     assert not result.ok and result.imported == 0
     assert [(p.row, p.column) for p in result.problems] == [(3, "article"), (4, "cost"), (5, "date"), (6, "article")]

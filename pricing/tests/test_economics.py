@@ -7,6 +7,7 @@ short — including fees that jump between price brackets and percentages with a
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import example, given, settings
@@ -72,8 +73,8 @@ def test_usn15_charges_no_tax_on_a_loss():
 
 
 def test_osno_pays_vat_on_added_value_and_profit_tax_on_net_profit():
-    result = unit_economics(D("1200.00"), EconomicsInputs(D("600.00"), [FeeRule(FeeKind.COMMISSION, "c", percent=D(10))],
-                                                          OSNO))
+    fees = [FeeRule(FeeKind.COMMISSION, "c", percent=D(10))]
+    result = unit_economics(D("1200.00"), EconomicsInputs(D("600.00"), fees, OSNO))
     vat, profit_tax = (line.amount for line in result.taxes)
     # Output VAT 200, input VAT on the 120 commission 20 and on the 600 cost 100.
     assert vat == D("80.00")
@@ -163,7 +164,7 @@ def fee_schedules(draw: st.DrawFn) -> list[FeeRule]:
     edges: list[Decimal | None] = [None, *cuts, None]
     rules = [
         FeeRule(FeeKind.COMMISSION, f"commission {i}", percent=draw(percent), price_from=lo, price_to=hi)
-        for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False))
+        for i, (lo, hi) in enumerate(pairwise(edges))
     ]
     split = draw(st.decimals(min_value=D("100"), max_value=D("3000"), places=2))
     rules += [

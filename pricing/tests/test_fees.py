@@ -11,10 +11,10 @@ import pytest
 from analytics.models import FeeLine, FinanceOperation
 from catalog.models import Listing
 from integrations.base import FeeRateDTO
-from integrations.sandbox import credentials as sandbox_credentials
 from integrations.limiter import FakeClock, LocalLimiter
 from integrations.models import MarketplaceAccount
 from integrations.registry import get_client
+from integrations.sandbox import credentials as sandbox_credentials
 from integrations.sandbox.app import SandboxApp, SandboxTransport
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
 from integrations.sync import engine
