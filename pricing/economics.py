@@ -49,13 +49,14 @@ EXPECTED_FEES: tuple[FeeKind, ...] = (
 
 
 def fee_kind_label(kind: str) -> str:
-    return {
+    labels: dict[str, str] = {
         FeeKind.COMMISSION: _("commission"),
         FeeKind.LOGISTICS: _("logistics"),
         FeeKind.ACQUIRING: _("acquiring"),
         FeeKind.STORAGE: _("storage"),
         FeeKind.RETURNS: _("returns"),
-    }.get(kind, _("other fees"))
+    }
+    return labels.get(kind, _("other fees"))
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def _rule(rate: FeeRate, litres: Decimal | None, notes: list[str]) -> FeeRule:
 
 
 # Finance fee kinds -> our fee kinds; a percentage of sales for these, roubles per unit for the rest.
-_FINANCE_KINDS = {
+_FINANCE_KINDS: dict[str, str] = {
     FeeLine.Kind.COMMISSION: FeeKind.COMMISSION,
     FeeLine.Kind.ACQUIRING: FeeKind.ACQUIRING,
     FeeLine.Kind.LOGISTICS: FeeKind.LOGISTICS,
@@ -128,7 +128,7 @@ _FINANCE_KINDS = {
 _PERCENT_KINDS = {FeeKind.COMMISSION, FeeKind.ACQUIRING}
 
 
-def finance_averages(listing: Listing, on: date, kinds: set[str]) -> tuple[list[FeeRule], list[str]]:
+def finance_averages(listing: Listing, on: date, kinds: set[FeeKind]) -> tuple[list[FeeRule], list[str]]:
     """Average fees per unit sold over the operations of the last FINANCE_WINDOW_DAYS up to `on`."""
     since = on - timedelta(days=FINANCE_WINDOW_DAYS)
     sales = FinanceOperation.objects.filter(
@@ -166,7 +166,7 @@ def economics_inputs(listing: Listing, *, scheme: str | None = None, on: date | 
     notes: list[str] = []
     litres = _litres(listing)
     rules = [_rule(rate, litres, notes) for rates in _rates_in_effect(listing, scheme, on).values() for rate in rates]
-    missing = {kind for kind in EXPECTED_FEES if kind not in {rule.kind for rule in rules}}
+    missing: set[FeeKind] = {kind for kind in EXPECTED_FEES if kind not in {rule.kind for rule in rules}}
     if missing:
         averaged, average_notes = finance_averages(listing, on, missing)
         rules += averaged

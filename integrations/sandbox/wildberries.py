@@ -1816,8 +1816,8 @@ def tariffs_commission(world: SandboxWorld, state: WBState, request: SandboxRequ
     if locale not in ("ru", "en", "zh"):
         return json_response(
             _problem(400, "Bad Request",
-                     f'parameter "locale" in query has an error: value is not one of the allowed values '
-                     f'["ru","en","zh"]', "api-statistics"),
+                     'parameter "locale" in query has an error: value is not one of the allowed values '
+                     '["ru","en","zh"]', "api-statistics"),
             400, {"Content-Type": "application/problem+json; charset=utf-8"},
         )
     subjects = sorted({card.subject for card in state.cards})

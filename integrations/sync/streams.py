@@ -19,7 +19,6 @@ from analytics.ingest import ingest_finance
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
-from integrations.fees import iter_fee_rates
 from integrations.base import (
     ListingDTO,
     MarketplaceClient,
@@ -32,6 +31,7 @@ from integrations.base import (
     StockDTO,
     Stream,
 )
+from integrations.fees import iter_fee_rates
 from integrations.models import OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
