@@ -36,11 +36,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "args": (["warehouses", "listings", "prices", "stocks", "promotions"],),
         "options": {"expires": 9 * 60},
     },
-    # Finance daily (default 24 h); an hourly tick so an admin can ask for a shorter interval.
+    # Finance and fee rates daily (default 24 h); an hourly tick so an admin can ask for a shorter interval.
     "sync-finance": {
         "task": DISPATCH,
         "schedule": crontab(minute=17),
-        "args": (["finance"],),
+        "args": (["finance", "fees"],),
         "options": {"expires": 50 * 60},
     },
     # Runs whose worker died (no heartbeat) are marked abandoned, freeing their lease.
