@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.models import FeeLine, FinanceOperation
-from catalog.models import Listing, Warehouse
+from catalog.models import CostPriceHistory, Listing, Warehouse
 from pricing.costs import cost_at
 from pricing.economics import (
     DEFAULT_TAX_RATES,
@@ -172,6 +172,10 @@ def economics_inputs(listing: Listing, *, scheme: str | None = None, on: date | 
         rules += averaged
         notes += average_notes
     cost = cost_at(listing.product_id, on) if listing.product_id else None
+    undated = listing.product_id and not CostPriceHistory.objects.filter(product_id=listing.product_id).exists()
+    if cost is None and undated:
+        # A cost set before costs had dates (Product.cost_price alone) applies to every date.
+        cost = listing.product.cost_price if listing.product else None
     return EconomicsInputs(cost, rules, tax_settings(listing.account_id), notes)
 
 
