@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from analytics import rollup
 from catalog.ingest import ensure_warehouses
 from core.bulk import Upsert, UpsertCounts, copy_insert, dedupe_last, upsert
 from integrations.base import OpenOrderRef, OrderDTO, ReturnDTO
@@ -141,6 +142,8 @@ def ingest_orders(
         ((o.warehouse_external_id, o.warehouse_name, "marketplace" if o.scheme == "FBO" else "seller")
          for o in accepted),
     )
+    # The daily sales roll-up moves by what these orders add after the upserts minus before.
+    sales = rollup.orders_delta(account_id, [o.external_id for o in accepted])
     # A status change always changes the row, so the written rows carry every id needed here.
     order_counts, written = upsert(replace(_ORDER, params={"account": account_id}), rows, returning=["external_id"])
     order_counts.unchanged += stale
@@ -171,6 +174,7 @@ def ingest_orders(
         key=lambda r: (r[0], r[1]),
     )
     line_counts, _ = upsert(replace(_LINE, params={"account": account_id}), line_rows)
+    sales.apply(changed=bool(order_counts.written or line_counts.written))
     return OrderIngestResult(order_counts, line_counts, len(changes), stale)
 
 
@@ -223,6 +227,7 @@ def link_waiting_to_listings(account_id: int, offer_ids: Sequence[str]) -> None:
             """,  # noqa: S608
             params,
         )
+    rollup.link_listings(account_id, params["offers"])
 
 
 _RETURN = Upsert(
@@ -269,7 +274,9 @@ def ingest_returns(account_id: int, returns: Sequence[ReturnDTO]) -> UpsertCount
         ),
         key=lambda r: r[0],
     )
+    sales = rollup.returns_delta(account_id, [row[0] for row in rows])
     counts, _ = upsert(replace(_RETURN, params={"account": account_id}), rows)
+    sales.apply(changed=bool(counts.written))
     return counts
 
 
