@@ -90,9 +90,8 @@ class SalesDaily(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "day", "offer_id", "currency"], name="uniq_sales_daily"),
         ]
+        # Few indexes: the ingests write these rows with every page of orders.
         indexes = [
-            models.Index(fields=["day", "account"]),
-            models.Index(fields=["listing", "day"], name="sales_daily_listing_day"),
             # Rows whose article has no listing yet, to link on its arrival (see analytics.rollup).
             models.Index(
                 fields=["account", "offer_id"], condition=models.Q(listing__isnull=True),

@@ -20,7 +20,8 @@ lock, so two writers of the same rows cannot both subtract the same "before".
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -134,6 +135,18 @@ def _lock(source: str, account_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCKS[source], account_id])
 
 
+@contextmanager
+def _no_jit(cursor: Any) -> Iterator[None]:
+    """A batch's statements run in milliseconds; compiling them (their plans' costs pass the JIT
+    threshold as the tables grow) would cost more, as for core.bulk's upserts."""
+    cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+    jit = cursor.fetchone()[0]
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+
+
 class _DeltaTable:
     """A temp table of signed figures per key, dropped at the end (or at commit)."""
 
@@ -150,12 +163,12 @@ class _DeltaTable:
             )
 
     def add(self, source: str, sign: int, where: str, **params: Any) -> None:
-        sql = f"INSERT INTO {self.name} " + _SOURCES[source].format(where=where)  # noqa: S608
-        with connection.cursor() as cursor:
+        sql = f"INSERT INTO {self.name} " + _SOURCES[source].format(where=where)
+        with connection.cursor() as cursor, _no_jit(cursor):
             cursor.execute(sql, _params(self.account_id, sign, **params))
 
     def write(self) -> None:
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _no_jit(cursor):
             for table, sql in _APPLY.items():
                 cursor.execute(sql.format(delta=self.name), {"account": self.account_id})
                 empty = cursor.fetchone()[0]
