@@ -91,7 +91,9 @@ def dec(value: str) -> Decimal:
 
 def test_orders_fill_the_day_of_moscow_time_by_article_and_account() -> None:
     account = make_account("ozon")
-    sync_orders(account.pk, order("A", ("SKU-1", 2, "100.00"), ("SKU-2", 1, "50.50")), order("B", ("SKU-1", 1, "100.00")))
+    sync_orders(
+        account.pk, order("A", ("SKU-1", 2, "100.00"), ("SKU-2", 1, "50.50")), order("B", ("SKU-1", 1, "100.00"))
+    )
     assert articles(account.pk) == {
         (D10, "SKU-1"): (2, 0, 3, dec("300.00"), 0, 0, dec("0")),
         (D10, "SKU-2"): (1, 0, 1, dec("50.50"), 0, 0, dec("0")),
@@ -166,7 +168,8 @@ def test_returns_count_on_their_day_once_and_move_when_changed() -> None:
 def test_rebuild_command_gives_the_incremental_table() -> None:
     ozon, wb = make_account("ozon"), make_account("wildberries")
     make_listing(ozon)
-    sync_orders(ozon.pk, order("A", ("SKU-1", 2, "100.00")), order("B", ("SKU-2", 1, "10.00"), at=T0 + timedelta(days=1)))
+    next_day = T0 + timedelta(days=1)
+    sync_orders(ozon.pk, order("A", ("SKU-1", 2, "100.00")), order("B", ("SKU-2", 1, "10.00"), at=next_day))
     sync_orders(ozon.pk, order("B", ("SKU-2", 1, "10.00"), at=T0 + timedelta(days=1), status=OrderStatus.CANCELLED))
     sync_returns(ozon.pk, returned("R1", "SKU-1"))
     sync_orders(wb.pk, order("W", ("SKU-9", 1, "5.00")))
@@ -199,7 +202,9 @@ _ORDER = st.builds(
     st.sampled_from([0, 1, 30]),
 )
 _RETURN = st.builds(
-    lambda n, offer, qty, kind, hours: returned(f"R{n}", offer, qty, "50.00", kind=kind, at=T0 + timedelta(hours=hours)),
+    lambda n, offer, qty, kind, hours: returned(
+        f"R{n}", offer, qty, "50.00", kind=kind, at=T0 + timedelta(hours=hours)
+    ),
     st.integers(1, 4), _OFFERS, st.integers(1, 2), st.sampled_from(["return", "unredeemed", "cancellation"]),
     st.sampled_from([0, 26]),
 )
