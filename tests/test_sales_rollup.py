@@ -24,9 +24,12 @@ from catalog.models import Listing
 from core.roles import Role
 from core.selectors import OVERVIEW_COUNTS_KEY
 from integrations.base import OrderDTO, OrderLineDTO, ReturnDTO
+from integrations.sync import engine
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings
 from orders.models import OrderStatus, Scheme
 from tests.foundation_support import client_for, compile_translations, make_account, make_listing, make_user
+from tests.test_sync_sandbox import connect, world  # noqa: F401 - the sandbox fixtures
+from tests.test_sync_sandbox import make_account as sandbox_account
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +295,21 @@ def test_overview_and_analytics_never_read_orders_or_listings(path: str) -> None
     assert len(few) == len(many) <= 8
     scans = [q for q in many if any(t in q for t in ("orders_order", "catalog_listing", "reviews_review"))]
     assert scans == []
+
+
+@pytest.mark.parametrize("marketplace", ["ozon", "wildberries", "yandex_market"])
+def test_real_syncs_keep_the_roll_up_equal_to_the_rebuild(marketplace: str, connect: Any, world: Any) -> None:  # noqa: F811
+    """Through the adapters and the engine: orders before their listings, returns, then the sandbox's
+    clock moves (new orders, status changes, cancellations) and the change streams run again."""
+    account = sandbox_account(marketplace)
+    client = connect(account)
+    for stream in ("orders", "returns", "listings"):
+        engine.run_stream(account, stream, client=client, heartbeat=False)
+    assert SalesDaily.objects.filter(account=account, listing__isnull=False).exists()
+    world.advance(180)
+    for stream in ("orders", "returns"):
+        engine.run_stream(account, stream, client=client, heartbeat=False)
+    incremental = snapshot(account.pk)
+    assert incremental[1], "the sandbox's orders made sales"
+    rollup.rebuild(account.pk)
+    assert snapshot(account.pk) == incremental
