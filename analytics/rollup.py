@@ -214,13 +214,20 @@ def returns_delta(account_id: int, external_ids: Sequence[str]) -> Delta:
 
 
 # The listing of a seller article: the account's first with it, as the ingests' lookups choose it.
+# Rows are locked in the upserts' key order, so this never deadlocks with an ingest of the account.
 _LINK = """
-    UPDATE analytics_salesdaily s SET listing_id = l.id
-    FROM (
-        SELECT DISTINCT ON (offer_id) offer_id, id FROM catalog_listing
-        WHERE account_id = %(account)s AND offer_id = ANY(%(offers)s) ORDER BY offer_id, id
-    ) l
-    WHERE s.account_id = %(account)s AND s.listing_id IS NULL AND s.offer_id = l.offer_id
+    WITH target AS (
+        SELECT s.id, l.id AS listing_id
+        FROM analytics_salesdaily s
+        JOIN (
+            SELECT DISTINCT ON (offer_id) offer_id, id FROM catalog_listing
+            WHERE account_id = %(account)s AND offer_id = ANY(%(offers)s) ORDER BY offer_id, id
+        ) l ON l.offer_id = s.offer_id
+        WHERE s.account_id = %(account)s AND s.listing_id IS NULL
+        ORDER BY s.day, s.offer_id, s.currency
+        FOR UPDATE OF s
+    )
+    UPDATE analytics_salesdaily s SET listing_id = target.listing_id FROM target WHERE s.id = target.id
 """
 
 

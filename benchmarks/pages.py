@@ -189,9 +189,9 @@ def load(volumes: Volumes) -> None:
         }, f"""FROM {accts} a(k, id, m) CROSS JOIN LATERAL (
                 SELECT g, now() - (g::float8 / {{N}}) * interval '{DAYS_OF_ORDERS} days'
                        - random() * interval '20 minutes' AS at
-                FROM generate_series(1, {{N}}) g) s
+                FROM generate_series(1::bigint, {{N}}) g) s
                CROSS JOIN LATERAL (SELECT extract(day FROM now() - s.at) AS age) x""", n)
-        line = """FROM (SELECT o.id, o.account_id, substr(o.order_number, 2)::int AS g FROM orders_order o) o
+        line = """FROM (SELECT o.id, o.account_id, substr(o.order_number, 2)::bigint AS g FROM orders_order o) o
                   LEFT JOIN catalog_listing l ON l.account_id = o.account_id AND l.offer_id = {article}"""
         insert(c, "orders_orderline", {
             "line_key": "'1'", "offer_id": article.format(expr=first), "name": "'Товар ' || " + first,

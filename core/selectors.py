@@ -68,7 +68,9 @@ def overview_summary(now: datetime | None = None) -> list[MarketplaceSummary]:
     if not accounts:
         return []
 
-    counts = cache.get_or_set(OVERVIEW_COUNTS_KEY, _slow_counts, OVERVIEW_COUNTS_SECONDS)
+    counts: dict[str, dict[str, int]] = cache.get_or_set(  # type: ignore[assignment] # a default is given
+        OVERVIEW_COUNTS_KEY, _slow_counts, OVERVIEW_COUNTS_SECONDS
+    )
     today = timezone.localtime(now or timezone.now()).date()
     orders = _per_marketplace(SalesDayTotal.objects.filter(day=today), Sum(F("orders") + F("cancelled")))
     for key, summary in summaries.items():
