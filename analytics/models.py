@@ -85,7 +85,6 @@ class SalesDaily(models.Model):
     return_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
-        ordering = ["-day"]
         verbose_name_plural = "sales daily"
         constraints = [
             models.UniqueConstraint(fields=["account", "day", "offer_id", "currency"], name="uniq_sales_daily"),

@@ -11,7 +11,9 @@ Then runs gunicorn (2 workers on 127.0.0.1), logs in as 4 users and has them req
 detail page at once, the filtered, searched and deep ones included, for --rounds rounds. Deep pages are
 found as a user finds them: by following the "next" link of each list (keyset cursors), or by ?page=N
 where the list still pages by number. The SQL queries of each page are counted in this process, through
-Django's test client. Prints p50/p95 per page, its queries, and the worst page.
+Django's test client. Prints per page its time for one user alone (best of 2, no queue), p50/p95/max
+with the users at once (2 workers for 4 users: a request also waits for the one ahead of it, so a slow
+page slows every page, /health included), its queries, and the worst page.
 Targets: p95 <= 300 ms and <= 15 queries on every page, at any depth.
 """
 
@@ -509,9 +511,15 @@ def main() -> None:
                 urls.append((page.name, url))
             else:
                 urls.append((page.name, page.url))
-        for _name, url in urls:  # warm each worker's caches and PostgreSQL's buffers, untimed
+        alone: dict[str, float] = {}
+        for name, url in urls:  # warms each worker and PostgreSQL's buffers; then one user alone, no queue
             scout.get(url)
-            scout.get(url)
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                scout.get(url).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            alone[name] = min(times)
         print(f"{args.users} users x {args.rounds} rounds x {len(urls)} pages", flush=True)
         load_before = os.getloadavg()[0]
         timings = Timings()
@@ -530,7 +538,7 @@ def main() -> None:
     queries = count_queries(urls)
 
     print()
-    print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  ")
+    print(f"{'page':32} {'alone ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  ")
     worst = ("", 0.0)
     failures = []
     for name, _url in urls:
@@ -542,7 +550,7 @@ def main() -> None:
         if p95 > worst[1]:
             worst = (name, p95)
         note = timings.errors.get(name, "") + ("  over target" if over else "")
-        print(f"{name:32} {p50:8.0f} {p95:8.0f} {max(values):8.0f} {queries[name]:8}  {note}")
+        print(f"{name:32} {alone[name]:8.0f} {p50:8.0f} {p95:8.0f} {max(values):8.0f} {queries[name]:8}  {note}")
     requests = sum(len(v) for v in timings.ms.values())
     print()
     print(f"{requests} requests in {wall:.0f}s ({requests / wall:.1f}/s) by {args.users} users, scale {args.scale}")
