@@ -496,3 +496,6 @@ class FulfilmentClient(Protocol):
 
     def deliver_supply(self, supply_id: str) -> list[ActionResult]:
         """Closes the supply and hands it over; one result per task in it (key = the task's id)."""
+
+    def close(self) -> None:
+        """Releases the HTTP connections (the services make a client per call)."""

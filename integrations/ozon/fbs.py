@@ -16,6 +16,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from integrations.base import (
@@ -36,10 +37,10 @@ from integrations.payloads import frozen_payload, parse_json
 PDF = "application/pdf"
 CANCEL_REASON_IDS = {CancelReason.OUT_OF_STOCK: 352, CancelReason.DEFECT: 400, CancelReason.OTHER: 402}
 UNSUPPORTED = {
-    FulfilmentAction.HAND_OVER: "Ozon: an FBS posting is handed over when Ozon's driver or drop-off point "
-                                "scans it; the API has no call for it",
-    FulfilmentAction.CREATE_SUPPLY: "Ozon has no supplies: postings are packed one by one",
-    FulfilmentAction.DELIVER_SUPPLY: "Ozon has no supplies: postings are packed one by one",
+    FulfilmentAction.HAND_OVER: _("Ozon: an FBS posting is handed over when Ozon's driver or drop-off point "
+                                  "scans it; the API has no call for it"),
+    FulfilmentAction.CREATE_SUPPLY: _("Ozon has no supplies: postings are packed one by one"),
+    FulfilmentAction.DELIVER_SUPPLY: _("Ozon has no supplies: postings are packed one by one"),
 }
 
 
@@ -61,10 +62,10 @@ def _sku(line: ShipmentLine) -> int | None:
 
 class OzonFulfilmentClient(OzonClient):
     def unsupported(self) -> dict[str, str]:
-        return {str(action): reason for action, reason in UNSUPPORTED.items()}
+        return {str(action): str(reason) for action, reason in UNSUPPORTED.items()}
 
     def _refused(self, request: FulfilmentRequest, action: FulfilmentAction) -> ActionResult:
-        return ActionResult(request.key, WriteStatus.REJECTED, UNSUPPORTED[action])
+        return ActionResult(request.key, WriteStatus.REJECTED, str(UNSUPPORTED[action]))
 
     def _act(self, request: FulfilmentRequest, operation: str, body: dict[str, Any], model: type[Any],
              raw_status: str) -> ActionResult:
@@ -126,10 +127,10 @@ class OzonFulfilmentClient(OzonClient):
         return results
 
     def create_supply(self, name: str) -> str:
-        raise PermanentError(UNSUPPORTED[FulfilmentAction.CREATE_SUPPLY])
+        raise PermanentError(str(UNSUPPORTED[FulfilmentAction.CREATE_SUPPLY]))
 
     def deliver_supply(self, supply_id: str) -> list[ActionResult]:
-        raise PermanentError(UNSUPPORTED[FulfilmentAction.DELIVER_SUPPLY])
+        raise PermanentError(str(UNSUPPORTED[FulfilmentAction.DELIVER_SUPPLY]))
 
 
 @frozen_payload

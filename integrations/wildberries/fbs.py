@@ -19,6 +19,8 @@ import base64
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.base import (
     ActionResult,
     AuthError,
@@ -37,10 +39,10 @@ SUPPLY_BATCH = 100
 STICKER_BATCH = 100
 MOSCOW = timedelta(hours=3)
 UNSUPPORTED = {
-    FulfilmentAction.HAND_OVER: "Wildberries hands over whole supplies, not single tasks: deliver the supply",
+    FulfilmentAction.HAND_OVER: _("Wildberries hands over whole supplies, not single tasks: deliver the supply"),
 }
-NOT_FBS = "Only FBS assembly tasks have supplies, stickers and cancels in this version"
-NO_STICKER = "Wildberries gives stickers only for tasks on assembly (confirm) or in delivery (complete)"
+NOT_FBS = _("Only FBS assembly tasks have supplies, stickers and cancels in this version")
+NO_STICKER = _("Wildberries gives stickers only for tasks on assembly (confirm) or in delivery (complete)")
 
 
 @frozen_payload
@@ -73,7 +75,7 @@ def _task_id(request: FulfilmentRequest) -> int | None:
 
 class WildberriesFulfilmentClient(WildberriesClient):
     def unsupported(self) -> dict[str, str]:
-        return {str(action): reason for action, reason in UNSUPPORTED.items()}
+        return {str(action): str(reason) for action, reason in UNSUPPORTED.items()}
 
     def create_supply(self, name: str) -> str:
         created = self._fetch(SupplyCreated, "create supply", "POST", Host.MARKETPLACE, "/api/v3/supplies",
@@ -85,7 +87,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
         valid = []
         for request in requests:
             if _task_id(request) is None or request.scheme not in ("", "FBS"):
-                results[request.key] = ActionResult(request.key, WriteStatus.REJECTED, NOT_FBS)
+                results[request.key] = ActionResult(request.key, WriteStatus.REJECTED, str(NOT_FBS))
             else:
                 valid.append(request)
         new_supply = ""
@@ -127,7 +129,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
                              remote_ref=supply_id) for task in ids.orderIds]
 
     def hand_over(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]:
-        reason = UNSUPPORTED[FulfilmentAction.HAND_OVER]
+        reason = str(UNSUPPORTED[FulfilmentAction.HAND_OVER])
         return [ActionResult(r.key, WriteStatus.REJECTED, reason) for r in requests]
 
     def cancel(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]:
@@ -135,7 +137,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
         for request in requests:
             task = _task_id(request)
             if task is None or request.scheme not in ("", "FBS"):
-                results.append(ActionResult(request.key, WriteStatus.REJECTED, NOT_FBS))
+                results.append(ActionResult(request.key, WriteStatus.REJECTED, str(NOT_FBS)))
                 continue
             try:
                 self._call("PATCH", Host.MARKETPLACE, f"/api/v3/orders/{task}/cancel", Bucket.FBS, expect_json=False)
@@ -153,7 +155,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
         tasks = [(r, _task_id(r)) for r in requests]
         for request, task in tasks:
             if task is None or request.scheme not in ("", "FBS"):
-                results[request.key] = LabelResult(request.key, WriteStatus.REJECTED, NOT_FBS)
+                results[request.key] = LabelResult(request.key, WriteStatus.REJECTED, str(NOT_FBS))
         wanted = [(r, t) for r, t in tasks if r.key not in results and t is not None]
         for start in range(0, len(wanted), STICKER_BATCH):
             chunk = wanted[start : start + STICKER_BATCH]
@@ -171,7 +173,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
                 picture = base64.b64decode(files[task]) if task in files else b""
                 results[request.key] = LabelResult(request.key, WriteStatus.APPLIED, content=picture,
                                                    content_type="image/png") if picture else LabelResult(
-                    request.key, WriteStatus.REJECTED, NO_STICKER)
+                    request.key, WriteStatus.REJECTED, str(NO_STICKER))
         return [results[r.key] for r in requests]
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.base import (
     ActionResult,
     AuthError,
@@ -34,11 +36,11 @@ from integrations.yandex_market.limits import Bucket
 LOOKUP_BATCH = 50
 STATUS_BATCH = 30
 UNSUPPORTED = {
-    FulfilmentAction.CREATE_SUPPLY: "Yandex Market has no supplies in the API for FBS orders",
-    FulfilmentAction.DELIVER_SUPPLY: "Yandex Market has no supplies in the API for FBS orders",
+    FulfilmentAction.CREATE_SUPPLY: _("Yandex Market has no supplies in the API for FBS orders"),
+    FulfilmentAction.DELIVER_SUPPLY: _("Yandex Market has no supplies in the API for FBS orders"),
 }
-FBS_HAND_OVER = ("Yandex Market sets SHIPPED itself when it takes the parcel; the API lets the shop hand over "
-                 "only DBS orders it delivers itself")
+FBS_HAND_OVER = _("Yandex Market sets SHIPPED itself when it takes the parcel; the API lets the shop hand over "
+                  "only DBS orders it delivers itself")
 
 
 @frozen_payload
@@ -67,7 +69,7 @@ class BoxesResponse:  # SetOrderBoxLayoutResponse
 
 class YandexMarketFulfilmentClient(YandexMarketClient):
     def unsupported(self) -> dict[str, str]:
-        return {str(action): reason for action, reason in UNSUPPORTED.items()}
+        return {str(action): str(reason) for action, reason in UNSUPPORTED.items()}
 
     # ---- lookups ----------------------------------------------------------------------------
     def _lookup(self, requests: Sequence[FulfilmentRequest]) -> dict[str, s.BusinessOrder]:
@@ -159,7 +161,7 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
             if order.programType == "DBS":
                 own_delivery.append((request, order))
             else:
-                results[request.key] = ActionResult(request.key, WriteStatus.REJECTED, FBS_HAND_OVER)
+                results[request.key] = ActionResult(request.key, WriteStatus.REJECTED, str(FBS_HAND_OVER))
         self._move(own_delivery, "DELIVERY", None, results)
         return [results[r.key] for r in requests]
 
@@ -195,10 +197,10 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
         return [results[r.key] for r in requests]
 
     def create_supply(self, name: str) -> str:
-        raise PermanentError(UNSUPPORTED[FulfilmentAction.CREATE_SUPPLY])
+        raise PermanentError(str(UNSUPPORTED[FulfilmentAction.CREATE_SUPPLY]))
 
     def deliver_supply(self, supply_id: str) -> list[ActionResult]:
-        raise PermanentError(UNSUPPORTED[FulfilmentAction.DELIVER_SUPPLY])
+        raise PermanentError(str(UNSUPPORTED[FulfilmentAction.DELIVER_SUPPLY]))
 
 
 def _status_result(key: str, row: StatusRow | None) -> ActionResult:
