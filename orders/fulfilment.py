@@ -40,11 +40,12 @@ from integrations.base import (
 from integrations.models import MarketplaceAccount
 from orders import status as status_machine
 from orders.labels import LabelFormatError, merge_labels
-from orders.models import Order, OrderStatusChange, Scheme
+from orders.models import Order, OrderStatus, OrderStatusChange, Scheme
 
 ClientFor = Callable[[MarketplaceAccount], FulfilmentClient]
 ACTIONABLE_SCHEMES = frozenset({Scheme.FBS, Scheme.DBS, Scheme.EXPRESS})
 NOT_SELLER_SHIPPED = _("The marketplace ships this order from its own warehouse (FBO): nothing to do here")
+NOT_IN_STATUS = _("Not possible for an order in status “%(status)s”")
 ACTION_LABELS = {
     FulfilmentAction.ASSEMBLE: _("Assemble"),
     FulfilmentAction.HAND_OVER: _("Hand over to delivery"),
@@ -109,6 +110,32 @@ def capabilities() -> dict[str, dict[str, str]]:
         finally:
             client.close()
         answer[marketplace] = {str(action): refused.get(action, "") for action in FulfilmentAction}
+    return answer
+
+
+# Statuses in which an action makes sense, to offer it on the page; the marketplace has the last word.
+ACTION_STATUSES: dict[str, frozenset[str]] = {
+    FulfilmentAction.ASSEMBLE: frozenset({OrderStatus.NEW, OrderStatus.PROCESSING}),
+    FulfilmentAction.LABEL: frozenset({OrderStatus.PROCESSING, OrderStatus.READY_TO_SHIP}),
+    FulfilmentAction.HAND_OVER: frozenset({OrderStatus.READY_TO_SHIP}),
+    FulfilmentAction.CANCEL: frozenset({OrderStatus.NEW, OrderStatus.PROCESSING, OrderStatus.READY_TO_SHIP}),
+}
+
+
+def actions_for(order: Order, table: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
+    """The order actions for one order: action -> why not ("" = offer it). `table` is
+    capabilities(), passed in when a page shows many orders."""
+    table = capabilities() if table is None else table
+    answer = {}
+    for action, statuses in ACTION_STATUSES.items():
+        if order.scheme not in ACTIONABLE_SCHEMES:
+            answer[str(action)] = str(NOT_SELLER_SHIPPED)
+        elif table.get(order.account.marketplace, {}).get(action):
+            answer[str(action)] = table[order.account.marketplace][action]
+        elif order.status not in statuses:
+            answer[str(action)] = str(NOT_IN_STATUS % {"status": order.get_status_display()})
+        else:
+            answer[str(action)] = ""
     return answer
 
 

@@ -192,3 +192,14 @@ def test_merged_pdf_keeps_a_png_sticker_as_an_image_page() -> None:
     image = reader.pages[0]["/Resources"]["/XObject"]["/Im1"].get_object()
     assert (image["/Width"], image["/Height"]) == (232, 160)
     assert len(image.get_data()) == 232 * 160  # the PNG rows decode to greyscale pixels through FlateDecode
+
+
+def test_actions_offered_for_an_order_follow_scheme_status_and_the_api(shop: Shop) -> None:
+    packing = shop.orders("ozon", raw_status="awaiting_packaging", scheme="FBS")[0]
+    delivered = shop.orders("ozon", raw_status="delivered")[0]
+    fbo = shop.orders("wildberries", scheme="FBO")[0]
+    offered = fulfilment.actions_for(packing)
+    assert offered["assemble"] == offered["cancel"] == "" and offered["hand_over"]
+    assert offered["hand_over"] == fulfilment.capabilities()["ozon"]["hand_over"]
+    assert all(fulfilment.actions_for(delivered).values())
+    assert set(fulfilment.actions_for(fbo).values()) == {str(fulfilment.NOT_SELLER_SHIPPED)}
