@@ -14,6 +14,7 @@ import pypdf
 import pytest
 
 from integrations.base import (
+    AuthError,
     CancelReason,
     FulfilmentClient,
     FulfilmentRequest,
@@ -282,3 +283,16 @@ def test_every_fulfilment_method_is_exercised_and_follows_the_spec(
     called.add("close")
     assert called >= PROTOCOL_METHODS, PROTOCOL_METHODS - called
     assert_spec_followed(marketplace, recording)
+
+
+def test_ym_order_actions_need_the_order_processing_access(
+    ym: Any, sandbox_world: SandboxWorld, recording: RecordingTransport
+) -> None:
+    order = ym_order(ym, sandbox_world, "FBS", "PROCESSING", "STARTED")
+    sandbox_world.faults.update({"ym_api_key_scopes": ["INVENTORY_AND_ORDER_PROCESSING_READ_ONLY"]})
+    with pytest.raises(AuthError, match="do not allow updateOrderStatuses"):  # the account's problem, not the order's
+        ym.cancel([request_for(order, reason=CancelReason.OUT_OF_STOCK)])
+    sandbox_world.faults.update({"ym_api_key_scopes": ["INVENTORY_AND_ORDER_PROCESSING"]})
+    [cancelled] = ym.cancel([request_for(order, reason=CancelReason.OUT_OF_STOCK)])
+    assert cancelled.status == WriteStatus.APPLIED
+    assert_spec_followed("yandex_market", recording)
