@@ -6,8 +6,9 @@
 - labels: POST /v2/posting/fbs/package-label, one posting per request: Ozon prints nothing for a
   batch with one posting not ready, and one posting a request gives the per-item answer.
 - cancel: POST /v2/posting/fbs/cancel with a documented reason id.
-- hand over: nothing to call for FBS (Ozon's driver or drop-off point scans the parcel); supplies
-  are Wildberries' notion.
+- hand over: nothing to call for FBS (Ozon's driver or drop-off point scans the parcel). rFBS has
+  /v2/fbs/posting/delivering, /last-mile, /delivered: not built yet (the sandbox's rFBS postings
+  walk via sent_by_seller, so it would need a new status path there first). Supplies are WB's notion.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ PDF = "application/pdf"
 CANCEL_REASON_IDS = {CancelReason.OUT_OF_STOCK: 352, CancelReason.DEFECT: 400, CancelReason.OTHER: 402}
 UNSUPPORTED = {
     FulfilmentAction.HAND_OVER: _("Ozon: an FBS posting is handed over when Ozon's driver or drop-off point "
-                                  "scans it; the API has no call for it"),
+                                  "scans it; the API has no call for it (rFBS status moves are not built yet)"),
     FulfilmentAction.CREATE_SUPPLY: _("Ozon has no supplies: postings are packed one by one"),
     FulfilmentAction.DELIVER_SUPPLY: _("Ozon has no supplies: postings are packed one by one"),
 }
