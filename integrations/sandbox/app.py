@@ -9,6 +9,8 @@ Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
     authenticate(world, request) -> httpx.Response | None   (None = allowed)
     rate_limited(world, request) -> httpx.Response; server_error(world, request) -> httpx.Response
     parallel_key(request) -> str | None
+Extension modules (EXTENSIONS: ozon_fbs.py, wildberries_fbs.py, yandex_market_fbs.py) add routes to
+a marketplace with their own ROUTES; `routes_of(name)` is the whole list a request is matched on.
 """
 
 from __future__ import annotations
