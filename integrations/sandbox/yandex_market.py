@@ -537,6 +537,7 @@ _READ = ("ALL_METHODS", "ALL_METHODS_READ_ONLY")
 _ORDERS_READ = (*_READ, "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY")
 _OFFERS_READ = (*_READ, "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY")
 _OFFERS_WRITE = ("ALL_METHODS", "OFFERS_AND_CARDS_MANAGEMENT")
+_ORDERS_WRITE = ("ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING")
 _PROMO_READ = (*_READ, "PRICING", "PRICING_READ_ONLY", "PROMOTION", "PROMOTION_READ_ONLY")
 _PROMO_WRITE = ("ALL_METHODS", "PRICING", "PROMOTION")
 # Each route's operationId and `x-auth-scopes` (the Api-Key accesses that may call it), from the spec.
@@ -566,7 +567,18 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
     "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
     "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+    # yandex_market_fbs.py
+    "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": ("generateOrderLabels", _ORDERS_WRITE),
 }
+
+
+def _route_of(request: SandboxRequest) -> Route | None:
+    """The route serving the request, the FBS/DBS actions of yandex_market_fbs.py included."""
+    from integrations.sandbox.app import routes_of
+
+    return next((r for r in routes_of(MP) if r.match(request.method, request.path) is not None), None)
 
 
 def _api_key_scopes(world: SandboxWorld) -> list[str]:
@@ -575,7 +587,7 @@ def _api_key_scopes(world: SandboxWorld) -> list[str]:
 
 def _outside_scopes(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """403 FORBIDDEN (ApiForbiddenErrorResponse) for a method the Api-Key's accesses do not cover."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     operation, allowed = SCOPES[f"{route.method} {route.pattern}"]
@@ -645,6 +657,9 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/campaigns/{campaignId}/stats/orders": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-prices/updates": (10_000, 60, "offers"),
     "PUT /v2/campaigns/{campaignId}/offers/stocks": (100_000, 60, "skus"),
+    "POST /v2/campaigns/{campaignId}/orders/status-update": (10_000, 3600, "orders"),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": (10_000, 3600, "req"),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
@@ -661,7 +676,7 @@ LIMIT_COUNTED_PAGES = {
 def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """Fixed windows in real time per resource and business/campaign, counted as the spec says
     (requests, or the items sent / asked for)."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     resource = f"{route.method} {route.pattern}"
