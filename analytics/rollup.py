@@ -208,6 +208,12 @@ def orders_delta(account_id: int, external_ids: Sequence[str]) -> Delta:
     return Delta("orders", account_id, external_ids)
 
 
+def lock_orders(account_id: int) -> None:
+    """Take the account's roll-up lock for orders before locking order rows another way, so a writer
+    that moves orders outside the order ingest never deadlocks with it (the lock is re-entrant)."""
+    _lock("orders", account_id)
+
+
 def returns_delta(account_id: int, external_ids: Sequence[str]) -> Delta:
     """Call before upserting an account's returns; `.apply()` after."""
     return Delta("returns", account_id, external_ids)

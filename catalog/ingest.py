@@ -239,11 +239,11 @@ def ensure_warehouses(account_id: int, warehouses: Iterable[tuple[str, str, str]
 
 _STOCK = Upsert(
     table="catalog_stocklevel",
-    stage=[("listing_external_id", "text"), ("warehouse_external_id", "text"), ("present", "integer"),
-           ("reserved", "integer")],
-    insert=["listing_id", "warehouse_id", "present", "reserved"],
+    stage=[("listing_external_id", "text"), ("warehouse_external_id", "text"), ("variant_id", "text"),
+           ("present", "integer"), ("reserved", "integer")],
+    insert=["listing_id", "warehouse_id", "variant_id", "present", "reserved"],
     source="""
-        SELECT l.id AS listing_id, w.id AS warehouse_id, s.present, s.reserved
+        SELECT l.id AS listing_id, w.id AS warehouse_id, s.variant_id, s.present, s.reserved
         FROM {stage} s
         JOIN LATERAL (
             SELECT l.id FROM catalog_listing l
@@ -251,7 +251,7 @@ _STOCK = Upsert(
         ) l ON true
         JOIN catalog_warehouse w ON w.account_id = %(account)s AND w.external_id = s.warehouse_external_id
     """,
-    conflict=["listing_id", "warehouse_id"],
+    conflict=["listing_id", "warehouse_id", "variant_id"],
     compare=["present", "reserved"],
     on_insert=["updated_at"],
     on_update=["updated_at"],
@@ -259,12 +259,13 @@ _STOCK = Upsert(
 
 
 def ingest_stocks(account_id: int, stocks: Sequence[StockDTO]) -> UpsertCounts:
-    """Stock rows of listings not synced yet are skipped (counted), and picked up by the next run."""
+    """Stock rows of listings not synced yet are skipped (counted), and picked up by the next run.
+    A row is per listing, warehouse and size ("" where the marketplace has no sizes)."""
     # FBO warehouses appear first in stock reports.
     ensure_warehouses(account_id, ((s.warehouse_external_id, s.warehouse_name, "marketplace") for s in stocks))
     rows = dedupe_last(
-        ((s.listing_external_id, s.warehouse_external_id, s.present, s.reserved) for s in stocks),
-        key=lambda r: (r[0], r[1]),
+        ((s.listing_external_id, s.warehouse_external_id, s.variant_id[:100], s.present, s.reserved) for s in stocks),
+        key=lambda r: (r[0], r[1], r[2]),
     )
     counts, _ = upsert(replace(_STOCK, params={"account": account_id}), rows)
     return counts

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -28,8 +30,14 @@ class Product(TimeStampedModel):
     images = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["article"]
-        indexes = [GinIndex(fields=["barcodes"], name="product_barcodes_gin")]
+        indexes = [
+            GinIndex(fields=["barcodes"], name="product_barcodes_gin"),
+            # The catalogue search matches articles by case-insensitive prefix (UPPER(article) LIKE 'X%').
+            models.Index(OpClass(Upper("article"), name="text_pattern_ops"), name="product_article_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.article} {self.name}"
@@ -42,6 +50,8 @@ class CostPriceHistory(models.Model):
     valid_from = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("cost price change")
+        verbose_name_plural = _("cost price history")
         ordering = ["-valid_from"]
         constraints = [models.UniqueConstraint(fields=["product", "valid_from"], name="uniq_cost_from")]
 
@@ -89,6 +99,8 @@ class Listing(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
         ordering = ["account", "offer_id"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_listing")]
         indexes = [
@@ -100,6 +112,14 @@ class Listing(models.Model):
             # Only the missing ones: each listings page clears those it lists again.
             models.Index(fields=["account", "external_id"], condition=Q(missing_since__isnull=False),
                          name="listing_missing"),
+            # The catalogue and prices lists: one index per offered sort (catalog.selectors.LISTING_SORTS).
+            models.Index(fields=["offer_id", "id"], name="listing_sort_article"),
+            models.Index(fields=["title", "id"], name="listing_sort_title"),
+            # Their search (catalog.filters): article by prefix, marketplace ids exactly, title by substring.
+            models.Index(OpClass(Upper("offer_id"), name="text_pattern_ops"), name="listing_offer_prefix"),
+            models.Index(fields=["external_id"], name="listing_external_id"),
+            models.Index(fields=["marketplace_sku"], name="listing_sku"),
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="listing_title_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -123,6 +143,8 @@ class Warehouse(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
         ordering = ["account", "name"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_warehouse")]
 
@@ -131,15 +153,24 @@ class Warehouse(models.Model):
 
 
 class StockLevel(models.Model):
+    """Stock of one listing on one warehouse; per size where the marketplace keeps it so (WB)."""
+
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
+    # The size's id (WB chrtId, one of Listing.variants); "" where stock is per listing (Ozon, YM).
+    variant_id = models.CharField(max_length=100, blank=True, default="")
     present = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["listing", "warehouse"], name="uniq_stock_level")]
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "warehouse", "variant_id"], name="uniq_stock_level_variant")
+        ]
         indexes = [models.Index(fields=["warehouse"])]
 
     def __str__(self) -> str:
-        return f"{self.listing_id}@{self.warehouse_id}: {self.present}"
+        size = f"/{self.variant_id}" if self.variant_id else ""
+        return f"{self.listing_id}{size}@{self.warehouse_id}: {self.present}"

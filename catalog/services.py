@@ -47,8 +47,8 @@ def set_stock(
 ) -> OutboxChange:
     """Set the available quantity of a listing on one of the seller's own warehouses.
 
-    A card with several sizes (WB) keeps stock per size: `variant_id` names the size, and the
-    change's target is that size (the read-back, summed per card, cannot confirm one size)."""
+    A listing with sizes (WB) keeps stock per size: `variant_id` names the size (needed when there
+    are several), and the change's target is that size, as the read-back reports it."""
     amount = _whole_number(quantity)
     variants = _variant_ids(listing)
     if variant_id and variant_id not in variants:
@@ -56,9 +56,7 @@ def set_stock(
     if len(variants) > 1 and not variant_id:
         raise CatalogChangeError("this card has several sizes: choose the size to set the stock of")
     variant = variant_id or (variants[0] if variants else "")
-    key = outbox.stock_key(listing.external_id, warehouse.external_id)
-    if len(variants) > 1:
-        key = f"{key}|{variant}"
+    key = outbox.stock_key(listing.external_id, warehouse.external_id, variant)
     if not 0 <= amount <= MAX_STOCK:
         raise CatalogChangeError(f"quantity must be between 0 and {MAX_STOCK}")
     if warehouse.account_id != listing.account_id:
@@ -67,7 +65,7 @@ def set_stock(
         raise CatalogChangeError("stock on a marketplace (FBO) warehouse is managed by the marketplace")
     if not warehouse.is_active:
         raise CatalogChangeError(f"the warehouse «{warehouse.name}» is not active")
-    level = StockLevel.objects.filter(listing=listing, warehouse=warehouse).first()
+    level = StockLevel.objects.filter(listing=listing, warehouse=warehouse, variant_id=variant).first()
     return outbox.record_change(
         listing.account,
         OutboxChange.Kind.STOCK,

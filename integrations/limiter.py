@@ -50,12 +50,15 @@ class FakeClock:
 
 @dataclass(frozen=True)
 class LimitRule:
-    """`rate` requests per `period` seconds with bursts up to `burst`; `max_parallel` in flight."""
+    """`rate` requests per `period` seconds with bursts up to `burst`; `max_parallel` in flight.
+    `error_cost`: the tokens the platform counts for a refused (4xx) request (WB: 10); the caller
+    charges the extra ones with Limiter.charge once it has the answer."""
 
     rate: float
     period: float = 1.0
     burst: int = 1
     max_parallel: int | None = None
+    error_cost: int = 1
 
     @property
     def per_second(self) -> float:
@@ -68,6 +71,10 @@ class Limiter(Protocol):
 
     def block(self, key: str, until: float) -> None: ...
 
+    def charge(self, key: str, rule: LimitRule, tokens: float, clock: Clock) -> None:
+        """Take `tokens` more from the bucket without waiting (it may go below zero, so later
+        requests wait until it has refilled): for answers the platform counts as several requests."""
+
 
 class LocalLimiter:
     def __init__(self) -> None:
@@ -79,6 +86,13 @@ class LocalLimiter:
     def block(self, key: str, until: float) -> None:
         with self._lock:
             self._blocked[key] = max(until, self._blocked.get(key, 0.0))
+
+    def charge(self, key: str, rule: LimitRule, tokens: float, clock: Clock) -> None:
+        with self._lock:
+            now = clock.now()
+            current, stamp = self._tokens.get(key, (float(rule.burst), now))
+            refilled = min(float(rule.burst), current + max(0.0, now - stamp) * rule.per_second)
+            self._tokens[key] = (refilled - tokens, now)
 
     def _wait_time(self, key: str, rule: LimitRule, now: float) -> float:
         blocked = self._blocked.get(key, 0.0)
@@ -130,8 +144,22 @@ tokens = math.min(burst, tokens + (now - stamp) * rate)
 local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 redis.call('HSET', key, 'tokens', tostring(tokens), 'stamp', tostring(now))
-redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
+redis.call('EXPIRE', key, math.ceil((burst - tokens) / rate) + 60)
 return tostring(wait)
+"""
+
+
+# Take ARGV[4] tokens without waiting; the bucket may go below zero.
+_CHARGE_LUA = """
+local key = KEYS[1]
+local rate, burst, now, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local data = redis.call('HMGET', key, 'tokens', 'stamp')
+local tokens = tonumber(data[1]) or burst
+local stamp = tonumber(data[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate) - cost
+redis.call('HSET', key, 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', key, math.ceil((burst - tokens) / rate) + 60)
+return tostring(tokens)
 """
 
 
@@ -146,12 +174,17 @@ class RedisLimiter:
         self._prefix = prefix
         self._slot_ttl = slot_ttl
         self._bucket = self._redis.register_script(_BUCKET_LUA)
+        self._charge = self._redis.register_script(_CHARGE_LUA)
 
     def block(self, key: str, until: float) -> None:
         blocked_key = f"{self._prefix}{key}:blocked"
         current = float(self._redis.get(blocked_key) or 0)
         if until > current:
             self._redis.set(blocked_key, str(until), ex=max(1, int(until - time.time()) + 5))
+
+    def charge(self, key: str, rule: LimitRule, tokens: float, clock: Clock) -> None:
+        # Redis buckets run on the wall clock, as slot() does, whatever `clock` is.
+        self._charge(keys=[f"{self._prefix}{key}"], args=[rule.per_second, rule.burst, time.time(), tokens])
 
     @contextmanager
     def slot(self, key: str, rule: LimitRule, clock: Clock) -> Iterator[None]:

@@ -195,6 +195,10 @@ def _price_change(
         raise PriceChangeError("the crossed-out price must be higher than the price")
     if min_price is not None and min_price > preview.new_price:
         raise PriceChangeError("the minimum price cannot be higher than the price")
+    if min_price is None and current is not None and current.min_price is not None:
+        # Sent again with every change: Yandex Market deletes a bestseller minimum the update leaves out.
+        # Not when the new price is below it (the same guard as a minimum set now).
+        min_price = current.min_price if current.min_price <= preview.new_price else None
     currency = (current.currency if current else None) or (listing.product.currency if listing.product else RUB)
     payload = {
         "price": str(preview.new_price),

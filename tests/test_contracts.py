@@ -24,6 +24,7 @@ from integrations.base import (
     AuthError,
     ContentUpdate,
     MarketplaceClient,
+    OpenOrderRef,
     Page,
     PriceUpdate,
     PromotionItem,
@@ -93,11 +94,20 @@ class Exercise:
         promotions = self.read("iter_promotions")
         promotion_offers = {p.external_id: self.read("iter_promotion_offers", p.external_id) for p in promotions}
         self.read("iter_finance", since)
+        self.read("iter_sales", since)
         assert listings and prices and orders, "the sandbox world should not be empty"
+        # Every order handed back as still open: each adapter looks up those its change read may miss.
+        open_refs = sorted((OpenOrderRef(o.external_id, o.scheme, o.ordered_at, o.raw_status) for o in orders),
+                           key=lambda r: (r.ordered_at, r.external_id))
+        self.read("iter_order_updates", open_refs)
 
         self.world.advance(180)
         latest = max((o.updated_at or o.ordered_at for o in orders), default=since)
         self.read("iter_orders", min(latest, self.world.now - timedelta(hours=4)))
+        # Stored orders not final yet are followed whatever their age.
+        still_open = [OpenOrderRef(o.external_id, o.scheme, o.ordered_at, o.raw_status) for o in orders
+                      if o.status not in ("delivered", "cancelled", "returned")]
+        self.read("iter_order_updates", sorted(still_open, key=lambda r: (r.ordered_at, r.external_id)))
 
         chosen = sorted(listings, key=lambda dto: dto.offer_id)[:3]
         self.write("update_prices", price_updates(chosen, prices))

@@ -298,7 +298,7 @@ def test_stock_and_answers_are_pushed_and_confirmed_by_the_next_read(marketplace
     from reviews.services import answer_review
 
     sandbox = Sandbox(marketplace)
-    # A card with one size (stock per size is what WB keeps; the read sums a card's sizes).
+    # A card with one size: set_stock needs no size named (WB keeps stock per size).
     listing = next(x for x in seed_listings(sandbox, 12) if len(x.variants) <= 1)
     client = sandbox.client()
     try:
@@ -328,8 +328,8 @@ def test_stock_and_answers_are_pushed_and_confirmed_by_the_next_read(marketplace
     client = sandbox.client()
     try:
         # set_stock sets what can be sold: the read's on-hand count minus what orders have reserved.
-        stocks = {outbox.stock_key(s.listing_external_id, s.warehouse_external_id): s.present - s.reserved
-                  for s in _pages(client.iter_stocks())}
+        stocks = {outbox.stock_key(s.listing_external_id, s.warehouse_external_id, s.variant_id):
+                  s.present - s.reserved for s in _pages(client.iter_stocks())}
         answers = {r.external_id: r.answer_text for r in _pages(client.iter_reviews(since)) if r.is_answered}
     finally:
         client.close()
@@ -369,3 +369,42 @@ def test_a_stock_push_is_confirmed_by_the_next_stocks_sync(marketplace):
     confirmed = OutboxChange.objects.get(pk=change.pk)
     assert confirmed.status == Status.APPLIED
     assert confirmed.confirmed_at is not None
+
+
+def test_a_stock_push_to_one_size_is_stored_and_confirmed_per_size():
+    """WB keeps stock per size (chrtId): a push to one size of a card with several sizes lands on
+    that size only, the stocks sync stores every size apart, and the read-back confirms the push."""
+    from catalog.models import StockLevel, Warehouse
+    from catalog.services import set_stock
+    from catalog.stock_selectors import stock_by_size
+    from integrations.sync.engine import run_stream
+
+    sandbox = Sandbox("wildberries")
+    listing = next(x for x in seed_listings(sandbox, 12) if len(x.variants) == 3)
+    small, medium, large = (str(v["id"]) for v in listing.variants)
+    warehouse = Warehouse.objects.create(
+        account=sandbox.account, external_id="1001001", name="Склад продавца Подольск", kind=Warehouse.Kind.SELLER
+    )
+    client = sandbox.client()
+    try:
+        run_stream(sandbox.account, "stocks", client=client, heartbeat=False)
+    finally:
+        client.close()
+    before = dict(StockLevel.objects.filter(listing=listing, warehouse=warehouse).values_list("variant_id", "present"))
+    assert set(before) == {small, medium, large}
+
+    change = set_stock(listing, warehouse, before[medium] + 7, None, variant_id=medium)
+    sandbox.push()
+    assert OutboxChange.objects.get(pk=change.pk).status == Status.APPLIED
+    client = sandbox.client()
+    try:
+        run_stream(sandbox.account, "stocks", client=client, heartbeat=False)
+    finally:
+        client.close()
+
+    after = dict(StockLevel.objects.filter(listing=listing, warehouse=warehouse).values_list("variant_id", "present"))
+    assert after == {**before, medium: before[medium] + 7}
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is not None
+    # What a screen shows: each size of the card by name, in the card's order, on each warehouse.
+    rows = [r for r in stock_by_size([listing])[listing.pk] if r.warehouse_id == warehouse.pk]
+    assert [(r.size, r.available) for r in rows] == [("S", after[small]), ("M", after[medium]), ("L", after[large])]

@@ -193,9 +193,10 @@ def test_a_card_with_several_sizes_needs_the_size(account, manager):
 def test_set_stock_writes_an_absolute_quantity_for_a_seller_warehouse(account, manager):
     listing = make_listing(account, 4, variants=[{"id": "555", "size": "M"}])
     warehouse = make_warehouse(account, "wh-7")
-    StockLevel.objects.create(listing=listing, warehouse=warehouse, present=3)
+    StockLevel.objects.create(listing=listing, warehouse=warehouse, variant_id="555", present=3)
     row = catalog_services.set_stock(listing, warehouse, 12, manager)
-    assert row.kind == Kind.STOCK and row.target_key == outbox.stock_key(listing.external_id, "wh-7")
+    # The only size is the target, as the stocks read reports it (per size).
+    assert row.kind == Kind.STOCK and row.target_key == outbox.stock_key(listing.external_id, "wh-7", "555")
     assert row.payload["quantity"] == 12 and row.payload["variant_id"] == "555"
     assert row.previous == {"quantity": 3}
     assert StockLevel.objects.get(listing=listing, warehouse=warehouse).present == 3

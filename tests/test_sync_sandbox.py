@@ -11,7 +11,7 @@ import pytest
 
 from analytics.models import FeeLine, FinanceOperation
 from catalog.models import Listing, Product, StockLevel, Warehouse
-from integrations.base import TransientError
+from integrations.base import PermanentError, TransientError
 from integrations.limiter import FakeClock, LocalLimiter
 from integrations.models import MarketplaceAccount, SyncRun
 from integrations.registry import get_client
@@ -190,3 +190,23 @@ def test_after_the_sandbox_advances_an_incremental_sync_picks_up_exactly_new_and
     # Nothing was missed: a full re-read finds nothing more to change.
     full = engine.run_stream(account, "orders", client=client, full=True, heartbeat=False)
     assert (full.created, full.updated) == (0, 0)
+
+
+@pytest.mark.parametrize("fault", ["wb_cards_stuck_cursor_next", "wb_cards_empty_page_next"])
+def test_wb_card_paging_that_goes_nowhere_ends_the_run_with_a_clear_error(
+    fault: str, connect, world: SandboxWorld
+) -> None:
+    """A cursor that does not move, or an empty page while `total` says more: the run stops with
+    the reason in SyncRun instead of asking the same page forever; the pages before it are kept."""
+    account = make_account("wildberries")
+    client = connect(account)
+    client.cards_page_size = 15  # type: ignore[attr-defined]
+    world.faults.update({fault: 1000})
+    with pytest.raises(PermanentError):
+        engine.run_stream(account, "listings", client=client, heartbeat=False)
+    run = SyncRun.objects.get(account=account, stream="listings")
+    assert run.status == SyncRun.Status.FAILED and run.pages == 1
+    assert "Wildberries cards list" in run.error_message
+    assert Listing.objects.filter(account=account).count() == 15
+    assert Listing.objects.filter(account=account, missing_since__isnull=False).count() == 0
+    assert world.faults.wb_cards_stuck_cursor_next + world.faults.wb_cards_empty_page_next == 999

@@ -13,6 +13,8 @@ shows up as a violation naming the operation and the JSON path.
 
 OpenAPI 3.0 schemas are validated as JSON Schema Draft 4 (their base), with `nullable` honoured,
 `format` not asserted, and `example`, `x-*`, `discriminator`, `readOnly` ignored (unknown keywords).
+One extension is honoured: `x-aliases` on a query parameter (YM's pageToken / page_token) declares
+the other names the same parameter may be sent under.
 """
 
 from __future__ import annotations
@@ -259,8 +261,14 @@ class ContractChecker:
             name, where = param.value.get("name", ""), param.value.get("in", "")
             required = bool(param.value.get("required")) or where == "path"
             if where == "query":
-                declared_query.add(name)
-                values = query.get(name)
+                # `x-aliases` (YM): the same parameter under other names (pageToken / page_token).
+                names = list(dict.fromkeys([name, *(param.value.get("x-aliases") or ())]))
+                declared_query.update(names)
+                sent = [n for n in names if n in query]
+                if len(sent) > 1:
+                    problems.append(f"query parameter {name!r} sent under several of its names ({', '.join(sent)})")
+                    continue
+                values = query.get(sent[0]) if sent else None
             elif where == "header":
                 header = request.headers.get(name)
                 values = None if header is None else [header]

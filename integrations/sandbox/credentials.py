@@ -22,21 +22,24 @@ def _b64(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-# WB tokens are JWTs; the payload carries the expiry ("exp") the back-office shows and alerts on.
+# WB tokens are JWTs; the payload carries the expiry ("exp") the back-office shows and alerts on,
+# and the token type ("acc": 1 Basic, 3 Personal), which sets the rate limits WB applies.
 WB_TOKEN_EXPIRES_AT = datetime(2027, 4, 30, tzinfo=UTC)
-WB_TOKEN = ".".join(
-    [
-        _b64({"alg": "ES256", "kid": "sandbox", "typ": "JWT"}),
-        _b64(
-            {
-                "ent": 1,
-                "exp": int(WB_TOKEN_EXPIRES_AT.timestamp()),
-                "id": "sandbox",
-                "s": 1073746430,
-                "sid": "sandbox-seller",
-                "t": False,
-            }
-        ),
-        "c2FuZGJveC1zaWduYXR1cmU",
-    ]
-)
+
+
+def _wb_token(acc: int, token_id: str, **extra: object) -> str:
+    claims = {
+        "acc": acc,
+        "ent": 1,
+        "exp": int(WB_TOKEN_EXPIRES_AT.timestamp()),
+        "id": token_id,
+        "s": 1073746430,
+        "sid": "sandbox-seller",
+        "t": False,
+        **extra,
+    }
+    return ".".join([_b64({"alg": "ES256", "kid": "sandbox", "typ": "JWT"}), _b64(claims), "c2FuZGJveC1zaWduYXR1cmU"])
+
+
+WB_TOKEN = _wb_token(3, "sandbox", **{"for": "self"})  # Personal
+WB_BASIC_TOKEN = _wb_token(1, "sandbox-basic")  # Basic: WB's lower limits

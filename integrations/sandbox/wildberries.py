@@ -11,6 +11,7 @@ answers, promotion participation, uploads) is stored.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import time
 import uuid
@@ -21,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from integrations.sandbox.app import Route, SandboxRequest, empty_response, json_response
-from integrations.sandbox.credentials import WB_TOKEN
+from integrations.sandbox.app import Handler, Route, SandboxRequest, empty_response, json_response
+from integrations.sandbox.credentials import WB_BASIC_TOKEN, WB_TOKEN
 from integrations.sandbox.world import SandboxWorld, ean13, iso_seconds
 
 MOSCOW = timezone(timedelta(hours=3))
@@ -65,22 +66,46 @@ REJECT_STOCK = (
     "Upload the balances to the warehouse without the ODC or CD+ mark",
 )
 STATISTICS_PAGE_ROWS = 80_000
+LATE_FBS_SHARE = 0.12  # FBS tasks that complete or are cancelled weeks after creation
+RETURN_SHARE = 0.1  # bought-out orders that come back (a sales-report row R…) days later
+ORDER_CHANGES_WITHIN = timedelta(days=27)  # every order's last event is within this of its creation
 CLAIMS_DAYS = 14
 
-# Documented limits (Personal token): bucket -> (requests, period seconds, burst).
+# Documented limits per seller account and method group: bucket -> (requests, period seconds, burst)
+# for a Personal token (Service and Basic-with-secret tokens share them) ...
 LIMITS = {
     "ping": (3, 30, 3),
     "content": (100, 60, 5),
     "content_update": (10, 60, 5),
     "prices": (10, 6, 5),
-    "marketplace": (300, 60, 20),
+    "warehouses": (300, 60, 20),
+    "stocks": (300, 60, 20),
+    "fbs": (300, 60, 20),
+    "dbs": (300, 60, 20),
     "statistics": (1, 60, 10),
+    "sales": (1, 60, 1),
     "wb_stocks": (3, 60, 1),
     "feedbacks": (3, 1, 6),
     "returns": (20, 60, 10),
     "calendar": (10, 6, 5),
     "finance": (1, 60, 1),
 }
+# ... and the lower ones of a Basic token, where an operation's table gives them ("Базовый" rows).
+BASIC_LIMITS = {
+    "prices": (4, 3600, 1),
+    "statistics": (1, 3 * 3600, 1),
+    "sales": (1, 2 * 3600, 1),
+    "feedbacks": (5, 3600, 1),
+    "returns": (1, 3600, 1),
+    "calendar": (1, 3600, 1),
+    "finance": (2, 24 * 3600, 1),
+}
+# "Один запрос с кодами ответов 4XX учитывается как 10 запросов": seller warehouses and stocks
+# (02-items), FBS (03) and DBS (05) methods.
+CLIENT_ERROR_COST = {"warehouses": 10, "stocks": 10, "fbs": 10, "dbs": 10}
+TOKEN_TYPES = {WB_TOKEN: "personal", WB_BASIC_TOKEN: "basic"}
+# Operations whose x-token-types leave out the Basic token (11-analytics).
+NOT_FOR_BASIC = ("/api/analytics/v1/stocks-report/wb-warehouses",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,13 +261,22 @@ def _problem_type(request: SandboxRequest) -> str:
     return "application/json; charset=utf-8" if fbs else "application/problem+json; charset=utf-8"
 
 
+def _token(request: SandboxRequest) -> str:
+    header: str = request.headers.get("Authorization", "")
+    return header[7:] if header.startswith("Bearer ") else header
+
+
 def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else header
-    if token != WB_TOKEN:
+    token_type = TOKEN_TYPES.get(_token(request))
+    if token_type is None:
         malformed = "token problem; token is malformed: could not base64 decode signature: illegal base64 data"
         detail = "empty Authorization header" if not header else malformed
         return json_response(_problem(401, "unauthorized", detail), 401, {"Content-Type": _problem_type(request)})
+    if token_type == "basic" and request.path in NOT_FOR_BASIC:
+        body = _problem(403, "forbidden", "base token is not allowed", origin="analytic-open-api")
+        body["code"] = "base token is not allowed for this path"
+        return json_response(body, 403, {"Content-Type": "application/problem+json; charset=utf-8"})
     if world.config.limits_enabled:
         state = world.state(MP, build_state)
         return _take_token(world, state, request)
@@ -258,6 +292,8 @@ def _bucket(path: str) -> str:
         return "content"
     if path.startswith("/api/v2/"):
         return "prices"
+    if path == "/api/v1/supplier/sales":
+        return "sales"
     if path.startswith("/api/v1/supplier/"):
         return "statistics"
     if path.startswith("/api/analytics/"):
@@ -270,23 +306,64 @@ def _bucket(path: str) -> str:
         return "calendar"
     if path.startswith("/api/finance/"):
         return "finance"
-    return "marketplace"
+    if path.startswith("/api/v3/warehouses"):
+        return "warehouses"
+    if path.startswith("/api/v3/stocks"):
+        return "stocks"
+    if path.startswith(("/api/v3/dbs/", "/api/marketplace/v3/dbs/")):
+        return "dbs"
+    return "fbs"
+
+
+def _limits(request: SandboxRequest) -> tuple[str, tuple[int, float, int]]:
+    """(bucket key, (requests, period, burst)) of this request's method group and token type."""
+    bucket = _bucket(request.path)
+    token_type = TOKEN_TYPES.get(_token(request), "personal")
+    rule = BASIC_LIMITS.get(bucket, LIMITS[bucket]) if token_type == "basic" else LIMITS[bucket]
+    return f"{token_type}:{bucket}", rule
 
 
 def _take_token(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response | None:
     """WB's token bucket per seller account and method group, in real time."""
-    bucket = _bucket(request.path)
-    rate, period, burst = LIMITS[bucket]
+    key, (rate, period, burst) = _limits(request)
     per_second = rate / period
-    now = time.monotonic()
-    tokens, stamp = state.buckets.get(bucket, (float(burst), now))
-    tokens = min(float(burst), tokens + (now - stamp) * per_second)
+    tokens = _refill(state, key, per_second, burst)
     if tokens >= 1:
-        state.buckets[bucket] = (tokens - 1, now)
+        _spend(state, key, 1)
         return None
-    state.buckets[bucket] = (tokens, now)
     retry = math.ceil((1 - tokens) / per_second)
     return _limited(request, retry, rate, math.ceil(period))
+
+
+def _refill(state: WBState, key: str, per_second: float, burst: int) -> float:
+    now = time.monotonic()
+    tokens, stamp = state.buckets.get(key, (float(burst), now))
+    tokens = min(float(burst), tokens + (now - stamp) * per_second)
+    state.buckets[key] = (tokens, now)
+    return tokens
+
+
+def _spend(state: WBState, key: str, tokens: float) -> None:
+    """Take tokens from a bucket just refilled; it may go below zero."""
+    left, stamp = state.buckets[key]
+    state.buckets[key] = (left - tokens, stamp)
+
+
+def _charging_client_errors(handler: Handler) -> Handler:
+    """A 4xx answer of a method group that charges them costs 10 requests, not 1: the token taken
+    before the handler ran, plus 9 now (the bucket may go below zero and refills at its rate)."""
+
+    @functools.wraps(handler)
+    def charged(world: SandboxWorld, state: WBState, request: SandboxRequest, **params: str) -> httpx.Response:
+        response: httpx.Response = handler(world, state, request, **params)
+        cost = CLIENT_ERROR_COST.get(_bucket(request.path), 1)
+        if world.config.limits_enabled and cost > 1 and 400 <= response.status_code < 500:
+            key, (rate, period, burst) = _limits(request)
+            _refill(state, key, rate / period, burst)
+            _spend(state, key, cost - 1)
+        return response
+
+    return charged
 
 
 def _limited(request: SandboxRequest, retry: int, limit: int, reset: int) -> httpx.Response:
@@ -302,7 +379,7 @@ def _limited(request: SandboxRequest, retry: int, limit: int, reset: int) -> htt
 
 
 def rate_limited(world: SandboxWorld, request: SandboxRequest) -> httpx.Response:
-    rate, period, _ = LIMITS[_bucket(request.path)]
+    _, (rate, period, _) = _limits(request)
     return _limited(request, int(world.faults.retry_after_seconds), rate, math.ceil(period))
 
 
@@ -410,6 +487,20 @@ def _order(world: SandboxWorld, state: WBState, index: int) -> dict[str, Any]:
             ]
             final = "canceled_by_client" if rng.random() < 0.1 else "sold"
             events.append((confirm + hours * rng.uniform(80, 140), "complete", final))
+            # Some tasks wait weeks on assembly (goods to order, a slow supply): confirmed, then
+            # completed and bought out or cancelled 15-25 days after creation. A separate rng
+            # stream, so every other order stays as it was.
+            late = world.rng(MP, "order-late", index)
+            if late.random() < LATE_FBS_SHARE:
+                done_at = created + timedelta(days=late.uniform(15, 25))
+                if late.random() < 0.3:
+                    events[1:] = [(confirm, "confirm", "waiting"), (done_at, "cancel", "canceled")]
+                else:
+                    events[1:] = [
+                        (confirm, "confirm", "waiting"),
+                        (done_at, "complete", "sorted"),
+                        (done_at + hours * 30, "complete", "sold"),
+                    ]
     elif scheme == "DBS":
         if fate < 0.05:
             events.append((created + hours * rng.uniform(1, 5), "cancel", "canceled"))
@@ -555,7 +646,21 @@ def cards_list(world: SandboxWorld, state: WBState, request: SandboxRequest) -> 
     result_cursor: dict[str, Any] = {"total": len(page)}
     if page:
         result_cursor.update(updatedAt=_iso(page[-1].updated_at), nmID=page[-1].nm_id)
+    if not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_stuck_cursor_next"):
+        result_cursor = {"updatedAt": cursor.get("updatedAt"), "nmID": int(cursor["nmID"]), "total": limit}
+    elif not search and cursor.get("nmID") and _paging_fault(world, "wb_cards_empty_page_next"):
+        page, result_cursor = [], {"total": len(state.cards)}
     return json_response({"cards": [_card_json(c) for c in page], "cursor": result_cursor})
+
+
+def _paging_fault(world: SandboxWorld, knob: str) -> bool:
+    """Consume one answer of a paging fault counter (world.Faults)."""
+    with world.lock:
+        left = int(getattr(world.faults, knob))
+        if left <= 0:
+            return False
+        setattr(world.faults, knob, left - 1)
+        return True
 
 
 def cards_update(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
@@ -867,8 +972,11 @@ def wb_warehouse_stocks(world: SandboxWorld, state: WBState, request: SandboxReq
 
 
 def _task_json(order: dict[str, Any]) -> dict[str, Any]:
+    """`price` is what the buyer pays, every discount but WB's wallet (03-orders-fbs), so after WB's
+    own discount (spp) too; the seller's price after the seller's discount is `salePrice`, listed
+    only by the methods of new tasks."""
     card, size = order["card"], order["size"]
-    kopecks = int(order["paid"] * 100)
+    kopecks = int(order["finished"] * 100)
     task: dict[str, Any] = {
         "id": order["id"],
         "rid": order["rid"],
@@ -971,15 +1079,26 @@ def dbs_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> 
     return _task_page(world, state, request, "DBS", required=True, completed_only=True)
 
 
-def dbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+def _new_tasks(world: SandboxWorld, state: WBState, scheme: str) -> list[dict[str, Any]]:
+    """Every task of the scheme still new now (a task leaves "new" within hours of creation)."""
     recent = _orders_created(world, state, world.now - timedelta(days=2), world.now)
     tasks = []
     for order in recent:
-        if order["scheme"] == "DBS" and _status_at(order, world.now)[1] == "new":
+        if order["scheme"] == scheme and _status_at(order, world.now)[1:] == ("new", "waiting"):
             task = _task_json(order)
-            task.update(salePrice=task["price"], requiredMeta=[])
+            task.update(salePrice=int(order["paid"] * 100), requiredMeta=[], optionalMeta=[])
+            task.pop("supplyId", None)  # a new task is in no supply yet
             tasks.append(task)
-    return json_response({"orders": tasks})
+    return tasks
+
+
+def dbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    return json_response({"orders": _new_tasks(world, state, "DBS")})
+
+
+def fbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """GET /api/v3/orders/new: all new FBS tasks of the seller at the moment of the request."""
+    return json_response({"orders": _new_tasks(world, state, "FBS")})
 
 
 def _order_by_task(world: SandboxWorld, state: WBState, task_id: Any) -> dict[str, Any] | None:
@@ -1069,31 +1188,92 @@ def _statistics_row(order: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def supplier_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+def _statistics_from(request: SandboxRequest) -> datetime | httpx.Response:
     text = request.arg("dateFrom")
     if not text:
         return json_response({"errors": ["dateFrom: required"]}, 400)
     try:
-        date_from = _parse_msk(text)
+        return _parse_msk(text)
     except ValueError:
         return json_response({"errors": [f"dateFrom: invalid value {text!r}"]}, 400)
-    if request.arg("flag") == "1":
-        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
-        rows = [_statistics_row(o, world.now) for o in _orders_created(world, state, day, day + timedelta(days=1))]
-    else:
-        # A row changes when created or cancelled (at most ~2 days later): look back far enough.
-        candidates = _orders_created(world, state, date_from - timedelta(days=7), world.now)
-        rows = [r for r in (_statistics_row(o, world.now) for o in candidates) if r["_changed"] > date_from]
-        rows.sort(key=lambda r: (r["_changed"], r["_index"]))
-        cap = state.statistics_page_rows
-        if len(rows) > cap:  # keep rows sharing the last change time together, so paging loses none
-            last = rows[cap - 1]["_changed"]
-            while cap < len(rows) and rows[cap]["_changed"] == last:
-                cap += 1
-            rows = rows[:cap]
+
+
+def _statistics_answer(state: WBState, rows: list[dict[str, Any]], date_from: datetime) -> httpx.Response:
+    """flag=0: the rows whose lastChangeDate is at or after dateFrom ("больше или равно", 12-reports
+    parameter `flag`), oldest change first, at most ~80,000 of them."""
+    rows = [r for r in rows if r["_changed"] >= date_from]
+    rows.sort(key=lambda r: (r["_changed"], r["_index"]))
+    cap = state.statistics_page_rows
+    if len(rows) > cap:  # keep rows sharing the last change time together, so paging loses none
+        last = rows[cap - 1]["_changed"]
+        while cap < len(rows) and rows[cap]["_changed"] == last:
+            cap += 1
+        rows = rows[:cap]
+    return _statistics_json(rows)
+
+
+def _statistics_json(rows: list[dict[str, Any]]) -> httpx.Response:
     for row in rows:
         row.pop("_changed"), row.pop("_index")
     return json_response(rows)
+
+
+def supplier_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    date_from = _statistics_from(request)
+    if isinstance(date_from, httpx.Response):
+        return date_from
+    if request.arg("flag") == "1":
+        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
+        rows = [_statistics_row(o, world.now) for o in _orders_created(world, state, day, day + timedelta(days=1))]
+        return _statistics_json(rows)
+    # A row changes when created or cancelled (weeks later for a late FBS task): look back far enough.
+    candidates = _orders_created(world, state, date_from - ORDER_CHANGES_WITHIN, world.now)
+    return _statistics_answer(state, [_statistics_row(o, world.now) for o in candidates], date_from)
+
+
+def _sale_rows(world: SandboxWorld, order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sales-report rows of an order as of now: its buy-out (S…) once sold, and for some a
+    return (R…) days later. Every scheme: 1 row = 1 order = 1 assembly task (12-reports)."""
+    sold = _sold_at(order)
+    if sold is None or sold > world.now:
+        return []
+    base = _statistics_row(order, world.now)
+    for key in ("isCancel", "cancelDate"):
+        base.pop(key)
+    number = 9_000_000_000 + order["index"]
+    paid, finished = order["paid"], order["finished"]
+    for_pay = (paid * Decimal("0.755")).quantize(Decimal("0.01"))
+    # WB lists a buy-out some minutes after the goods are handed over.
+    sale = {**base, "date": _msk(sold), "lastChangeDate": _msk(sold + timedelta(minutes=20)),
+            "_changed": sold + timedelta(minutes=20), "paymentSaleAmount": 0, "forPay": for_pay,
+            "finishedPrice": finished, "priceWithDisc": paid, "saleID": f"S{number}"}
+    rows = [sale]
+    rng = world.rng(MP, "sale-return", order["index"])
+    if rng.random() < RETURN_SHARE:
+        back = (sold + timedelta(days=rng.uniform(2, 10))).replace(microsecond=0)
+        if back <= world.now:
+            # A return repeats the sale with the amounts negated (money goes back to the buyer).
+            rows.append({**sale, "date": _msk(back), "lastChangeDate": _msk(back), "_changed": back,
+                         "forPay": -for_pay, "finishedPrice": -finished, "priceWithDisc": -paid,
+                         "totalPrice": -Decimal(order["list_price"]), "saleID": f"R{number}"})
+    return rows
+
+
+def supplier_sales(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """GET /api/v1/supplier/sales (12-reports): buy-outs and returns, flag=0 by lastChangeDate or
+    flag=1 by the day of the sale."""
+    date_from = _statistics_from(request)
+    if isinstance(date_from, httpx.Response):
+        return date_from
+    if request.arg("flag") == "1":
+        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
+        candidates = _orders_created(world, state, day - ORDER_CHANGES_WITHIN - timedelta(days=10), world.now)
+        rows = [r for o in candidates for r in _sale_rows(world, o)
+                if day <= _parse_msk(r["date"]) < day + timedelta(days=1)]
+        return _statistics_json(rows)
+    # A buy-out comes within ORDER_CHANGES_WITHIN of the order, a return up to 10 days later.
+    candidates = _orders_created(world, state, date_from - ORDER_CHANGES_WITHIN - timedelta(days=10), world.now)
+    return _statistics_answer(state, [r for o in candidates for r in _sale_rows(world, o)], date_from)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1729,12 +1909,14 @@ ROUTES = [
     Route("POST", "/api/v3/stocks/{warehouseId}", stocks_read),
     Route("PUT", "/api/v3/stocks/{warehouseId}", stocks_write),
     Route("POST", "/api/analytics/v1/stocks-report/wb-warehouses", wb_warehouse_stocks),
+    Route("GET", "/api/v3/orders/new", fbs_new),
     Route("GET", "/api/v3/orders", fbs_orders),
     Route("POST", "/api/v3/orders/status", fbs_statuses),
     Route("GET", "/api/v3/dbs/orders/new", dbs_new),
     Route("GET", "/api/v3/dbs/orders", dbs_orders),
     Route("POST", "/api/marketplace/v3/dbs/orders/status/info", dbs_statuses),
     Route("GET", "/api/v1/supplier/orders", supplier_orders),
+    Route("GET", "/api/v1/supplier/sales", supplier_sales),
     Route("GET", "/api/v1/claims", claims),
     Route("GET", "/api/v1/feedbacks", feedbacks),
     Route("POST", "/api/v1/feedbacks/answer", feedback_answer),
@@ -1746,3 +1928,6 @@ ROUTES = [
     Route("POST", "/api/v1/calendar/promotions/upload", calendar_upload),
     Route("POST", "/api/finance/v1/sales-reports/detailed", sales_report),
 ]
+
+# Every route answers its 4xx through the accounting above (a no-op outside CLIENT_ERROR_COST).
+ROUTES = [Route(route.method, route.pattern, _charging_client_errors(route.handler)) for route in ROUTES]

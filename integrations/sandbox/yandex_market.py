@@ -10,6 +10,13 @@ building the state computes only each order's change time, campaign and status (
 so every page is a bisect), and materializes an order on demand. Orders that change or appear later
 live in `changed`. Reviews and questions are likewise functions of their index. Only what writes and
 `advance` change is stored.
+
+As the spec says it happens: archived offers are listed only when asked for (`archived: true`) and
+offers move in and out of the archive (offer-mappings/archive, /unarchive); a price update that omits
+minimumForBestseller deletes it; a few orders are still on their way 40+ days after creation and are
+delivered on the first `advance`; each operation pages with its own `limit` default. Faults beyond the
+shared ones: `ym_api_key_scopes` (403 for a method the Api-Key's accesses do not cover, per the spec's
+x-auth-scopes) and `nul_in_texts`.
 """
 
 from __future__ import annotations
@@ -102,6 +109,11 @@ SUBSTATUSES = ("ASYNC_PROCESSING", "UNKNOWN", "WAITING_USER_INPUT", "AWAIT_CONFI
                "DELIVERED_USER_RECEIVED", "USER_CHANGED_MIND", "SHOP_FAILED", "PICKUP_EXPIRED",
                "USER_REFUSED_DELIVERY", "PROCESSING_EXPIRED")
 TERMINAL = {"DELIVERED", "CANCELLED", "RETURNED", "PARTIALLY_RETURNED"}
+# Base orders older than this with index % LINGER_EVERY == LINGER_AT are still on their way at the
+# start (a pickup point keeps them, a courier reschedules) and are delivered on the first `advance`:
+# orders change status weeks after creation, and the change read by update time must see them.
+LINGER_AGE = 40 * DAY
+LINGER_EVERY, LINGER_AT = 29, 7
 UNREDEEMED_SUBSTATUSES = {"PICKUP_EXPIRED", "USER_REFUSED_DELIVERY"}
 # One step of an order's life in `advance`: status -> (next status, next substatus).
 NEXT_STEP = {
@@ -167,6 +179,7 @@ class YMState:
     base_created: array[int]
     base_updated: array[int]
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    lingering: list[int] = field(default_factory=list)  # old base orders not final at the start
     next_order_id: int = 0
     returns: dict[int, dict[str, Any]] = field(default_factory=dict)  # returns opened after the start
     return_keys: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # campaign -> (update ts, id)
@@ -180,6 +193,7 @@ class YMState:
     question_answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # offerId -> written price
     content: dict[str, dict[str, str]] = field(default_factory=dict)  # offerId -> written name/description
+    archive: dict[str, bool] = field(default_factory=dict)  # offerId -> archived, as archive/unarchive set it
     stocks: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # (campaign, offer) -> (count, ts)
     promo_offers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # promo -> offer -> params
     next_entity_id: int = 77_000_000
@@ -201,8 +215,13 @@ def build_state(world: SandboxWorld) -> YMState:
     created_at, updated_at = array("q", bytes(8 * n)), array("q", bytes(8 * n))
     keys: list[tuple[int, int]] = []
     return_keys: dict[int, list[tuple[int, int]]] = {c: [] for c in YM_CAMPAIGNS}
+    lingering = []
     for i in range(n):
         program, status, substatus, created, updated = _draw_header(rng, i, n, start_ts)
+        if i % LINGER_EVERY == LINGER_AT and start_ts - created > LINGER_AGE and i < n - len(FORCED_ORDERS):
+            status, substatus = ("PICKUP", "READY_FOR_PICKUP") if program != "DBS" else ("DELIVERY",
+                                                                                          "LAST_MILE_STARTED")
+            lingering.append(ORDER_BASE_ID + i)
         programs[i], statuses[i] = PROGRAMS.index(program), STATUSES.index(status)
         substatuses[i] = SUBSTATUSES.index(substatus)
         created_at[i], updated_at[i] = created, updated
@@ -214,7 +233,8 @@ def build_state(world: SandboxWorld) -> YMState:
         campaign_keys.sort()
     state = YMState(start_ts=start_ts, base_orders=n, order_keys=keys, order_updated={}, base_program=programs,
                     base_status=statuses, base_substatus=substatuses, base_created=created_at,
-                    base_updated=updated_at, next_order_id=ORDER_BASE_ID + n, return_keys=return_keys)
+                    base_updated=updated_at, next_order_id=ORDER_BASE_ID + n, return_keys=return_keys,
+                    lingering=lingering)
     state.base_reviews = max(30, min(n // 3, 50_000))
     state.review_keys = [(_spread(start_ts, REVIEW_SPAN, j, state.base_reviews), FEEDBACK_BASE_ID + j)
                          for j in range(state.base_reviews)]
@@ -442,6 +462,13 @@ def advance(world: SandboxWorld, state: YMState, old: datetime, new: datetime) -
         else:
             progressed += 1
         _save_order(state, {**current, "status": step[0], "substatus": step[1], "updated": moment()}, order_ts)
+    # The old orders still on their way reach the buyer.
+    for order_id in state.lingering:
+        current = _order(world, state, order_id)
+        step = NEXT_STEP.get((current["status"], current["substatus"])) if current else None
+        if current is not None and step is not None:
+            _save_order(state, {**current, "status": step[0], "substatus": step[1], "updated": moment()},
+                        current["updated"])
     # One delivered order comes back as a return.
     for order_ts, order_id in reversed(state.order_keys):
         if order_ts > lo:
@@ -494,9 +521,82 @@ def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response
         return _with_date(world, _error(403, "FORBIDDEN", f"Access denied to business {parts[2]}"))
     if len(parts) >= 3 and parts[1] == "campaigns" and not (parts[2].isdigit() and int(parts[2]) in YM_CAMPAIGNS):
         return _with_date(world, _error(403, "FORBIDDEN", f"Access denied to campaign {parts[2]}"))
+    denied = _outside_scopes(world, request)
+    if denied is not None:
+        return denied
     if world.config.limits_enabled:
         return _take_limit(world, request)
     return None
+
+
+_EVERY_SCOPE = ("ALL_METHODS", "ALL_METHODS_READ_ONLY", "SETTINGS_MANAGEMENT", "FINANCE_AND_ACCOUNTING",
+                "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY", "PRICING", "PRICING_READ_ONLY",
+                "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY", "PROMOTION",
+                "PROMOTION_READ_ONLY", "COMMUNICATION", "SUPPLIES_MANAGEMENT_READ_ONLY")
+_READ = ("ALL_METHODS", "ALL_METHODS_READ_ONLY")
+_ORDERS_READ = (*_READ, "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY")
+_OFFERS_READ = (*_READ, "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY")
+_OFFERS_WRITE = ("ALL_METHODS", "OFFERS_AND_CARDS_MANAGEMENT")
+_ORDERS_WRITE = ("ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING")
+_PROMO_READ = (*_READ, "PRICING", "PRICING_READ_ONLY", "PROMOTION", "PROMOTION_READ_ONLY")
+_PROMO_WRITE = ("ALL_METHODS", "PRICING", "PROMOTION")
+# Each route's operationId and `x-auth-scopes` (the Api-Key accesses that may call it), from the spec.
+SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "GET /v2/campaigns": ("getCampaigns", _EVERY_SCOPE),
+    "POST /v2/auth/token": ("getAuthTokenInfo", _EVERY_SCOPE),
+    "POST /v2/businesses/{businessId}/warehouses": ("getPagedWarehouses", _ORDERS_READ),
+    "GET /v2/warehouses": ("getFulfillmentWarehouses", _EVERY_SCOPE),
+    "POST /v2/businesses/{businessId}/offer-mappings": ("getOfferMappings", _OFFERS_READ),
+    "POST /v2/businesses/{businessId}/offer-mappings/update": ("updateOfferMappings", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-mappings/archive": ("addOffersToArchive", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-mappings/unarchive": ("deleteOffersFromArchive", _OFFERS_WRITE),
+    "POST /v2/businesses/{businessId}/offer-prices": ("getDefaultPrices", (*_READ, "PRICING", "PRICING_READ_ONLY")),
+    "POST /v2/businesses/{businessId}/offer-prices/updates": ("updateBusinessPrices", ("ALL_METHODS", "PRICING")),
+    "POST /v2/campaigns/{campaignId}/offers/stocks": ("getStocks", _OFFERS_READ),
+    "PUT /v2/campaigns/{campaignId}/offers/stocks": ("updateStocks", _OFFERS_WRITE),
+    "POST /v1/businesses/{businessId}/orders": ("getBusinessOrders", (*_ORDERS_READ, "FINANCE_AND_ACCOUNTING")),
+    "GET /v2/campaigns/{campaignId}/returns": ("getReturns", _ORDERS_READ),
+    "POST /v2/businesses/{businessId}/goods-feedback": ("getGoodsFeedbacks", (*_READ, "COMMUNICATION")),
+    "POST /v2/businesses/{businessId}/goods-feedback/comments/update": ("updateGoodsFeedbackComment",
+                                                                        ("ALL_METHODS", "COMMUNICATION")),
+    "POST /v1/businesses/{businessId}/goods-questions": ("getGoodsQuestions", (*_READ, "COMMUNICATION")),
+    "POST /v1/businesses/{businessId}/goods-questions/update": ("updateGoodsQuestionTextEntity",
+                                                                ("ALL_METHODS", "COMMUNICATION")),
+    "POST /v2/businesses/{businessId}/promos": ("getPromos", _PROMO_READ),
+    "POST /v2/businesses/{businessId}/promos/offers": ("getPromoOffers", _PROMO_READ),
+    "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
+    "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
+    "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+    # yandex_market_fbs.py
+    "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": ("generateOrderLabels", _ORDERS_WRITE),
+}
+
+
+def _route_of(request: SandboxRequest) -> Route | None:
+    """The route serving the request, the FBS/DBS actions of yandex_market_fbs.py included."""
+    from integrations.sandbox.app import routes_of
+
+    return next((r for r in routes_of(MP) if r.match(request.method, request.path) is not None), None)
+
+
+def _api_key_scopes(world: SandboxWorld) -> list[str]:
+    return list(world.faults.ym_api_key_scopes) or ["ALL_METHODS"]
+
+
+def _outside_scopes(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
+    """403 FORBIDDEN (ApiForbiddenErrorResponse) for a method the Api-Key's accesses do not cover."""
+    route = _route_of(request)
+    if route is None:
+        return None
+    operation, allowed = SCOPES[f"{route.method} {route.pattern}"]
+    scopes = _api_key_scopes(world)
+    if set(scopes) & set(allowed):
+        return None
+    message = (f"Access denied: the Api-Key's accesses ({', '.join(scopes)}) do not allow {operation}; "
+               f"it needs one of: {', '.join(allowed)}")
+    return _with_date(world, _error(403, "FORBIDDEN", message))
 
 
 def parallel_key(request: SandboxRequest) -> str | None:
@@ -557,21 +657,37 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/campaigns/{campaignId}/stats/orders": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-prices/updates": (10_000, 60, "offers"),
     "PUT /v2/campaigns/{campaignId}/offers/stocks": (100_000, 60, "skus"),
+    "POST /v2/campaigns/{campaignId}/orders/status-update": (10_000, 3600, "orders"),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": (10_000, 3600, "req"),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
+    "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
+    "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
+}
+
+
+# Operations whose limit counts the items asked for: (default, maximum) of their `limit`.
+LIMIT_COUNTED_PAGES = {
+    "POST /v2/businesses/{businessId}/offer-prices": (250, 500),
+    "POST /v2/campaigns/{campaignId}/offers/stocks": (100, 200),
 }
 
 
 def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """Fixed windows in real time per resource and business/campaign, counted as the spec says
     (requests, or the items sent / asked for)."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     resource = f"{route.method} {route.pattern}"
     amount, period, counted = LIMITS[resource]
     units = 1
     if counted == "limit":
-        units = int(request.arg("limit", "50") or 50)
+        default, maximum = LIMIT_COUNTED_PAGES[resource]
+        try:
+            units = min(maximum, int(request.arg("limit") or default))
+        except ValueError:
+            units = 1
     elif counted != "req":
         try:
             units = len((request.json() or {}).get(counted) or ()) or 1
@@ -628,14 +744,18 @@ def _body(request: SandboxRequest) -> dict[str, Any]:
     return data
 
 
-def _limit(request: SandboxRequest, maximum: int, default: int = 50) -> int:
+def _limit(request: SandboxRequest, maximum: int, default: int, *, truncate: bool = False) -> int:
+    """`limit` as the operation's parameter declares it (components/parameters/PageLimit*.yaml): its
+    own `default`, and a value above `maximum` cut down to it where `x-transform: truncateLimit`."""
     raw = request.arg("limit")
     if raw is None:
-        return min(default, maximum)
+        return default
     try:
         value = int(raw)
     except ValueError:
         raise BadRequest(f"Parameter limit must be an integer, got {raw!r}") from None
+    if truncate and value > maximum:
+        return maximum
     if not 1 <= value <= maximum:
         raise BadRequest(f"Parameter limit must be between 1 and {maximum}")
     return value
@@ -747,17 +867,33 @@ def campaigns(world: SandboxWorld, state: YMState, request: SandboxRequest) -> h
          "apiAvailability": "AVAILABLE"}
         for cid, kind in sorted(YM_CAMPAIGNS.items())
     ]
-    limit = _limit(request, 100, 100)
-    page, token = _offset_page(len(rows), request, limit)
-    body = {"campaigns": [rows[i] for i in page], "pager": {"total": len(rows), "from": page.start + 1,
-                                                             "to": page.stop, "pageSize": limit},
-            "paging": _paging(token)}
-    return json_response(body)
+    # PageLimit100WithoutDefault plus the deprecated page/pageSize (ignored when a page token is sent).
+    if (request.arg("page") is not None or request.arg("pageSize") is not None) and not _token_arg(request):
+        size = _int_arg(request, "pageSize", len(rows) or 1, 1, 100)
+        number = _int_arg(request, "page", 1, 1, 10_000)
+        start = min(len(rows), (number - 1) * size)
+        page, token = range(start, min(len(rows), start + size)), None
+    else:
+        size = _limit(request, 100, max(1, len(rows)))
+        number = 0
+        page, token = _offset_page(len(rows), request, size)
+    pager = {"total": len(rows), "from": page.start + 1, "to": page.stop, "currentPage": number or
+             page.start // size + 1, "pagesCount": math.ceil(len(rows) / size), "pageSize": size}
+    return json_response({"campaigns": [rows[i] for i in page], "pager": pager, "paging": _paging(token)})
+
+
+def _int_arg(request: SandboxRequest, name: str, default: int, lowest: int, highest: int) -> int:
+    raw = request.arg(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        raise BadRequest(f"Parameter {name} must be an integer from {lowest} to {highest}", "INVALID_QUERY_PARAMETER")
+    return int(raw)
 
 
 @_handler
 def auth_token(world: SandboxWorld, state: YMState, request: SandboxRequest) -> httpx.Response:
-    return _ok({"apiKey": {"name": "Прилавок (песочница)", "authScopes": ["ALL_METHODS"]}})
+    return _ok({"apiKey": {"name": "Прилавок (песочница)", "authScopes": _api_key_scopes(world)}})
 
 
 @_handler
@@ -767,7 +903,7 @@ def business_warehouses(world: SandboxWorld, state: YMState, request: SandboxReq
     components = set(body.get("components") or ())
     wanted = set(body.get("campaignIds") or ())
     rows = [w for w in SELLER_WAREHOUSES if not wanted or w["campaignId"] in wanted]
-    page, token = _offset_page(len(rows), request, _limit(request, 30, 30))
+    page, token = _offset_page(len(rows), request, _limit(request, 30, 15))
     result = []
     for w in (rows[i] for i in page):
         row: dict[str, Any] = {"id": w["id"], "name": w["name"], "campaignId": w["campaignId"], "express": w["express"]}
@@ -799,6 +935,19 @@ def _archived(index: int) -> bool:
     return index % ARCHIVE_EVERY == ARCHIVE_EVERY - 1
 
 
+def _is_archived(world: SandboxWorld, state: YMState, index: int) -> bool:
+    """Archived now: as seeded, unless offer-mappings/archive or /unarchive changed it since."""
+    return state.archive.get(world.catalog[index].article, _archived(index))
+
+
+def _archive_positions(world: SandboxWorld, state: YMState, archived: bool) -> list[int] | None:
+    """Catalogue positions in the archive (or out of it); None when that is the seeded pattern of
+    live offers, which callers page arithmetically (_live_index) so a page costs only its own size."""
+    if not archived and not state.archive:
+        return None
+    return [i for i in range(len(world.catalog)) if _is_archived(world, state, i) == archived]
+
+
 def _live_index(position: int) -> int:
     """The position-th catalogue index that is not archived."""
     live = ARCHIVE_EVERY - 1
@@ -823,11 +972,14 @@ def _price_row(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[s
                              "updatedAt": _iso(state.start_ts - DAY * (1 + item.index % 20))}
     if item.index % 4 == 0:
         price["discountBase"] = Decimal(_whole(_base_price(item) * Decimal("1.25")))
+    if item.index % 3 == 1:  # the seller set a minimum for the "Бестселлеры Маркета" promo in the cabinet
+        price["minimumForBestseller"] = Decimal(_whole(_base_price(item) * Decimal("0.8")))
     return price
 
 
 def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[str, Any]:
     written = state.content.get(item.article, {})
+    archived = _is_archived(world, state, item.index)
     offer: dict[str, Any] = {
         "offerId": item.article,
         "name": written.get("name", item.name),
@@ -841,9 +993,9 @@ def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> di
         "weightDimensions": {"length": 30, "width": 20, "height": 10, "weight": Decimal(item.weight_g) / 1000},
         "params": [{"name": "Цвет товара", "value": item.colour}],
         "cardStatus": "HAS_CARD_CAN_UPDATE" if _has_card(item.index) else "NO_CARD_NEED_CONTENT",
-        "campaigns": [{"campaignId": cid, "status": "ARCHIVED" if _archived(item.index) else "PUBLISHED"}
+        "campaigns": [{"campaignId": cid, "status": "ARCHIVED" if archived else "PUBLISHED"}
                       for cid in sorted(YM_CAMPAIGNS)],
-        "archived": _archived(item.index),
+        "archived": archived,
     }
     price = _price_row(world, state, item)
     if price is not None:
@@ -883,23 +1035,59 @@ def _list_arg(body: dict[str, Any], name: str, maximum: int) -> list[Any] | None
 @_handler
 def offer_mappings(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 100)
-    positions = _catalog_indices(world, _list_arg(body, "offerIds", 100))
+    limit = _limit(request, 100, 50, truncate=True)
+    positions = _catalog_indices(world, _list_arg(body, "offerIds", 100))  # listed ids: archived or not
     vendors = set(body.get("vendorNames") or ())
-    archived = body.get("archived")
-    if positions is None and (vendors or archived is not None):
-        positions = [i for i, item in enumerate(world.catalog)
-                     if (not vendors or item.brand in vendors) and (archived is None or _archived(i) == archived)]
-    total = len(world.catalog) if positions is None else len(positions)
+    if positions is None:
+        # GetOfferMappingsRequest.archived: true -> the archive only; absent or false -> no archived offers.
+        archived = body.get("archived") is True
+        positions = _archive_positions(world, state, archived)
+        if vendors:
+            positions = [i for i in range(len(world.catalog))
+                         if world.catalog[i].brand in vendors and _is_archived(world, state, i) == archived]
+    total = _live_total(len(world.catalog)) if positions is None else len(positions)
     page, token = _offset_page(total, request, limit)
-    rows = [_offer_mapping(world, state, world.catalog[i if positions is None else positions[i]]) for i in page]
+    rows = [_offer_mapping(world, state, world.catalog[_live_index(i) if positions is None else positions[i]])
+            for i in page]
     return _ok({"offerMappings": rows, "paging": _paging(token)})
+
+
+@_handler
+def archive_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
+    """Offers into the archive, except those stored in Market's warehouses (OFFER_HAS_STOCKS)."""
+    offer_ids = _list_arg(_body(request), "offerIds", 200)
+    if not offer_ids:
+        raise BadRequest("offerIds is required")
+    refused = []
+    for offer in map(str, offer_ids):
+        known = _catalog_indices(world, [offer])
+        if not known:
+            refused.append({"offerId": offer, "error": "UNKNOWN"})
+        elif _stock(world, state, FBY_CAMPAIGN, world.catalog[known[0]])[0] > 0:
+            refused.append({"offerId": offer, "error": "OFFER_HAS_STOCKS"})
+        else:
+            state.archive[offer] = True
+    return _ok({"notArchivedOffers": refused} if refused else {})
+
+
+@_handler
+def unarchive_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
+    offer_ids = _list_arg(_body(request), "offerIds", 200)
+    if not offer_ids:
+        raise BadRequest("offerIds is required")
+    refused = []
+    for offer in map(str, offer_ids):
+        if _catalog_indices(world, [offer]):
+            state.archive[offer] = False
+        else:
+            refused.append(offer)
+    return _ok({"notUnarchivedOfferIds": refused} if refused else {})
 
 
 @_handler
 def offer_prices(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 500)
+    limit = _limit(request, 500, 250, truncate=True)
     positions = _catalog_indices(world, _list_arg(body, "offerIds", 200))
     total = len(world.catalog) if positions is None else len(positions)
     page, token = _offset_page(total, request, limit)
@@ -940,12 +1128,14 @@ def _stock(world: SandboxWorld, state: YMState, campaign: int, item: CatalogItem
 def stocks_read(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
     campaign = int(campaignId)
     body = _body(request)
-    limit = _limit(request, 200)
+    limit = _limit(request, 200, 100)
     positions: list[int] | None = _catalog_indices(world, _list_arg(body, "offerIds", 500))
     warehouse_filter = body.get("stocksWarehouseId")
-    if positions is None and (body.get("archived") is True or warehouse_filter is not None
-                              or body.get("hasStocks") is not None):
-        positions = [i for i in range(len(world.catalog)) if _archived(i) == (body.get("archived") is True)]
+    if positions is None:
+        # GetWarehouseStocksRequest.archived: true -> archived offers; absent or false -> the others.
+        positions = _archive_positions(world, state, body.get("archived") is True)
+        if positions is None and (warehouse_filter is not None or body.get("hasStocks") is not None):
+            positions = [i for i in range(len(world.catalog)) if not _is_archived(world, state, i)]
     if positions is not None and (warehouse_filter is not None or body.get("hasStocks") is not None):
         positions = [i for i in positions
                      if (warehouse_filter is None or _stock_warehouse(campaign, i) == warehouse_filter)
@@ -1032,6 +1222,8 @@ def price_updates(world: SandboxWorld, state: YMState, request: SandboxRequest, 
         return json_response({"status": "ERROR", "errors": errors}, 400)
     now = _iso(_ts(world.now))
     for offer, price in updates:
+        # The update replaces the whole price: UpdateBusinessPricesDTO.minimumForBestseller "не передать
+        # этот параметр — удалится значение, которое вы указали ранее" (the same for discountBase).
         written: dict[str, Any] = {"value": _exact(price["value"]), "currencyId": "RUR", "updatedAt": now}
         for name in ("discountBase", "minimumForBestseller"):
             if price.get(name) is not None:
@@ -1131,7 +1323,7 @@ def _order_json(order: dict[str, Any]) -> dict[str, Any]:
 @_handler
 def business_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 50, truncate=True)
     order_ids = _list_arg(body, "orderIds", 50)
     campaign_ids = set(_list_arg(body, "campaignIds", 50) or ())
     programs = set(body.get("programTypes") or ())
@@ -1188,7 +1380,7 @@ def _return_json(row: dict[str, Any]) -> dict[str, Any]:
 
 @_handler
 def returns(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
-    limit = _limit(request, 100)
+    limit = _limit(request, 100, 50, truncate=True)
     start = request.arg("fromDate") or request.arg("from_date")
     end = request.arg("toDate") or request.arg("to_date")
     lo = _day_start(_parse_day(start, "fromDate")) if start else 0
@@ -1240,9 +1432,12 @@ def _review_comments(state: YMState, row: dict[str, Any]) -> list[dict[str, Any]
     return ([{"id": row["id"] * 2, "text": SELLER_REPLY}] if old else []) + written
 
 
-def _review_json(state: YMState, row: dict[str, Any]) -> dict[str, Any]:
+def _review_json(world: SandboxWorld, state: YMState, row: dict[str, Any]) -> dict[str, Any]:
     comments = _review_comments(state, row)
-    description: dict[str, Any] = {"comment": row["text"]}
+    text = row["text"]
+    if world.faults.nul_in_texts and row["id"] % 3 == 0:  # a third of the reviews, mid-text
+        text = text[: len(text) // 2] + "\x00" + text[len(text) // 2 :]
+    description: dict[str, Any] = {"comment": text}
     if row["rating"] >= 4:
         description["advantages"] = "Качество, внешний вид"
     if row["rating"] <= 3:
@@ -1261,7 +1456,7 @@ def _review_json(state: YMState, row: dict[str, Any]) -> dict[str, Any]:
 @_handler
 def goods_feedback(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 25)
     ids = _list_arg(body, "feedbackIds", 50)
     offers = set(_list_arg(body, "offerIds", 20) or ())
     ratings = set(body.get("ratingValues") or ())
@@ -1284,7 +1479,7 @@ def goods_feedback(world: SandboxWorld, state: YMState, request: SandboxRequest,
 
     after = _decode(_token_arg(request), 2)
     found, token = _keyset_page(state.review_keys, lo, hi, after, limit, accept, descending=True)
-    rows = [_review_json(state, _review(world, state, i, _review_created(state, i))) for i in found]
+    rows = [_review_json(world, state, _review(world, state, i, _review_created(state, i))) for i in found]
     return _ok({"feedbacks": rows, "paging": _paging(token)})
 
 
@@ -1348,7 +1543,7 @@ def _question_answered(state: YMState, question_id: int) -> bool:
 @_handler
 def goods_questions(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
-    limit = _limit(request, 50)
+    limit = _limit(request, 50, 25)
     ids = _list_arg(body, "questionIds", 50)
     categories = set(body.get("categoryIds") or ())
     need_answer = body.get("needAnswer") is True
@@ -1476,7 +1671,7 @@ def _max_promo_price(item: CatalogItem) -> int:
 def promo_offers(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
     body = _body(request)
     promo = _find_promo(body.get("promoId"))
-    limit = _limit(request, 500)
+    limit = _limit(request, 500, 250)
     eligible = _eligible(world, promo)
     joined = state.promo_offers.get(promo.id, {})
     status_type = body.get("statusType")
@@ -1623,7 +1818,7 @@ def _warehouse_name(warehouse_id: int) -> str:
 def stats_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, campaignId: str) -> httpx.Response:
     body = _body(request)
     campaign = int(campaignId)
-    limit = _limit(request, 200)
+    limit = _limit(request, 200, 100)
     wanted = set(_list_arg(body, "orders", 200) or ())
     statuses = set(body.get("statuses") or ())
     if body.get("updateFrom") and (body.get("dateFrom") or body.get("dateTo")):
@@ -1663,6 +1858,8 @@ ROUTES = [
     Route("GET", "/v2/warehouses", market_warehouses),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings", offer_mappings),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/update", mapping_updates),
+    Route("POST", "/v2/businesses/{businessId}/offer-mappings/archive", archive_offers),
+    Route("POST", "/v2/businesses/{businessId}/offer-mappings/unarchive", unarchive_offers),
     Route("POST", "/v2/businesses/{businessId}/offer-prices", offer_prices),
     Route("POST", "/v2/businesses/{businessId}/offer-prices/updates", price_updates),
     Route("POST", "/v2/campaigns/{campaignId}/offers/stocks", stocks_read),

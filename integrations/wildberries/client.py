@@ -40,6 +40,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -96,6 +97,7 @@ class WildberriesClient:
     statistics_overlap = timedelta(minutes=30)
     # Statistics answers up to 80,000 rows at once; they are handed on in slices of this many.
     statistics_slice_rows = 5000
+    statistics_max_rows = limits.STATISTICS_MAX_ROWS  # an answer shorter than this is the end of the report
 
     def __init__(
         self,
@@ -112,6 +114,10 @@ class WildberriesClient:
             config, classify=self._classify, transport=transport, clock=clock, limiter=limiter, max_retries=max_retries
         )
         self._account_key = f"{self.marketplace}:{config.account_id or config.name}"
+        self.token_type = token_type(self._token)
+        self._rules = limits.rules_for(self.token_type)
+        self._fbs_sale_prices: dict[int, int] = {}  # task id -> salePrice of the tasks still new, per run
+        self._assembly_covered_from: datetime | None = None  # tasks created since then: re-read by iter_orders
 
     def close(self) -> None:
         self.http.close()
@@ -205,16 +211,25 @@ class WildberriesClient:
         body: Any,
         decode: Callable[[bytes], T],
     ) -> tuple[T, httpx.Response]:
-        return self.http.request_json(
-            method,
-            self._url(host, path),
-            decode=decode,
-            limit_key=f"{self._account_key}:{bucket.value}",
-            rule=limits.RULES[bucket],
-            headers={"Authorization": self._token},
-            params=params,
-            json_body=body,
-        )
+        limit_key, rule = f"{self._account_key}:{bucket.value}", self._rules[bucket]
+        try:
+            return self.http.request_json(
+                method,
+                self._url(host, path),
+                decode=decode,
+                limit_key=limit_key,
+                rule=rule,
+                headers={"Authorization": self._token},
+                params=params,
+                json_body=body,
+            )
+        except MarketplaceError as exc:
+            # WB counts a refused request of these groups as `error_cost` requests: spend the rest
+            # here, so the requests after it wait instead of running into a 429.
+            refused = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+            if refused and rule.error_cost > 1 and self.http.limits_enabled:
+                self.http.limiter.charge(limit_key, rule, rule.error_cost - 1, self.http.clock)
+            raise
 
     def _parse(self, model: type[M], response: httpx.Response, operation: str) -> M:
         try:
@@ -283,14 +298,18 @@ class WildberriesClient:
         )
 
     def _iter_card_pages(self, cursor: Mapping[str, Any]) -> Iterator[tuple[list[schemas.Card], dict[str, Any], bool]]:
-        """Card pages with the cursor after each; stops when a page holds fewer cards than asked."""
+        """Card pages with the cursor after each; stops when `total` is below the limit asked (02-items).
+        A page that cannot lead on (no cards, or the cursor it was asked with) while `total` says
+        more would be asked for again forever: that stops the read with a PermanentError."""
         current = dict(cursor)
         while True:
             limit = self.cards_page_size
             page = self._cards_page(current, limit)
+            done = page.cursor.total < limit
+            if not done:
+                _check_card_page_moves(page, current)
             if page.cards and page.cursor.nmID is not None:
                 current = {"updatedAt": page.cursor.updatedAt, "nmID": page.cursor.nmID}
-            done = page.cursor.total < limit
             yield page.cards, dict(current), done
             if done:
                 return
@@ -322,9 +341,10 @@ class WildberriesClient:
                 return
 
     def iter_stocks(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[StockDTO]]:
-        """Seller warehouses: POST marketplace-api /api/v3/stocks/{warehouseId} by chrtIds (02-items);
-        WB warehouses: POST seller-analytics-api /api/analytics/v1/stocks-report/wb-warehouses by nmIds
-        (11-analytics). Both per group of up to 1000 cards, so every size of a card is summed on one page."""
+        """Stock per size (chrtId) and warehouse. Seller warehouses: POST marketplace-api
+        /api/v3/stocks/{warehouseId} by chrtIds (02-items); WB warehouses: POST seller-analytics-api
+        /api/analytics/v1/stocks-report/wb-warehouses by nmIds (11-analytics), one row per size and
+        warehouse. Both per group of up to 1000 cards."""
         warehouses = [w for w in self._seller_warehouses() if not w.isDeleting]
         cards_cursor = dict((cursor or {}).get("cards", {}))
         group: list[schemas.Card] = []
@@ -341,33 +361,36 @@ class WildberriesClient:
         chrt_ids = list(chrt_to_card)
         items: list[StockDTO] = []
         for warehouse in warehouses:
-            totals: dict[int, int] = defaultdict(int)
+            amounts: dict[int, int] = {}
             for chunk in _chunks(chrt_ids, limits.MAX_STOCK_CHRT_IDS):
                 for row in self._fetch(
                     schemas.StocksResult, "stocks",
                     "POST", Host.MARKETPLACE, f"/api/v3/stocks/{warehouse.id}", Bucket.STOCKS, body={"chrtIds": chunk}
                 ).stocks:
-                    card = chrt_to_card.get(row.chrtId)
-                    if card is not None:
-                        totals[card.nmID] += row.amount
-            by_nm = {card.nmID: card for card in cards}
+                    if row.chrtId in chrt_to_card:
+                        amounts[row.chrtId] = row.amount
             items.extend(
                 StockDTO(
-                    listing_external_id=str(nm_id),
-                    offer_id=by_nm[nm_id].vendorCode,
+                    listing_external_id=str(chrt_to_card[chrt_id].nmID),
+                    offer_id=chrt_to_card[chrt_id].vendorCode,
                     warehouse_external_id=str(warehouse.id),
                     present=amount,
                     warehouse_name=warehouse.name,
+                    variant_id=str(chrt_id),
                 )
-                for nm_id, amount in totals.items()
+                for chrt_id, amount in amounts.items()
             )
         return items
 
     def _wb_stocks(self, cards: list[schemas.Card]) -> list[StockDTO]:
         if not cards:
             return []
+        if self.token_type == limits.TokenType.BASIC:
+            # 11-analytics lists this report for Personal, Service and Basic-with-secret tokens only.
+            logger.info("account %s: a Basic token cannot read stock on WB warehouses", self.config.name)
+            return []
         vendor_codes = {card.nmID: card.vendorCode for card in cards}
-        totals: dict[tuple[int, int], int] = defaultdict(int)
+        quantities: dict[tuple[int, int, int], int] = defaultdict(int)
         names: dict[int, str] = {}
         offset = 0
         while True:
@@ -377,8 +400,8 @@ class WildberriesClient:
                 schemas.WBStocksResult, "WB warehouse stocks",
                 "POST", Host.ANALYTICS, "/api/analytics/v1/stocks-report/wb-warehouses", Bucket.WB_STOCKS, body=body
             ).data.items
-            for row in rows:
-                totals[(row.nmId, row.warehouseId)] += row.quantity
+            for row in rows:  # one row per size and warehouse
+                quantities[(row.nmId, row.chrtId, row.warehouseId)] += row.quantity
                 names[row.warehouseId] = row.warehouseName
             offset += len(rows)
             if len(rows) < limit:
@@ -390,8 +413,9 @@ class WildberriesClient:
                 warehouse_external_id=mapping.wb_warehouse_id(warehouse_id),
                 present=amount,
                 warehouse_name=names[warehouse_id],
+                variant_id=str(chrt_id),
             )
-            for (nm_id, warehouse_id), amount in totals.items()
+            for (nm_id, chrt_id, warehouse_id), amount in quantities.items()
         ]
 
     # ---- orders ---------------------------------------------------------------------------------
@@ -405,7 +429,9 @@ class WildberriesClient:
         state = dict(cursor or {})
         watermark = _parse_wm(state) or since
         phase = state.get("phase", "fbs")
+        self._assembly_covered_from = since - self.assembly_lookback  # see iter_order_updates
         if phase == "fbs":
+            self._fbs_sale_prices = self._new_fbs_sale_prices()
             for items, window in self._assembly_windows("/api/v3/orders", "FBS", Bucket.FBS, since, state):
                 watermark = _max_time(watermark, (o.updated_at for o in items))
                 yield Page(items=items, cursor={"phase": "fbs", **window} | _wm(watermark), watermark=watermark)
@@ -425,33 +451,48 @@ class WildberriesClient:
                 yield Page(items=items, cursor={"phase": "dbs", **window} | _wm(watermark), watermark=watermark)
             phase, state = "fbo", {}
         date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
+        for rows, cursor_from, done in self._statistics(
+            schemas.StatisticsOrder, "statistics orders", "/api/v1/supplier/orders", Bucket.STATISTICS, date_from
+        ):
+            items = [mapping.fbo_order_dto(r) for r in rows if r.warehouseType == FBW_WAREHOUSE_TYPE]
+            del rows
+            watermark = _max_time(watermark, (o.updated_at for o in items))
+            yield Page(items=items, cursor={"phase": "fbo", "dateFrom": cursor_from} | _wm(watermark),
+                       watermark=watermark, done=done)
+
+    def _statistics(
+        self, model: type[M], operation: str, path: str, bucket: Bucket, date_from: str
+    ) -> Iterator[tuple[list[M], str, bool]]:
+        """A statistics report (12-reports, flag=0) from `date_from` on: (rows, dateFrom to resume at, done).
+
+        flag=0 answers the rows changed at or after dateFrom ("больше или равно"), at most ~80,000: the
+        next request starts at the last row's full lastChangeDate, so rows sharing it come again (the
+        upserts make that harmless) and none is missed. An answer shorter than the cap is the end: no
+        extra request (1 a minute) only to get those boundary rows back. An answer whose rows all sit
+        at dateFrom cannot be paged past: it ends the read rather than ask the same again.
+
+        An answer is handed on in slices, each slice's models freed once mapped, so a worker never
+        holds 80,000 rows as models, DTOs and a page read ahead at once. Until the last slice the
+        cursor keeps this answer's dateFrom: a run stopped in between reads the answer again."""
         while True:
-            rows = self._fetch_list(
-                schemas.StatisticsOrder, "statistics orders",
-                "GET",
-                Host.STATISTICS,
-                "/api/v1/supplier/orders",
-                Bucket.STATISTICS,
-                params={"dateFrom": date_from, "flag": 0},
+            rows: list[Any] = self._fetch_list(
+                model, operation, "GET", Host.STATISTICS, path, bucket, params={"dateFrom": date_from, "flag": 0}
             )
-            if rows and rows[-1].lastChangeDate == date_from:  # no progress: never ask the same again
-                rows = []
             if not rows:
-                yield Page(items=[], cursor={"phase": "fbo", "dateFrom": date_from} | _wm(watermark),
-                           watermark=watermark, done=True)
+                yield [], date_from, True
                 return
-            next_from = rows[-1].lastChangeDate
-            # Slices, each slice's models freed once mapped, so a worker never holds 80,000 rows
-            # as models, DTOs and a page read ahead at once. Until the last slice the cursor keeps
-            # this response's dateFrom: a run stopped in between reads the response again.
+            next_from: str = rows[-1].lastChangeDate
+            complete = len(rows) < self.statistics_max_rows
+            if not complete and next_from == date_from:
+                logger.warning("Wildberries %s: a whole answer changed at %s, cannot page past it", operation,
+                               date_from)
+            done = complete or next_from == date_from
             while rows:
                 chunk, rows[: self.statistics_slice_rows] = rows[: self.statistics_slice_rows], []
-                items = [mapping.fbo_order_dto(r) for r in chunk if r.warehouseType == FBW_WAREHOUSE_TYPE]
+                yield chunk, (date_from if rows else next_from), done and not rows
                 del chunk
-                watermark = _max_time(watermark, (o.updated_at for o in items))
-                cursor_from = date_from if rows else next_from
-                yield Page(items=items, cursor={"phase": "fbo", "dateFrom": cursor_from} | _wm(watermark),
-                           watermark=watermark)
+            if done:
+                return
             date_from = next_from
 
     def _assembly_windows(
@@ -484,18 +525,30 @@ class WildberriesClient:
             yield items, {"from": window_from, "to": window_to, "end": end, "next": next_value}
 
     def _with_fbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
-        statuses: dict[int, schemas.FbsStatus] = {}
-        for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
-            statuses.update({s.id: s for s in self._fetch(
-                schemas.FbsStatuses, "FBS statuses",
-                "POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk}).orders},
-            )
+        statuses = {s.id: s for s in self._fbs_statuses([t.id for t in tasks])}
         result = []
         for task in tasks:
             status = statuses.get(task.id)
             supplier, wb = (status.supplierStatus, status.wbStatus) if status else ("", "")
-            result.append(mapping.assembly_order_dto(task, "FBS", supplier, wb))
+            sale_price = self._fbs_sale_prices.get(task.id)
+            result.append(mapping.assembly_order_dto(task, "FBS", supplier, wb, sale_price))
         return result
+
+    def _fbs_statuses(self, task_ids: Sequence[int]) -> Iterator[schemas.FbsStatus]:
+        """POST /api/v3/orders/status (03-orders-fbs), up to 1000 ids a request."""
+        for chunk in _chunks(list(task_ids), limits.MAX_STATUS_IDS):
+            yield from self._fetch(
+                schemas.FbsStatuses, "FBS statuses",
+                "POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk},
+            ).orders
+
+    def _new_fbs_sale_prices(self) -> dict[int, int]:
+        """GET /api/v3/orders/new (03-orders-fbs): the seller's price (`salePrice`) is listed only
+        here, while a task is new; one request a run, and the ingest keeps it once stored."""
+        tasks = self._fetch(
+            schemas.NewAssemblyTasks, "new FBS orders", "GET", Host.MARKETPLACE, "/api/v3/orders/new", Bucket.FBS,
+        ).orders
+        return {t.id: t.salePrice for t in tasks if t.salePrice}
 
     def _with_dbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
         statuses: dict[int, schemas.DbsStatus] = {}
@@ -522,8 +575,62 @@ class WildberriesClient:
     def iter_order_updates(
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
-        # Placeholder until this adapter follows old orders (issue 9, point 1).
-        return iter(())
+        """Stored FBS and DBS tasks not final yet and older than the change read's window (tasks
+        created within `assembly_lookback` are re-read there), by id: POST /api/v3/orders/status
+        (03-orders-fbs) and POST /api/marketplace/v3/dbs/orders/status/info (05-orders-dbs), 1000
+        ids a request, the fewest the limits allow. Status lookups carry no details, so the pages
+        hold status-only DTOs. FBW orders are followed by the sales report (iter_sales).
+
+        The cursor is the (ordered_at, external_id) of the last task looked up, so it survives the
+        list changing between runs (it is sorted by that key)."""
+        # What this run's change read covered, else (a resumed run) what any change read covers.
+        covered_from = self._assembly_covered_from or self._now() - self.assembly_lookback
+        schemes = ("FBS", "DBS")
+        state = dict(cursor or {})
+        start = schemes.index(state["scheme"]) if state.get("scheme") in schemes else 0
+        for scheme in schemes[start:]:
+            after = tuple(state.get("after") or ("", "")) if scheme == state.get("scheme") else ("", "")
+            refs = [
+                r for r in open_orders
+                if r.scheme == scheme and r.ordered_at < covered_from and r.external_id.isdigit()
+                and (r.ordered_at.isoformat(), r.external_id) > after
+            ]
+            for chunk in _chunks(refs, limits.MAX_STATUS_IDS):
+                by_id = {int(r.external_id): r for r in chunk}
+                items = [
+                    mapping.assembly_status_dto(str(task_id), scheme, by_id[task_id].ordered_at, supplier, wb)
+                    for task_id, supplier, wb in self._statuses_by_id(scheme, list(by_id))
+                    if task_id in by_id
+                ]
+                after = (chunk[-1].ordered_at.isoformat(), chunk[-1].external_id)
+                yield Page(items=items, cursor={"scheme": scheme, "after": list(after)})
+        yield Page(items=[], cursor={"scheme": schemes[-1], "after": ["~", ""]}, done=True)
+
+    def _statuses_by_id(self, scheme: str, task_ids: list[int]) -> list[tuple[int, str, str]]:
+        """(task id, supplierStatus, wbStatus) of at most 1000 tasks; ids WB does not know are left out."""
+        if scheme == "FBS":
+            return [(s.id, s.supplierStatus, s.wbStatus) for s in self._fbs_statuses(task_ids)]
+        rows = self._fetch(
+            schemas.DbsStatuses, "DBS statuses",
+            "POST", Host.MARKETPLACE, "/api/marketplace/v3/dbs/orders/status/info", Bucket.DBS,
+            body={"ordersIds": task_ids},
+        ).orders
+        return [(s.orderId, s.supplierStatus or "", s.wbStatus or "") for s in rows if s.supplierStatus or s.wbStatus]
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """GET statistics-api /api/v1/supplier/sales (12-reports): buy-outs (saleID S…) and returns
+        (R…) of every scheme, flag=0 paged by lastChangeDate like statistics orders, 1 request a
+        minute. Rows link to their orders by srid (= rid of FBS/DBS tasks)."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
+        for rows, cursor_from, done in self._statistics(
+            schemas.StatisticsSale, "statistics sales", "/api/v1/supplier/sales", Bucket.SALES, date_from
+        ):
+            items = [mapping.sale_dto(r) for r in rows]
+            del rows
+            watermark = _max_time(watermark, (i.updated_at for i in items))
+            yield Page(items=items, cursor={"dateFrom": cursor_from} | _wm(watermark), watermark=watermark, done=done)
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         """GET returns-api /api/v1/claims (09-communications): open claims, then archived, offset paging.
@@ -1029,6 +1136,22 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
     return payload
 
 
+def _check_card_page_moves(page: schemas.CardsList, asked: Mapping[str, Any]) -> None:
+    where = f"after nmID {asked.get('nmID')} updated {asked.get('updatedAt')}" if asked.get("nmID") else "first page"
+    if not page.cards:
+        raise PermanentError(
+            f"Wildberries cards list: an empty page ({where}) while total={page.cursor.total} says there are more;"
+            " stopped instead of asking for it again"
+        )
+    if page.cursor.nmID is None or (
+        page.cursor.nmID == asked.get("nmID") and page.cursor.updatedAt == asked.get("updatedAt")
+    ):
+        raise PermanentError(
+            f"Wildberries cards list: the cursor did not move ({where}, total={page.cursor.total});"
+            " stopped instead of asking for the same page again"
+        )
+
+
 def _stock_problem(update: StockUpdate) -> str:
     if update.warehouse_external_id.startswith("wb:"):
         return "stock on Wildberries warehouses (FBW) is managed by Wildberries"
@@ -1041,16 +1164,33 @@ def _stock_problem(update: StockUpdate) -> str:
     return ""
 
 
-def token_expiry(token: str) -> datetime | None:
-    """The `exp` claim of a WB JWT, read locally (the token is never sent anywhere for this)."""
+def _token_claims(token: str) -> dict[str, Any]:
+    """The payload of a WB JWT, read locally (the token is never sent anywhere for this)."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        return datetime.fromtimestamp(int(payload["exp"]), UTC)
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def token_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a WB JWT."""
+    try:
+        return datetime.fromtimestamp(int(_token_claims(token)["exp"]), UTC)
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         return None
+
+
+def token_type(token: str) -> limits.TokenType:
+    """The token's type from its `acc` claim (WB's knowledge base, "Работа с токенами для партнёрских
+    сервисов": 1 Basic, 2 Test, 3 Personal, 4 Service); Personal when the claim is absent."""
+    acc = _token_claims(token).get("acc")
+    if isinstance(acc, int) and not isinstance(acc, bool):
+        return limits.TOKEN_TYPES.get(acc, limits.TokenType.PERSONAL)
+    return limits.TokenType.PERSONAL
 
 
 

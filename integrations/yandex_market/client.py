@@ -47,6 +47,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -388,18 +389,30 @@ class YandexMarketClient:
                 return
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
-        """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml)."""
+        """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml),
+        twice: without a filter Market lists only offers outside the archive, so the archive is read next
+        with `archived: true` (GetOfferMappingsRequest.archived). A pass lists every offer, and one archived
+        since the last pass comes back flagged `archived` instead of missing. Cursor: {"archived", "page_token"}."""
+        resume_in_archive = bool((cursor or {}).get("archived"))
+        token = (cursor or {}).get("page_token")
+        for archived in (False, True):
+            if resume_in_archive and not archived:
+                continue  # the live offers were read before the saved page
 
-        def fetch(token: str | None) -> tuple[list[s.OfferMapping], str | None]:
-            result = self._call_parsed(
-                s.OfferMappingsResponse, "offer mappings",
-                "POST", f"/v2/businesses/{self._business()}/offer-mappings", Bucket.OFFER_MAPPINGS,
-                scope=self._business_scope(), params={"limit": self.listings_page_size, "pageToken": token}, body={},
-            ).result
-            return result.offerMappings, result.paging.nextPageToken if result.paging else None
+            def fetch(token: str | None, archived: bool = archived) -> tuple[list[s.OfferMapping], str | None]:
+                result = self._call_parsed(
+                    s.OfferMappingsResponse, "offer mappings",
+                    "POST", f"/v2/businesses/{self._business()}/offer-mappings", Bucket.OFFER_MAPPINGS,
+                    scope=self._business_scope(), params={"limit": self.listings_page_size, "pageToken": token},
+                    body={"archived": True} if archived else {},
+                ).result
+                return result.offerMappings, result.paging.nextPageToken if result.paging else None
 
-        for rows, token in self._token_pages(fetch, (cursor or {}).get("page_token")):
-            yield Page(items=[mapping.listing(r) for r in rows], cursor={"page_token": token}, done=token is None)
+            for rows, next_token in self._token_pages(fetch, token):
+                last = next_token is None and archived
+                next_cursor = {"archived": archived, "page_token": next_token} if next_token else {"archived": True}
+                yield Page(items=[mapping.listing(r) for r in rows], cursor=next_cursor, done=last)
+            token = None
 
     def iter_prices(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[PriceDTO]]:
         """POST /v2/businesses/{businessId}/offer-prices (paths/v2_businesses_businessId_offer-prices.yaml):
@@ -510,7 +523,18 @@ class YandexMarketClient:
     def iter_order_updates(
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
-        # Placeholder until this adapter follows old orders (issue 9, point 1).
+        """Nothing to do on Yandex Market: iter_orders already returns every order that changed, whatever
+        its age. POST /v1/businesses/{businessId}/orders filters by `dates.updateDateFrom/updateDateTo`
+        (components/schemas/OrderDatesFilterDTO.yaml): the 30-day limit and the "30 days ago" default
+        belong to the creation and shipment dates, not to the update time; and the deprecated
+        GET /v2/campaigns/{campaignId}/orders, which hides orders delivered or cancelled over 30 days ago,
+        names this method as the one that returns them (paths/v2_campaigns_campaignId_orders.yaml).
+        So an order created 40 days ago that changes status is in the next change read, and following
+        the open orders by `orderIds` would only spend requests on orders that did not change."""
+        return iter(())
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """Yandex Market reports delivery and returns in order statuses: no separate sales report."""
         return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
@@ -985,6 +1009,8 @@ def _price_offer(update: PriceUpdate) -> dict[str, Any]:
         discount_base = (update.price * 100 / (100 - update.discount_percent)).quantize(Decimal("1"), ROUND_HALF_UP)
     if discount_base is not None and discount_base > update.price:
         price["discountBase"] = _number(discount_base)
+    # Market deletes a minimumForBestseller the update leaves out (UpdateBusinessPricesDTO), so the
+    # caller sends the one to keep: the stored one, or the new one the user set (pricing.services).
     if update.min_price is not None:
         price["minimumForBestseller"] = _number(update.min_price)
     return {"offerId": update.offer_id, "price": price}

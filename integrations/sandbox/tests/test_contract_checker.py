@@ -183,6 +183,24 @@ def test_array_query_parameters_repeated_or_comma_separated(ym: ContractChecker)
     assert "'x' is not of type 'integer'" in problems[0] and "'LOST' is not one of" in problems[1]
 
 
+def test_a_query_parameter_is_declared_under_each_of_its_x_aliases(ym: ContractChecker) -> None:
+    # AliasedPageToken.yaml: `name: pageToken`, `x-aliases: [pageToken, page_token]`.
+    url = f"{SANDBOX}/yandex_market/v2/campaigns/800101/returns"
+    for query in ("pageToken=abc&limit=10", "page_token=abc&limit=10"):
+        assert ym.check_request(httpx.Request("GET", f"{url}?{query}", headers=YM_AUTH)) == []
+    both = httpx.Request("GET", f"{url}?pageToken=abc&page_token=abd", headers=YM_AUTH)
+    assert ym.check_request(both) == [
+        "GET /v2/campaigns/{campaignId}/returns: query parameter 'pageToken' sent under several of its names "
+        "(pageToken, page_token)"
+    ]
+    # An alias is validated like the parameter itself, and a name no parameter declares is still reported.
+    offers = f"{SANDBOX}/yandex_market/v2/businesses/700100/offer-mappings?page_token=1&limit=x&pagetoken=2"
+    assert ym.check_request(post(offers, {}, YM_AUTH)) == [
+        "POST /v2/businesses/{businessId}/offer-mappings: query parameter 'limit': $: 'x' is not of type 'integer'",
+        "POST /v2/businesses/{businessId}/offer-mappings: query parameter 'pagetoken' is not declared",
+    ]
+
+
 def test_nullable_is_honoured(ym: ContractChecker) -> None:
     url = f"{SANDBOX}/yandex_market/v2/campaigns/800101/offers"
     assert ym.check_request(post(url, {"offerIds": None}, YM_AUTH)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -27,12 +28,14 @@ def sandbox_state(world: SandboxWorld) -> ym_sandbox.YMState:
 def test_listings_page_to_the_end_when_the_total_is_an_exact_multiple_of_the_page(
     make_client: MakeClient, recording: RecordingTransport
 ) -> None:
-    client = make_client(listings_page_size=20)  # 40 offers: two full pages, no third request
+    # 40 offers: 39 outside the archive in three full pages (no fourth request), then the archive's one.
+    client = make_client(listings_page_size=13)
     pages = list(client.iter_listings())
 
-    assert [len(p.items) for p in pages] == [20, 20]
-    assert [p.done for p in pages] == [False, True]
-    assert requests_to(recording, "POST", "/offer-mappings") == 2
+    assert [len(p.items) for p in pages] == [13, 13, 13, 1]
+    assert [p.done for p in pages] == [False, False, False, True]
+    assert requests_to(recording, "POST", "/offer-mappings") == 4
+    assert [json.loads(r.content) for r, _ in recording.exchanges] == [{}, {}, {}, {"archived": True}]
     listings = [item for page in pages for item in page.items]
     assert len({dto.external_id for dto in listings}) == 40
     first = next(dto for dto in listings if dto.external_id == "PRL-00001")
@@ -222,3 +225,20 @@ def test_a_response_of_the_wrong_shape_is_a_permanent_error_naming_the_operation
 def test_times_are_utc(client: YandexMarketClient, world: SandboxWorld) -> None:
     reviews = [r for page in client.iter_reviews(world.now - timedelta(days=30)) for r in page.items]
     assert reviews and all(r.published_at.tzinfo == UTC for r in reviews)
+
+
+def test_a_listings_cursor_saved_in_the_archive_part_resumes_there(
+    make_client: MakeClient, world: SandboxWorld
+) -> None:
+    call = make_client(listings_page_size=5)
+    state = sandbox_state(world)
+    state.archive.update({f"PRL-{n:05d}": True for n in range(1, 9)})  # 9 archived offers: two pages
+    pages = list(call.iter_listings())
+    saved = next(p.cursor for p in pages if p.cursor.get("archived") and p.cursor.get("page_token"))
+
+    resumed = [dto.external_id for page in make_client(listings_page_size=5).iter_listings(saved)
+               for dto in page.items]
+
+    archived = [dto.external_id for page in pages for dto in page.items if dto.archived]
+    assert len(archived) == 9 and resumed == archived[5:]
+    assert len({dto.external_id for page in pages for dto in page.items}) == 40

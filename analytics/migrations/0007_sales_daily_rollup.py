@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0003_drop_redundant_fk_indexes'),
+        ('analytics', '0006_verbose_names'),
         ('catalog', '0005_listing_missing_since'),
         ('integrations', '0003_drop_redundant_fk_indexes'),
     ]
