@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db import connection
+
 from core.bulk import Upsert, UpsertCounts, upsert
 from integrations.base import FinanceOperationDTO
 
@@ -23,9 +25,22 @@ _OPERATION = Upsert(
             strict=True,
         )
     ),
-    insert=["account_id", "external_id", *_OPERATION_FIELDS],
+    insert=["account_id", "external_id", *_OPERATION_FIELDS, "order_id"],
+    # The order by its external id, or (WB, every scheme) by the srid the report names it by.
+    source="""
+        SELECT s.*, o.id AS order_id
+        FROM {stage} s
+        LEFT JOIN LATERAL (
+            (SELECT o.id FROM orders_order o
+             WHERE o.account_id = s.account_id AND o.external_id = s.order_external_id AND s.order_external_id <> '')
+            UNION ALL
+            (SELECT o.id FROM orders_order o
+             WHERE o.account_id = s.account_id AND o.srid = s.order_external_id AND o.srid <> '')
+            LIMIT 1
+        ) o ON true
+    """,
     conflict=["account_id", "external_id"],
-    compare=_OPERATION_FIELDS,
+    compare=[*_OPERATION_FIELDS, "order_id"],
     on_insert=["created_at", "updated_at"],
     on_update=["updated_at"],
 )
@@ -69,3 +84,21 @@ def ingest_finance(account_id: int, operations: Sequence[FinanceOperationDTO]) -
     fee_rows = [(*key, amount) for key, amount in fee_sums.items()]
     fee_counts, _ = upsert(replace(_FEE, params={"account": account_id}), fee_rows)
     return FinanceIngestResult(op_counts, fee_counts)
+
+
+def link_waiting_finance(account_id: int, order_ids: dict[str, int]) -> int:
+    """Finance operations stored before their order (the finance stream ran first) get it when the
+    order is stored: `order_ids` maps each key a report may name the order by (external id, WB
+    srid) to its id. Returns how many were linked."""
+    if not order_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE analytics_financeoperation f SET order_id = o.id, updated_at = statement_timestamp()
+            FROM unnest(%s::text[], %s::bigint[]) AS o(order_key, id)
+            WHERE f.account_id = %s AND f.order_id IS NULL AND f.order_external_id = o.order_key
+            """,
+            [list(order_ids), list(order_ids.values()), account_id],
+        )
+        return int(cursor.rowcount)

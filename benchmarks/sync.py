@@ -172,7 +172,7 @@ class IngestTimer:
         from integrations.sync import streams
 
         self.seconds: dict[str, float] = defaultdict(float)
-        for name in ["_warehouses", "_listings", "_prices", "_stocks", "_orders", "_returns", "_reviews",
+        for name in ["_warehouses", "_listings", "_prices", "_stocks", "_orders", "_returns", "_sales", "_reviews",
                      "_questions", "_promotions", "_finance"]:
             setattr(streams, name, self._wrap(getattr(streams, name), name.lstrip("_")))
         original = streams.ingest_promotion_offers
@@ -194,7 +194,7 @@ class IngestTimer:
 # What a stream needs stored before it runs (it links its rows to them); everything else about
 # the order is free, as with the Celery tasks beat dispatches. Listings and warehouses come first.
 NEEDS: dict[str, tuple[str, ...]] = {
-    "warehouses": (), "listings": (), "returns": ("orders",),
+    "warehouses": (), "listings": (), "returns": ("orders",), "sales": ("orders",),
 }
 CATALOGUE = ("warehouses", "listings")
 # Longest first, so the pool's last minutes are not one long stream running alone.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -28,8 +30,14 @@ class Product(TimeStampedModel):
     images = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["article"]
-        indexes = [GinIndex(fields=["barcodes"], name="product_barcodes_gin")]
+        indexes = [
+            GinIndex(fields=["barcodes"], name="product_barcodes_gin"),
+            # The catalogue search matches articles by case-insensitive prefix (UPPER(article) LIKE 'X%').
+            models.Index(OpClass(Upper("article"), name="text_pattern_ops"), name="product_article_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.article} {self.name}"
@@ -47,6 +55,8 @@ class CostPriceHistory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
+        verbose_name = _("cost price change")
+        verbose_name_plural = _("cost price history")
         ordering = ["-valid_from"]
         constraints = [models.UniqueConstraint(fields=["product", "valid_from"], name="uniq_cost_from")]
 
@@ -94,6 +104,8 @@ class Listing(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
         ordering = ["account", "offer_id"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_listing")]
         indexes = [
@@ -105,6 +117,14 @@ class Listing(models.Model):
             # Only the missing ones: each listings page clears those it lists again.
             models.Index(fields=["account", "external_id"], condition=Q(missing_since__isnull=False),
                          name="listing_missing"),
+            # The catalogue and prices lists: one index per offered sort (catalog.selectors.LISTING_SORTS).
+            models.Index(fields=["offer_id", "id"], name="listing_sort_article"),
+            models.Index(fields=["title", "id"], name="listing_sort_title"),
+            # Their search (catalog.filters): article by prefix, marketplace ids exactly, title by substring.
+            models.Index(OpClass(Upper("offer_id"), name="text_pattern_ops"), name="listing_offer_prefix"),
+            models.Index(fields=["external_id"], name="listing_external_id"),
+            models.Index(fields=["marketplace_sku"], name="listing_sku"),
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="listing_title_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +148,8 @@ class Warehouse(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
         ordering = ["account", "name"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_warehouse")]
 
@@ -147,6 +169,8 @@ class StockLevel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         constraints = [
             models.UniqueConstraint(fields=["listing", "warehouse", "variant_id"], name="uniq_stock_level_variant")
         ]

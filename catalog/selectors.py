@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing, Product
+from core.pagination import Sort, Sorts
+
+# Each sort has its index (catalog.Listing.Meta.indexes); columns of the listing only.
+LISTING_SORTS = Sorts(
+    Listing,
+    [
+        Sort("article", _("Seller article"), ("offer_id", "id")),
+        Sort("title", _("Title"), ("title", "id")),
+        Sort("newest", _("Newest first"), ("-id",)),
+    ],
+)
 
 
-def listing_list(*, marketplace: str = "", search: str = "", product_id: int | None = None) -> QuerySet[Listing]:
-    listings = Listing.objects.select_related("account", "product", "price").order_by("offer_id", "account__name")
-    if marketplace:
-        listings = listings.filter(account__marketplace=marketplace)
-    if product_id is not None:
-        listings = listings.filter(product_id=product_id)
-    if search:
-        listings = listings.filter(
-            Q(offer_id__icontains=search) | Q(title__icontains=search) | Q(product__article__icontains=search)
-        )
-    return listings
+def listing_list() -> QuerySet[Listing]:
+    """Listings with what each row shows; filters (catalog.filters) and the page narrow it."""
+    return Listing.objects.select_related("account", "product", "price")
 
 
 def product_get(product_id: int) -> Product | None:

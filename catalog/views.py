@@ -3,25 +3,18 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from catalog.selectors import listing_list, product_get
-from core.filters import int_param, marketplace_param
-from core.models import Marketplace
-from core.pagination import paginate
+from catalog.filters import ListingFilter
+from catalog.selectors import LISTING_SORTS, listing_list, product_get
+from core.filters import filter_context
+from core.pagination import keyset_page
 from core.roles import EVERYONE, require_role
 
 
 @require_role(*EVERYONE)
 def listings(request: HttpRequest) -> HttpResponse:
-    marketplace = marketplace_param(request)
-    search = request.GET.get("q", "").strip()[:100]
-    product_id = int_param(request, "product", low=1, high=2**62)
-    product = product_get(product_id) if product_id else None
-    queryset = listing_list(marketplace=marketplace, search=search, product_id=product.pk if product else None)
-    context = {
-        "marketplaces": Marketplace.choices,
-        "marketplace": marketplace,
-        "search": search,
-        "product": product,
-        **paginate(request, queryset),
-    }
+    filterset = ListingFilter(request.GET, queryset=listing_list())
+    context = filter_context(filterset)
+    product_id = context["filters"].get("product")
+    page = keyset_page(request, filterset.qs, LISTING_SORTS)
+    context.update(page=page, rows=page.rows, product=product_get(int(product_id)) if product_id else None)
     return render(request, "catalog/listing_list.html", context)

@@ -22,11 +22,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "args": (["orders"],),
         "options": {"expires": 55},
     },
-    # Returns, reviews and questions (defaults 30/15/15 min): managers answer within the hour.
+    # Returns, sales (WB buy-outs and returns), reviews and questions (defaults 30/30/15/15 min):
+    # managers answer within the hour.
     "sync-feedback-and-returns": {
         "task": DISPATCH,
         "schedule": crontab(minute="*/5"),
-        "args": (["returns", "reviews", "questions"],),
+        "args": (["returns", "sales", "reviews", "questions"],),
         "options": {"expires": 4 * 60},
     },
     # Catalogue and prices hourly, stocks every 30 min, promotions every 6 h, warehouses daily.

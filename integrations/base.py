@@ -28,6 +28,7 @@ class Stream(StrEnum):
     QUESTIONS = "questions"
     PROMOTIONS = "promotions"
     FINANCE = "finance"
+    SALES = "sales"
     FEES = "fees"  # fee rates (commissions, logistics, acquiring…) per card, category or account
 
 
@@ -168,6 +169,11 @@ class OrderLineDTO:
     name: str = ""
     marketplace_sku: str = ""
     commission: Decimal | None = None
+    # Unit prices with one meaning on every marketplace and scheme (None: not reported here):
+    # what the buyer paid, every discount included, and the seller's price after the seller's own
+    # discount (before discounts the marketplace funds). `price` stays as the adapter reports it.
+    buyer_price: Decimal | None = None
+    seller_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +194,35 @@ class OrderDTO:
     warehouse_name: str = ""  # lets a warehouse the warehouses stream has not listed be created on first sight
     buyer_city: str = ""
     tracking_number: str = ""
+    updated_at: datetime | None = None
+    # The order's id in the marketplace's reports where it differs from external_id (WB: the srid
+    # that statistics, claims and finance rows carry, while FBS/DBS orders are keyed by task id).
+    srid: str = ""
+    # Order totals with one meaning everywhere (see OrderLineDTO); None: not reported by this read
+    # (a stored value is kept).
+    buyer_total: Decimal | None = None
+    seller_total: Decimal | None = None
+    # A status lookup that carries no order details (WB's status-by-id methods): only the status
+    # fields of a stored order are updated; an order not stored yet is skipped.
+    status_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SaleDTO:
+    """A row of a sales report (WB statistics `sales`): the order was bought out (`is_return` False)
+    or came back (True). Moves the order found by `order_srid` to delivered / returned; a return
+    is also stored as a Return."""
+
+    external_id: str  # WB saleID: S… a sale, R… a return
+    order_srid: str
+    is_return: bool
+    sold_at: datetime
+    offer_id: str = ""
+    quantity: int = 1
+    buyer_price: Decimal | None = None
+    seller_price: Decimal | None = None
+    for_pay: Decimal | None = None
+    currency: str = "RUB"
     updated_at: datetime | None = None
 
 
@@ -360,6 +395,7 @@ class WriteStatus(StrEnum):
     APPLIED = "applied"  # the marketplace says it is applied (a read-back still confirms)
     ACCEPTED = "accepted"  # queued by the marketplace; the outcome comes later (see remote_ref)
     REJECTED = "rejected"  # refused for this item, with the marketplace's message
+    DEFERRED = "deferred"  # not applied for now (a per-item rate limit): send it again after retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +404,17 @@ class WriteResult:
     status: WriteStatus
     message: str = ""
     remote_ref: str = ""
+    retry_after: float | None = None  # DEFERRED: seconds before the item may be sent again
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLimit:
+    """How often the marketplace lets one item (a price, a stock pair) be written: at most `count`
+    writes in any `period` seconds. An adapter lists its rules in an optional `item_limits`
+    attribute, {outbox kind: ItemLimit}; the outbox holds back an item over its rule."""
+
+    count: int
+    period: float
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,6 +453,11 @@ class MarketplaceClient(Protocol):
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]: ...
 
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """Buy-outs and returns changed at or after `since`, where a marketplace reports them apart from
+        its order statuses (WB statistics `sales`: the only place FBW orders are delivered or returned).
+        Adapters whose order statuses already say delivered/returned yield nothing."""
+
     def iter_reviews(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReviewDTO]]: ...
 
     def iter_questions(
@@ -440,3 +492,88 @@ class MarketplaceClient(Protocol):
 
     def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
         """Outcome of an ACCEPTED write (WB price uploads); None while still processing."""
+
+
+# ---------------------------------------------------------------------------------------------
+# FBS/DBS order actions: an optional capability beside MarketplaceClient (the seller assembles,
+# labels, hands over or cancels orders shipped from their own warehouse).
+
+
+class FulfilmentAction(StrEnum):
+    ASSEMBLE = "assemble"  # Ozon: ship with packages; WB: add the task to a supply; YM: boxes + READY_TO_SHIP
+    HAND_OVER = "hand_over"  # the parcel left the seller (YM DBS: DELIVERY)
+    LABEL = "label"  # package labels / stickers
+    CANCEL = "cancel"  # cancelled by the seller
+    CREATE_SUPPLY = "create_supply"  # WB: a new supply to add tasks to
+    DELIVER_SUPPLY = "deliver_supply"  # WB: close the supply and hand it to WB
+
+
+class CancelReason(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    DEFECT = "defect"
+    OTHER = "other"  # with a written message
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentLine:
+    line_key: str  # OrderLineDTO.line_key: the adapter finds its marketplace item id in it
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentRequest:
+    key: str  # echoed back in the result
+    order_external_id: str
+    scheme: str = ""  # orders.models.Scheme value
+    lines: tuple[ShipmentLine, ...] = ()  # what the order holds
+    packages: tuple[tuple[ShipmentLine, ...], ...] = ()  # assemble: boxes; empty = everything in one box
+    supply_id: str = ""  # WB assemble: the supply to add to
+    reason: str = ""  # cancel: CancelReason value
+    message: str = ""  # cancel: the seller's words (needed for CancelReason.OTHER)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    key: str
+    status: WriteStatus  # APPLIED or REJECTED (with the marketplace's message)
+    message: str = ""
+    order_status: str = ""  # canonical status after the action, when it is known
+    raw_status: str = ""
+    remote_ref: str = ""  # WB: the supply id
+
+
+@dataclass(frozen=True, slots=True)
+class LabelResult:
+    key: str
+    status: WriteStatus
+    message: str = ""
+    content: bytes = field(default=b"", repr=False)
+    content_type: str = ""  # "application/pdf" or "image/png"
+
+
+class FulfilmentClient(Protocol):
+    """Actions on FBS/DBS orders. Each call is synchronous and answers per item; an action the
+    marketplace's API does not offer is REJECTED with the reason `unsupported()` gives for it."""
+
+    marketplace: str
+    config: AccountConfig
+
+    def unsupported(self) -> dict[str, str]:
+        """FulfilmentAction value -> why it is impossible through this marketplace's API (absent = possible)."""
+
+    def assemble(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def hand_over(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def cancel(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def labels(self, requests: Sequence[FulfilmentRequest]) -> list[LabelResult]: ...
+
+    def create_supply(self, name: str) -> str:
+        """The new supply's id (WB); raises PermanentError where supplies do not exist."""
+
+    def deliver_supply(self, supply_id: str) -> list[ActionResult]:
+        """Closes the supply and hands it over; one result per task in it (key = the task's id)."""
+
+    def close(self) -> None:
+        """Releases the HTTP connections (the services make a client per call)."""

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.models import Marketplace, TimeStampedModel
@@ -34,6 +35,8 @@ class MarketplaceAccount(TimeStampedModel):
     token_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("marketplace account")
+        verbose_name_plural = _("marketplace accounts")
         ordering = ["name"]
         indexes = [models.Index(fields=["marketplace", "enabled"])]
 
@@ -64,6 +67,8 @@ class SyncState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
         constraints = [models.UniqueConstraint(fields=["account", "stream"], name="uniq_sync_state")]
 
     def __str__(self) -> str:
@@ -95,6 +100,8 @@ class SyncRun(models.Model):
     progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-started_at"]
         constraints = [
             # The lease: at most one running run per (account, stream). The insert is the lock.
@@ -151,6 +158,8 @@ class OutboxChange(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing change")
+        verbose_name_plural = _("outgoing changes")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["account", "status", "kind"]),

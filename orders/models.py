@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.money import RUB
 
@@ -44,19 +45,52 @@ class Order(models.Model):
     warehouse = models.ForeignKey("catalog.Warehouse", null=True, blank=True, on_delete=models.SET_NULL)
     buyer_city = models.CharField(max_length=200, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
-    total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0,
+        help_text=(
+            "The order total as the marketplace's order read reports it; its meaning differs per marketplace "
+            "and scheme (the seller's price on Ozon and WB FBW, what the buyer paid on WB FBS/DBS and YM). "
+            "Compare orders by buyer_total / seller_total, which mean the same everywhere."
+        ),
+    )
+    buyer_total = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="What the buyer paid, every discount included (WB FBS price, WB statistics finishedPrice).",
+    )
+    seller_total = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=(
+            "The seller's price after the seller's own discount, before discounts the marketplace funds "
+            "(WB salePrice / priceWithDisc, Ozon price)."
+        ),
+    )
     currency = models.CharField(max_length=3, default=RUB)
+    srid = models.CharField(
+        max_length=100, blank=True,
+        help_text="WB srid (rid of an assembly task): the key of its statistics, claims and finance rows.",
+    )
     external_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-ordered_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_order")]
         indexes = [
-            models.Index(fields=["status", "-ordered_at"]),
-            models.Index(fields=["account", "-ordered_at"]),
-            models.Index(fields=["scheme", "-ordered_at"]),
+            # The orders list (orders.selectors.ORDER_SORTS): one index per offered sort, and one per
+            # common filter followed by the date sort, so a filtered page is a range scan as well.
+            models.Index(fields=["ordered_at", "id"], name="order_sort_date"),
+            models.Index(fields=["total_amount", "id"], name="order_sort_amount"),
+            models.Index(fields=["status", "ordered_at", "id"], name="order_status_date"),
+            models.Index(fields=["account", "ordered_at", "id"], name="order_account_date"),
+            models.Index(fields=["scheme", "ordered_at", "id"], name="order_scheme_date"),
+            # Its search: the marketplace's order ids by prefix.
+            models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="order_external_id_prefix"),
+            models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
+            # Returns, sales and finance rows find their WB order by srid; partial: other marketplaces have none.
+            models.Index(fields=["account", "srid"], condition=~models.Q(srid=""), name="order_srid"),
         ]
 
     def __str__(self) -> str:
@@ -74,8 +108,13 @@ class OrderLine(models.Model):
     currency = models.CharField(max_length=3, default=RUB)
     commission = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     fees = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Unit prices with one meaning everywhere (see Order.buyer_total / seller_total); null when not reported.
+    buyer_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    seller_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [models.UniqueConstraint(fields=["order", "line_key"], name="uniq_order_line")]
         indexes = [
             models.Index(fields=["offer_id"]),
@@ -103,6 +142,8 @@ class OrderStatusChange(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["order", "changed_at"])]
 
@@ -136,6 +177,8 @@ class Return(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
         indexes = [

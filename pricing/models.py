@@ -22,6 +22,10 @@ class Price(models.Model):
     external_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.price} {self.currency}"
 
@@ -42,6 +46,10 @@ class RepricingRule(TimeStampedModel):
     step = models.DecimalField(max_digits=14, decimal_places=2, default=1)
     enabled = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name = _("repricing rule")
+        verbose_name_plural = _("repricing rules")
+
     def __str__(self) -> str:
         return self.name
 
@@ -57,6 +65,8 @@ class CompetitorPrice(models.Model):
     observed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("competitor price")
+        verbose_name_plural = _("competitor prices")
         ordering = ["-observed_at"]
         indexes = [models.Index(fields=["listing", "-observed_at"])]
 
@@ -79,6 +89,8 @@ class Promotion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-starts_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_promotion")]
 
@@ -102,6 +114,8 @@ class PromotionOffer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("promotion offer")
+        verbose_name_plural = _("promotion offers")
         constraints = [models.UniqueConstraint(fields=["promotion", "offer_key"], name="uniq_promotion_offer")]
 
     def __str__(self) -> str:

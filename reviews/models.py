@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 
@@ -31,10 +32,14 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
         indexes = [
-            models.Index(fields=["is_answered", "-published_at"]),
+            # The reviews list (reviews.selectors.REVIEW_SORTS): one index per offered sort.
+            models.Index(fields=["is_answered", "-published_at", "-id"], name="review_sort_unanswered"),
+            models.Index(fields=["-published_at", "-id"], name="review_sort_newest"),
             models.Index(fields=["rating"]),
             # Only reviews stored before their listing, which the listings sync links later.
             models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),
@@ -65,6 +70,8 @@ class Question(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_question")]
         indexes = [
@@ -91,6 +98,8 @@ class Answer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -111,6 +120,8 @@ class ReplyTemplate(TimeStampedModel):
     for_questions = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
         ordering = ["name"]
 
     def __str__(self) -> str:

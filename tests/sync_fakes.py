@@ -24,6 +24,7 @@ from integrations.base import (
     QuestionDTO,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     TransientError,
     WarehouseDTO,
@@ -206,6 +207,10 @@ class FakeMarketplace:
         horizon = self.now - self.change_window if self.change_window is not None else None
         self.followed = [ref.external_id for ref in open_orders if horizon is not None and ref.ordered_at < horizon]
         return self._paged([self.orders[ext] for ext in self.followed if ext in self.orders], cursor)
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """No sales report: the fake reports delivery in order statuses."""
+        return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         when = lambda r: r.updated_at  # noqa: E731

@@ -94,7 +94,12 @@ class Exercise:
         promotions = self.read("iter_promotions")
         promotion_offers = {p.external_id: self.read("iter_promotion_offers", p.external_id) for p in promotions}
         self.read("iter_finance", since)
+        self.read("iter_sales", since)
         assert listings and prices and orders, "the sandbox world should not be empty"
+        # Every order handed back as still open: each adapter looks up those its change read may miss.
+        open_refs = sorted((OpenOrderRef(o.external_id, o.scheme, o.ordered_at, o.raw_status) for o in orders),
+                           key=lambda r: (r.ordered_at, r.external_id))
+        self.read("iter_order_updates", open_refs)
 
         self.world.advance(180)
         latest = max((o.updated_at or o.ordered_at for o in orders), default=since)

@@ -9,6 +9,8 @@ Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
     authenticate(world, request) -> httpx.Response | None   (None = allowed)
     rate_limited(world, request) -> httpx.Response; server_error(world, request) -> httpx.Response
     parallel_key(request) -> str | None
+Extension modules (EXTENSIONS: ozon_fbs.py, wildberries_fbs.py, yandex_market_fbs.py) add routes to
+a marketplace with their own ROUTES; `routes_of(name)` is the whole list a request is matched on.
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ def marketplace_module(name: str) -> MarketplaceModule:
     if name not in MARKETPLACES:
         raise KeyError(name)
     return cast(MarketplaceModule, importlib.import_module(f"integrations.sandbox.{name}"))
+
+
+# Modules that add routes to a marketplace (FBS/DBS order actions), each with its own ROUTES.
+EXTENSIONS = {
+    "ozon": ("integrations.sandbox.ozon_fbs",),
+    "wildberries": ("integrations.sandbox.wildberries_fbs",),
+    "yandex_market": ("integrations.sandbox.yandex_market_fbs",),
+}
+
+
+@functools.cache
+def routes_of(name: str) -> list[Route]:
+    """The marketplace's own routes, then its extensions' routes."""
+    routes = list(marketplace_module(name).ROUTES)
+    for extension in EXTENSIONS.get(name, ()):
+        routes += importlib.import_module(extension).ROUTES
+    return routes
 
 
 @dataclass
@@ -185,7 +204,7 @@ class SandboxApp:
                     self._in_flight[key] -= 1
 
     def _dispatch(self, module: MarketplaceModule, sreq: SandboxRequest) -> httpx.Response:
-        for route in module.ROUTES:
+        for route in routes_of(sreq.marketplace):
             params = route.match(sreq.method, sreq.path)
             if params is not None:
                 with self.world.lock:

@@ -66,6 +66,9 @@ REJECT_STOCK = (
     "Upload the balances to the warehouse without the ODC or CD+ mark",
 )
 STATISTICS_PAGE_ROWS = 80_000
+LATE_FBS_SHARE = 0.12  # FBS tasks that complete or are cancelled weeks after creation
+RETURN_SHARE = 0.1  # bought-out orders that come back (a sales-report row R…) days later
+ORDER_CHANGES_WITHIN = timedelta(days=27)  # every order's last event is within this of its creation
 CLAIMS_DAYS = 14
 
 # Documented limits per seller account and method group: bucket -> (requests, period seconds, burst)
@@ -80,6 +83,7 @@ LIMITS = {
     "fbs": (300, 60, 20),
     "dbs": (300, 60, 20),
     "statistics": (1, 60, 10),
+    "sales": (1, 60, 1),
     "wb_stocks": (3, 60, 1),
     "feedbacks": (3, 1, 6),
     "returns": (20, 60, 10),
@@ -90,6 +94,7 @@ LIMITS = {
 BASIC_LIMITS = {
     "prices": (4, 3600, 1),
     "statistics": (1, 3 * 3600, 1),
+    "sales": (1, 2 * 3600, 1),
     "feedbacks": (5, 3600, 1),
     "returns": (1, 3600, 1),
     "calendar": (1, 3600, 1),
@@ -287,6 +292,8 @@ def _bucket(path: str) -> str:
         return "content"
     if path.startswith("/api/v2/"):
         return "prices"
+    if path == "/api/v1/supplier/sales":
+        return "sales"
     if path.startswith("/api/v1/supplier/"):
         return "statistics"
     if path.startswith("/api/analytics/"):
@@ -480,6 +487,20 @@ def _order(world: SandboxWorld, state: WBState, index: int) -> dict[str, Any]:
             ]
             final = "canceled_by_client" if rng.random() < 0.1 else "sold"
             events.append((confirm + hours * rng.uniform(80, 140), "complete", final))
+            # Some tasks wait weeks on assembly (goods to order, a slow supply): confirmed, then
+            # completed and bought out or cancelled 15-25 days after creation. A separate rng
+            # stream, so every other order stays as it was.
+            late = world.rng(MP, "order-late", index)
+            if late.random() < LATE_FBS_SHARE:
+                done_at = created + timedelta(days=late.uniform(15, 25))
+                if late.random() < 0.3:
+                    events[1:] = [(confirm, "confirm", "waiting"), (done_at, "cancel", "canceled")]
+                else:
+                    events[1:] = [
+                        (confirm, "confirm", "waiting"),
+                        (done_at, "complete", "sorted"),
+                        (done_at + hours * 30, "complete", "sold"),
+                    ]
     elif scheme == "DBS":
         if fate < 0.05:
             events.append((created + hours * rng.uniform(1, 5), "cancel", "canceled"))
@@ -951,8 +972,11 @@ def wb_warehouse_stocks(world: SandboxWorld, state: WBState, request: SandboxReq
 
 
 def _task_json(order: dict[str, Any]) -> dict[str, Any]:
+    """`price` is what the buyer pays, every discount but WB's wallet (03-orders-fbs), so after WB's
+    own discount (spp) too; the seller's price after the seller's discount is `salePrice`, listed
+    only by the methods of new tasks."""
     card, size = order["card"], order["size"]
-    kopecks = int(order["paid"] * 100)
+    kopecks = int(order["finished"] * 100)
     task: dict[str, Any] = {
         "id": order["id"],
         "rid": order["rid"],
@@ -1055,15 +1079,26 @@ def dbs_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> 
     return _task_page(world, state, request, "DBS", required=True, completed_only=True)
 
 
-def dbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+def _new_tasks(world: SandboxWorld, state: WBState, scheme: str) -> list[dict[str, Any]]:
+    """Every task of the scheme still new now (a task leaves "new" within hours of creation)."""
     recent = _orders_created(world, state, world.now - timedelta(days=2), world.now)
     tasks = []
     for order in recent:
-        if order["scheme"] == "DBS" and _status_at(order, world.now)[1] == "new":
+        if order["scheme"] == scheme and _status_at(order, world.now)[1:] == ("new", "waiting"):
             task = _task_json(order)
-            task.update(salePrice=task["price"], requiredMeta=[])
+            task.update(salePrice=int(order["paid"] * 100), requiredMeta=[], optionalMeta=[])
+            task.pop("supplyId", None)  # a new task is in no supply yet
             tasks.append(task)
-    return json_response({"orders": tasks})
+    return tasks
+
+
+def dbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    return json_response({"orders": _new_tasks(world, state, "DBS")})
+
+
+def fbs_new(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """GET /api/v3/orders/new: all new FBS tasks of the seller at the moment of the request."""
+    return json_response({"orders": _new_tasks(world, state, "FBS")})
 
 
 def _order_by_task(world: SandboxWorld, state: WBState, task_id: Any) -> dict[str, Any] | None:
@@ -1153,31 +1188,92 @@ def _statistics_row(order: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def supplier_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+def _statistics_from(request: SandboxRequest) -> datetime | httpx.Response:
     text = request.arg("dateFrom")
     if not text:
         return json_response({"errors": ["dateFrom: required"]}, 400)
     try:
-        date_from = _parse_msk(text)
+        return _parse_msk(text)
     except ValueError:
         return json_response({"errors": [f"dateFrom: invalid value {text!r}"]}, 400)
-    if request.arg("flag") == "1":
-        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
-        rows = [_statistics_row(o, world.now) for o in _orders_created(world, state, day, day + timedelta(days=1))]
-    else:
-        # A row changes when created or cancelled (at most ~2 days later): look back far enough.
-        candidates = _orders_created(world, state, date_from - timedelta(days=7), world.now)
-        rows = [r for r in (_statistics_row(o, world.now) for o in candidates) if r["_changed"] > date_from]
-        rows.sort(key=lambda r: (r["_changed"], r["_index"]))
-        cap = state.statistics_page_rows
-        if len(rows) > cap:  # keep rows sharing the last change time together, so paging loses none
-            last = rows[cap - 1]["_changed"]
-            while cap < len(rows) and rows[cap]["_changed"] == last:
-                cap += 1
-            rows = rows[:cap]
+
+
+def _statistics_answer(state: WBState, rows: list[dict[str, Any]], date_from: datetime) -> httpx.Response:
+    """flag=0: the rows whose lastChangeDate is at or after dateFrom ("больше или равно", 12-reports
+    parameter `flag`), oldest change first, at most ~80,000 of them."""
+    rows = [r for r in rows if r["_changed"] >= date_from]
+    rows.sort(key=lambda r: (r["_changed"], r["_index"]))
+    cap = state.statistics_page_rows
+    if len(rows) > cap:  # keep rows sharing the last change time together, so paging loses none
+        last = rows[cap - 1]["_changed"]
+        while cap < len(rows) and rows[cap]["_changed"] == last:
+            cap += 1
+        rows = rows[:cap]
+    return _statistics_json(rows)
+
+
+def _statistics_json(rows: list[dict[str, Any]]) -> httpx.Response:
     for row in rows:
         row.pop("_changed"), row.pop("_index")
     return json_response(rows)
+
+
+def supplier_orders(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    date_from = _statistics_from(request)
+    if isinstance(date_from, httpx.Response):
+        return date_from
+    if request.arg("flag") == "1":
+        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
+        rows = [_statistics_row(o, world.now) for o in _orders_created(world, state, day, day + timedelta(days=1))]
+        return _statistics_json(rows)
+    # A row changes when created or cancelled (weeks later for a late FBS task): look back far enough.
+    candidates = _orders_created(world, state, date_from - ORDER_CHANGES_WITHIN, world.now)
+    return _statistics_answer(state, [_statistics_row(o, world.now) for o in candidates], date_from)
+
+
+def _sale_rows(world: SandboxWorld, order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sales-report rows of an order as of now: its buy-out (S…) once sold, and for some a
+    return (R…) days later. Every scheme: 1 row = 1 order = 1 assembly task (12-reports)."""
+    sold = _sold_at(order)
+    if sold is None or sold > world.now:
+        return []
+    base = _statistics_row(order, world.now)
+    for key in ("isCancel", "cancelDate"):
+        base.pop(key)
+    number = 9_000_000_000 + order["index"]
+    paid, finished = order["paid"], order["finished"]
+    for_pay = (paid * Decimal("0.755")).quantize(Decimal("0.01"))
+    # WB lists a buy-out some minutes after the goods are handed over.
+    sale = {**base, "date": _msk(sold), "lastChangeDate": _msk(sold + timedelta(minutes=20)),
+            "_changed": sold + timedelta(minutes=20), "paymentSaleAmount": 0, "forPay": for_pay,
+            "finishedPrice": finished, "priceWithDisc": paid, "saleID": f"S{number}"}
+    rows = [sale]
+    rng = world.rng(MP, "sale-return", order["index"])
+    if rng.random() < RETURN_SHARE:
+        back = (sold + timedelta(days=rng.uniform(2, 10))).replace(microsecond=0)
+        if back <= world.now:
+            # A return repeats the sale with the amounts negated (money goes back to the buyer).
+            rows.append({**sale, "date": _msk(back), "lastChangeDate": _msk(back), "_changed": back,
+                         "forPay": -for_pay, "finishedPrice": -finished, "priceWithDisc": -paid,
+                         "totalPrice": -Decimal(order["list_price"]), "saleID": f"R{number}"})
+    return rows
+
+
+def supplier_sales(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """GET /api/v1/supplier/sales (12-reports): buy-outs and returns, flag=0 by lastChangeDate or
+    flag=1 by the day of the sale."""
+    date_from = _statistics_from(request)
+    if isinstance(date_from, httpx.Response):
+        return date_from
+    if request.arg("flag") == "1":
+        day = date_from.astimezone(MOSCOW).replace(hour=0, minute=0, second=0)
+        candidates = _orders_created(world, state, day - ORDER_CHANGES_WITHIN - timedelta(days=10), world.now)
+        rows = [r for o in candidates for r in _sale_rows(world, o)
+                if day <= _parse_msk(r["date"]) < day + timedelta(days=1)]
+        return _statistics_json(rows)
+    # A buy-out comes within ORDER_CHANGES_WITHIN of the order, a return up to 10 days later.
+    candidates = _orders_created(world, state, date_from - ORDER_CHANGES_WITHIN - timedelta(days=10), world.now)
+    return _statistics_answer(state, [r for o in candidates for r in _sale_rows(world, o)], date_from)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1876,12 +1972,14 @@ ROUTES = [
     Route("POST", "/api/v3/stocks/{warehouseId}", stocks_read),
     Route("PUT", "/api/v3/stocks/{warehouseId}", stocks_write),
     Route("POST", "/api/analytics/v1/stocks-report/wb-warehouses", wb_warehouse_stocks),
+    Route("GET", "/api/v3/orders/new", fbs_new),
     Route("GET", "/api/v3/orders", fbs_orders),
     Route("POST", "/api/v3/orders/status", fbs_statuses),
     Route("GET", "/api/v3/dbs/orders/new", dbs_new),
     Route("GET", "/api/v3/dbs/orders", dbs_orders),
     Route("POST", "/api/marketplace/v3/dbs/orders/status/info", dbs_statuses),
     Route("GET", "/api/v1/supplier/orders", supplier_orders),
+    Route("GET", "/api/v1/supplier/sales", supplier_sales),
     Route("GET", "/api/v1/claims", claims),
     Route("GET", "/api/v1/feedbacks", feedbacks),
     Route("POST", "/api/v1/feedbacks/answer", feedback_answer),

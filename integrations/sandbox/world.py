@@ -100,12 +100,14 @@ class Faults:
     # Yandex Market: the Api-Key's accesses (ApiKeyScopeType values); a method none of them covers
     # answers 403. Empty: ALL_METHODS.
     ym_api_key_scopes: list[str] = field(default_factory=list)
-    # A NUL character (U+0000) inside review texts, as a buyer can type one.
-    nul_in_review_text: bool = False
     # WB cards/list answers to a cursor request that page nowhere: the same cursor back (with the
     # same cards), or no cards while `total` says a full page.
     wb_cards_stuck_cursor_next: int = 0
     wb_cards_empty_page_next: int = 0
+    # Bad data a marketplace really sends: a NUL (U+0000) inside buyer texts (a buyer can type one),
+    # and a number no integer column holds (10**19, past PostgreSQL's bigint) in one row of an answer.
+    nul_in_texts: bool = False
+    out_of_range_numbers: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
@@ -124,9 +126,10 @@ class Faults:
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
             "ym_api_key_scopes": list(self.ym_api_key_scopes),
-            "nul_in_review_text": self.nul_in_review_text,
             "wb_cards_stuck_cursor_next": self.wb_cards_stuck_cursor_next,
             "wb_cards_empty_page_next": self.wb_cards_empty_page_next,
+            "nul_in_texts": self.nul_in_texts,
+            "out_of_range_numbers": self.out_of_range_numbers,
         }
 
 
@@ -138,6 +141,9 @@ class SandboxConfig:
     start: datetime = DEFAULT_START
     # Enforce each platform's rate limits (429/420 answers). Off for tests and benchmarks.
     limits_enabled: bool = False
+    # The Ozon seller has the Premium Pro subscription; without it the Premium-only methods
+    # (reviews, questions) answer 403.
+    ozon_premium: bool = True
 
 
 class SandboxWorld:

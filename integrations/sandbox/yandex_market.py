@@ -16,7 +16,7 @@ offers move in and out of the archive (offer-mappings/archive, /unarchive); a pr
 minimumForBestseller deletes it; a few orders are still on their way 40+ days after creation and are
 delivered on the first `advance`; each operation pages with its own `limit` default. Faults beyond the
 shared ones: `ym_api_key_scopes` (403 for a method the Api-Key's accesses do not cover, per the spec's
-x-auth-scopes) and `nul_in_review_text`.
+x-auth-scopes) and `nul_in_texts`.
 """
 
 from __future__ import annotations
@@ -537,6 +537,7 @@ _READ = ("ALL_METHODS", "ALL_METHODS_READ_ONLY")
 _ORDERS_READ = (*_READ, "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY")
 _OFFERS_READ = (*_READ, "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY")
 _OFFERS_WRITE = ("ALL_METHODS", "OFFERS_AND_CARDS_MANAGEMENT")
+_ORDERS_WRITE = ("ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING")
 _PROMO_READ = (*_READ, "PRICING", "PRICING_READ_ONLY", "PROMOTION", "PROMOTION_READ_ONLY")
 _PROMO_WRITE = ("ALL_METHODS", "PRICING", "PROMOTION")
 # Each route's operationId and `x-auth-scopes` (the Api-Key accesses that may call it), from the spec.
@@ -568,7 +569,18 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
     "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
     "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+    # yandex_market_fbs.py
+    "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": ("generateOrderLabels", _ORDERS_WRITE),
 }
+
+
+def _route_of(request: SandboxRequest) -> Route | None:
+    """The route serving the request, the FBS/DBS actions of yandex_market_fbs.py included."""
+    from integrations.sandbox.app import routes_of
+
+    return next((r for r in routes_of(MP) if r.match(request.method, request.path) is not None), None)
 
 
 def _api_key_scopes(world: SandboxWorld) -> list[str]:
@@ -577,7 +589,7 @@ def _api_key_scopes(world: SandboxWorld) -> list[str]:
 
 def _outside_scopes(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """403 FORBIDDEN (ApiForbiddenErrorResponse) for a method the Api-Key's accesses do not cover."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     operation, allowed = SCOPES[f"{route.method} {route.pattern}"]
@@ -647,6 +659,9 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/campaigns/{campaignId}/stats/orders": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-prices/updates": (10_000, 60, "offers"),
     "PUT /v2/campaigns/{campaignId}/offers/stocks": (100_000, 60, "skus"),
+    "POST /v2/campaigns/{campaignId}/orders/status-update": (10_000, 3600, "orders"),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": (10_000, 3600, "req"),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
@@ -663,7 +678,7 @@ LIMIT_COUNTED_PAGES = {
 def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """Fixed windows in real time per resource and business/campaign, counted as the spec says
     (requests, or the items sent / asked for)."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     resource = f"{route.method} {route.pattern}"
@@ -1422,7 +1437,7 @@ def _review_comments(state: YMState, row: dict[str, Any]) -> list[dict[str, Any]
 def _review_json(world: SandboxWorld, state: YMState, row: dict[str, Any]) -> dict[str, Any]:
     comments = _review_comments(state, row)
     text = row["text"]
-    if world.faults.nul_in_review_text and row["id"] % 3 == 0:  # a third of the reviews, mid-text
+    if world.faults.nul_in_texts and row["id"] % 3 == 0:  # a third of the reviews, mid-text
         text = text[: len(text) // 2] + "\x00" + text[len(text) // 2 :]
     description: dict[str, Any] = {"comment": text}
     if row["rating"] >= 4:

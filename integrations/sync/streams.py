@@ -4,7 +4,7 @@ Two kinds of stream:
 - catalogue streams (warehouses, listings, prices, stocks, promotions) are a full pass over the
   marketplace's list, resumable mid-pass from the saved page cursor; a listings pass read from its
   first page to its last in one run flags the cards it no longer lists (Listing.missing_since);
-- change streams (orders, returns, reviews, questions, finance) read what changed since the saved
+- change streams (orders, returns, sales, reviews, questions, finance) read what changed since the saved
   watermark (minus an overlap, because marketplaces publish late), also resumable per page.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from analytics.ingest import ingest_finance
+from analytics.ingest import ingest_finance, link_waiting_finance
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
@@ -33,7 +33,7 @@ from integrations.base import (
 )
 from integrations.fees import iter_fee_rates
 from integrations.models import OutboxChange
-from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings, open_orders
+from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
@@ -114,6 +114,8 @@ def _stocks(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _orders(account_id: int, items: Sequence[Any]) -> PageCounts:
     result = ingest_orders(account_id, items)
+    # The finance stream runs on its own: its rows may have been stored before their orders.
+    link_waiting_finance(account_id, result.written)
     return PageCounts.of(
         len(items),
         result.orders,
@@ -126,6 +128,18 @@ def _orders(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _returns(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), ingest_returns(account_id, items))
+
+
+def _sales(account_id: int, items: Sequence[Any]) -> PageCounts:
+    result = ingest_sales(account_id, items)
+    # Created: the returns it stored; updated: the orders it moved (and returns it changed).
+    return PageCounts(
+        fetched=len(items),
+        created=result.returns.created,
+        updated=result.orders.updated + result.returns.updated,
+        unchanged=result.orders.unchanged,
+        extra={"status_changes": result.status_changes, "unmatched": result.unmatched},
+    )
 
 
 def _reviews(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -257,6 +271,15 @@ def _read_returns(account_id: int, client: MarketplaceClient, since: datetime | 
     return _pages(client.iter_returns(_since(since), _page_cursor(cursor)), _returns)
 
 
+def _read_sales(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+                ) -> Iterator[StreamPage]:
+    """Buy-outs and returns from a sales report, its own stream: WB reports them only there (FBW
+    orders have no other delivered/returned signal, FBS returns none at all), on a report that
+    changes on its own schedule and limit (1 request a minute), and they touch orders and returns
+    at once. Marketplaces that report delivery in their order statuses yield nothing here."""
+    return _pages(client.iter_sales(_since(since), _page_cursor(cursor)), _sales)
+
+
 def _read_reviews(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                   ) -> Iterator[StreamPage]:
     return _pages(client.iter_reviews(_since(since), _page_cursor(cursor)), _reviews, _readback_reviews)
@@ -314,6 +337,8 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.STOCKS, 30, _read_stocks),
         StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
+        # After orders, so a full sync finds the orders its rows move.
+        StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
         StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365),
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),

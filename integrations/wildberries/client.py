@@ -40,6 +40,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -96,6 +97,7 @@ class WildberriesClient:
     statistics_overlap = timedelta(minutes=30)
     # Statistics answers up to 80,000 rows at once; they are handed on in slices of this many.
     statistics_slice_rows = 5000
+    statistics_max_rows = limits.STATISTICS_MAX_ROWS  # an answer shorter than this is the end of the report
 
     def __init__(
         self,
@@ -114,6 +116,8 @@ class WildberriesClient:
         self._account_key = f"{self.marketplace}:{config.account_id or config.name}"
         self.token_type = token_type(self._token)
         self._rules = limits.rules_for(self.token_type)
+        self._fbs_sale_prices: dict[int, int] = {}  # task id -> salePrice of the tasks still new, per run
+        self._assembly_covered_from: datetime | None = None  # tasks created since then: re-read by iter_orders
 
     def close(self) -> None:
         self.http.close()
@@ -425,7 +429,9 @@ class WildberriesClient:
         state = dict(cursor or {})
         watermark = _parse_wm(state) or since
         phase = state.get("phase", "fbs")
+        self._assembly_covered_from = since - self.assembly_lookback  # see iter_order_updates
         if phase == "fbs":
+            self._fbs_sale_prices = self._new_fbs_sale_prices()
             for items, window in self._assembly_windows("/api/v3/orders", "FBS", Bucket.FBS, since, state):
                 watermark = _max_time(watermark, (o.updated_at for o in items))
                 yield Page(items=items, cursor={"phase": "fbs", **window} | _wm(watermark), watermark=watermark)
@@ -445,33 +451,48 @@ class WildberriesClient:
                 yield Page(items=items, cursor={"phase": "dbs", **window} | _wm(watermark), watermark=watermark)
             phase, state = "fbo", {}
         date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
+        for rows, cursor_from, done in self._statistics(
+            schemas.StatisticsOrder, "statistics orders", "/api/v1/supplier/orders", Bucket.STATISTICS, date_from
+        ):
+            items = [mapping.fbo_order_dto(r) for r in rows if r.warehouseType == FBW_WAREHOUSE_TYPE]
+            del rows
+            watermark = _max_time(watermark, (o.updated_at for o in items))
+            yield Page(items=items, cursor={"phase": "fbo", "dateFrom": cursor_from} | _wm(watermark),
+                       watermark=watermark, done=done)
+
+    def _statistics(
+        self, model: type[M], operation: str, path: str, bucket: Bucket, date_from: str
+    ) -> Iterator[tuple[list[M], str, bool]]:
+        """A statistics report (12-reports, flag=0) from `date_from` on: (rows, dateFrom to resume at, done).
+
+        flag=0 answers the rows changed at or after dateFrom ("больше или равно"), at most ~80,000: the
+        next request starts at the last row's full lastChangeDate, so rows sharing it come again (the
+        upserts make that harmless) and none is missed. An answer shorter than the cap is the end: no
+        extra request (1 a minute) only to get those boundary rows back. An answer whose rows all sit
+        at dateFrom cannot be paged past: it ends the read rather than ask the same again.
+
+        An answer is handed on in slices, each slice's models freed once mapped, so a worker never
+        holds 80,000 rows as models, DTOs and a page read ahead at once. Until the last slice the
+        cursor keeps this answer's dateFrom: a run stopped in between reads the answer again."""
         while True:
-            rows = self._fetch_list(
-                schemas.StatisticsOrder, "statistics orders",
-                "GET",
-                Host.STATISTICS,
-                "/api/v1/supplier/orders",
-                Bucket.STATISTICS,
-                params={"dateFrom": date_from, "flag": 0},
+            rows: list[Any] = self._fetch_list(
+                model, operation, "GET", Host.STATISTICS, path, bucket, params={"dateFrom": date_from, "flag": 0}
             )
-            if rows and rows[-1].lastChangeDate == date_from:  # no progress: never ask the same again
-                rows = []
             if not rows:
-                yield Page(items=[], cursor={"phase": "fbo", "dateFrom": date_from} | _wm(watermark),
-                           watermark=watermark, done=True)
+                yield [], date_from, True
                 return
-            next_from = rows[-1].lastChangeDate
-            # Slices, each slice's models freed once mapped, so a worker never holds 80,000 rows
-            # as models, DTOs and a page read ahead at once. Until the last slice the cursor keeps
-            # this response's dateFrom: a run stopped in between reads the response again.
+            next_from: str = rows[-1].lastChangeDate
+            complete = len(rows) < self.statistics_max_rows
+            if not complete and next_from == date_from:
+                logger.warning("Wildberries %s: a whole answer changed at %s, cannot page past it", operation,
+                               date_from)
+            done = complete or next_from == date_from
             while rows:
                 chunk, rows[: self.statistics_slice_rows] = rows[: self.statistics_slice_rows], []
-                items = [mapping.fbo_order_dto(r) for r in chunk if r.warehouseType == FBW_WAREHOUSE_TYPE]
+                yield chunk, (date_from if rows else next_from), done and not rows
                 del chunk
-                watermark = _max_time(watermark, (o.updated_at for o in items))
-                cursor_from = date_from if rows else next_from
-                yield Page(items=items, cursor={"phase": "fbo", "dateFrom": cursor_from} | _wm(watermark),
-                           watermark=watermark)
+            if done:
+                return
             date_from = next_from
 
     def _assembly_windows(
@@ -504,18 +525,30 @@ class WildberriesClient:
             yield items, {"from": window_from, "to": window_to, "end": end, "next": next_value}
 
     def _with_fbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
-        statuses: dict[int, schemas.FbsStatus] = {}
-        for chunk in _chunks([t.id for t in tasks], limits.MAX_STATUS_IDS):
-            statuses.update({s.id: s for s in self._fetch(
-                schemas.FbsStatuses, "FBS statuses",
-                "POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk}).orders},
-            )
+        statuses = {s.id: s for s in self._fbs_statuses([t.id for t in tasks])}
         result = []
         for task in tasks:
             status = statuses.get(task.id)
             supplier, wb = (status.supplierStatus, status.wbStatus) if status else ("", "")
-            result.append(mapping.assembly_order_dto(task, "FBS", supplier, wb))
+            sale_price = self._fbs_sale_prices.get(task.id)
+            result.append(mapping.assembly_order_dto(task, "FBS", supplier, wb, sale_price))
         return result
+
+    def _fbs_statuses(self, task_ids: Sequence[int]) -> Iterator[schemas.FbsStatus]:
+        """POST /api/v3/orders/status (03-orders-fbs), up to 1000 ids a request."""
+        for chunk in _chunks(list(task_ids), limits.MAX_STATUS_IDS):
+            yield from self._fetch(
+                schemas.FbsStatuses, "FBS statuses",
+                "POST", Host.MARKETPLACE, "/api/v3/orders/status", Bucket.FBS, body={"orders": chunk},
+            ).orders
+
+    def _new_fbs_sale_prices(self) -> dict[int, int]:
+        """GET /api/v3/orders/new (03-orders-fbs): the seller's price (`salePrice`) is listed only
+        here, while a task is new; one request a run, and the ingest keeps it once stored."""
+        tasks = self._fetch(
+            schemas.NewAssemblyTasks, "new FBS orders", "GET", Host.MARKETPLACE, "/api/v3/orders/new", Bucket.FBS,
+        ).orders
+        return {t.id: t.salePrice for t in tasks if t.salePrice}
 
     def _with_dbs_statuses(self, tasks: list[schemas.AssemblyTask]) -> list[OrderDTO]:
         statuses: dict[int, schemas.DbsStatus] = {}
@@ -542,8 +575,62 @@ class WildberriesClient:
     def iter_order_updates(
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
-        # Placeholder until this adapter follows old orders (issue 9, point 1).
-        return iter(())
+        """Stored FBS and DBS tasks not final yet and older than the change read's window (tasks
+        created within `assembly_lookback` are re-read there), by id: POST /api/v3/orders/status
+        (03-orders-fbs) and POST /api/marketplace/v3/dbs/orders/status/info (05-orders-dbs), 1000
+        ids a request, the fewest the limits allow. Status lookups carry no details, so the pages
+        hold status-only DTOs. FBW orders are followed by the sales report (iter_sales).
+
+        The cursor is the (ordered_at, external_id) of the last task looked up, so it survives the
+        list changing between runs (it is sorted by that key)."""
+        # What this run's change read covered, else (a resumed run) what any change read covers.
+        covered_from = self._assembly_covered_from or self._now() - self.assembly_lookback
+        schemes = ("FBS", "DBS")
+        state = dict(cursor or {})
+        start = schemes.index(state["scheme"]) if state.get("scheme") in schemes else 0
+        for scheme in schemes[start:]:
+            after = tuple(state.get("after") or ("", "")) if scheme == state.get("scheme") else ("", "")
+            refs = [
+                r for r in open_orders
+                if r.scheme == scheme and r.ordered_at < covered_from and r.external_id.isdigit()
+                and (r.ordered_at.isoformat(), r.external_id) > after
+            ]
+            for chunk in _chunks(refs, limits.MAX_STATUS_IDS):
+                by_id = {int(r.external_id): r for r in chunk}
+                items = [
+                    mapping.assembly_status_dto(str(task_id), scheme, by_id[task_id].ordered_at, supplier, wb)
+                    for task_id, supplier, wb in self._statuses_by_id(scheme, list(by_id))
+                    if task_id in by_id
+                ]
+                after = (chunk[-1].ordered_at.isoformat(), chunk[-1].external_id)
+                yield Page(items=items, cursor={"scheme": scheme, "after": list(after)})
+        yield Page(items=[], cursor={"scheme": schemes[-1], "after": ["~", ""]}, done=True)
+
+    def _statuses_by_id(self, scheme: str, task_ids: list[int]) -> list[tuple[int, str, str]]:
+        """(task id, supplierStatus, wbStatus) of at most 1000 tasks; ids WB does not know are left out."""
+        if scheme == "FBS":
+            return [(s.id, s.supplierStatus, s.wbStatus) for s in self._fbs_statuses(task_ids)]
+        rows = self._fetch(
+            schemas.DbsStatuses, "DBS statuses",
+            "POST", Host.MARKETPLACE, "/api/marketplace/v3/dbs/orders/status/info", Bucket.DBS,
+            body={"ordersIds": task_ids},
+        ).orders
+        return [(s.orderId, s.supplierStatus or "", s.wbStatus or "") for s in rows if s.supplierStatus or s.wbStatus]
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """GET statistics-api /api/v1/supplier/sales (12-reports): buy-outs (saleID S…) and returns
+        (R…) of every scheme, flag=0 paged by lastChangeDate like statistics orders, 1 request a
+        minute. Rows link to their orders by srid (= rid of FBS/DBS tasks)."""
+        state = dict(cursor or {})
+        watermark = _parse_wm(state) or since
+        date_from = state.get("dateFrom") or mapping.moscow_text(since - self.statistics_overlap)
+        for rows, cursor_from, done in self._statistics(
+            schemas.StatisticsSale, "statistics sales", "/api/v1/supplier/sales", Bucket.SALES, date_from
+        ):
+            items = [mapping.sale_dto(r) for r in rows]
+            del rows
+            watermark = _max_time(watermark, (i.updated_at for i in items))
+            yield Page(items=items, cursor={"dateFrom": cursor_from} | _wm(watermark), watermark=watermark, done=done)
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:
         """GET returns-api /api/v1/claims (09-communications): open claims, then archived, offset paging.

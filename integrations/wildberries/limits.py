@@ -47,6 +47,7 @@ class Bucket(StrEnum):
     FBS = "fbs"
     DBS = "dbs"
     STATISTICS = "statistics"
+    SALES = "sales"
     WB_STOCKS = "wb_stocks"
     FEEDBACKS = "feedbacks"
     RETURNS = "returns"
@@ -70,6 +71,7 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.FBS: LimitRule(rate=300, period=60, burst=20, error_cost=CLIENT_ERROR_COST),
     Bucket.DBS: LimitRule(rate=300, period=60, burst=20, error_cost=CLIENT_ERROR_COST),
     Bucket.STATISTICS: LimitRule(rate=1, period=60, burst=10),  # /api/v1/supplier/orders
+    Bucket.SALES: LimitRule(rate=1, period=60, burst=1),  # /api/v1/supplier/sales
     Bucket.WB_STOCKS: LimitRule(rate=3, period=60, burst=1),  # stocks-report/wb-warehouses
     Bucket.FEEDBACKS: LimitRule(rate=3, period=1, burst=6),  # feedbacks and questions
     Bucket.RETURNS: LimitRule(rate=20, period=60, burst=10),  # /api/v1/claims
@@ -84,6 +86,7 @@ RULES: dict[Bucket, LimitRule] = {
 BASIC_RULES: dict[Bucket, LimitRule] = {
     Bucket.PRICES: LimitRule(rate=4, period=3600, burst=1),  # 1 h / 4 / 15 min / 1
     Bucket.STATISTICS: LimitRule(rate=1, period=3 * 3600, burst=1),  # supplier/orders: 3 h / 1
+    Bucket.SALES: LimitRule(rate=1, period=2 * 3600, burst=1),  # supplier/sales: 2 h / 1
     Bucket.FEEDBACKS: LimitRule(rate=5, period=3600, burst=1),  # 1 h / 5 / 12 min / 1
     Bucket.RETURNS: LimitRule(rate=1, period=3600, burst=1),  # claims: 1 h / 1
     Bucket.CALENDAR: LimitRule(rate=1, period=3600, burst=1),  # 1 h / 1
@@ -106,7 +109,8 @@ MAX_PRICES_PAGE = 1000
 MAX_PRICE_UPLOAD = 1000
 MAX_STOCK_CHRT_IDS = 1000
 MAX_ORDERS_PAGE = 1000
-MAX_STATUS_IDS = 1000
+MAX_STATUS_IDS = 1000  # FBS /api/v3/orders/status `orders`, DBS status/info `ordersIds`
+STATISTICS_MAX_ROWS = 80_000  # rows of one statistics answer (flag=0); a shorter answer is the end
 MAX_CLAIMS_PAGE = 200
 MAX_FEEDBACKS_SKIP = 199_990
 MAX_PROMO_NOMENCLATURES = 1000

@@ -19,6 +19,7 @@ from integrations.base import (
     QuestionDTO,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     WarehouseDTO,
 )
 from integrations.wildberries import schemas
@@ -187,10 +188,19 @@ def price_dto(good: schemas.Good) -> PriceDTO:
     )
 
 
-def assembly_order_dto(task: schemas.AssemblyTask, scheme: str, supplier_status: str, wb_status: str) -> OrderDTO:
-    """FBS/DBS: one assembly task = one unit; money is in kopecks with a numeric currency code."""
+def assembly_order_dto(
+    task: schemas.AssemblyTask, scheme: str, supplier_status: str, wb_status: str, sale_price: int | None = None
+) -> OrderDTO:
+    """FBS/DBS: one assembly task = one unit; money is in kopecks with a numeric currency code.
+
+    total_amount is `price` (every discount but WB's wallet) as before. The buyer paid `price` (FBS) or
+    `finalPrice` (DBS, every discount); the seller's price is `salePrice`, listed only while the task
+    is new (`sale_price` passes it from that list), else left unknown and kept from an earlier read."""
     currency = currency_of(task.currencyCode)
     price = from_minor_units(task.price)
+    paid = from_minor_units(task.finalPrice) if scheme == "DBS" and task.finalPrice else price
+    sale = sale_price if sale_price is not None else task.salePrice
+    seller = from_minor_units(sale) if sale else None
     ordered_at = require_time(task.createdAt)
     city = task.offices[0] if task.offices else ""
     line = OrderLineDTO(
@@ -200,6 +210,8 @@ def assembly_order_dto(task: schemas.AssemblyTask, scheme: str, supplier_status:
         price=price,
         currency=currency,
         marketplace_sku=str(task.nmId),
+        buyer_price=paid,
+        seller_price=seller,
     )
     return OrderDTO(
         external_id=str(task.id),
@@ -216,6 +228,27 @@ def assembly_order_dto(task: schemas.AssemblyTask, scheme: str, supplier_status:
         buyer_city=city,
         tracking_number=task.supplyId or "",
         updated_at=ordered_at,
+        srid=task.rid or "",
+        buyer_total=paid,
+        seller_total=seller,
+    )
+
+
+def assembly_status_dto(
+    external_id: str, scheme: str, ordered_at: datetime, supplier_status: str, wb_status: str
+) -> OrderDTO:
+    """A stored FBS/DBS task's status from a status lookup by id: no details, only the status."""
+    return OrderDTO(
+        external_id=external_id,
+        scheme=scheme,
+        status=assembly_status(supplier_status, wb_status),
+        raw_status=wb_status,
+        raw_substatus=supplier_status,
+        ordered_at=ordered_at,
+        lines=(),
+        currency="RUB",
+        total_amount=Decimal(0),
+        status_only=True,
     )
 
 
@@ -224,6 +257,8 @@ def fbo_order_dto(row: schemas.StatisticsOrder) -> OrderDTO:
     raw = FBO_CANCELLED if row.isCancel else FBO_ORDERED
     changed = require_time(row.lastChangeDate, naive_tz=MOSCOW)
     price = row.priceWithDisc
+    # WB fills finishedPrice/priceWithDisc asynchronously: 0 means "not known yet", not free.
+    paid, seller = _known(row.finishedPrice), _known(row.priceWithDisc)
     line = OrderLineDTO(
         line_key=row.barcode or str(row.nmId),
         offer_id=row.supplierArticle,
@@ -231,6 +266,8 @@ def fbo_order_dto(row: schemas.StatisticsOrder) -> OrderDTO:
         price=price,
         currency="RUB",
         marketplace_sku=str(row.nmId),
+        buyer_price=paid,
+        seller_price=seller,
     )
     return OrderDTO(
         external_id=row.srid,
@@ -245,6 +282,40 @@ def fbo_order_dto(row: schemas.StatisticsOrder) -> OrderDTO:
         status_changed_at=parse_time(row.cancelDate, naive_tz=MOSCOW) if row.isCancel else None,
         buyer_city=row.regionName,
         updated_at=changed,
+        srid=row.srid,
+        buyer_total=paid,
+        seller_total=seller,
+    )
+
+
+def _known(amount: Decimal | None) -> Decimal | None:
+    return amount if amount else None
+
+
+SALE_PREFIX, RETURN_PREFIX = "S", "R"
+
+
+def is_return(sale_id: str) -> bool:
+    """saleID: S… a buy-out, R… a return (12-reports SalesItem); other prefixes (e.g. D, A for
+    corrections) are not a return of the goods."""
+    return sale_id.startswith(RETURN_PREFIX)
+
+
+def sale_dto(row: schemas.StatisticsSale) -> SaleDTO:
+    """A buy-out or return row of the statistics sales report, every scheme; Moscow times, roubles."""
+    return SaleDTO(
+        external_id=row.saleID,
+        order_srid=row.srid,
+        is_return=is_return(row.saleID),
+        sold_at=require_time(row.date, naive_tz=MOSCOW),
+        offer_id=row.supplierArticle,
+        quantity=1,
+        # Returns carry negative amounts; the Return row stores what goes back to the buyer.
+        buyer_price=abs(row.finishedPrice) if row.finishedPrice else None,
+        seller_price=abs(row.priceWithDisc) if row.priceWithDisc else None,
+        for_pay=row.forPay,
+        currency="RUB",
+        updated_at=require_time(row.lastChangeDate, naive_tz=MOSCOW),
     )
 
 

@@ -285,6 +285,7 @@ class AssemblyTask:
     createdAt: str
     price: int
     finalPrice: int | None = None
+    salePrice: int | None = None  # only in the lists of new tasks (/api/v3/orders/new, /api/v3/dbs/orders/new)
     currencyCode: int | str | None = None
     deliveryType: str = ""
     offices: list[str] | None = None
@@ -347,6 +348,25 @@ class StatisticsOrder:
     priceWithDisc: Decimal
     isCancel: bool = False
     cancelDate: str | None = None
+    gNumber: str = ""
+    srid: str
+
+
+@payload
+class StatisticsSale:
+    """A row of the statistics `sales` report: saleID S… is a buy-out, R… a return (to a WB warehouse)."""
+
+    date: str
+    lastChangeDate: str
+    warehouseType: str = ""
+    supplierArticle: str = ""
+    nmId: int
+    barcode: str = ""
+    totalPrice: Decimal | None = None
+    finishedPrice: Decimal | None = None
+    priceWithDisc: Decimal | None = None
+    forPay: Decimal | None = None
+    saleID: str
     gNumber: str = ""
     srid: str
 

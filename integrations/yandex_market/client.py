@@ -47,6 +47,7 @@ from integrations.base import (
     RateLimitedError,
     ReturnDTO,
     ReviewDTO,
+    SaleDTO,
     StockDTO,
     StockUpdate,
     TransientError,
@@ -530,6 +531,10 @@ class YandexMarketClient:
         names this method as the one that returns them (paths/v2_campaigns_campaignId_orders.yaml).
         So an order created 40 days ago that changes status is in the next change read, and following
         the open orders by `orderIds` would only spend requests on orders that did not change."""
+        return iter(())
+
+    def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
+        """Yandex Market reports delivery and returns in order statuses: no separate sales report."""
         return iter(())
 
     def iter_returns(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[ReturnDTO]]:

@@ -208,6 +208,7 @@ def order_line(item: s.OrderItem) -> OrderLineDTO:
         price=unit,
         currency=normalize_currency(currency),
         name=item.offerName,
+        buyer_price=unit,  # payment + Plus cashback: what the buyer paid
     )
 
 
@@ -241,6 +242,7 @@ def order(row: s.BusinessOrder) -> OrderDTO:
         lines=lines,
         currency=currency,
         total_amount=sum((line.price * line.quantity for line in lines), Decimal(0)),
+        buyer_total=sum((line.price * line.quantity for line in lines), Decimal(0)),
         order_number=row.externalOrderId or str(row.orderId),
         status_changed_at=updated,
         shipment_due_at=shipment_due,

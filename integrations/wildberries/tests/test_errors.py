@@ -151,12 +151,14 @@ def test_money_is_parsed_exactly_from_kopecks_floats_and_strings() -> None:
             "supplierArticle": "PRL-1",
             "totalPrice": 1999.9,
             "priceWithDisc": 1274.15,
+            "finishedPrice": 1101.5,
             "srid": "s1",
             "isCancel": False,
         }
     ]
     client = _mock_client(
         {
+            "GET /api/v3/orders/new": {"orders": [{**task, "salePrice": 120000}]},
             "GET /api/v3/orders": {"next": 11, "orders": [task]},
             "POST /api/v3/orders/status": {
                 "orders": [{"id": 11, "supplierStatus": "confirm", "wbStatus": "teleported"}]
@@ -170,18 +172,23 @@ def test_money_is_parsed_exactly_from_kopecks_floats_and_strings() -> None:
     orders = [o for page in client.iter_orders(datetime(2026, 10, 30, tzinfo=UTC)) for o in page.items]
     fbs = orders[0]
     assert fbs.total_amount == Decimal("1014.99") and fbs.currency == "BYN"
+    # Buyer paid `price`; the seller's price after the seller's discount is `salePrice` of /orders/new.
+    assert (fbs.buyer_total, fbs.seller_total, fbs.srid) == (Decimal("1014.99"), Decimal("1200.00"), "r1")
     assert (fbs.status, fbs.raw_status, fbs.raw_substatus) == ("unknown", "teleported", "confirm")
     client = _mock_client(
         {
+            "GET /api/v3/orders/new": {"orders": []},
             "GET /api/v3/orders": {"next": 0, "orders": []},
             "GET /api/v3/dbs/orders/new": {"orders": []},
             "GET /api/v3/dbs/orders": {"next": 0, "orders": []},
-            "GET /api/v1/supplier/orders": Replies([statistics, []]),  # paged by lastChangeDate until []
+            "GET /api/v1/supplier/orders": Replies([statistics]),  # an answer under 80,000 rows is the end
         }
     )
     fbo = [o for page in client.iter_orders(datetime(2026, 10, 30, tzinfo=UTC)) for o in page.items]
     assert fbo[0].total_amount == Decimal("1274.15") and fbo[0].lines[0].price == Decimal("1274.15")
     assert fbo[0].updated_at == datetime(2026, 10, 31, 9, 30, tzinfo=UTC)  # Moscow time converted to UTC
+    # FBW: what the buyer paid is finishedPrice, the seller's price priceWithDisc; srid is the key.
+    assert (fbo[0].buyer_total, fbo[0].seller_total, fbo[0].srid) == (Decimal("1101.5"), Decimal("1274.15"), "s1")
 
 
 def test_unknown_statuses_are_kept_raw_and_mapped_to_unknown() -> None:

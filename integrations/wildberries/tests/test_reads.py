@@ -220,8 +220,9 @@ def test_a_large_statistics_answer_is_handed_on_in_slices_and_resumes_at_its_dat
     assert [o.external_id for o in sliced] == [o.external_id for o in whole]
     assert len(pages) > 3 and all(len(p.items) <= 7 for p in pages)
     # One answer: every slice but the last keeps the dateFrom it was asked with, so a run stopped
-    # between slices asks for the whole answer again (the upserts make that harmless).
+    # between slices asks for the whole answer again (the upserts make that harmless). The answer
+    # is shorter than WB's cap, so it is the end: no second request (1 a minute) for nothing new.
     dates = [p.cursor["dateFrom"] for p in pages]
-    assert dates[0] == dates[-3] != dates[-2] == dates[-1] and pages[-1].done and not pages[-1].items
+    assert dates[0] == dates[-2] != dates[-1] and pages[-1].done and [p.done for p in pages].count(True) == 1
     resumed = _all(make_client(statistics_slice_rows=7).iter_orders(since, pages[1].cursor))
     assert {o.external_id for o in resumed} == {o.external_id for o in whole}

@@ -243,7 +243,7 @@ def test_the_nul_fault_puts_u0000_inside_some_review_texts(
 ) -> None:
     call, _ = caller(world)
     clean = call("POST", f"{BUSINESS}/goods-feedback", {}, limit=50).content
-    world.faults.update({"nul_in_review_text": True})
+    world.faults.update({"nul_in_texts": True})
 
     raw = call("POST", f"{BUSINESS}/goods-feedback", {}, limit=50)
     reviews = [r for page in make_client().iter_reviews(world.now - timedelta(days=150)) for r in page.items]

@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0007_cost_history_by_date'),
+        ('catalog', '0009_cost_history_by_date'),
         ('integrations', '0003_drop_redundant_fk_indexes'),
-        ('pricing', '0002_drop_redundant_fk_indexes'),
+        ('pricing', '0003_verbose_names'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_stocklevel_per_variant'),
+        ('catalog', '0008_verbose_names'),
     ]
 
     operations = [
