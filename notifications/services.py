@@ -46,11 +46,17 @@ def preferences_for(user: Any) -> dict[str, Channels]:
     return _resolve(role_of(user), chosen)
 
 
-def _resolve(role: Role | None, chosen: dict[str, NotificationPreference]) -> dict[str, Channels]:
+def _resolve(
+    role: Role | None, chosen: dict[str, NotificationPreference], *, directed: bool = False
+) -> dict[str, Channels]:
+    """A message addressed to the user (their own API token expiring) reaches them by both channels
+    unless they chose otherwise; a broadcast follows their role's defaults."""
     result = {}
     for kind in Kind:
         if kind in chosen:
             result[kind.value] = Channels(chosen[kind].in_app, chosen[kind].email)
+        elif directed:
+            result[kind.value] = Channels(True, True)
         else:
             result[kind.value] = Channels(*default_channels(kind, role))
     return result
@@ -82,8 +88,9 @@ def notify(
     users: Iterable[Any] | None = None,
     window: timedelta = DEFAULT_WINDOW,
 ) -> list[Notification]:
-    """Notify every active user (or only `users`) who wants `kind`; returns the rows written
-    (none when the same (kind, subject) was notified within `window`)."""
+    """Notify every active user who wants `kind` (or only `users`: then by both channels unless
+    they opted out); returns the rows written (none when the same (kind, subject) was notified
+    within `window`)."""
     kind, severity = Kind(kind).value, Severity(severity).value
     subject = subject[:200]
     with transaction.atomic():
@@ -121,7 +128,11 @@ def _audience(users: Iterable[Any] | None) -> list[tuple[Any, dict[str, Channels
     chosen: dict[int, dict[str, NotificationPreference]] = {}
     for pref in NotificationPreference.objects.filter(user__in=[p.pk for p in people]):
         chosen.setdefault(pref.user_id, {})[pref.kind] = pref
-    return [(person, _resolve(_role_from_prefetched(person), chosen.get(person.pk, {}))) for person in people]
+    directed = users is not None
+    return [
+        (person, _resolve(_role_from_prefetched(person), chosen.get(person.pk, {}), directed=directed))
+        for person in people
+    ]
 
 
 def _role_from_prefetched(user: Any) -> Role | None:
@@ -176,7 +187,7 @@ def send_emails(notification_ids: list[int]) -> int:
             continue
         body = row.message
         if row.link:
-            body += f"\n\n{settings.SITE_URL.rstrip('/')}{row.link}"
+            body += f"\n\n{str(settings.SITE_URL).rstrip('/')}{row.link}"
         try:
             send_mail(f"[Prilavok] {row.title}", body, None, [row.user.email])
         except OSError:
