@@ -30,8 +30,11 @@ DEFAULT_WINDOW = timedelta(hours=6)
 UNREAD_CACHE_SECONDS = 300
 
 
-def unread_cache_key(user_id: int) -> str:
-    return f"notifications:unread:{user_id}"
+def unread_cache_key(user: Any) -> str:
+    # The join time tells apart two users that got the same id (a restored or recreated database),
+    # so a count cached for one is never shown to the other.
+    joined = int(user.date_joined.timestamp() * 1_000_000) if getattr(user, "date_joined", None) else 0
+    return f"notifications:unread:{user.pk}:{joined}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def notify(
                 )
             )
         created = Notification.objects.bulk_create(rows)
-        cache.delete_many([unread_cache_key(row.user_id) for row in created if row.in_app])
+        cache.delete_many([unread_cache_key(row.user) for row in created if row.in_app])
         to_mail = [row.pk for row in created if row.email and row.user.email]
         if to_mail:
             from notifications.tasks import send_notification_emails
@@ -151,7 +154,7 @@ def _role_from_prefetched(user: Any) -> Role | None:
 
 def unread_count(user: Any) -> int:
     """At most one query, cached per user; notify() and mark_read() drop the cached figure."""
-    key = unread_cache_key(user.pk)
+    key = unread_cache_key(user)
     count = cache.get(key)
     if count is None:
         count = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
@@ -169,7 +172,7 @@ def mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         query = query.filter(pk__in=list(ids))
     changed = query.update(read_at=timezone.now())
-    cache.delete(unread_cache_key(user.pk))
+    cache.delete(unread_cache_key(user))
     return changed
 
 

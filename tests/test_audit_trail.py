@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+from celery import shared_task
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, override_settings
 from django.urls import path
@@ -190,3 +191,16 @@ def test_the_audit_list_filters_and_is_for_administrators_only(django_assert_max
         assert client_for(make_user(role)).get("/settings/audit/").status_code == 403
         assert client_for(make_user(role)).get("/settings/audit.csv").status_code == 403
     assert Client().get("/settings/audit.csv").status_code == 302
+
+
+@shared_task(name="tests.audit_in_a_task")  # type: ignore[untyped-decorator]
+def audit_in_a_task() -> None:
+    audit_record(action="test.from_task")
+
+
+def test_a_background_task_records_the_sync_channel_and_its_name() -> None:
+    audit_in_a_task.apply()  # runs here, with Celery's task signals, as a worker would
+
+    event = AuditEvent.objects.get(action="test.from_task")
+    assert (event.channel, event.actor_label, event.actor) == ("sync", "task:tests.audit_in_a_task", None)
+    assert audit_record(action="test.after_task").channel == "system"  # the task's context ended with it

@@ -226,3 +226,23 @@ def test_the_daily_check_is_scheduled() -> None:
     entry = BEAT_SCHEDULE["notify-expiring-keys"]
     assert entry["task"] == "notifications.check_expiring_keys"
     assert app.tasks[entry["task"]] is not None
+
+
+def test_the_notifications_page_costs_the_same_queries_for_3_or_40_rows() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user(Role.MANAGER)
+    client = client_for(user)
+
+    def queries_with(rows: int) -> int:
+        for n in range(rows):
+            notify(Kind.LOW_RATING, f"review:{rows}:{n}", f"{n % 5 + 1}★")
+        client.get("/notifications/")  # warm the session
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/notifications/")
+        assert page.status_code == 200 and f">{unread_count(user)}</span>" in page.content.decode()
+        return len(captured)
+
+    few, many = queries_with(3), queries_with(37)
+    assert few == many and many <= 10
