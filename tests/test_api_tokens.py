@@ -165,3 +165,27 @@ def test_tokens_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
     for record in caplog.records:
         redaction.filter(record)
         assert secret.split("_", 2)[2] not in record.getMessage()
+
+
+def test_an_administrator_issues_and_revokes_in_the_browser_and_sees_the_token_once() -> None:
+    admin, integrator = make_user(Role.ADMIN, "boss"), make_user(Role.MANAGER, "integrator")
+    client = client_for(admin)
+
+    answer = client.post("/settings/tokens/", {"user": integrator.pk, "name": "1C", "expires_days": "30"})
+
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    token = ApiToken.objects.get()
+    page = answer.content.decode()
+    secret = page.split(f"prl_{token.prefix}_", 1)[1].split("<", 1)[0]
+    assert token.digest == hashlib.sha256(f"prl_{token.prefix}_{secret}".encode()).hexdigest()
+    assert secret not in client.get("/settings/tokens/").content.decode()  # never again
+    assert token.user == integrator and token.created_by == admin
+
+    assert client.post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    event = AuditEvent.objects.get(action="token.revoked")
+    assert (event.actor, event.channel) == (admin, "web")
+    assert api(f"prl_{token.prefix}_{secret}").get(TEMPLATES_URL).status_code == 401
+    for role in (Role.MANAGER, Role.ANALYST):
+        other = client_for(make_user(role))
+        assert other.get("/settings/tokens/").status_code == 403
+        assert other.post(f"/settings/tokens/{token.pk}/revoke/").status_code == 403
