@@ -121,3 +121,10 @@ class AuditEvent(models.Model):
             self.token_id = context.token_id()
         if not self.actor_label:
             self.actor_label = self.actor.get_username() if self.actor is not None else context.label
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, old, new) for the screens: old → new per field."""
+        old, new = self.old or {}, self.new or {}
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            return [("", old, new)]
+        return [(name, old.get(name), new.get(name)) for name in sorted(set(old) | set(new))]

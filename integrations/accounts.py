@@ -109,7 +109,8 @@ def account_persist(
         # Old -> new of the plain fields; the key appears only as its masked hint.
         after = {name: getattr(account, name) for name in audited}
         old, new = diff(before, after)
-        audit_record(action=action, actor=actor, obj=account, details=details, old=old or None, new=new or None)
+        old_values = None if created else old or None
+        audit_record(action=action, actor=actor, obj=account, details=details, old=old_values, new=new or None)
     return AccountSaveResult(account=account, created=created, key_changed=key_changed, changed_fields=changed_fields)
 
 

@@ -47,6 +47,8 @@ def test_a_web_change_records_who_where_and_old_to_new() -> None:
     assert (event.channel, event.ip, event.user_agent) == ("web", "203.0.113.7", BROWSER["HTTP_USER_AGENT"])
     assert (event.actor, event.actor_label, event.token) == (admin, "boss", None)
     assert (event.old, event.new) == ({"role": "analyst"}, {"role": "manager"})
+    listed = client_for(admin).get("/settings/audit/").content.decode()
+    assert 'role: <span class="muted">analyst</span> → manager' in listed
 
 
 @override_settings(ROOT_URLCONF=__name__)
