@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.audit import audit_record, diff
 from core.roles import Role, role_of
 from notifications.kinds import Kind, Severity, default_channels
 from notifications.models import Notification, NotificationPreference
@@ -67,10 +68,22 @@ def _resolve(
 
 @transaction.atomic
 def preferences_save(*, user: Any, choices: dict[str, Channels]) -> None:
+    """Store the user's choices; what changed is audited (kind: in the app / by email, old → new)."""
+    before = preferences_for(user)
     for kind, channels in choices.items():
         NotificationPreference.objects.update_or_create(
             user=user, kind=Kind(kind), defaults={"in_app": channels.in_app, "email": channels.email}
         )
+    old, new = diff(_as_text(before), _as_text({**before, **{Kind(k).value: c for k, c in choices.items()}}))
+    if new:
+        audit_record(action="notifications.preferences_changed", obj=user, old=old, new=new)
+
+
+def _as_text(preferences: dict[str, Channels]) -> dict[str, str]:
+    return {
+        kind: "+".join(name for name, on in (("in_app", channels.in_app), ("email", channels.email)) if on) or "off"
+        for kind, channels in preferences.items()
+    }
 
 
 def _lock_subject(kind: str, subject: str) -> None:

@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from config.celery import app
+from core.models import AuditEvent
 from core.roles import Role
 from core.tokens import token_issue
 from integrations import outbox
@@ -144,6 +145,10 @@ def test_each_user_chooses_what_to_receive_on_the_page() -> None:
     form = {f"{kind.value}__in_app": "on" for kind in Kind} | {"money_at_risk__email": "on"}
 
     assert client.post("/notifications/preferences/", form).status_code == 302
+    event = AuditEvent.objects.get(action="notifications.preferences_changed")
+    assert (event.actor, event.channel, event.object_id) == (user, "web", str(user.pk))
+    assert event.old["money_at_risk"] == "in_app" and event.new["money_at_risk"] == "in_app+email"
+    assert "sync_failed" in event.new and "stockout_ahead" not in event.new  # analysts see stock-outs already
     notify(Kind.SYNC_FAILED, "account:1:orders", "503")
     notify(Kind.MONEY_AT_RISK, "reconciliation:1:2026-11", "12 000 ₽ unpaid")
 
