@@ -31,6 +31,7 @@ from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncS
 from integrations.registry import get_client
 from integrations.sync import leases
 from integrations.sync.streams import STREAMS, PageCounts, StreamDef, StreamPage
+from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -358,6 +359,7 @@ def run_stream(
                           **{**totals.run_fields(), "errors": totals.errors + (0 if stopped else 1)})
             if not stopped:  # running out of time says nothing about the account's health
                 record_account_error(account, message)
+                notifications.sync_failed(account, stream, message)
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
