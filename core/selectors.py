@@ -7,13 +7,13 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Listing
 from core.models import Marketplace
 from core.roles import GROUP_NAMES, Role
-from integrations.models import MarketplaceAccount, SyncRun
+from integrations.models import MarketplaceAccount, SyncRun, SyncState
 from orders.models import Order
 from reviews.models import Review
 
@@ -25,9 +25,20 @@ def local_day_start(now: datetime | None = None) -> datetime:
 
 
 def accounts_with_health() -> QuerySet[MarketplaceAccount]:
-    return MarketplaceAccount.objects.annotate(
-        last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
-    ).order_by("marketplace", "name")
+    """With `unavailable_streams`: the streams its subscription or token scope does not cover."""
+    return (
+        MarketplaceAccount.objects.annotate(
+            last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
+        )
+        .prefetch_related(
+            Prefetch(
+                "sync_states",
+                queryset=SyncState.objects.filter(unavailable_since__isnull=False).order_by("stream"),
+                to_attr="unavailable_streams",
+            )
+        )
+        .order_by("marketplace", "name")
+    )
 
 
 @dataclass

@@ -130,6 +130,24 @@ def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> 
     return httpx.Response(status, content=b"", headers=headers or {})
 
 
+# Each marketplace's 403 for a method the seller's subscription or token scope does not cover
+# (Ozon rpcStatus, WB problem+json, YM ApiErrorResponse).
+_NOT_COVERED = {
+    "ozon": {"code": 7, "message": "This method is available with the Premium Plus subscription only",
+             "details": []},
+    "wildberries": {"title": "forbidden", "detail": "token scope not allowed for this method", "status": 403,
+                    "statusText": "Forbidden", "origin": "s2s-api-auth-catalog"},
+    "yandex_market": {
+        "status": "ERROR",
+        "errors": [{"code": "FORBIDDEN", "message": "Access to the method is not allowed for the Api-Key"}],
+    },
+}
+
+
+def not_covered(marketplace: str, path: str) -> httpx.Response:
+    return json_response(_NOT_COVERED[marketplace], 403)
+
+
 class SandboxApp:
     def __init__(self, world: SandboxWorld | None = None) -> None:
         self.world = world or SandboxWorld()
@@ -159,6 +177,8 @@ class SandboxApp:
         denied = module.authenticate(self.world, sreq)
         if denied is not None:
             return denied
+        if sreq.path in self.world.faults.forbidden_paths:
+            return not_covered(prefix, sreq.path)
         limit = module.PARALLEL_LIMIT
         key = module.parallel_key(sreq) if limit else None
         if key is not None and limit is not None:

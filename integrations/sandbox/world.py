@@ -97,12 +97,15 @@ class Faults:
     # Seller articles whose writes (price, stock, content) each marketplace rejects per item.
     reject_offer_ids: set[str] = field(default_factory=set)
     retry_after_seconds: int = 1
+    # Marketplace paths (prefix removed) the seller's subscription or token scope does not cover:
+    # each answers 403 in its marketplace's shape, as Ozon's Premium-only methods do.
+    forbidden_paths: set[str] = field(default_factory=set)
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
             if not hasattr(self, key):
                 raise KeyError(key)
-            setattr(self, key, set(value) if key == "reject_offer_ids" else value)
+            setattr(self, key, set(value) if key in ("reject_offer_ids", "forbidden_paths") else value)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class Faults:
             "server_error_ratio": self.server_error_ratio,
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
+            "forbidden_paths": sorted(self.forbidden_paths),
         }
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.logging import redact
 from integrations import outbox
-from integrations.base import AuthError, MarketplaceClient, MarketplaceError
+from integrations.base import AuthError, MarketplaceClient, MarketplaceError, NotAvailableError
 from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
 from integrations.registry import get_client
 from integrations.sync import leases
@@ -356,15 +356,46 @@ def run_stream(
         try:
             leases.finish(run.pk, SyncRun.Status.FAILED, error_message=message,
                           **{**totals.run_fields(), "errors": totals.errors + (0 if stopped else 1)})
-            if not stopped:  # running out of time says nothing about the account's health
+            if isinstance(exc, NotAvailableError) and _credentials_work(account, None if own_client else client):
+                mark_unavailable(account, stream, exc)
+            elif not stopped:  # running out of time says nothing about the account's health
                 record_account_error(account, message)
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
     leases.finish(run.pk, SyncRun.Status.SUCCEEDED, **totals.run_fields())
     MarketplaceAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
+    SyncState.objects.filter(account=account, stream=stream).exclude(unavailable_since=None).update(
+        unavailable_since=None, unavailable_message=""
+    )
     run.refresh_from_db()
     return run
+
+
+def _credentials_work(account: MarketplaceAccount, client: MarketplaceClient | None) -> bool:
+    """A 403 means "not covered by the subscription or scope" only if the key itself still works:
+    one auth check tells a refused key (the account fails) from a method the seller lacks."""
+    own = client is None
+    checker = client or get_client(account)
+    try:
+        check_account(account, checker)  # records a refusal on the account
+    except (AuthError, NotAvailableError):
+        return False
+    except MarketplaceError:
+        return True  # the check could not run (e.g. the marketplace is down): the 403 stands as it is
+    finally:
+        if own and hasattr(checker, "close"):
+            checker.close()
+    return True
+
+
+def mark_unavailable(account: MarketplaceAccount, stream: str, exc: NotAvailableError) -> None:
+    """The stream is not available for this account: its message on the stream's state, retried
+    daily by the scheduler; the account's health is left as it was."""
+    state, _ = SyncState.objects.get_or_create(account=account, stream=stream)
+    SyncState.objects.filter(pk=state.pk).update(
+        unavailable_since=state.unavailable_since or timezone.now(), unavailable_message=exc.message[:2000]
+    )
 
 
 def record_account_error(account: MarketplaceAccount, message: str) -> None:
@@ -372,11 +403,12 @@ def record_account_error(account: MarketplaceAccount, message: str) -> None:
 
 
 def check_account(account: MarketplaceAccount, client: MarketplaceClient | None = None) -> datetime | None:
-    """One cheap authenticated call: stores the token's expiry, or the refusal as the last error."""
+    """One cheap authenticated call: stores the token's expiry, or the refusal as the last error.
+    A 403 on the auth check itself is a refusal of the account, whatever its kind."""
     client = client or get_client(account)
     try:
         expires_at = client.check_auth()
-    except AuthError as exc:
+    except (AuthError, NotAvailableError) as exc:
         record_account_error(account, describe(exc))
         raise
     MarketplaceAccount.objects.filter(pk=account.pk).update(token_expires_at=expires_at)
