@@ -144,6 +144,14 @@ _NOT_COVERED = {
 }
 
 
+def _replaced(response: httpx.Response, replacements: list[tuple[str, str]]) -> httpx.Response:
+    body = response.content
+    for old, new in replacements:
+        body = body.replace(old.encode(), new.encode())
+    return httpx.Response(response.status_code, content=body, headers={
+        k: v for k, v in response.headers.items() if k.lower() != "content-length"})
+
+
 def not_covered(marketplace: str, path: str) -> httpx.Response:
     return json_response(_NOT_COVERED[marketplace], 403)
 
@@ -195,6 +203,8 @@ class SandboxApp:
             if fault == "server_error":
                 return module.server_error(self.world, sreq)
             response = self._dispatch(module, sreq)
+            if self.world.faults.body_replacements and response.status_code == 200:
+                response = _replaced(response, self.world.faults.body_replacements)
             if fault == "malformed" and response.status_code == 200:
                 return httpx.Response(200, content=response.content[: max(1, len(response.content) // 2)],
                                       headers={"Content-Type": "application/json"})

@@ -100,11 +100,16 @@ class Faults:
     # Marketplace paths (prefix removed) the seller's subscription or token scope does not cover:
     # each answers 403 in its marketplace's shape, as Ozon's Premium-only methods do.
     forbidden_paths: set[str] = field(default_factory=set)
+    # Bad data as a marketplace may send it: (old, new) text replaced in every successful answer's
+    # body, e.g. a NUL a buyer typed ("\\u0000" in JSON) or an id out of any integer's range.
+    body_replacements: list[tuple[str, str]] = field(default_factory=list)
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
             if not hasattr(self, key):
                 raise KeyError(key)
+            if key == "body_replacements":
+                value = [(str(old), str(new)) for old, new in value]
             setattr(self, key, set(value) if key in ("reject_offer_ids", "forbidden_paths") else value)
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +123,7 @@ class Faults:
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
             "forbidden_paths": sorted(self.forbidden_paths),
+            "body_replacements": [list(pair) for pair in self.body_replacements],
         }
 
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import bulk
 from core.logging import redact
 from integrations import outbox
 from integrations.base import AuthError, MarketplaceClient, MarketplaceError, NotAvailableError
@@ -44,6 +45,9 @@ class RunTotals:
     errors: int = 0
     pages: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    # Rows rejected alone for values PostgreSQL refuses (core.bulk.collect_rejections): the first
+    # few, each naming its row, end up in the run's error_message.
+    rejected: list[str] = field(default_factory=list)
 
     def add(self, counts: PageCounts, pages: int = 1) -> None:
         self.fetched += counts.fetched
@@ -54,6 +58,17 @@ class RunTotals:
         self.pages += pages
         for name, value in counts.extra.items():
             self.extra[name] = self.extra.get(name, 0) + value
+
+    def reject(self, messages: list[str]) -> None:
+        self.errors += len(messages)
+        self.rejected.extend(messages[: max(0, REJECTED_SAMPLES - len(self.rejected))])
+
+    def rejected_message(self) -> str:
+        if not self.rejected:
+            return ""
+        more = self.errors - len(self.rejected)
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"Rows rejected, the rest stored: {'; '.join(self.rejected)}{tail}"[:2000]
 
     def run_fields(self) -> dict[str, Any]:
         return {
@@ -67,6 +82,7 @@ class RunTotals:
 
 
 OnPage = Callable[[str, RunTotals], None]
+REJECTED_SAMPLES = 5
 
 # What the Celery task and the `sync` command batch into one write: small API pages (Ozon's 100
 # postings) cost a transaction and half a dozen statements each; 5,000 rows amortise that, and
@@ -262,7 +278,8 @@ def _pump(
             # wait for the WAL flush.
             with connection.cursor() as sql:
                 sql.execute("SET LOCAL synchronous_commit = off")
-            counts = ingest(account.pk, items) if items else PageCounts()
+            with bulk.collect_rejections() as rejected:
+                counts = ingest(account.pk, items) if items else PageCounts()
             if readback_kinds and items:
                 _confirm_readbacks(account.pk, pages, readback_kinds)
             if seen is not None and spec.item_key is not None:
@@ -272,6 +289,7 @@ def _pump(
             cursor = {**pages[-1].cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
             SyncState.objects.filter(pk=state.pk).update(cursor=cursor, updated_at=timezone.now())
             totals.add(counts, pages=len(pages))
+            totals.reject(rejected)
             # Fenced: if another worker reclaimed this run meanwhile, LeaseLost rolls the flush back.
             leases.touch(run_id, **totals.run_fields(), progress={**progress_base, **totals.extra})
         if on_page is not None:
@@ -363,7 +381,7 @@ def run_stream(
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
-    leases.finish(run.pk, SyncRun.Status.SUCCEEDED, **totals.run_fields())
+    leases.finish(run.pk, SyncRun.Status.SUCCEEDED, error_message=totals.rejected_message(), **totals.run_fields())
     MarketplaceAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
     SyncState.objects.filter(account=account, stream=stream).exclude(unavailable_since=None).update(
         unavailable_since=None, unavailable_message=""
