@@ -162,9 +162,21 @@ class SandboxApp:
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
         self.requests_seen = 0
+        # 429/420 answers per marketplace (limits, parallel caps, injected faults): a benchmark's
+        # count of limit violations.
+        self.limit_answers: dict[str, int] = dict.fromkeys(MARKETPLACES, 0)
 
     # ---- entry point -------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if response.status_code in (420, 429):
+            marketplace = request.url.path.lstrip("/").partition("/")[0]
+            with self._in_flight_lock:
+                if marketplace in self.limit_answers:
+                    self.limit_answers[marketplace] += 1
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         body = request.read()
         if path.startswith("/_control/"):
@@ -247,7 +259,8 @@ class SandboxApp:
             return json_response({"message": f"unknown control {method} {action}"}, 404)
         return json_response(
             {"now": self.world.now, "faults": self.world.faults.as_dict(), "seed": self.world.config.seed,
-             "products": self.world.config.products, "requests": self.requests_seen}
+             "products": self.world.config.products, "requests": self.requests_seen,
+             "limit_answers": self.limit_answers}
         )
 
 

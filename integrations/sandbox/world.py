@@ -7,6 +7,7 @@ import functools
 import hashlib
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -194,17 +195,38 @@ class SandboxWorld:
                 self.states[marketplace] = builder(self)
             return self.states[marketplace]
 
-    def advance(self, minutes: int) -> None:
+    def advance(self, minutes: float) -> None:
         """Move the clock; each marketplace creates new orders, changes statuses, adds reviews."""
+        self.advance_to(self.now + timedelta(minutes=minutes))
+
+    def advance_to(self, moment: datetime) -> None:
         from integrations.sandbox.app import MARKETPLACES, marketplace_module
 
         with self.lock:
+            if moment <= self.now:
+                return
             old = self.now
-            self.now = old + timedelta(minutes=minutes)
+            self.now = moment
             for name in MARKETPLACES:
                 module = marketplace_module(name)
                 state = self.state(name, module.build_state)
                 module.advance(self, state, old, self.now)
+
+    def follow_wall_clock(self, tick: float) -> threading.Thread:
+        """Real time: every `tick` seconds the clock moves to the wall clock's time, rounded down
+        to a multiple of `tick` (so what became visible when is known: the first tick at or after
+        an order's creation). Orders then appear at the rate `orders` sets (Ozon and WB: one per
+        60 days / orders; YM: two per tick)."""
+
+        def follow() -> None:
+            while True:
+                now = time.time()
+                self.advance_to(datetime.fromtimestamp(now - now % tick, UTC))
+                time.sleep(tick - time.time() % tick)
+
+        thread = threading.Thread(target=follow, name="sandbox-wall-clock", daemon=True)
+        thread.start()
+        return thread
 
     def draw_fault(self) -> str | None:
         """Which fault, if any, the next request gets."""
