@@ -15,7 +15,7 @@ from celery.schedules import crontab
 DISPATCH = "integrations.dispatch_due_syncs"
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Orders every few minutes (default 5 min per account): new orders must be shipped on time.
+    # Orders every minute (the default interval per account): new FBS orders must be shipped on time.
     "sync-orders": {
         "task": DISPATCH,
         "schedule": crontab(minute="*"),

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import SalesDayTotal
 from catalog.models import Listing
 from core.models import Marketplace
 from core.roles import GROUP_NAMES, Role
-from integrations.models import MarketplaceAccount, SyncRun
+from integrations.models import MarketplaceAccount, SyncRun, SyncState
 from reviews.models import Review
 
 
@@ -26,9 +26,20 @@ def local_day_start(now: datetime | None = None) -> datetime:
 
 
 def accounts_with_health() -> QuerySet[MarketplaceAccount]:
-    return MarketplaceAccount.objects.annotate(
-        last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
-    ).order_by("marketplace", "name")
+    """With `unavailable_streams`: the streams its subscription or token scope does not cover."""
+    return (
+        MarketplaceAccount.objects.annotate(
+            last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
+        )
+        .prefetch_related(
+            Prefetch(
+                "sync_states",
+                queryset=SyncState.objects.filter(unavailable_since__isnull=False).order_by("stream"),
+                to_attr="unavailable_streams",
+            )
+        )
+        .order_by("marketplace", "name")
+    )
 
 
 @dataclass

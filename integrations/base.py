@@ -71,6 +71,13 @@ class AuthError(PermanentError):
     """The credentials were refused. The message names the account, never the key."""
 
 
+class NotAvailableError(PermanentError):
+    """The credentials work, but the seller's subscription or the token's scope does not cover
+    this method (Ozon Premium-only methods, a WB token without the category, a YM Api-Key without
+    the access): a 403 from a data endpoint. Only the stream that needs the method is unavailable;
+    the account and its other streams stay healthy. The message is the marketplace's own."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Account configuration handed to an adapter (built by integrations.registry at call time)
 

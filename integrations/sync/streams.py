@@ -335,7 +335,9 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
         StreamDef(Stream.PRICES, 60, _read_prices),
         StreamDef(Stream.STOCKS, 30, _read_stocks),
-        StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
+        # Every minute (beat's tick): an FBS order must reach the packers within ~90 s of being
+        # placed (benchmarks/freshness.py), and a run with nothing new is a few cheap list calls.
+        StreamDef(Stream.ORDERS, 1, _read_orders, changes=True, lookback_days=90),
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
         # After orders, so a full sync finds the orders its rows move.
         StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
