@@ -301,3 +301,11 @@ def test_an_analyst_cannot_import(world: StockWorld) -> None:
     upload = _csv_upload([["ID карточки", "Название"], [world.dress.pk, "Новое"]])
     assert analyst.post("/catalog/import/", {"kind": "content", "file": upload}).status_code == 403
     assert not OutboxChange.objects.exists()
+
+
+def test_the_catalogue_list_links_its_export_with_the_filter_on_screen(manager: Client, world: StockWorld) -> None:
+    html = manager.get("/catalog/?marketplace=ozon&q=MUG").content.decode()
+    assert "/catalog/export/listings.csv?marketplace=ozon&amp;q=MUG" in html
+    assert "/catalog/import/?kind=content" in html
+    analyst_html = client_for(make_user(Role.ANALYST)).get("/catalog/").content.decode()
+    assert "/catalog/export/listings.xlsx" in analyst_html and "/catalog/import/" not in analyst_html
