@@ -67,8 +67,8 @@ def _products(request: HttpRequest) -> Iterator[list[Any]]:
 
 def _price(listing: Listing) -> Any:
     try:
-        return listing.price  # type: ignore[attr-defined]
-    except Listing.price.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        return listing.price
+    except Listing.price.RelatedObjectDoesNotExist:
         return None
 
 

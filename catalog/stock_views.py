@@ -38,6 +38,10 @@ def stock(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/stock_list.html", context)
 
 
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # django_htmx.middleware.HtmxMiddleware
+
+
 def _result(request: HttpRequest, change: OutboxChange | None, error: str = "") -> HttpResponse:
     state = change_state(change) if change else None
     return render(
@@ -57,11 +61,11 @@ def stock_set(request: HttpRequest, level_id: int) -> HttpResponse:
             level.listing, level.warehouse, request.POST.get("quantity", ""), request.user, variant_id=level.variant_id
         )
     except CatalogChangeError as error:
-        if request.htmx:
+        if _htmx(request):
             return _result(request, None, str(error))
         messages.error(request, str(error))
         return redirect(reverse("catalog:stock"))
-    if request.htmx:
+    if _htmx(request):
         return _result(request, change)
     messages.success(request, _("The stock change is queued for the marketplace."))
     return redirect(reverse("catalog:stock"))

@@ -203,7 +203,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_table(upload: UploadedFile) -> Table:
+def read_table(upload: UploadedFile[Any]) -> Table:
     """An uploaded .xlsx or .csv as rows of text, or FileRejected saying what is wrong with it."""
     name = upload.name or ""
     lower = name.lower()

@@ -262,7 +262,7 @@ def test_an_unchanged_file_changes_nothing(manager: Client, world: StockWorld) -
         (SimpleUploadedFile("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "Книга Excel (.xlsx)"),
         (SimpleUploadedFile("broken.xlsx", b"PK\x03\x04not a zip"), "не читается как книга Excel"),
         (SimpleUploadedFile("empty.csv", b""), "файл пуст"),
-        (SimpleUploadedFile("cards.csv", "ID карточки;Бренд\r\n1;x".encode("utf-8")), "нет ни столбца «Название»"),
+        (SimpleUploadedFile("cards.csv", "ID карточки;Бренд\r\n1;x".encode()), "нет ни столбца «Название»"),
     ],
 )
 def test_wrong_files_are_refused_with_a_clear_message(

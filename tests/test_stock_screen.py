@@ -72,7 +72,8 @@ def test_rows_per_card_warehouse_and_size_with_low_and_out_flags(manager: Client
         ("?state=low", {("DRESS-1", "1001", "M")}),
         ("?state=low&threshold=10", {("DRESS-1", "1001", "M"), ("DRESS-1", "1001", "S")}),
         ("?q=mug", {("MUG-1", "22", "")}),
-        ("?q=4601111111111&kind=seller", {("DRESS-1", "1001", "S"), ("DRESS-1", "1001", "M"), ("DRESS-1", "1001", "L")}),
+        ("?q=4601111111111&kind=seller",
+         {("DRESS-1", "1001", "S"), ("DRESS-1", "1001", "M"), ("DRESS-1", "1001", "L")}),
     ],
 )
 def test_filters_and_search(manager: Client, query: str, expected: set[tuple[str, str, str]]) -> None:
