@@ -44,10 +44,15 @@ class Product(TimeStampedModel):
 
 
 class CostPriceHistory(models.Model):
+    """A product's cost from a date on: the cost at a date is the newest one effective on or before it
+    (pricing.costs). Product.cost_price mirrors the one effective today."""
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cost_history", db_index=False)
     cost_price = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, default=RUB)
-    valid_from = models.DateTimeField()
+    valid_from = models.DateField()
+    source = models.CharField(max_length=20, blank=True, help_text="form, import or demo.")
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
         verbose_name = _("cost price change")

@@ -17,10 +17,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.models import AuditEvent
+from core.models import ApiToken, AuditEvent
 from core.pagination import EstimatedCountPaginator
+from core.tokens import token_revoke
 
 
 class LargeTableAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -64,8 +66,10 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 class AuditEventAdmin(LargeTableAdmin):
     """The audit log is append-only: readable in the admin, never edited there."""
 
-    list_display = ["created_at", "action", "actor", "object_type", "object_id"]
-    # No list_filter: "action" and "object_type" have no fixed choices, so a filter would be a DISTINCT scan.
+    list_display = ["created_at", "channel", "action", "actor", "ip", "object_type", "object_id"]
+    # "channel" has fixed choices; "action" and "object_type" have none, so a filter on them would be a
+    # DISTINCT scan over the whole log.
+    list_filter = ["channel"]
     search_fields = ["object_id__exact"]  # with object_type: the (object_type, object_id) index
     list_select_related = ["actor"]
 
@@ -77,3 +81,29 @@ class AuditEventAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Tokens are issued by `issue_token` (the secret is shown once there); here they are listed and revoked."""
+
+    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            token_revoke(token_id=token.pk, actor=request.user)

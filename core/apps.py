@@ -18,3 +18,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # After every migrate, so a fresh database (and the test database) has the role groups.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="core.ensure_roles")
+        # Celery tasks act on the sync channel in the audit trail.
+        from core.request_context import connect_task_signals
+
+        connect_task_signals()

@@ -168,6 +168,7 @@ class RoleRequiredMixin(AccessMixin):
 NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("overview", _("Overview"), EVERYONE),
     ("catalog:listings", _("Catalog"), EVERYONE),
+    ("catalog:stock", _("Stock"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
@@ -187,4 +188,8 @@ def navigation_for(request: HttpRequest) -> list[dict[str, Any]]:
         url = reverse(url_name)
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"url": url, "label": label, "active": active})
+    # Only the most specific section is active (/catalog/stock/ is Stock, not also Catalog).
+    longest = max((len(item["url"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
     return items

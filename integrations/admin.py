@@ -72,8 +72,9 @@ class MarketplaceAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(SyncState)
 class SyncStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["account", "stream", "watermark", "last_full_sync_at", "updated_at"]
-    list_filter = ["stream", "account"]
+    list_display = ["account", "stream", "watermark", "last_full_sync_at", "unavailable_since", "unavailable_message",
+                    "updated_at"]
+    list_filter = ["stream", "account", ("unavailable_since", admin.EmptyFieldListFilter)]
     search_fields = ["account__name", "stream"]
     list_select_related = ["account"]
 

@@ -64,6 +64,11 @@ class SyncState(models.Model):
     cursor = models.JSONField(default=dict, blank=True)
     watermark = models.DateTimeField(null=True, blank=True)
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    # Set when the marketplace answered 403 because the seller's subscription or the token's scope
+    # does not cover this stream's methods: the stream is retried daily (see sync.schedule) and the
+    # account stays healthy. A later successful run clears both.
+    unavailable_since = models.DateTimeField(null=True, blank=True)
+    unavailable_message = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

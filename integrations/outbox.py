@@ -49,6 +49,7 @@ from integrations.base import (
     WriteStatus,
 )
 from integrations.models import MarketplaceAccount, OutboxChange
+from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -618,6 +619,7 @@ def push_account(
             client.close()
     if summary.batches:
         logger.info("outbox: account %s pushed %d batches: %s", account.pk, summary.batches, dict(summary.statuses))
+        notifications.push_outcomes(account, summary.statuses)
     return summary
 
 

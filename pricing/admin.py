@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyInline, SyncedAdmin
-from pricing.models import CompetitorPrice, Price, Promotion, PromotionOffer, RepricingRule
+from pricing.models import (
+    CompetitorPrice,
+    FeeRate,
+    LegalEntity,
+    LegalEntityAccount,
+    Price,
+    Promotion,
+    PromotionOffer,
+    RepricingRule,
+)
 
 
 @admin.register(Price)
@@ -49,5 +58,36 @@ class PromotionOfferAdmin(SyncedAdmin):
     list_filter = ["status", "promotion__account"]
     search_fields = ["offer_key__exact"]
     list_select_related = ["promotion"]
+    raw_id_fields = ["promotion", "listing"]
 
 
+class LegalEntityAccountInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = LegalEntityAccount
+    extra = 0
+    raw_id_fields = ["account"]
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "inn", "tax_regime", "tax_rate", "vat_rate", "cost_includes_vat"]
+    list_filter = ["tax_regime"]
+    search_fields = ["name", "inn"]
+    inlines = [LegalEntityAccountInline]
+
+
+@admin.register(LegalEntityAccount)
+class LegalEntityAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["account", "legal_entity"]
+    list_select_related = ["account", "legal_entity"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(FeeRate)
+class FeeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["account", "listing", "category", "scheme", "kind", "name", "percent", "fixed",
+                    "price_from", "price_to", "effective_from", "source"]
+    list_filter = ["kind", "scheme", "source", "account__marketplace", "account"]
+    search_fields = ["name", "category", "listing__offer_id"]
+    list_select_related = ["account", "listing"]
+    raw_id_fields = ["listing"]
+    date_hierarchy = "effective_from"

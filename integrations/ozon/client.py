@@ -25,6 +25,7 @@ from integrations.base import (
     ItemLimit,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -193,6 +194,8 @@ class OzonClient:
                 status=status,
                 code="auth",
             )
+        if status == 403:  # the key works, but the seller's subscription does not cover this method
+            return NotAvailableError(f"{where}: HTTP 403: {message}", status=status)
         if status >= 500 or status == 408:
             return TransientError(f"{where}: HTTP {status}: {message}", status=status)
         if status == 403:

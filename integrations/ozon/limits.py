@@ -13,7 +13,9 @@ from __future__ import annotations
 from integrations.base import AccountConfig, ItemLimit
 from integrations.limiter import LimitRule
 
-GLOBAL = LimitRule(rate=50, period=1.0, burst=25)
+# A token bucket lets through its burst plus a period's refill within one period, and Ozon counts
+# 50 in any second: 45/s with bursts of 5 never passes 50 (25 + 50 did, and met 429s).
+GLOBAL = LimitRule(rate=45, period=1.0, burst=5)
 STOCKS_UPDATE = LimitRule(rate=80, period=60.0, burst=10)
 
 PRICE_PER_ITEM = ItemLimit(count=10, period=3600.0)

@@ -33,9 +33,10 @@ from integrations.base import (
     StockDTO,
     Stream,
 )
+from integrations.fees import iter_fee_rates
 from integrations.models import MarketplaceAccount, OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
-from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
+from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
@@ -168,6 +169,10 @@ def _promotions(account_id: int, items: Sequence[Any]) -> PageCounts:
 def _finance(account_id: int, items: Sequence[Any]) -> PageCounts:
     result = ingest_finance(account_id, items)
     return PageCounts.of(len(items), result.operations, fees_created=result.fees.created)
+
+
+def _fees(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_fee_rates(account_id, items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,6 +325,11 @@ def _read_finance(account_id: int, client: MarketplaceClient, since: datetime | 
     return _pages(client.iter_finance(_since(since), _page_cursor(cursor)), _finance)
 
 
+def _read_fees(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+               ) -> Iterator[StreamPage]:
+    return _pages(iter_fee_rates(client, _page_cursor(cursor)), _fees)
+
+
 def _read_promotions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
@@ -357,7 +367,9 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.CATEGORIES, 24 * 60, _read_categories),
         StreamDef(Stream.PRICES, 60, _read_prices),
         StreamDef(Stream.STOCKS, 30, _read_stocks),
-        StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
+        # Every minute (beat's tick): an FBS order must reach the packers within ~90 s of being
+        # placed (benchmarks/freshness.py), and a run with nothing new is a few cheap list calls.
+        StreamDef(Stream.ORDERS, 1, _read_orders, changes=True, lookback_days=90),
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
         # After orders, so a full sync finds the orders its rows move.
         StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
@@ -365,6 +377,8 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
+        # Tariffs change rarely and with notice; the set in effect is kept per day it was read.
+        StreamDef(Stream.FEES, 24 * 60, _read_fees),
     ]
 }
 

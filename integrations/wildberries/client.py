@@ -28,6 +28,7 @@ from integrations.base import (
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -249,7 +250,10 @@ class WildberriesClient:
         where = f"{response.request.method} {response.request.url.path}" if response.request else ""
         body = _json_or_none(response)
         text = self._scrub(_error_text(body) or response.reason_phrase)
-        if status in (401, 403):
+        if status == 403 or (status == 401 and "scope" in text.lower()):
+            # The token works, but lacks this method's category ("token scope not allowed").
+            return NotAvailableError(f"Wildberries {where}: HTTP {status}: {text}", status=status)
+        if status == 401:
             return AuthError(
                 f"Wildberries refused the token of account {self.config.name!r} (HTTP {status}): {text}",
                 status=status,

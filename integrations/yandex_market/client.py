@@ -35,6 +35,7 @@ from integrations.base import (
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -228,8 +229,8 @@ class YandexMarketClient:
             return AuthError(
                 f"Yandex Market refused the Api-Key of account {self.config.name!r} (HTTP 401): {text}", status=status
             )
-        if status == 403:
-            return AuthError(
+        if status == 403:  # the key works, but its accesses (scopes) do not cover this method
+            return NotAvailableError(
                 f"Yandex Market denied account {self.config.name!r} access to {where} (HTTP 403): {text}",
                 status=status,
             )

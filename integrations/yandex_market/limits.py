@@ -57,6 +57,10 @@ class Bucket(StrEnum):
     PRICE_UPDATES = "offer-prices-updates"
     STOCK_UPDATES = "stocks-update"
     MAPPING_UPDATES = "offer-mappings-update"
+    ORDER_STATUSES = "orders-status-update"
+    ORDER_BOXES = "order-boxes"
+    ORDER_LABELS = "order-labels"
+    TARIFFS = "tariffs-calculate"
     CATEGORY_PARAMETERS = "category-parameters"
 
 
@@ -88,6 +92,10 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.PRICE_UPDATES: _rule(10_000 / PRICE_UPDATES_BATCH, MINUTE),  # 10,000 offers/min
     Bucket.STOCK_UPDATES: _rule(100_000 / STOCK_UPDATES_BATCH, MINUTE),  # 100,000 SKUs/min
     Bucket.MAPPING_UPDATES: _rule(5000 / MAPPING_UPDATES_BATCH, MINUTE),  # 5000 offers/min
+    Bucket.ORDER_STATUSES: _rule(10_000, HOUR),  # counts the orders in the answer; 30 a request
+    Bucket.ORDER_BOXES: _rule(10_000, HOUR),
+    Bucket.ORDER_LABELS: _rule(10_000, HOUR),
+    Bucket.TARIFFS: _rule(100, MINUTE),  # v2_tariffs_calculate.yaml: 100 per minute
 }
 
 # Held around every request to a business or campaign, next to the method's own bucket.

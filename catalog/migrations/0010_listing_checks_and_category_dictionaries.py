@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0008_verbose_names'),
+        ('catalog', '0009_cost_history_by_date'),
         ('integrations', '0004_verbose_names'),
     ]
 
