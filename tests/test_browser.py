@@ -109,7 +109,7 @@ def _seed_lists() -> None:
             listing.title = f"Платье летнее, размер {40 + n % 10}"
             listing.save()
         order = make_order(ozon if n % 2 else wb, status=["new", "delivered", "cancelled"][n % 3])
-        OrderLine.objects.create(order=order, line_key="1", offer_id=listing.offer_id, quantity=1 + n % 3,
+        OrderLine.objects.create(order=order, line_key="2", offer_id=listing.offer_id, quantity=1 + n % 3,
                                  price=Decimal("1499.90"))
 
 
