@@ -167,7 +167,7 @@ class RoleRequiredMixin(AccessMixin):
 # The main navigation: (url name, label, roles that see it).
 NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("overview", _("Overview"), EVERYONE),
-    ("catalog:listings", _("Catalog"), EVERYONE),
+    ("catalog:products", _("Catalog"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
@@ -185,6 +185,8 @@ def navigation_for(request: HttpRequest) -> list[dict[str, Any]]:
         if role not in roles:
             continue
         url = reverse(url_name)
-        active = request.path == url if url == "/" else request.path.startswith(url)
+        # A section is active on all its pages: /catalog/products/ and /catalog/ are both the catalogue.
+        section = url.split("/")[1]
+        active = request.path == url if url == "/" else request.path.split("/")[1] == section
         items.append({"url": url, "label": label, "active": active})
     return items
