@@ -20,18 +20,24 @@ class ListingContentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=1000)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
 
-    def __init__(self, *args: object, listing: Listing, **kwargs: object) -> None:
-        kwargs.setdefault("initial", {"title": listing.title, "description": listing.description})
+    def __init__(
+        self, *args: object, listing: Listing, pending: dict[str, str] | None = None, **kwargs: object
+    ) -> None:
+        """`pending`: the payload of a change not read back yet (the card will have it), else the card's own."""
+        source = pending or {"title": listing.title, "description": listing.description}
+        self.current = {"title": str(source.get("title") or ""), "description": str(source.get("description") or "")}
+        kwargs.setdefault("initial", self.current)
         kwargs.setdefault("prefix", f"card{listing.pk}")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.listing = listing
 
     def changed_values(self) -> dict[str, str]:
-        """Only the fields that differ from the card, so an untouched description is not resent."""
+        """Only the fields that differ from what the card has (or is getting), so an untouched
+        description is not resent."""
         values: dict[str, str] = {}
-        if " ".join(self.cleaned_data["title"].split()) != " ".join(self.listing.title.split()):
+        if " ".join(self.cleaned_data["title"].split()) != " ".join(self.current["title"].split()):
             values["title"] = self.cleaned_data["title"]
-        if self.cleaned_data["description"].strip() != self.listing.description.strip():
+        if self.cleaned_data["description"].strip() != self.current["description"].strip():
             values["description"] = self.cleaned_data["description"]
         return values
 

@@ -133,7 +133,8 @@ def _available(listing_ids: Sequence[int]) -> dict[int, int]:
         .values("listing_id")
         .annotate(present=Sum("present"), reserved=Sum("reserved"))
     )
-    return {row["listing_id"]: (row["present"] or 0) - (row["reserved"] or 0) for row in rows}
+    # More reserved than present (orders not yet shipped out of an emptied warehouse) sells nothing: 0.
+    return {row["listing_id"]: max(0, (row["present"] or 0) - (row["reserved"] or 0)) for row in rows}
 
 
 def card_rows(listings: Sequence[Listing]) -> list[CardRow]:
@@ -292,6 +293,18 @@ class ContentResult:
     @property
     def in_progress(self) -> bool:
         return any(change.status in CHANGE_IN_PROGRESS for change in self.changes)
+
+    @property
+    def awaiting_readback(self) -> OutboxChange | None:
+        """The newest change still on its way or applied but not yet read back by the sync: the card's
+        title and description will be these, so the edit form starts from them."""
+        for change in self.changes:
+            if change.status == "superseded":
+                continue
+            if change.status in CHANGE_IN_PROGRESS or (change.status == "applied" and change.confirmed_at is None):
+                return change
+            return None
+        return None
 
 
 def content_results(listing_ids: Sequence[int]) -> dict[int, ContentResult]:

@@ -143,12 +143,15 @@ def _card_context(listings: list[Listing], request: HttpRequest) -> dict[str, An
     cards = []
     for row in card_rows(listings):
         listing = row.listing
+        waiting = results[listing.pk].awaiting_readback
+        pending = waiting.payload if waiting is not None else None
         cards.append({
             "row": row,
             "listing": listing,
             "stock": stock.get(listing.pk, []),
             "results": results[listing.pk],
-            "form": ListingContentForm(listing=listing) if can_edit else None,
+            "form": ListingContentForm(listing=listing, pending=pending) if can_edit else None,
+            "pending": pending,
             "reviews": reviews.get(listing.pk, 0),
             "questions": questions.get(listing.pk, 0),
         })
@@ -194,7 +197,8 @@ def _card_page(listing: Listing) -> str:
 @require_role(*EDITORS)
 def card_content(request: HttpRequest, pk: int) -> HttpResponse:
     listing = get_object_or_404(Listing.objects.select_related("account"), pk=pk)
-    form = ListingContentForm(request.POST, listing=listing)
+    waiting = content_results([listing.pk])[listing.pk].awaiting_readback
+    form = ListingContentForm(request.POST, listing=listing, pending=waiting.payload if waiting else None)
     if form.is_valid():
         values = form.changed_values()
         if not values:
@@ -227,6 +231,7 @@ def _results_panel(request: HttpRequest, listing: Listing) -> HttpResponse:
         "listing": listing,
         "results": content_results([listing.pk])[listing.pk],
         "can_edit": has_role(request.user, EDITORS),
+        "out_of_band": True,  # a partial: it also updates the history's badges of these changes
     }
     return render(request, "catalog/_card_results.html", context)
 

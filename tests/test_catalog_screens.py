@@ -253,6 +253,24 @@ def test_editing_a_card_writes_an_outbox_row_and_an_audit_row(manager) -> None:
     assert "hx-trigger" not in panel and "Отправить снова" in panel
 
 
+def test_the_form_starts_from_a_change_not_yet_read_back(manager) -> None:
+    products, _ = _catalogue(1)
+    card = Listing.objects.filter(product=products[0]).first()
+    client = client_for(manager)
+    client.post(f"/catalog/cards/{card.pk}/content/", {f"card{card.pk}-title": "Новое"})
+    OutboxChange.objects.update(status="applied")  # delivered; the sync has not read the card back yet
+    form = next(c for c in client.get(f"/catalog/products/{products[0].pk}/").context["cards"]
+                if c["listing"].pk == card.pk)["form"]
+    assert form.initial["title"] == "Новое"
+    # Sending the form as shown does not push the same title again.
+    client.post(f"/catalog/cards/{card.pk}/content/", {f"card{card.pk}-title": "Новое"})
+    assert OutboxChange.objects.count() == 1
+    # Once read back (confirmed), the card's own title is the truth again.
+    OutboxChange.objects.update(confirmed_at=GONE_AT)
+    form = client.get(f"/catalog/products/{products[0].pk}/").context["cards"][0]["form"]
+    assert form.initial["title"] == Listing.objects.filter(product=products[0]).first().title
+
+
 def test_an_unchanged_form_sends_nothing(manager) -> None:
     products, _ = _catalogue(1)
     card = Listing.objects.filter(product=products[0]).first()
