@@ -18,6 +18,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Sekret-Pass-2026"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _russian() -> None:
+    from tests.foundation_support import compile_translations
+
+    compile_translations()
+
+
 def _user(django_user_model, name: str, role: Role):
     from core.roles import ensure_roles, set_role
 
