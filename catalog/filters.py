@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing, Product, StockLevel
@@ -61,12 +61,16 @@ class ListingFilter(django_filters.FilterSet):
 
 def product_search_ids(term: str) -> QuerySet[Product]:
     """Ids of the products a term finds, each branch on its own index: the product's article by prefix,
-    barcode exactly, name by substring (trigram) once long enough; and the products of the cards the
-    listings search finds (marketplace ids, the card's article, barcodes and title)."""
+    barcode exactly, name by substring (trigram) once long enough; and the products of the cards with
+    that marketplace id or sku, card article (prefix) or card barcode. Not the cards' titles: the
+    product's name is what this list shows, and a second trigram scan doubles a broad search's cost."""
+    cards = [
+        Q(offer_id__istartswith=term), Q(external_id=term), Q(marketplace_sku=term), Q(barcodes__contains=[term])
+    ]
     branches = [
         Product.objects.filter(article__istartswith=term).values("pk"),
         Product.objects.filter(barcodes__contains=[term]).values("pk"),
-        Listing.objects.filter(pk__in=listing_search_ids(term), product__isnull=False).values("product_id"),
+        *(Listing.objects.filter(branch, product__isnull=False).values("product_id") for branch in cards),
     ]
     if len(term) >= SUBSTRING_MIN_LENGTH:
         branches.append(Product.objects.filter(name__icontains=term).values("pk"))
@@ -124,20 +128,19 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_stock(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         """Units available over all the product's cards, warehouses and sizes."""
-        available = Subquery(
-            StockLevel.objects.filter(listing__product_id=OuterRef("pk"))
+        # One grouped pass over the stock (a hash aggregate), not a sum per product row.
+        totals = (
+            StockLevel.objects.filter(listing__product__isnull=False)
             .order_by()
             .values("listing__product_id")
-            .annotate(total=Sum(F("present") - F("reserved")))
-            .values("total")[:1]
+            .annotate(total=Sum(Greatest(F("present") - F("reserved"), Value(0))))
         )
-        total = Coalesce(available, Value(0))
-        queryset = queryset.alias(available_units=total)
         if value == "in":
-            return queryset.filter(available_units__gt=LOW_STOCK)
+            return queryset.filter(pk__in=totals.filter(total__gt=LOW_STOCK).values("listing__product_id"))
         if value == "low":
-            return queryset.filter(available_units__gt=0, available_units__lte=LOW_STOCK)
-        return queryset.filter(available_units__lte=0)
+            low = totals.filter(total__gt=0, total__lte=LOW_STOCK)
+            return queryset.filter(pk__in=low.values("listing__product_id"))
+        return queryset.exclude(pk__in=totals.filter(total__gt=0).values("listing__product_id"))
 
     def search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         term = value.strip()

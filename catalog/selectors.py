@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import F, Prefetch, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing, Product, StockLevel
@@ -131,10 +132,10 @@ def _available(listing_ids: Sequence[int]) -> dict[int, int]:
         StockLevel.objects.filter(listing_id__in=list(listing_ids))
         .order_by()
         .values("listing_id")
-        .annotate(present=Sum("present"), reserved=Sum("reserved"))
+        # More reserved than present on a warehouse (orders not yet shipped out of it) sells nothing there.
+        .annotate(available=Sum(Greatest(F("present") - F("reserved"), Value(0))))
     )
-    # More reserved than present (orders not yet shipped out of an emptied warehouse) sells nothing: 0.
-    return {row["listing_id"]: max(0, (row["present"] or 0) - (row["reserved"] or 0)) for row in rows}
+    return {row["listing_id"]: row["available"] or 0 for row in rows}
 
 
 def card_rows(listings: Sequence[Listing]) -> list[CardRow]:
