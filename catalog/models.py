@@ -37,6 +37,10 @@ class Product(TimeStampedModel):
             GinIndex(fields=["barcodes"], name="product_barcodes_gin"),
             # The catalogue search matches articles by case-insensitive prefix (UPPER(article) LIKE 'X%').
             models.Index(OpClass(Upper("article"), name="text_pattern_ops"), name="product_article_prefix"),
+            # The product list (catalog.selectors.PRODUCT_SORTS, catalog.filters.ProductFilter): the name sort,
+            # the name search by substring.
+            models.Index(fields=["name", "id"], name="product_sort_name"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="product_name_trgm"),
         ]
 
     def __str__(self) -> str:

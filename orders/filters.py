@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import MarketplaceFilter, SearchFilter
 from integrations.models import MarketplaceAccount
-from orders.models import Order, OrderStatus, Scheme
+from orders.models import Order, OrderLine, OrderStatus, Scheme
 
 
 def _day_start(day: date) -> datetime:
@@ -29,11 +29,16 @@ class OrderFilter(django_filters.FilterSet):
     # Not ordered_at__date: that converts every row's time zone and cannot use the index.
     ordered_from = django_filters.DateFilter(method="filter_from", label=_("From"))
     ordered_to = django_filters.DateFilter(method="filter_to", label=_("To"))
+    # The orders of one card (its seller article; with ``account``, of that card only): the product page links here.
+    offer = django_filters.CharFilter(method="filter_offer", max_length=255, label=_("Seller article"))
     q = SearchFilter()
 
     class Meta:
         model = Order
-        fields = ["marketplace", "account", "status", "scheme", "ordered_from", "ordered_to", "q"]
+        fields = ["marketplace", "account", "status", "scheme", "ordered_from", "ordered_to", "offer", "q"]
+
+    def filter_offer(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset.filter(Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), offer_id=value.strip())))
 
     def filter_from(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
         return queryset.filter(ordered_at__gte=_day_start(value))

@@ -22,10 +22,12 @@ class ReviewFilter(django_filters.FilterSet):
         choices=[(n, f"{n}★") for n in range(5, 0, -1)], coerce=int, label=_("Rating")
     )
     answered = django_filters.ChoiceFilter(choices=ANSWERED_CHOICES, method="filter_answered", label=_("Answered"))
+    # The reviews of one card: the product page links here.
+    listing = django_filters.NumberFilter(field_name="listing_id", min_value=1, label=_("Card"))
 
     class Meta:
         model = Review
-        fields = ["marketplace", "account", "rating", "answered"]
+        fields = ["marketplace", "account", "rating", "answered", "listing"]
 
     def filter_answered(self, queryset: QuerySet[Review], name: str, value: str) -> QuerySet[Review]:
         return queryset.filter(is_answered=value == "yes")

@@ -149,7 +149,8 @@ def test_catalog_links_listings_to_their_product() -> None:
     same_product.save()
     make_listing(wb)
     client = client_for(make_user(Role.ANALYST))
-    assert f'href="/catalog/?product={listing.product_id}"' in client.get("/catalog/").content.decode()
+    # Each row's product opens the product page (its cards side by side).
+    assert f'href="/catalog/products/{listing.product_id}/"' in client.get("/catalog/").content.decode()
     response = client.get(f"/catalog/?product={listing.product_id}")
     assert {r.pk for r in response.context["rows"]} == {listing.pk, same_product.pk}
     # The search also finds listings by their product's article.
