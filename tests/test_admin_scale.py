@@ -40,7 +40,7 @@ def _seed() -> None:
     for n in range(30):
         listing = make_listing(account)
         order = make_order(account)
-        OrderLine.objects.create(order=order, line_key="1", listing=listing, offer_id=listing.offer_id,
+        OrderLine.objects.create(order=order, line_key="2", listing=listing, offer_id=listing.offer_id,
                                  price=Decimal("10.00"))
         OrderStatusChange.objects.create(order=order, to_status="new", changed_at=timezone.now())
         StockLevel.objects.create(listing=listing, warehouse=warehouse, present=n)
