@@ -236,9 +236,10 @@ def _value_problem(value: Any, sql_type: str) -> str | None:
 def _row_name(spec: Upsert, row: Sequence[Any]) -> str:
     """The row's identity for a message: its staged key columns, else its first text columns."""
     names = [name for name, _ in spec.stage]
-    keys = [c for c in spec.conflict if c in names and c != "account_id"]
-    if not keys:
-        keys = [name for name, sql_type in spec.stage if sql_type == "text"][:2]
+    conflict = [c for c in spec.conflict if c != "account_id"]
+    keys = [c for c in conflict if c in names]
+    if len(keys) < len(conflict):  # the key is resolved from staged ids (listing_external_id → listing_id)
+        keys = [name for name, sql_type in spec.stage if sql_type == "text"][:3]
     return ", ".join(f"{key}={row[names.index(key)]}" for key in keys)
 
 

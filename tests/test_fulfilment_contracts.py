@@ -14,10 +14,10 @@ import pypdf
 import pytest
 
 from integrations.base import (
-    AuthError,
     CancelReason,
     FulfilmentClient,
     FulfilmentRequest,
+    NotAvailableError,
     OrderDTO,
     PermanentError,
     ShipmentLine,
@@ -290,7 +290,7 @@ def test_ym_order_actions_need_the_order_processing_access(
 ) -> None:
     order = ym_order(ym, sandbox_world, "FBS", "PROCESSING", "STARTED")
     sandbox_world.faults.update({"ym_api_key_scopes": ["INVENTORY_AND_ORDER_PROCESSING_READ_ONLY"]})
-    with pytest.raises(AuthError, match="do not allow updateOrderStatuses"):  # the account's problem, not the order's
+    with pytest.raises(NotAvailableError, match="do not allow updateOrderStatuses"):  # the key's scope, not the order
         ym.cancel([request_for(order, reason=CancelReason.OUT_OF_STOCK)])
     sandbox_world.faults.update({"ym_api_key_scopes": ["INVENTORY_AND_ORDER_PROCESSING"]})
     [cancelled] = ym.cancel([request_for(order, reason=CancelReason.OUT_OF_STOCK)])

@@ -24,6 +24,7 @@ from integrations.base import (
     FulfilmentAction,
     FulfilmentRequest,
     LabelResult,
+    NotAvailableError,
     PermanentError,
     WriteStatus,
 )
@@ -116,7 +117,7 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
                         StatusesResponse, "order statuses", "POST", f"/v2/campaigns/{campaign}/orders/status-update",
                         Bucket.ORDER_STATUSES, scope=f"campaign:{campaign}", body={"orders": rows},
                     )
-                except AuthError:
+                except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
                     raise
                 except PermanentError as exc:
                     results.update({r.key: ActionResult(r.key, WriteStatus.REJECTED, exc.message) for r, _ in batch})
@@ -148,7 +149,7 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
             self._call_parsed(BoxesResponse, "box layout", "PUT",
                               f"/v2/campaigns/{order.campaignId}/orders/{order.orderId}/boxes", Bucket.ORDER_BOXES,
                               scope=f"campaign:{order.campaignId}", body=body)
-        except AuthError:
+        except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
             raise
         except PermanentError as exc:
             return exc.message
@@ -182,7 +183,7 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
                     rule=limits.RULES[Bucket.ORDER_LABELS], headers={"Api-Key": self._api_key},
                     params={"format": "A7"}, expect_json=False,
                 )
-            except AuthError:
+            except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
                 raise
             except PermanentError as exc:
                 results[request.key] = LabelResult(request.key, WriteStatus.REJECTED, exc.message)

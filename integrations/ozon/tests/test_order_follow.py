@@ -120,17 +120,22 @@ def test_the_follow_cursor_resumes_after_a_page_though_the_open_list_changed(
     at_world_time(clock, world)
     known = [o for page in make_client().iter_orders(world.now - timedelta(days=90)) for o in page.items]
     refs = open_refs(known)
+    # Each read starts at the same moment: the client's rate-limit waits move the fake clock, and
+    # with it the date windows the lists are asked for.
+    at_world_time(clock, world)
     full = list(make_client().iter_order_updates(refs))
     everything = [o.external_id for page in full for o in page.items]
     assert len(full) >= 4 and len(everything) == len(set(everything))
     fbo_first = next(n for n, p in enumerate(full) if p.cursor["part"] == "fbo")
 
     for stop_after in (1, fbo_first + 1):
+        at_world_time(clock, world)
         interrupted = make_client().iter_order_updates(refs)
         done = [next(interrupted) for _ in range(stop_after)]
         seen = {o.external_id for p in done for o in p.items}
         # Meanwhile the pages read were stored; some of those postings left the open list.
         still_open = [r for r in refs if r.external_id not in seen or r.external_id in everything[::2]]
+        at_world_time(clock, world)
         rest = [o.external_id for p in make_client().iter_order_updates(still_open, done[-1].cursor)
                 for o in p.items]
         assert not seen & set(rest)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from integrations.base import AuthError, PermanentError, WriteStatus
+from integrations.base import AuthError, NotAvailableError, WriteStatus
 from integrations.ozon.client import OzonClient
 from integrations.sandbox import ozon as fake
 from integrations.sandbox.contract import ContractChecker, RecordingTransport
@@ -27,12 +27,12 @@ def test_premium_methods_answer_403_without_the_subscription_and_the_adapter_kee
 ) -> None:
     since = world.config.start - timedelta(days=90)
     for read in (client.iter_reviews, client.iter_questions):
-        with pytest.raises(PermanentError) as refused:
+        with pytest.raises(NotAvailableError) as refused:  # the stream is "not available", the account fine
             list(read(since))
         error = refused.value
         assert not isinstance(error, AuthError)  # the key is fine: only this method is closed
-        assert error.status == 403 and error.code == "forbidden"
-        assert "subscription" in error.message and "not available to this account" in error.message
+        assert error.status == 403
+        assert "subscription" in error.message  # the marketplace's own words
     answer = client.answer_review("r", "01960001-0000-0007-0000-000000000001", "Спасибо!")
     assert answer.status == WriteStatus.REJECTED and "Premium Pro subscription" in answer.message
     # Everything else keeps working, and a wrong key is still an authentication failure.
@@ -51,15 +51,18 @@ def test_with_the_subscription_the_same_methods_answer(make_client: Any) -> None
     assert [r for page in client.iter_reviews(world.config.start - timedelta(days=90)) for r in page.items]
 
 
-def test_nul_in_review_texts_only_while_the_fault_is_on(client: OzonClient, world: SandboxWorld) -> None:
+def test_nul_in_review_texts_only_while_the_fault_is_on(
+    client: OzonClient, world: SandboxWorld, recorder: RecordingTransport
+) -> None:
     world.config.ozon_premium = True
     since = world.config.start - timedelta(days=200)
     clean = {r.external_id: r.text for page in client.iter_reviews(since) for r in page.items}
-    assert not [text for text in clean.values() if "\x00" in text]
+    assert not any(b"\\u0000" in response.content for _, response in recorder.exchanges)
     world.faults.update({"nul_in_texts": True})
-    spoiled = [r for page in client.iter_reviews(since) for r in page.items if "\x00" in r.text]
-    assert 0 < len(spoiled) < len(clean)
-    assert all(r.text.replace("\x00", "") == clean[r.external_id] for r in spoiled)
+    read = {r.external_id: r.text for page in client.iter_reviews(since) for r in page.items}
+    # The sandbox sends U+0000 inside some texts; the HTTP core strips it before the adapter reads them.
+    assert any(b"\\u0000" in response.content for _, response in recorder.exchanges)
+    assert read == clean
 
 
 def test_an_out_of_range_number_in_one_stock_row_while_the_fault_is_on(client: OzonClient, world: SandboxWorld) -> None:
