@@ -27,6 +27,7 @@ from integrations.base import (
     FulfilmentAction,
     FulfilmentRequest,
     LabelResult,
+    NotAvailableError,
     PermanentError,
     ShipmentLine,
     WriteStatus,
@@ -72,7 +73,7 @@ class OzonFulfilmentClient(OzonClient):
              raw_status: str) -> ActionResult:
         try:
             self._call(operation, model, body)
-        except AuthError:
+        except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
             raise
         except PermanentError as exc:
             return ActionResult(request.key, WriteStatus.REJECTED, exc.message)
@@ -119,7 +120,7 @@ class OzonFulfilmentClient(OzonClient):
                     rule=limits.GLOBAL, headers=self._headers,
                     json_body={"posting_number": [request.order_external_id]}, expect_json=False,
                 )
-            except AuthError:
+            except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
                 raise
             except PermanentError as exc:
                 results.append(LabelResult(request.key, WriteStatus.REJECTED, exc.message))

@@ -27,6 +27,7 @@ from integrations.base import (
     FulfilmentAction,
     FulfilmentRequest,
     LabelResult,
+    NotAvailableError,
     PermanentError,
     WriteStatus,
 )
@@ -113,7 +114,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
         try:
             self._call("PATCH", Host.MARKETPLACE, f"/api/marketplace/v3/supplies/{supply_id}/orders", Bucket.FBS,
                        body={"orders": [_task_id(r) for r in requests]}, expect_json=False)
-        except AuthError:
+        except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
             raise
         except PermanentError as exc:
             return exc.message
@@ -141,7 +142,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
                 continue
             try:
                 self._call("PATCH", Host.MARKETPLACE, f"/api/v3/orders/{task}/cancel", Bucket.FBS, expect_json=False)
-            except AuthError:
+            except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
                 raise
             except PermanentError as exc:
                 results.append(ActionResult(request.key, WriteStatus.REJECTED, exc.message))
@@ -163,7 +164,7 @@ class WildberriesFulfilmentClient(WildberriesClient):
                 answer = self._fetch(StickersResponse, "stickers", "POST", Host.MARKETPLACE, "/api/v3/orders/stickers",
                                      Bucket.FBS, params={"type": "png", "width": 58, "height": 40},
                                      body={"orders": [t for _, t in chunk]})
-            except AuthError:
+            except (AuthError, NotAvailableError):  # the key or its scope: the whole call, not one order
                 raise
             except PermanentError as exc:
                 results.update({r.key: LabelResult(r.key, WriteStatus.REJECTED, exc.message) for r, _ in chunk})
