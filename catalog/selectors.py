@@ -158,7 +158,9 @@ def product_rows(products: Sequence[Product]) -> list[ProductRow]:
         list(products),
         Prefetch(
             "listings",
-            queryset=Listing.objects.select_related("account", "price").order_by("account__name", "id"),
+            # The card's stored check score joins in the same query; its problems stay on the product page.
+            queryset=Listing.objects.select_related("account", "price", "quality_check")
+            .defer("quality_check__problems").order_by("account__name", "id"),
         ),
     )
     all_cards = card_rows([listing for product in products for listing in product.listings.all()])

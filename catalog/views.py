@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog import services
+from catalog import checks, services
 from catalog.filters import PROBLEM_CHOICES, STOCK_CHOICES, ListingFilter, ProductFilter
 from catalog.forms import BULK_ACTIONS, BulkForm, LinkCardForm, LinkProductForm, ListingContentForm
 from catalog.models import Listing, Product
@@ -127,7 +127,11 @@ def products_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _card_context(listings: list[Listing], request: HttpRequest) -> dict[str, Any]:
+def _card_context(
+    listings: list[Listing], request: HttpRequest, draft: tuple[ListingContentForm, list[checks.Problem]] | None = None,
+) -> dict[str, Any]:
+    """The cards of a page. `draft`: a refused edit (its bound form and the problems that stopped it),
+    shown in place of its card's form."""
     can_edit = has_role(request.user, EDITORS)
     ids = [listing.pk for listing in listings]
     stock = stock_by_size(listings)
@@ -145,12 +149,21 @@ def _card_context(listings: list[Listing], request: HttpRequest) -> dict[str, An
         listing = row.listing
         waiting = results[listing.pk].awaiting_readback
         pending = waiting.payload if waiting is not None else None
+        form = ListingContentForm(listing=listing, pending=pending) if can_edit else None
+        draft_problems: list[dict[str, Any]] = []
+        if draft is not None and draft[0].listing.pk == listing.pk:
+            form = draft[0]
+            draft_problems = [{**p.as_dict(), "message": p.message} for p in draft[1]]
+        check = getattr(listing, "quality_check", None)  # select_related: None when never checked
         cards.append({
             "row": row,
             "listing": listing,
             "stock": stock.get(listing.pk, []),
             "results": results[listing.pk],
-            "form": ListingContentForm(listing=listing, pending=pending) if can_edit else None,
+            "form": form,
+            "draft_problems": draft_problems,
+            "check": check,
+            "fixes": checks.fixes(check),
             "pending": pending,
             "reviews": reviews.get(listing.pk, 0),
             "questions": questions.get(listing.pk, 0),
@@ -164,7 +177,7 @@ def _card_context(listings: list[Listing], request: HttpRequest) -> dict[str, An
 
 
 def _product_cards(product: Product) -> list[Listing]:
-    cards = product.listings.select_related("account", "price")
+    cards = product.listings.select_related("account", "price", "quality_check")
     return list(cards.order_by("account__marketplace", "account__name", "id"))
 
 
@@ -179,7 +192,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_role(*EVERYONE)
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A card's page: its product's page when linked, else the card alone with a form to link it."""
-    listing = get_object_or_404(Listing.objects.select_related("account", "price"), pk=pk)
+    listing = get_object_or_404(Listing.objects.select_related("account", "price", "quality_check"), pk=pk)
     if listing.product_id:
         return redirect(f"{reverse('catalog:product', args=[listing.product_id])}#card-{listing.pk}")
     context = _card_context([listing], request)
@@ -193,6 +206,44 @@ def _card_page(listing: Listing) -> str:
     return reverse("catalog:card", args=[listing.pk])
 
 
+# The rules an edit of the title and description can break or fix. The form does not change attributes
+# or images, so their problems (shown with the card's score) do not stop a title or description push.
+EDITED_RULES = frozenset({
+    "title_empty", "title_too_long", "title_length_recommended", "description_too_long", "forbidden_words",
+    "contacts", "duplicate_title",
+})
+
+
+def _draft_problems(listing: Listing, form: ListingContentForm) -> list[checks.Problem]:
+    """The listing checks of the card as the form would leave it."""
+    return checks.check_listing_draft(
+        listing, " ".join(form.cleaned_data["title"].split()), form.cleaned_data["description"],
+        listing.attributes or [], listing.images or [],
+    )
+
+
+def _refused_edit(
+    request: HttpRequest, listing: Listing, form: ListingContentForm, problems: list[checks.Problem]
+) -> HttpResponse:
+    """The page again with the edit in its form and the problems that stop it next to it; nothing sent."""
+    edited = sorted((p for p in problems if p.rule in EDITED_RULES), key=lambda p: p.severity != checks.ERROR)
+    listing = Listing.objects.select_related("account", "price", "quality_check").get(pk=listing.pk)
+    form.listing = listing
+    product = listing.product
+    if product is not None:
+        listings = [listing if card.pk == listing.pk else card for card in _product_cards(product)]
+        context = _card_context(listings, request, draft=(form, edited))
+        context.update(product=product, link_form=LinkCardForm() if context["can_edit"] else None)
+    else:
+        context = _card_context([listing], request, draft=(form, edited))
+        context.update(product=None, listing=listing, link_form=LinkProductForm() if context["can_edit"] else None)
+    messages.error(
+        request, _("Card %(article)s is not sent: fix the problems shown next to its form.")
+        % {"article": listing.offer_id},
+    )
+    return render(request, "catalog/product_detail.html", context, status=422)
+
+
 @require_POST
 @require_role(*EDITORS)
 def card_content(request: HttpRequest, pk: int) -> HttpResponse:
@@ -204,6 +255,10 @@ def card_content(request: HttpRequest, pk: int) -> HttpResponse:
         if not values:
             messages.info(request, _("Nothing changed: the card already has this title and description."))
             return HttpResponseRedirect(_card_page(listing))
+        problems = _draft_problems(listing, form)
+        refused = checks.blocking(p for p in problems if p.rule in EDITED_RULES)
+        if refused:
+            return _refused_edit(request, listing, form, problems)
         try:
             services.update_listing_content(listing, user=request.user, **values)
         except services.CatalogChangeError as error:
@@ -213,6 +268,9 @@ def card_content(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("The change to card %(article)s is queued; its result appears below the form.")
                 % {"article": listing.offer_id},
             )
+            for problem in problems:
+                if problem.rule in EDITED_RULES:
+                    messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
             return HttpResponseRedirect(_card_page(listing))
     for error in form.errors.values():
         messages.error(request, f"{listing.offer_id}: {' '.join(error)}")

@@ -254,6 +254,53 @@ def test_editing_a_card_writes_an_outbox_row_and_an_audit_row(manager) -> None:
     assert "hx-trigger" not in panel and "Отправить снова" in panel
 
 
+def test_a_draft_breaking_a_marketplace_rule_is_refused_with_the_rule_next_to_the_form(manager) -> None:
+    products, accounts = _catalogue(1)
+    card = Listing.objects.get(product=products[0], account=accounts["wildberries"])
+    too_long = "Платье летнее из льна с поясом и карманами, синее, для отдыха у моря"  # 68 > WB's 60
+    response = client_for(manager).post(f"/catalog/cards/{card.pk}/content/", {f"card{card.pk}-title": too_long})
+    assert response.status_code == 422
+    assert not OutboxChange.objects.exists() and not AuditEvent.objects.filter(action="listing.content").exists()
+    html = response.content.decode()
+    assert "Сократите название до 60 символов (сейчас 68)." in html
+    assert "02-items.yaml: POST /content/v2/cards/update, title maxLength 60" in html  # where the rule comes from
+    assert too_long in html  # the edit stays in the form to be fixed
+    wb_card = next(c for c in response.context["cards"] if c["listing"].pk == card.pk)
+    assert [p["rule"] for p in wb_card["draft_problems"]] == ["title_too_long"]
+
+
+def test_a_draft_with_warnings_only_is_sent_and_the_warning_shown(manager) -> None:
+    products, accounts = _catalogue(1)
+    card = Listing.objects.get(product=products[0], account=accounts["yandex_market"])
+    client = client_for(manager)
+    # YM advises 50-60 characters: a warning, not a refusal.
+    response = client.post(f"/catalog/cards/{card.pk}/content/", {f"card{card.pk}-title": "Платье синее"},
+                           follow=True)
+    assert OutboxChange.objects.get(listing=card).payload["title"] == "Платье синее"
+    html = response.content.decode()
+    assert "Сделайте название длиной 50–60 символов" in html and "OfferName.yaml" in html
+
+
+def test_the_product_page_and_the_list_show_each_cards_stored_check(manager) -> None:
+    from catalog.checks import check_listings
+
+    products, accounts = _catalogue(2)
+    check_listings(Listing.objects.values_list("pk", flat=True))
+    wb = Listing.objects.get(product=products[0], account=accounts["wildberries"])
+    stored = wb.quality_check
+    assert stored.problem_count >= 1  # no photos
+    client = client_for(manager)
+    client.get(f"/catalog/products/{products[0].pk}/")  # warms the per-user caches
+    response, count = _queries(client, f"/catalog/products/{products[0].pk}/")
+    assert count <= 15, count
+    html = response.content.decode()
+    assert f"{stored.score} из 100" in html
+    assert "Добавьте фото: нужно не меньше 1 (сейчас 0)." in html
+    listing_page, count = _queries(client, "/catalog/products/")
+    assert count <= 15, count
+    assert f"{stored.score}/100" in listing_page.content.decode()
+
+
 def test_the_form_starts_from_a_change_not_yet_read_back(manager) -> None:
     products, _ = _catalogue(1)
     card = Listing.objects.filter(product=products[0]).first()
