@@ -148,9 +148,23 @@ def load(volumes: Volumes) -> None:
             "marketplace_sku": "(a.k * 100000000 + 50000000 + pr.id)::text", "link_source": "'article'",
             "title": "pr.name", "description": "''", "brand": "pr.brand", "category": "'Категория ' || pr.id % 50",
             "barcodes": "pr.barcodes", "attributes": "'{}'", "images": "'[]'", "variants": "'[]'",
-            "status": "'active'", "marketplace_errors": "'[]'", "archived": "pr.id % 50 = 0",
-            "created_at": "now()", "updated_at": "now()", "account_id": "a.id", "product_id": "pr.id",
+            "status": "'active'",
+            # One card in 40 carries a marketplace error (the "errors" problem filter has rows to find).
+            "marketplace_errors": "CASE WHEN (pr.id + a.k) % 40 = 0 THEN '[\"Неверный штрихкод\"]'::jsonb "
+                                  "ELSE '[]'::jsonb END",
+            "archived": "pr.id % 50 = 0", "created_at": "now()", "updated_at": "now()", "account_id": "a.id",
+            # One card in 200 is not linked to a product (the card page shows such a card alone).
+            "product_id": "CASE WHEN (pr.id + a.k) % 200 = 7 THEN NULL ELSE pr.id END",
         }, f"FROM catalog_product pr CROSS JOIN {accts} a(k, id, m)")
+        # Every card's stored listing check, as the listings stream leaves it: no photos is an error.
+        insert(c, "catalog_listingcheck", {
+            "listing_id": "l.id", "score": "CASE WHEN l.id % 4 = 0 THEN 65 ELSE 75 END",
+            "problems": """'[{"rule": "images_too_few", "severity": "error", "params": {"min": 1, "count": 0}, '
+                        '"source": "bench", "url": ""}]'::jsonb || CASE WHEN l.id % 4 = 0 THEN '[{"rule": '
+                        '"title_length_recommended", "severity": "warning", "params": {"min": 50, "max": 60, '
+                        '"length": 20}, "source": "bench", "url": ""}]'::jsonb ELSE '[]'::jsonb END""",
+            "problem_count": "1 + (l.id % 4 = 0)::int", "checked_at": "now()",
+        }, "FROM catalog_listing l")
         c.execute("ANALYZE catalog_product, catalog_listing")  # the joins below are planned from statistics
         insert(c, "pricing_price", {
             "price": "(200 + l.id % 4800)::numeric + 0.90", "old_price": "(300 + l.id % 4800)::numeric",
@@ -164,6 +178,11 @@ def load(volumes: Volumes) -> None:
         insert(c, "catalog_stocklevel", {
             "present": "l.id % 40", "reserved": "l.id % 3", "updated_at": "now()", "listing_id": "l.id",
             "warehouse_id": "(SELECT min(w.id) FROM catalog_warehouse w WHERE w.account_id = l.account_id)",
+        }, "FROM catalog_listing l")
+        # The seller's own (FBS) warehouse too, for the stock page's own rows and its filters.
+        insert(c, "catalog_stocklevel", {
+            "present": "(l.id * 7) % 25", "reserved": "0", "updated_at": "now()", "listing_id": "l.id",
+            "warehouse_id": "(SELECT max(w.id) FROM catalog_warehouse w WHERE w.account_id = l.account_id)",
         }, "FROM catalog_listing l")
         # Orders: g numbers them per account, newest first; one line each, a second for 7 in 30.
         n = volumes.orders
@@ -253,6 +272,20 @@ def load(volumes: Volumes) -> None:
             "kind": "'commission'", "name": "'Комиссия за продажу'", "amount": "-(sale_amount * 0.15)",
             "operation_id": "id",
         }, "FROM analytics_financeoperation WHERE sale_amount > 0")
+        insert(c, "core_auditevent", {
+            "actor_id": str(user.pk), "actor_label": f"'{USERNAME}'", "channel": "'web'",
+            "action": "(ARRAY['listing.content','stock.set','price.set','account.update'])[1 + g % 4]",
+            "object_type": "'listing'", "object_id": "g::text", "old": "'{\"title\": \"Было\"}'",
+            "new": "'{\"title\": \"Стало\"}'", "details": "'{}'",
+            "created_at": "now() - g * interval '3 minutes'",
+        }, "FROM generate_series(1, {N}) g", volumes.reviews)
+        insert(c, "notifications_notification", {
+            "user_id": str(user.pk),
+            "kind": "(ARRAY['sync_failed','push_rejected','low_rating','stockout_ahead'])[1 + g % 4]",
+            "subject": "'bench:' || g", "severity": "'warning'", "title": "'Уведомление ' || g",
+            "message": "'Текст уведомления ' || g", "link": "'/orders/'", "in_app": "true", "email": "false",
+            "created_at": "now() - g * interval '10 minutes'",
+        }, "FROM generate_series(1, {N}) g", max(10, volumes.questions // 10))
         insert(c, "integrations_syncrun", {
             "stream": "(ARRAY['warehouses','listings','prices','stocks','orders','returns','reviews','questions',"
                       "'promotions','finance'])[1 + g % 10]",
@@ -295,7 +328,10 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     account = MarketplaceAccount.objects.order_by("pk").first()
     order = Order.objects.order_by("-ordered_at").only("pk", "external_id")[1000]
     operation = FinanceOperation.objects.order_by("-operation_at").only("pk", "external_id")[1000]
-    listing = Listing.objects.filter(archived=False).order_by("pk").only("pk", "offer_id", "title")[500]
+    listing = Listing.objects.filter(archived=False, product__isnull=False).order_by("pk").only(
+        "pk", "offer_id", "title", "product_id")[500]
+    unlinked = Listing.objects.filter(product__isnull=True).order_by("pk").only("pk").first()
+    assert unlinked is not None
     assert account is not None
     word = listing.title.split()[2]  # e.g. "рюкзак": a name search that matches an eighth of the catalogue
     deep_orders, deep_catalogue = max(2, round(500 * scale)), max(2, round(1000 * scale))
@@ -312,6 +348,20 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("catalogue search article", f"/catalog/?q={listing.offer_id}"),
         Page("catalogue search name", f"/catalog/?q={word}"),
         Page("catalogue of a product", f"/catalog/?product={listing.product_id}"),
+        Page("products", "/catalog/products/"),
+        Page("products search name", f"/catalog/products/?q={word}"),
+        Page("products with errors", "/catalog/products/?problem=errors"),
+        Page("products low stock", "/catalog/products/?stock=low"),
+        Page("product", f"/catalog/products/{listing.product_id}/"),
+        Page("card without a product", f"/catalog/cards/{unlinked.pk}/"),
+        Page("stock", "/catalog/stock/"),
+        Page("stock low own", "/catalog/stock/?kind=seller&state=low"),
+        Page("catalogue import", "/catalog/import/"),
+        Page("cards CSV WB search", f"/catalog/export/listings.csv?marketplace=wildberries&q={word}"),
+        Page("notifications", "/notifications/"),
+        Page("settings audit", "/settings/audit/"),
+        Page("settings tokens", "/settings/tokens/"),
+        Page("card economics", f"/prices/economics/{listing.pk}/"),
         Page("prices", "/prices/"),
         Page(f"prices page {deep_catalogue}", "", ("/prices/", deep_catalogue)),
         Page("prices search", f"/prices/?q={listing.offer_id}"),
