@@ -132,9 +132,7 @@ def answer_question(question: Question, text: str, user: Any, template: ReplyTem
 
 # The newest answer written here is still on its way, or delivered and awaiting the read-back
 # that marks the item answered: another answer would be a duplicate.
-_IN_FLIGHT = (
-    OutboxChange.Status.PENDING, OutboxChange.Status.SENDING, OutboxChange.Status.SENT, OutboxChange.Status.APPLIED,
-)
+_ON_ITS_WAY = (OutboxChange.Status.PENDING, OutboxChange.Status.SENDING, OutboxChange.Status.SENT)
 
 
 @dataclass(frozen=True)
@@ -160,9 +158,9 @@ def _parse_keys(keys: Sequence[str]) -> dict[str, tuple[str, int] | None]:
     return parsed
 
 
-def _in_flight(targets: Sequence[Review | Question]) -> set[str]:
-    """Keys of targets whose newest answer here is in flight (one query per kind)."""
-    busy: set[str] = set()
+def _in_flight(targets: Sequence[Review | Question]) -> dict[str, str]:
+    """Why a target's newest answer written here forbids another, by key (one query per kind)."""
+    busy: dict[str, str] = {}
     for kind in ("review", "question"):
         ids = [t.pk for t in targets if _kind(t) == kind]
         if not ids:
@@ -171,9 +169,13 @@ def _in_flight(targets: Sequence[Review | Question]) -> set[str]:
             Answer.objects.filter(**{f"{kind}_id__in": ids})
             .order_by(f"{kind}_id", "-id")
             .distinct(f"{kind}_id")
-            .values_list(f"{kind}_id", "outbox__status")
+            .values_list(f"{kind}_id", "outbox__status", "outbox__confirmed_at")
         )
-        busy |= {f"{kind}:{pk}" for pk, status in newest if status in _IN_FLIGHT}
+        for pk, status, confirmed_at in newest:
+            if status in _ON_ITS_WAY:
+                busy[f"{kind}:{pk}"] = _("an answer is already on its way")
+            elif status == OutboxChange.Status.APPLIED and confirmed_at is None:
+                busy[f"{kind}:{pk}"] = _("an answer was delivered; the marketplace has not shown it yet")
     return busy
 
 
@@ -206,13 +208,15 @@ def answer_many(
             elif target.is_answered:
                 reason = _("already answered on the marketplace")
             elif key in busy:
-                reason = _("an answer is already on its way")
+                reason = busy[key]
             if not reason and target is not None:
                 try:
-                    accepted[target.account_id].append((key, target, _answer_text(target, text, template)))
-                    continue
+                    answer_text = _answer_text(target, text, template)
                 except AnswerError as error:
                     reason = str(error)
+                else:
+                    accepted[target.account_id].append((key, target, answer_text))
+                    continue
             results[key] = BulkAnswerResult(key, None, reason)
         for items in accepted.values():
             account = items[0][1].account
