@@ -108,7 +108,8 @@ def _columns(kind: str) -> dict[str, Any]:
     """The same aliased columns, in the same order, from both tables (a union needs that)."""
     is_review = kind == REVIEW
     answer_of = Answer.objects.filter(**{kind: OuterRef("pk")}).order_by("-id")
-    nothing = Value("", output_field=model_fields.TextField())
+    text_field = model_fields.TextField()
+    nothing = Value("", output_field=text_field)
     return {
         "i_rank": Value(_KIND_RANK[kind], output_field=model_fields.IntegerField()),
         "i_id": F("id"),
@@ -118,7 +119,8 @@ def _columns(kind: str) -> dict[str, Any]:
         "i_listing": F("listing_id"),
         "i_product": F("listing__product_id"),
         "i_product_name": Coalesce(
-            NullIf(F("listing__product__name"), Value("")), NullIf(F("listing__title"), Value("")), F("offer_id"),
+            NullIf(F("listing__product__name"), nothing, output_field=text_field),
+            NullIf(F("listing__title"), nothing, output_field=text_field), F("offer_id"),
             output_field=model_fields.TextField(),
         ),
         "i_photo": Coalesce(
@@ -133,8 +135,12 @@ def _columns(kind: str) -> dict[str, Any]:
         "i_published": F("published_at"),
         "i_answered": F("is_answered"),
         "i_answer_text": F("answer_text"),
-        "i_answer_status": Coalesce(Subquery(answer_of.values("outbox__status")[:1]), nothing),
-        "i_answer_error": Coalesce(Subquery(answer_of.values("outbox__error_message")[:1]), nothing),
+        "i_answer_status": Coalesce(
+            Subquery(answer_of.values("outbox__status")[:1]), nothing, output_field=text_field
+        ),
+        "i_answer_error": Coalesce(
+            Subquery(answer_of.values("outbox__error_message")[:1]), nothing, output_field=text_field
+        ),
         "i_flags": F("flags") if is_review else Value({}, output_field=model_fields.json.JSONField()),
     }
 
