@@ -168,7 +168,10 @@ def _branch_base(kind: str, filters: InboxFilters) -> QuerySet[Any] | None:
 def _after(cursor: _Cursor, rank: int) -> Q:
     """Rows of this branch that come after the cursor within the cursor's answered group."""
     if rank == cursor.rank:
-        return Q(published_at__lt=cursor.published_at) | Q(published_at=cursor.published_at, id__lt=cursor.id)
+        # The redundant bound is the index's range start; the OR only sorts out the instant's ties.
+        return Q(published_at__lte=cursor.published_at) & (
+            Q(published_at__lt=cursor.published_at) | Q(published_at=cursor.published_at, id__lt=cursor.id)
+        )
     if rank < cursor.rank:  # this kind comes after the cursor's kind at the same instant
         return Q(published_at__lte=cursor.published_at)
     return Q(published_at__lt=cursor.published_at)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
@@ -35,6 +37,8 @@ class Review(models.Model):
     # Database defaults too: the ingest inserts with SQL, and the checks fill these after it.
     text_hash = models.CharField(max_length=32, blank=True, default="", db_default="")
     flags = models.JSONField(default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True)
+    # MinHash LSH bands of the normalised text (reviews.flags), None when too short to compare.
+    text_bands = ArrayField(models.BigIntegerField(), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +55,7 @@ class Review(models.Model):
                          name="review_inbox_flagged"),
             models.Index(fields=["listing", "-published_at"], name="review_listing_published"),
             models.Index(fields=["text_hash"], condition=~Q(text_hash=""), name="review_text_hash"),
+            GinIndex(fields=["text_bands"], name="review_text_bands"),
             models.Index(F("account"), Lower("author"), F("published_at"), name="review_author_published"),
             # Only reviews stored before their listing, which the listings sync links later.
             models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),
