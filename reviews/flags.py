@@ -12,9 +12,9 @@ The thresholds are settings (REVIEW_FLAG_*) with the defaults below.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -100,7 +100,8 @@ def text_bands(*parts: str) -> list[int] | None:
 def _update_text_hashes(ids: Sequence[int]) -> None:
     changed = []
     for review in Review.objects.filter(pk__in=ids).only("id", "text", "pros", "cons", "text_hash", "text_bands"):
-        value, bands = text_hash(review.text, review.pros, review.cons), text_bands(review.text, review.pros, review.cons)
+        parts = (review.text, review.pros, review.cons)
+        value, bands = text_hash(*parts), text_bands(*parts)
         if value != review.text_hash or bands != review.text_bands:
             review.text_hash, review.text_bands = value, bands
             changed.append(review)
@@ -117,7 +118,7 @@ Evidence = dict[int, dict[str, Any]]
 def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 def _duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
@@ -125,7 +126,7 @@ def _duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
         """
         WITH h AS (SELECT DISTINCT text_hash FROM reviews_review WHERE id = ANY(%(ids)s) AND text_hash <> '')
         SELECT r.id, count(*) OVER (PARTITION BY r.text_hash) - 1
-        FROM reviews_review r JOIN h ON r.text_hash = h.text_hash
+        FROM reviews_review r JOIN h ON r.text_hash = h.text_hash AND r.text_hash <> ''  -- the partial index
         """,
         {"ids": list(ids)},
     )

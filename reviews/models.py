@@ -55,7 +55,8 @@ class Review(models.Model):
                          name="review_inbox_flagged"),
             models.Index(fields=["listing", "-published_at"], name="review_listing_published"),
             models.Index(fields=["text_hash"], condition=~Q(text_hash=""), name="review_text_hash"),
-            GinIndex(fields=["text_bands"], name="review_text_bands"),
+            # No pending list: every ingested page probes it, and a long pending list is read per probe.
+            GinIndex(fields=["text_bands"], name="review_text_bands", fastupdate=False),
             models.Index(F("account"), Lower("author"), F("published_at"), name="review_author_published"),
             # Only reviews stored before their listing, which the listings sync links later.
             models.Index(fields=["account", "offer_id"], condition=Q(listing__isnull=True),

@@ -24,5 +24,6 @@ def review_dto(listing: Listing, published_at: datetime, *, rating: int = 5, tex
 
 def ingest(account: MarketplaceAccount, *dtos: ReviewDTO) -> list[Review]:
     ingest_reviews(account.pk, list(dtos))
-    stored = {r.external_id: r for r in Review.objects.filter(account=account, external_id__in=[d.external_id for d in dtos])}
+    external_ids = [d.external_id for d in dtos]
+    stored = {r.external_id: r for r in Review.objects.filter(account=account, external_id__in=external_ids)}
     return [stored[d.external_id] for d in dtos]

@@ -38,7 +38,7 @@ def message(alert: Alert) -> str:
 
 def test_a_new_low_rated_review_raises_one_alert_and_a_reread_none(account, listing):
     now = timezone.now()
-    one, two, three, old = ingest(
+    one, two, _three, _old = ingest(
         account,
         review_dto(listing, now - timedelta(hours=2), rating=1, text="Сломался"),
         review_dto(listing, now - timedelta(hours=1), rating=2, text="Так себе"),
@@ -83,7 +83,8 @@ def test_a_falling_30_day_average_raises_one_alert_per_product_per_month(account
 def test_a_small_fall_or_too_few_reviews_raise_nothing(account, listing):
     now = timezone.now()
     ingest(account, *[review_dto(listing, now - timedelta(days=31 + n), rating=5) for n in range(5)])
-    ingest(account, *[review_dto(listing, now - timedelta(days=n + 1), rating=r) for n, r in enumerate([5, 5, 5, 5, 4])])
+    ingest(account, *[review_dto(listing, now - timedelta(days=n + 1), rating=r)
+                      for n, r in enumerate([5, 5, 5, 5, 4])])
     lonely = make_listing(account, 3)
     ingest(account, *[review_dto(lonely, now - timedelta(days=n + 1), rating=3) for n in range(4)])
     assert not Alert.objects.filter(kind=Alert.Kind.RATING_DROP).exists()
@@ -106,7 +107,7 @@ def test_an_average_under_the_floor_alerts_without_history_and_the_command_finds
 
 def test_resolving_an_alert_records_who_and_when(account, listing):
     review, = ingest(account, review_dto(listing, timezone.now(), rating=1))
-    alert = Alert.objects.get()
+    alert = Alert.objects.get(review=review)
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("m", password="x")

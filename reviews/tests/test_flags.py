@@ -76,7 +76,8 @@ def test_a_slightly_edited_text_is_a_near_duplicate_even_on_another_card(account
 
 def test_a_day_with_many_more_reviews_than_the_cards_usual_rate_is_a_burst(account, listing):
     # Usual: 9 reviews over the 90 days before, 0.1 a day; then 5 on one day.
-    ingest(account, *[review_dto(listing, T0 - timedelta(days=10 * n), text=f"Обычный отзыв {n}") for n in range(1, 10)])
+    ingest(account, *[review_dto(listing, T0 - timedelta(days=10 * n), text=f"Обычный отзыв {n}")
+                      for n in range(1, 10)])
     day = ingest(account, *[review_dto(listing, T0 + timedelta(hours=n), text=f"Отзыв {n}") for n in range(5)])
     assert all(reasons(r) == ["5 отзывов на этот товар за 02.11.2026, обычно 0,1 в день."] for r in day)
     calm = ingest(account, review_dto(listing, T0 + timedelta(days=2), text="Ещё один"))[0]
