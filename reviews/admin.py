@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reviews.models import Answer, Question, ReplyTemplate, Review
+from reviews.models import Alert, Answer, Question, ReplyTemplate, Review
 
 
 @admin.register(Review)
@@ -37,3 +37,11 @@ class ReplyTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "min_rating", "max_rating", "for_questions", "updated_at"]
     list_filter = ["for_questions"]
     search_fields = ["name", "text"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["created_at", "kind", "severity", "key", "resolved_at"]
+    list_filter = ["kind", "severity"]
+    search_fields = ["key"]
+    raw_id_fields = ["review", "product", "listing", "resolved_by"]
