@@ -12,6 +12,7 @@ The thresholds are settings (REVIEW_FLAG_*) with the defaults below.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -103,9 +104,17 @@ def _update_text_hashes(ids: Sequence[int]) -> None:
         parts = (review.text, review.pros, review.cons)
         value, bands = text_hash(*parts), text_bands(*parts)
         if value != review.text_hash or bands != review.text_bands:
-            review.text_hash, review.text_bands = value, bands
-            changed.append(review)
-    Review.objects.bulk_update(changed, ["text_hash", "text_bands"], batch_size=1000)
+            changed.append({"id": review.pk, "hash": value, "bands": bands})
+    if changed:
+        # One statement for the chunk (bulk_update's CASE per row grows with the chunk squared).
+        _rows(
+            """
+            UPDATE reviews_review r SET text_hash = v.hash, text_bands = v.bands
+            FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(id bigint, hash text, bands bigint[])
+            WHERE r.id = v.id RETURNING r.id
+            """,
+            {"rows": json.dumps(changed)},
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +307,15 @@ def _refresh_chunk(ids: Sequence[int]) -> int:
         if flags != review.flags:
             review.flags = flags
             changed.append(review)
-    Review.objects.bulk_update(changed, ["flags"], batch_size=1000)
+    if changed:
+        _rows(
+            """
+            UPDATE reviews_review r SET flags = v.flags
+            FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(id bigint, flags jsonb)
+            WHERE r.id = v.id RETURNING r.id
+            """,
+            {"rows": json.dumps([{"id": review.pk, "flags": review.flags} for review in changed])},
+        )
     return len(changed)
 
 
