@@ -134,8 +134,12 @@ def _duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
     rows = _rows(
         """
         WITH h AS (SELECT DISTINCT text_hash FROM reviews_review WHERE id = ANY(%(ids)s) AND text_hash <> '')
-        SELECT r.id, count(*) OVER (PARTITION BY r.text_hash) - 1
-        FROM reviews_review r JOIN h ON r.text_hash = h.text_hash AND r.text_hash <> ''  -- the partial index
+        SELECT c.id, c.others
+        FROM h CROSS JOIN LATERAL (
+            -- Per hash, a probe of the partial index (LATERAL: whatever the statistics say).
+            SELECT r.id, count(*) OVER () - 1 AS others
+            FROM reviews_review r WHERE r.text_hash = h.text_hash AND r.text_hash <> ''
+        ) c
         """,
         {"ids": list(ids)},
     )
@@ -154,10 +158,14 @@ def _near_duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
             FROM reviews_review
             WHERE id = ANY(%(ids)s) AND text_bands IS NOT NULL
         )
-        SELECT n.id, o.id, o.published_at, similarity(n.body, lower(concat_ws(' ', o.text, o.pros, o.cons)))
-        FROM n JOIN reviews_review o
-          ON o.text_bands && n.text_bands AND o.id <> n.id AND o.text_hash <> n.text_hash
-        WHERE similarity(n.body, lower(concat_ws(' ', o.text, o.pros, o.cons))) >= %(threshold)s
+        SELECT n.id, c.id, c.published_at, c.similarity
+        FROM n CROSS JOIN LATERAL (
+            -- Per review, a probe of the GIN index on the bands (LATERAL: whatever the statistics say).
+            SELECT o.id, o.published_at, similarity(n.body, lower(concat_ws(' ', o.text, o.pros, o.cons))) AS similarity
+            FROM reviews_review o
+            WHERE o.text_bands && n.text_bands AND o.id <> n.id AND o.text_hash <> n.text_hash
+        ) c
+        WHERE c.similarity >= %(threshold)s
         ORDER BY 4 DESC
         """,
         {"ids": list(ids), "threshold": threshold},
