@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.money import RUB
 
@@ -30,11 +31,15 @@ class FinanceOperation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("finance operation")
+        verbose_name_plural = _("finance operations")
         ordering = ["-operation_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_finance_operation")]
         indexes = [
             models.Index(fields=["account", "-operation_at"]),
             models.Index(fields=["order_external_id"]),
+            # The admin's search by the marketplace's operation id (the unique key leads with the account).
+            models.Index(fields=["external_id"], name="finance_operation_external_id"),
             models.Index(fields=["order"], condition=models.Q(order__isnull=False), name="finance_op_order"),
             # Operations stored before their order, to link on its arrival.
             models.Index(
@@ -63,7 +68,79 @@ class FeeLine(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
+        verbose_name = _("fee line")
+        verbose_name_plural = _("fee lines")
         constraints = [models.UniqueConstraint(fields=["operation", "kind", "name"], name="uniq_fee_line")]
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount}"
+
+
+class SalesDaily(models.Model):
+    """Sales and returns of one seller article of one account on one day (Europe/Moscow), kept by
+    analytics.rollup in the same transaction as the order and return upserts.
+
+    Keyed by the seller article (offer_id), not the listing: lines synced before their listing
+    count here from the start, and `listing` is filled when it arrives. Orders count placed orders
+    that are sales (not cancelled, not returned undelivered); returns count Return rows by their day.
+    """
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    offer_id = models.CharField(max_length=255)
+    currency = models.CharField(max_length=3, default=RUB)
+    listing = models.ForeignKey(
+        "catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
+    orders = models.IntegerField(default=0, help_text="Orders with this article placed that day, still sales.")
+    cancelled = models.IntegerField(default=0, help_text="Orders placed that day, since cancelled or not bought.")
+    units = models.IntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    returns = models.IntegerField(default=0)
+    return_units = models.IntegerField(default=0)
+    return_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = "sales daily"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "offer_id", "currency"], name="uniq_sales_daily"),
+        ]
+        # Few indexes: the ingests write these rows with every page of orders.
+        indexes = [
+            # Rows whose article has no listing yet, to link on its arrival (see analytics.rollup).
+            models.Index(
+                fields=["account", "offer_id"], condition=models.Q(listing__isnull=True),
+                name="sales_daily_awaiting_listing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.offer_id}: {self.orders} / {self.revenue} {self.currency}"
+
+
+class SalesDayTotal(models.Model):
+    """The same figures per account and day, orders counted once however many articles they hold:
+    what the sales page and the overview read (a few hundred rows for 90 days)."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    currency = models.CharField(max_length=3, default=RUB)
+    orders = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    units = models.IntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    returns = models.IntegerField(default=0)
+    return_units = models.IntegerField(default=0)
+    return_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["account", "day", "currency"], name="uniq_sales_day_total")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} account {self.account_id}: {self.orders} / {self.revenue} {self.currency}"

@@ -6,15 +6,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from analytics.selectors import sales_by_day
-from core.filters import int_param
 from core.roles import EVERYONE, require_role
 
 PERIODS = (7, 14, 30, 90)
+DEFAULT_PERIOD = 14
 
 
 def _days(request: HttpRequest) -> int:
-    days = int_param(request, "days", low=1, high=366)
-    return days if days in PERIODS else 14
+    value = request.GET.get("days", "")
+    return int(value) if value.isdigit() and int(value) in PERIODS else DEFAULT_PERIOD
 
 
 @require_role(*EVERYONE)
@@ -31,9 +31,12 @@ def sales_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sales-{report.start}-{report.end}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["date", "marketplace", "orders", "revenue", "currency"])
+    writer.writerow(["date", "marketplace", "orders", "revenue", "currency", "units", "returns", "return_amount"])
     for day in report.days:
         for (key, _label), cell in zip(report.marketplaces, day.cells, strict=True):
-            if cell.orders:
-                writer.writerow([day.day.isoformat(), key, cell.orders, f"{cell.revenue:.2f}", report.currency])
+            if cell:
+                writer.writerow([
+                    day.day.isoformat(), key, cell.orders, f"{cell.revenue:.2f}", report.currency, cell.units,
+                    cell.returns, f"{cell.return_amount:.2f}",
+                ])
     return response

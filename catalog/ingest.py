@@ -44,16 +44,16 @@ def ingest_warehouses(account_id: int, warehouses: Sequence[WarehouseDTO]) -> Up
 
 _LISTING_COLUMNS = [
     "account_id", "external_id", "offer_id", "marketplace_sku", "title", "description", "brand", "category",
-    "barcodes", "attributes", "images", "variants", "status", "marketplace_errors", "archived", "external_updated_at",
-    "link_source",
+    "category_id", "barcodes", "attributes", "images", "variants", "status", "marketplace_errors", "archived",
+    "external_updated_at", "link_source",
 ]
 _LISTING = Upsert(
     table="catalog_listing",
     stage=list(
         zip(
             _LISTING_COLUMNS,
-            ["bigint", "text", "text", "text", "text", "text", "text", "text", "varchar(64)[]", "jsonb", "jsonb",
-             "jsonb", "text", "jsonb", "boolean", "timestamptz", "text"],
+            ["bigint", "text", "text", "text", "text", "text", "text", "text", "text", "varchar(64)[]", "jsonb",
+             "jsonb", "jsonb", "text", "jsonb", "boolean", "timestamptz", "text"],
             strict=True,
         )
     ),
@@ -73,7 +73,8 @@ def _json(value: object) -> str:
 def _listing_row(account_id: int, item: ListingDTO) -> tuple[object, ...]:
     return (
         account_id, item.external_id, item.offer_id[:255], item.marketplace_sku[:100], item.title[:1000],
-        item.description, item.brand[:200], item.category[:300], [b[:64] for b in item.barcodes],
+        item.description, item.brand[:200], item.category[:300], item.category_id[:100],
+        [b[:64] for b in item.barcodes],
         _json(item.attributes), _json(item.images), _json(item.variants), item.status[:64], _json(item.errors),
         item.archived, item.updated_at, "",
     )

@@ -6,11 +6,14 @@ local StockLevel / Listing rows change when the next sync reads the new values b
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 
 from catalog.models import Listing, Product, StockLevel, Warehouse
+from core.audit import audit_record
 from core.models import AuditEvent
 from integrations import outbox
 from integrations.models import OutboxChange
@@ -111,26 +114,91 @@ def update_listing_content(
             raise CatalogChangeError("the title cannot be empty")
         if len(title) > Listing._meta.get_field("title").max_length:  # type: ignore[operator]
             raise CatalogChangeError("the title is too long")
-    pending = _pending_content(listing)
-    new_title = title if title is not None else pending.get("title", listing.title)
-    if description is not None:
-        new_description = description.strip()
-    else:
-        new_description = pending.get("description", listing.description)
-    return outbox.record_change(
-        listing.account,
-        OutboxChange.Kind.LISTING_CONTENT,
-        outbox.content_key(listing.external_id),
-        {
-            "title": new_title,
-            "description": new_description,
-            "offer_id": listing.offer_id,
-            "listing_external_id": listing.external_id,
-        },
-        previous={"title": listing.title, "description": listing.description},
-        user=user,
-        listing_id=listing.pk,
-    )
+    with transaction.atomic():
+        pending = _pending_content(listing)
+        new_title = title if title is not None else pending.get("title", listing.title)
+        if description is not None:
+            new_description = description.strip()
+        else:
+            new_description = pending.get("description", listing.description)
+        change = outbox.record_change(
+            listing.account,
+            OutboxChange.Kind.LISTING_CONTENT,
+            outbox.content_key(listing.external_id),
+            _content_payload(listing, new_title, new_description),
+            previous={"title": listing.title, "description": listing.description},
+            user=user,
+            listing_id=listing.pk,
+        )
+        audit_record(
+            action="listing.content", actor=user, obj=listing,
+            details={"change": change.pk, "title": new_title != listing.title,
+                     "description": new_description != listing.description},
+        )
+    return change
+
+
+def _content_payload(listing: Listing, title: str, description: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": description,
+        "offer_id": listing.offer_id,
+        "listing_external_id": listing.external_id,
+    }
+
+
+def resend_listing_content(listings: Sequence[Listing], user: Any) -> list[OutboxChange]:
+    """Push the cards' current title and description again (a bulk action of the catalogue): after a
+    change made in the marketplace's own cabinet, or a rejection fixed there. One outbox row and one
+    audit row per card; one transaction for all."""
+    by_account: dict[int, list[Listing]] = defaultdict(list)
+    for listing in listings:
+        by_account[listing.account_id].append(listing)
+    rows: list[OutboxChange] = []
+    with transaction.atomic():
+        for group in by_account.values():
+            changes = [
+                outbox.NewChange(
+                    OutboxChange.Kind.LISTING_CONTENT,
+                    outbox.content_key(listing.external_id),
+                    _content_payload(listing, listing.title, listing.description),
+                    {"title": listing.title, "description": listing.description},
+                    listing.pk,
+                )
+                for listing in group
+            ]
+            rows += outbox.record_changes(group[0].account, changes, user=user)
+        for row, in_order in zip(rows, [x for group in by_account.values() for x in group], strict=True):
+            audit_record(action="listing.content.resend", actor=user, obj=in_order, details={"change": row.pk})
+    return rows
+
+
+def retry_content_change(change: OutboxChange, user: Any) -> OutboxChange:
+    """The result panel's retry: a change that was not delivered goes back in the queue; one the
+    marketplace rejected is sent again as a new change (after a fix made on the marketplace's side)."""
+    if change.kind != OutboxChange.Kind.LISTING_CONTENT or change.listing_id is None:
+        raise CatalogChangeError("only a card's content change can be retried here")
+    if change.status == OutboxChange.Status.FAILED:
+        try:
+            return outbox.retry_change(change, user=user)
+        except outbox.OutboxError as error:
+            raise CatalogChangeError(str(error)) from error
+    if change.status != OutboxChange.Status.REJECTED:
+        raise CatalogChangeError("only a rejected or undelivered change can be sent again")
+    listing = Listing.objects.select_related("account").get(pk=change.listing_id)
+    with transaction.atomic():
+        row = outbox.record_change(
+            listing.account,
+            OutboxChange.Kind.LISTING_CONTENT,
+            change.target_key,
+            dict(change.payload),
+            previous=dict(change.previous),
+            user=user,
+            listing_id=listing.pk,
+        )
+        audit_record(action="listing.content.retry", actor=user, obj=listing,
+                     details={"change": row.pk, "retry_of": change.pk})
+    return row
 
 
 def link_listing_to_product(listing: Listing, product: Product | None, user: Any) -> Listing:
@@ -151,3 +219,12 @@ def link_listing_to_product(listing: Listing, product: Product | None, user: Any
         )
     listing.product, listing.link_source = locked.product, locked.link_source
     return locked
+
+
+def unlink_listings(listings: Sequence[Listing], user: Any) -> int:
+    """Unlink several cards from their products at once (the catalogue's bulk action), in one
+    transaction; each stays unlinked by hand, so the automatic linking leaves it alone."""
+    with transaction.atomic():
+        for listing in listings:
+            link_listing_to_product(listing, None, user)
+    return len(listings)

@@ -1,27 +1,299 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from catalog.selectors import listing_list, product_get
-from core.filters import int_param, marketplace_param
-from core.models import Marketplace
-from core.pagination import paginate
-from core.roles import EVERYONE, require_role
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog import services
+from catalog.filters import PROBLEM_CHOICES, STOCK_CHOICES, ListingFilter, ProductFilter
+from catalog.forms import BULK_ACTIONS, BulkForm, LinkCardForm, LinkProductForm, ListingContentForm
+from catalog.models import Listing, Product
+from catalog.selectors import (
+    LISTING_SORTS,
+    LOW_STOCK,
+    PRODUCT_SORTS,
+    card_history,
+    card_rows,
+    content_results,
+    listing_list,
+    product_get,
+    product_list,
+    product_rows,
+    recent_changes,
+    unlinked_listing_count,
+)
+from catalog.statuses import STATE_CHOICES
+from catalog.stock_selectors import stock_by_size
+from core.filters import filter_context
+from core.pagination import keyset_page
+from core.roles import EDITORS, EVERYONE, has_role, require_role
+from integrations.models import OutboxChange
+from reviews.models import Question, Review
+
+# The filter bar's brand and category suggestions: a scan of the catalogue, so cached for a while.
+SUGGESTIONS_SECONDS = 300
 
 
 @require_role(*EVERYONE)
 def listings(request: HttpRequest) -> HttpResponse:
-    marketplace = marketplace_param(request)
-    search = request.GET.get("q", "").strip()[:100]
-    product_id = int_param(request, "product", low=1, high=2**62)
-    product = product_get(product_id) if product_id else None
-    queryset = listing_list(marketplace=marketplace, search=search, product_id=product.pk if product else None)
-    context = {
-        "marketplaces": Marketplace.choices,
-        "marketplace": marketplace,
-        "search": search,
-        "product": product,
-        **paginate(request, queryset),
-    }
+    filterset = ListingFilter(request.GET, queryset=listing_list())
+    context = filter_context(filterset)
+    product_id = context["filters"].get("product")
+    page = keyset_page(request, filterset.qs, LISTING_SORTS)
+    context.update(
+        page=page,
+        rows=page.rows,
+        product=product_get(int(product_id)) if product_id else None,
+        unlinked=unlinked_listing_count(),
+    )
     return render(request, "catalog/listing_list.html", context)
+
+
+def _suggestions() -> dict[str, list[str]]:
+    def read() -> dict[str, list[str]]:
+        brands = Product.objects.exclude(brand="").order_by("brand").values_list("brand", flat=True).distinct()
+        categories = (
+            Listing.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
+        )
+        return {"brands": list(brands[:300]), "categories": list(categories[:300])}
+
+    return cache.get_or_set("catalog:filter-suggestions", read, SUGGESTIONS_SECONDS)  # type: ignore[no-any-return]
+
+
+@require_role(*EVERYONE)
+def products(request: HttpRequest) -> HttpResponse:
+    filterset = ProductFilter(request.GET, queryset=product_list())
+    context = filter_context(filterset)
+    page = keyset_page(request, filterset.qs, PRODUCT_SORTS)
+    context.update(
+        page=page,
+        rows=product_rows(page.rows),
+        states=STATE_CHOICES,
+        problems=PROBLEM_CHOICES,
+        stocks=STOCK_CHOICES,
+        low_stock=LOW_STOCK,
+        unlinked=unlinked_listing_count(),
+        bulk_actions=BULK_ACTIONS,
+        can_edit=has_role(request.user, EDITORS),
+        **_suggestions(),
+    )
+    return render(request, "catalog/product_list.html", context)
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@require_POST
+@require_role(*EDITORS)
+def products_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = _back(request, reverse("catalog:products"))
+    if not form.is_valid():
+        messages.error(request, _("Select products and an action."))
+        return redirect(back)
+    cards = list(
+        Listing.objects.filter(product_id__in=form.cleaned_data["products"]).select_related("account").order_by("id")
+    )
+    if not cards:
+        messages.error(request, _("The selected products have no marketplace cards."))
+        return redirect(back)
+    if form.cleaned_data["action"] == "resend_content":
+        services.resend_listing_content(cards, request.user)
+        text = ngettext(
+            "Content of %(count)d card is queued for sending; each product page shows its result.",
+            "Content of %(count)d cards is queued for sending; each product page shows its result.",
+            len(cards),
+        )
+    else:
+        services.unlink_listings(cards, request.user)
+        text = ngettext(
+            "%(count)d card is unlinked from its product.", "%(count)d cards are unlinked from their products.",
+            len(cards),
+        )
+    messages.success(request, text % {"count": len(cards)})
+    return redirect(back)
+
+
+def _card_context(listings: list[Listing], request: HttpRequest) -> dict[str, Any]:
+    can_edit = has_role(request.user, EDITORS)
+    ids = [listing.pk for listing in listings]
+    stock = stock_by_size(listings)
+    results = content_results(ids)
+    reviews = dict(
+        Review.objects.filter(listing_id__in=ids).order_by().values("listing_id").annotate(n=Count("id"))
+        .values_list("listing_id", "n")
+    )
+    questions = dict(
+        Question.objects.filter(listing_id__in=ids).order_by().values("listing_id").annotate(n=Count("id"))
+        .values_list("listing_id", "n")
+    )
+    cards = []
+    for row in card_rows(listings):
+        listing = row.listing
+        waiting = results[listing.pk].awaiting_readback
+        pending = waiting.payload if waiting is not None else None
+        cards.append({
+            "row": row,
+            "listing": listing,
+            "stock": stock.get(listing.pk, []),
+            "results": results[listing.pk],
+            "form": ListingContentForm(listing=listing, pending=pending) if can_edit else None,
+            "pending": pending,
+            "reviews": reviews.get(listing.pk, 0),
+            "questions": questions.get(listing.pk, 0),
+        })
+    return {
+        "cards": cards,
+        "history": card_history(ids, recent_changes(ids)),
+        "can_edit": can_edit,
+        "low_stock": LOW_STOCK,
+    }
+
+
+def _product_cards(product: Product) -> list[Listing]:
+    cards = product.listings.select_related("account", "price")
+    return list(cards.order_by("account__marketplace", "account__name", "id"))
+
+
+@require_role(*EVERYONE)
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    context = _card_context(_product_cards(product), request)
+    context.update(product=product, link_form=LinkCardForm() if context["can_edit"] else None)
+    return render(request, "catalog/product_detail.html", context)
+
+
+@require_role(*EVERYONE)
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card's page: its product's page when linked, else the card alone with a form to link it."""
+    listing = get_object_or_404(Listing.objects.select_related("account", "price"), pk=pk)
+    if listing.product_id:
+        return redirect(f"{reverse('catalog:product', args=[listing.product_id])}#card-{listing.pk}")
+    context = _card_context([listing], request)
+    context.update(product=None, listing=listing, link_form=LinkProductForm() if context["can_edit"] else None)
+    return render(request, "catalog/product_detail.html", context)
+
+
+def _card_page(listing: Listing) -> str:
+    if listing.product_id:
+        return f"{reverse('catalog:product', args=[listing.product_id])}#card-{listing.pk}"
+    return reverse("catalog:card", args=[listing.pk])
+
+
+@require_POST
+@require_role(*EDITORS)
+def card_content(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = get_object_or_404(Listing.objects.select_related("account"), pk=pk)
+    waiting = content_results([listing.pk])[listing.pk].awaiting_readback
+    form = ListingContentForm(request.POST, listing=listing, pending=waiting.payload if waiting else None)
+    if form.is_valid():
+        values = form.changed_values()
+        if not values:
+            messages.info(request, _("Nothing changed: the card already has this title and description."))
+            return HttpResponseRedirect(_card_page(listing))
+        try:
+            services.update_listing_content(listing, user=request.user, **values)
+        except services.CatalogChangeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The change to card %(article)s is queued; its result appears below the form.")
+                % {"article": listing.offer_id},
+            )
+            return HttpResponseRedirect(_card_page(listing))
+    for error in form.errors.values():
+        messages.error(request, f"{listing.offer_id}: {' '.join(error)}")
+    return HttpResponseRedirect(_card_page(listing))
+
+
+@require_GET
+@require_role(*EVERYONE)
+def card_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card's result panel alone: htmx polls it while a change is under way."""
+    return _results_panel(request, get_object_or_404(Listing, pk=pk))
+
+
+def _results_panel(request: HttpRequest, listing: Listing) -> HttpResponse:
+    context = {
+        "listing": listing,
+        "results": content_results([listing.pk])[listing.pk],
+        "can_edit": has_role(request.user, EDITORS),
+        "out_of_band": True,  # a partial: it also updates the history's badges of these changes
+    }
+    return render(request, "catalog/_card_results.html", context)
+
+
+@require_POST
+@require_role(*EDITORS)
+def change_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    change = get_object_or_404(OutboxChange, pk=pk)
+    listing = get_object_or_404(Listing, pk=change.listing_id) if change.listing_id else None
+    if listing is None:
+        messages.error(request, _("This change belongs to no card."))
+        return redirect("catalog:products")
+    try:
+        services.retry_content_change(change, request.user)
+    except services.CatalogChangeError as error:
+        messages.error(request, str(error))
+    if request.headers.get("HX-Request"):
+        return _results_panel(request, listing)
+    return HttpResponseRedirect(_card_page(listing))
+
+
+@require_POST
+@require_role(*EDITORS)
+def card_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = get_object_or_404(Listing, pk=pk)
+    product_id = listing.product_id
+    services.link_listing_to_product(listing, None, request.user)
+    messages.success(
+        request, _("Card %(article)s is unlinked; the automatic linking will leave it alone.")
+        % {"article": listing.offer_id},
+    )
+    if product_id:
+        return redirect("catalog:product", pk=product_id)
+    return redirect("catalog:card", pk=listing.pk)
+
+
+@require_POST
+@require_role(*EDITORS)
+def product_link_card(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    form = LinkCardForm(request.POST)
+    if form.is_valid():
+        listing = form.cleaned_data["card"]
+        services.link_listing_to_product(listing, product, request.user)
+        messages.success(
+            request, _("Card %(article)s (%(account)s) is linked to this product by hand.")
+            % {"article": listing.offer_id, "account": listing.account.name},
+        )
+    else:
+        messages.error(request, " ".join(form.errors.get("card", [])))
+    return redirect("catalog:product", pk=product.pk)
+
+
+@require_POST
+@require_role(*EDITORS)
+def card_link_product(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = get_object_or_404(Listing, pk=pk)
+    form = LinkProductForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("article", [])))
+        return redirect("catalog:card", pk=listing.pk)
+    product = form.cleaned_data["article"]
+    services.link_listing_to_product(listing, product, request.user)
+    messages.success(request, _("The card is linked to product %(article)s by hand.") % {"article": product.article})
+    return redirect(f"{reverse('catalog:product', args=[product.pk])}#card-{listing.pk}")

@@ -15,7 +15,7 @@ from celery.schedules import crontab
 DISPATCH = "integrations.dispatch_due_syncs"
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Orders every few minutes (default 5 min per account): new orders must be shipped on time.
+    # Orders every minute (the default interval per account): new FBS orders must be shipped on time.
     "sync-orders": {
         "task": DISPATCH,
         "schedule": crontab(minute="*"),
@@ -37,11 +37,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "args": (["warehouses", "listings", "prices", "stocks", "promotions"],),
         "options": {"expires": 9 * 60},
     },
-    # Finance daily (default 24 h); an hourly tick so an admin can ask for a shorter interval.
+    # Finance, fee rates and the category dictionaries of the listing checks daily (default 24 h); an hourly
+    # tick so an admin can ask for a shorter interval.
     "sync-finance": {
         "task": DISPATCH,
         "schedule": crontab(minute=17),
-        "args": (["finance"],),
+        "args": (["finance", "fees", "categories"],),
         "options": {"expires": 50 * 60},
     },
     # Runs whose worker died (no heartbeat) are marked abandoned, freeing their lease.
@@ -58,5 +59,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # Outbox (tasks in integrations/push_tasks.py):
     # every minute reclaim rows of dead senders, retry due rows, resolve accepted uploads.
+    # Marketplace keys and API tokens expiring soon: one notification per key (notifications/producers.py).
+    "notify-expiring-keys": {
+        "task": "notifications.check_expiring_keys",
+        "schedule": crontab(minute=30, hour=7),
+        "options": {"expires": 60 * 60},
+    },
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
 }

@@ -28,12 +28,17 @@ import functools
 import itertools
 import json
 import logging
+import re
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+import psycopg
+from django.db import DatabaseError, DataError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +149,7 @@ def dedupe_last(rows: Iterable[Sequence[Any]], key: Callable[[Sequence[Any]], Ha
     return list(by_key.values())
 
 
-def _stage_rows(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -> None:
+def _copy_stage(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -> None:
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in spec.stage)
     names = ", ".join(name for name, _ in spec.stage)
     with connection.cursor() as cursor:
@@ -153,6 +158,104 @@ def _stage_rows(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -
         with raw.copy(f"COPY {stage_table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def _stage_rows(stage_table: str, spec: Upsert, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """COPY `rows` into a new stage table; returns the rows staged. A row PostgreSQL refuses (a
+    number out of its column's range, a NUL in a text) would fail the whole batch, and every
+    later run would meet it again: the batch is then checked row by row, the bad rows are
+    rejected alone (see collect_rejections) and the rest staged. The check runs only after a
+    refusal, so a clean batch costs one savepoint more, nothing per row."""
+    try:
+        with transaction.atomic():
+            _copy_stage(stage_table, spec, rows)
+        return rows
+    except (DataError, psycopg.DataError):  # COPY runs on the raw psycopg cursor, unwrapped by Django
+        kept = _without_bad_rows(spec, rows)
+        if len(kept) == len(rows):
+            raise  # no row's value explains it: not ours to skip
+    _copy_stage(stage_table, spec, kept)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows PostgreSQL would refuse
+
+
+_rejections: ContextVar[list[str] | None] = ContextVar("bulk_rejections", default=None)
+_INT_RANGES = {"smallint": 2**15, "integer": 2**31, "int": 2**31, "bigint": 2**63}
+_NUMERIC = re.compile(r"numeric\((\d+),\s*(\d+)\)")
+_VARCHAR = re.compile(r"varchar\((\d+)\)")
+
+
+@contextmanager
+def collect_rejections() -> Iterator[list[str]]:
+    """Within the block, rows upsert/copy_insert rejected (each named, with its bad value) are
+    appended to the list yielded; outside any such block they are only logged."""
+    found: list[str] = []
+    token = _rejections.set(found)
+    try:
+        yield found
+    finally:
+        _rejections.reset(token)
+
+
+def _reject(table: str, row_name: str, problem: str) -> None:
+    message = f"{table} row {row_name}: {problem}"
+    logger.warning("rejected %s", message)
+    found = _rejections.get()
+    if found is not None:
+        found.append(message)
+
+
+def _value_problem(value: Any, sql_type: str) -> str | None:
+    """Why PostgreSQL would refuse `value` in a column of `sql_type`, or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains a NUL character"
+        if sql_type == "jsonb" and "\\u0000" in value:
+            return "contains a NUL character (\\u0000)"
+        length = _VARCHAR.fullmatch(sql_type)
+        if length and len(value) > int(length.group(1)):
+            return f"text longer than {length.group(1)} characters"
+        return None
+    bound = _INT_RANGES.get(sql_type)
+    if bound is not None and isinstance(value, int) and not -bound <= value < bound:
+        return f"{value} out of range for {sql_type}"
+    numeric = _NUMERIC.fullmatch(sql_type)
+    if numeric and isinstance(value, Decimal | int | float):
+        number = Decimal(value)
+        whole_digits = int(numeric.group(1)) - int(numeric.group(2))
+        if not number.is_finite() or abs(number) >= Decimal(10) ** whole_digits:
+            return f"{value} out of range for {sql_type}"
+    return None
+
+
+def _row_name(spec: Upsert, row: Sequence[Any]) -> str:
+    """The row's identity for a message: its staged key columns, else its first text columns."""
+    names = [name for name, _ in spec.stage]
+    conflict = [c for c in spec.conflict if c != "account_id"]
+    keys = [c for c in conflict if c in names]
+    if len(keys) < len(conflict):  # the key is resolved from staged ids (listing_external_id → listing_id)
+        keys = [name for name, sql_type in spec.stage if sql_type == "text"][:3]
+    return ", ".join(f"{key}={row[names.index(key)]}" for key in keys)
+
+
+def _without_bad_rows(spec: Upsert, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    kept: list[Sequence[Any]] = []
+    for row in rows:
+        problems = [
+            f"{name} {problem}"
+            for (name, sql_type), value in zip(spec.stage, row, strict=True)
+            if (problem := _value_problem(value, sql_type)) is not None
+        ]
+        if problems:
+            _reject(spec.table, _row_name(spec, row), "; ".join(problems))
+        else:
+            kept.append(row)
+    return kept
 
 
 def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[str] = ()) -> tuple[
@@ -165,7 +268,11 @@ def upsert(spec: Upsert, rows: Sequence[Sequence[Any]], *, returning: Sequence[s
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("core.bulk.upsert must run inside transaction.atomic()")
     stage_table = f"_stage_{spec.table}_{next(_stage_numbers)}"
-    _stage_rows(stage_table, spec, rows)
+    rows = _stage_rows(stage_table, spec, rows)
+    if not rows:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {stage_table}")
+        return UpsertCounts(), []
     account = _account_of(spec, rows)
     batch_key = (spec.table, account)
 

@@ -167,7 +167,8 @@ class RoleRequiredMixin(AccessMixin):
 # The main navigation: (url name, label, roles that see it).
 NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("overview", _("Overview"), EVERYONE),
-    ("catalog:listings", _("Catalog"), EVERYONE),
+    ("catalog:products", _("Catalog"), EVERYONE),
+    ("catalog:stock", _("Stock"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
@@ -185,6 +186,13 @@ def navigation_for(request: HttpRequest) -> list[dict[str, Any]]:
         if role not in roles:
             continue
         url = reverse(url_name)
-        active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
+        items.append({"url": url, "label": label, "active": False})
+    # The item whose url the path starts with, the longest one (/catalog/stock/ is Stock); else the
+    # item of the same section (/catalog/ and /catalog/cards/… belong to the catalogue's products).
+    path = request.path
+    prefixed = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))]
+    section = [i for i in items if i["url"] != "/" and i["url"].split("/")[1] == path.split("/")[1]]
+    chosen = max(prefixed, key=lambda i: len(i["url"])) if prefixed else (section[0] if section else None)
+    if chosen is not None:
+        chosen["active"] = True
     return items

@@ -7,14 +7,15 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from analytics.models import SalesDayTotal
 from catalog.models import Listing
 from core.models import Marketplace
 from core.roles import GROUP_NAMES, Role
-from integrations.models import MarketplaceAccount, SyncRun
-from orders.models import Order
+from integrations.models import MarketplaceAccount, SyncRun, SyncState
 from reviews.models import Review
 
 
@@ -25,9 +26,20 @@ def local_day_start(now: datetime | None = None) -> datetime:
 
 
 def accounts_with_health() -> QuerySet[MarketplaceAccount]:
-    return MarketplaceAccount.objects.annotate(
-        last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
-    ).order_by("marketplace", "name")
+    """With `unavailable_streams`: the streams its subscription or token scope does not cover."""
+    return (
+        MarketplaceAccount.objects.annotate(
+            last_sync_at=Max("sync_runs__finished_at", filter=Q(sync_runs__status=SyncRun.Status.SUCCEEDED)),
+        )
+        .prefetch_related(
+            Prefetch(
+                "sync_states",
+                queryset=SyncState.objects.filter(unavailable_since__isnull=False).order_by("stream"),
+                to_attr="unavailable_streams",
+            )
+        )
+        .order_by("marketplace", "name")
+    )
 
 
 @dataclass
@@ -40,24 +52,42 @@ class MarketplaceSummary:
     accounts: list[MarketplaceAccount] = field(default_factory=list)
 
 
+# Listings and unanswered reviews are counted over whole tables: cached for a minute, shared by
+# every page view (the orders of today come from the daily roll-up, always current).
+OVERVIEW_COUNTS_KEY = "overview:counts:v1"
+OVERVIEW_COUNTS_SECONDS = 60
+
+
+def _per_marketplace(queryset: QuerySet[Any], total: Any = None) -> dict[str, int]:
+    rows = queryset.values("account__marketplace").annotate(n=total or Count("id")).order_by()
+    return {row["account__marketplace"]: int(row["n"] or 0) for row in rows}
+
+
+def _slow_counts() -> dict[str, dict[str, int]]:
+    return {
+        "listings": _per_marketplace(Listing.objects.filter(archived=False)),
+        "reviews": _per_marketplace(Review.objects.filter(is_answered=False)),
+    }
+
+
 def overview_summary(now: datetime | None = None) -> list[MarketplaceSummary]:
     """Counts per marketplace (only marketplaces with at least one account)."""
     accounts = with_health(list(accounts_with_health()))
     summaries = {m.value: MarketplaceSummary(m.value, str(m.label)) for m in Marketplace}
     for account in accounts:
         summaries[account.marketplace].accounts.append(account)
+    if not accounts:
+        return []
 
-    def per_marketplace(queryset: QuerySet[Any]) -> dict[str, int]:
-        rows = queryset.values("account__marketplace").annotate(n=Count("id")).order_by()
-        return {row["account__marketplace"]: row["n"] for row in rows}
-
-    listings = per_marketplace(Listing.objects.filter(archived=False))
-    orders = per_marketplace(Order.objects.filter(ordered_at__gte=local_day_start(now)))
-    reviews = per_marketplace(Review.objects.filter(is_answered=False))
+    counts: dict[str, dict[str, int]] = cache.get_or_set(  # type: ignore[assignment] # a default is given
+        OVERVIEW_COUNTS_KEY, _slow_counts, OVERVIEW_COUNTS_SECONDS
+    )
+    today = timezone.localtime(now or timezone.now()).date()
+    orders = _per_marketplace(SalesDayTotal.objects.filter(day=today), Sum(F("orders") + F("cancelled")))
     for key, summary in summaries.items():
-        summary.listings = listings.get(key, 0)
+        summary.listings = counts["listings"].get(key, 0)
         summary.orders_today = orders.get(key, 0)
-        summary.unanswered_reviews = reviews.get(key, 0)
+        summary.unanswered_reviews = counts["reviews"].get(key, 0)
     return [s for s in summaries.values() if s.accounts]
 
 

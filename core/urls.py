@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import views
+from core import audit_views, token_views, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -8,5 +8,9 @@ urlpatterns = [
     path("settings/accounts/new/", views.account_edit, name="account_add"),
     path("settings/accounts/<int:pk>/", views.account_edit, name="account_edit"),
     path("settings/users/<int:pk>/role/", views.user_role, name="user_role"),
+    path("settings/audit/", audit_views.audit_list, name="audit"),
+    path("settings/tokens/", token_views.token_list, name="tokens"),
+    path("settings/tokens/<int:pk>/revoke/", token_views.token_revoke_view, name="token_revoke"),
+    path("settings/audit.csv", audit_views.audit_export, name="audit_export"),
     path("health", views.health, name="health"),
 ]

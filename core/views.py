@@ -83,6 +83,8 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             obj=user,
             details={"username": user.get_username(), "from": previous.value if previous else None, "to": role},
+            old={"role": previous.value if previous else None},
+            new={"role": role.value},
         )
         messages.success(request, _("Role of %(user)s: %(role)s") % {"user": user.get_username(), "role": role.label})
     return redirect("settings")

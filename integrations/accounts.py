@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from core import crypto
-from core.audit import audit_record
+from core.audit import audit_record, diff
 from core.models import Marketplace
 from integrations.models import MarketplaceAccount
 
@@ -79,6 +79,8 @@ def account_persist(
     """Save an account whose plain fields are already set; encrypt `secret` if it is new. Audited."""
     marketplace = Marketplace(account.marketplace)
     created = account.pk is None
+    audited = [*PLAIN_FIELDS, "name", "token_expires_at", "credentials_hint"]
+    before = {} if created else MarketplaceAccount.objects.filter(pk=account.pk).values(*audited).first() or {}
     for name in REQUIRED_FIELDS[marketplace]:
         if not str(getattr(account, name) or "").strip():
             raise AccountError(f"{marketplace.label}: {name} is required.")
@@ -104,7 +106,11 @@ def account_persist(
         if key_changed:
             details["key_hint"] = account.credentials_hint
         action = "account.created" if created else ("account.key_changed" if key_changed else "account.updated")
-        audit_record(action=action, actor=actor, obj=account, details=details)
+        # Old -> new of the plain fields; the key appears only as its masked hint.
+        after = {name: getattr(account, name) for name in audited}
+        old, new = diff(before, after)
+        old_values = None if created else old or None
+        audit_record(action=action, actor=actor, obj=account, details=details, old=old_values, new=new or None)
     return AccountSaveResult(account=account, created=created, key_changed=key_changed, changed_fields=changed_fields)
 
 

@@ -29,6 +29,8 @@ class Stream(StrEnum):
     PROMOTIONS = "promotions"
     FINANCE = "finance"
     SALES = "sales"
+    CATEGORIES = "categories"
+    FEES = "fees"  # fee rates (commissions, logistics, acquiring…) per card, category or account
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,6 +70,13 @@ class PermanentError(MarketplaceError):
 
 class AuthError(PermanentError):
     """The credentials were refused. The message names the account, never the key."""
+
+
+class NotAvailableError(PermanentError):
+    """The credentials work, but the seller's subscription or the token's scope does not cover
+    this method (Ozon Premium-only methods, a WB token without the category, a YM Api-Key without
+    the access): a 403 from a data endpoint. Only the stream that needs the method is unavailable;
+    the account and its other streams stay healthy. The message is the marketplace's own."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +123,9 @@ class ListingDTO:
     description: str = ""
     brand: str = ""
     category: str = ""
+    # The key of the card's category in the marketplace's dictionary, as fetch_categories takes it
+    # (Ozon "<description_category_id>:<type_id>", WB subjectID, YM marketCategoryId).
+    category_id: str = ""
     barcodes: tuple[str, ...] = ()
     attributes: list[dict[str, Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
@@ -124,6 +136,27 @@ class ListingDTO:
     errors: list[str] = field(default_factory=list)
     archived: bool = False
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAttributeDTO:
+    """A characteristic of a category's cards as the marketplace's dictionary describes it."""
+
+    external_id: str
+    name: str
+    required: bool = False
+    kind: str = ""  # the marketplace's data type, raw
+    max_length: int | None = None  # longest text value allowed, where the dictionary says
+    max_values: int | None = None  # most values one card may carry (0/None: no limit given)
+    values: tuple[str, ...] = ()  # allowed values, where the read returns them at no extra cost
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDTO:
+    external_id: str  # as ListingDTO.category_id
+    name: str
+    path: str = ""  # parent categories, " / "-joined, where known
+    attributes: tuple[CategoryAttributeDTO, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +356,30 @@ class FinanceOperationDTO:
     fees: tuple[FeeDTO, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class FeeRateDTO:
+    """One fee rate as the marketplace's API states it (see pricing.models.FeeRate).
+
+    Scope: a card when `listing_external_id` is set, else the cards of `category`, else the account.
+    A rate is `percent` of the price plus `fixed` (plus `per_extra_litre` for each litre of volume
+    above the first), clamped to [minimum, maximum], for prices in [price_from, price_to)."""
+
+    kind: str  # pricing.economics.FeeKind value
+    name: str
+    scheme: str = ""  # fbo, fbs, rfbs, dbs, express; "" = any
+    listing_external_id: str = ""
+    category: str = ""
+    percent: Decimal = Decimal(0)
+    fixed: Decimal = Decimal(0)
+    per_extra_litre: Decimal = Decimal(0)
+    price_from: Decimal | None = None
+    price_to: Decimal | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    per_day: bool = False  # a storage rate per day on the warehouse, not per unit sold
+    currency: str = "RUB"
+
+
 # ---------------------------------------------------------------------------------------------
 # Write DTOs and results
 
@@ -370,6 +427,7 @@ class WriteStatus(StrEnum):
     APPLIED = "applied"  # the marketplace says it is applied (a read-back still confirms)
     ACCEPTED = "accepted"  # queued by the marketplace; the outcome comes later (see remote_ref)
     REJECTED = "rejected"  # refused for this item, with the marketplace's message
+    DEFERRED = "deferred"  # not applied for now (a per-item rate limit): send it again after retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +436,17 @@ class WriteResult:
     status: WriteStatus
     message: str = ""
     remote_ref: str = ""
+    retry_after: float | None = None  # DEFERRED: seconds before the item may be sent again
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLimit:
+    """How often the marketplace lets one item (a price, a stock pair) be written: at most `count`
+    writes in any `period` seconds. An adapter lists its rules in an optional `item_limits`
+    attribute, {outbox kind: ItemLimit}; the outbox holds back an item over its rule."""
+
+    count: int
+    period: float
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,6 +506,11 @@ class MarketplaceClient(Protocol):
         self, since: datetime, cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[FinanceOperationDTO]]: ...
 
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        """The dictionaries of the given categories (ids as ListingDTO.category_id): name and
+        characteristics with their required flag and limits. An id the marketplace does not know is
+        left out of the answer."""
+
     # Writes. Each takes any number of items, sends them in the platform's largest batches and
     # returns one WriteResult per item (per-item errors included, never raised).
     def update_prices(self, updates: Sequence[PriceUpdate]) -> list[WriteResult]: ...
@@ -455,3 +529,88 @@ class MarketplaceClient(Protocol):
 
     def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
         """Outcome of an ACCEPTED write (WB price uploads); None while still processing."""
+
+
+# ---------------------------------------------------------------------------------------------
+# FBS/DBS order actions: an optional capability beside MarketplaceClient (the seller assembles,
+# labels, hands over or cancels orders shipped from their own warehouse).
+
+
+class FulfilmentAction(StrEnum):
+    ASSEMBLE = "assemble"  # Ozon: ship with packages; WB: add the task to a supply; YM: boxes + READY_TO_SHIP
+    HAND_OVER = "hand_over"  # the parcel left the seller (YM DBS: DELIVERY)
+    LABEL = "label"  # package labels / stickers
+    CANCEL = "cancel"  # cancelled by the seller
+    CREATE_SUPPLY = "create_supply"  # WB: a new supply to add tasks to
+    DELIVER_SUPPLY = "deliver_supply"  # WB: close the supply and hand it to WB
+
+
+class CancelReason(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    DEFECT = "defect"
+    OTHER = "other"  # with a written message
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentLine:
+    line_key: str  # OrderLineDTO.line_key: the adapter finds its marketplace item id in it
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentRequest:
+    key: str  # echoed back in the result
+    order_external_id: str
+    scheme: str = ""  # orders.models.Scheme value
+    lines: tuple[ShipmentLine, ...] = ()  # what the order holds
+    packages: tuple[tuple[ShipmentLine, ...], ...] = ()  # assemble: boxes; empty = everything in one box
+    supply_id: str = ""  # WB assemble: the supply to add to
+    reason: str = ""  # cancel: CancelReason value
+    message: str = ""  # cancel: the seller's words (needed for CancelReason.OTHER)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    key: str
+    status: WriteStatus  # APPLIED or REJECTED (with the marketplace's message)
+    message: str = ""
+    order_status: str = ""  # canonical status after the action, when it is known
+    raw_status: str = ""
+    remote_ref: str = ""  # WB: the supply id
+
+
+@dataclass(frozen=True, slots=True)
+class LabelResult:
+    key: str
+    status: WriteStatus
+    message: str = ""
+    content: bytes = field(default=b"", repr=False)
+    content_type: str = ""  # "application/pdf" or "image/png"
+
+
+class FulfilmentClient(Protocol):
+    """Actions on FBS/DBS orders. Each call is synchronous and answers per item; an action the
+    marketplace's API does not offer is REJECTED with the reason `unsupported()` gives for it."""
+
+    marketplace: str
+    config: AccountConfig
+
+    def unsupported(self) -> dict[str, str]:
+        """FulfilmentAction value -> why it is impossible through this marketplace's API (absent = possible)."""
+
+    def assemble(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def hand_over(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def cancel(self, requests: Sequence[FulfilmentRequest]) -> list[ActionResult]: ...
+
+    def labels(self, requests: Sequence[FulfilmentRequest]) -> list[LabelResult]: ...
+
+    def create_supply(self, name: str) -> str:
+        """The new supply's id (WB); raises PermanentError where supplies do not exist."""
+
+    def deliver_supply(self, supply_id: str) -> list[ActionResult]:
+        """Closes the supply and hands it over; one result per task in it (key = the task's id)."""
+
+    def close(self) -> None:
+        """Releases the HTTP connections (the services make a client per call)."""

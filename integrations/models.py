@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.models import Marketplace, TimeStampedModel
@@ -34,6 +35,8 @@ class MarketplaceAccount(TimeStampedModel):
     token_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("marketplace account")
+        verbose_name_plural = _("marketplace accounts")
         ordering = ["name"]
         indexes = [models.Index(fields=["marketplace", "enabled"])]
 
@@ -61,9 +64,16 @@ class SyncState(models.Model):
     cursor = models.JSONField(default=dict, blank=True)
     watermark = models.DateTimeField(null=True, blank=True)
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    # Set when the marketplace answered 403 because the seller's subscription or the token's scope
+    # does not cover this stream's methods: the stream is retried daily (see sync.schedule) and the
+    # account stays healthy. A later successful run clears both.
+    unavailable_since = models.DateTimeField(null=True, blank=True)
+    unavailable_message = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
         constraints = [models.UniqueConstraint(fields=["account", "stream"], name="uniq_sync_state")]
 
     def __str__(self) -> str:
@@ -95,6 +105,8 @@ class SyncRun(models.Model):
     progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-started_at"]
         constraints = [
             # The lease: at most one running run per (account, stream). The insert is the lock.
@@ -151,6 +163,8 @@ class OutboxChange(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing change")
+        verbose_name_plural = _("outgoing changes")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["account", "status", "kind"]),

@@ -37,6 +37,7 @@ from core.models import AuditEvent
 from integrations.base import (
     AuthError,
     ContentUpdate,
+    ItemLimit,
     MarketplaceClient,
     MarketplaceError,
     PermanentError,
@@ -48,6 +49,7 @@ from integrations.base import (
     WriteStatus,
 )
 from integrations.models import MarketplaceAccount, OutboxChange
+from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -234,12 +236,18 @@ class Claim:
 
 
 def claim(
-    account_id: int, kinds: tuple[str, ...], *, limit: int, now: datetime | None = None
+    account_id: int,
+    kinds: tuple[str, ...],
+    *,
+    limit: int,
+    now: datetime | None = None,
+    item_limit: ItemLimit | None = None,
 ) -> Claim:
     """Take up to `limit` due PENDING rows of these kinds as SENDING under a fresh lease.
 
     Rows locked by another claimer are skipped, not waited for; a target that already has a row
-    in flight waits for its outcome so an older value can never overtake a newer one."""
+    in flight waits for its outcome so an older value can never overtake a newer one. With
+    `item_limit`, a target written that often already stays PENDING until its rule allows it."""
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
@@ -250,22 +258,31 @@ def claim(
             target_key=OuterRef("target_key"),
             status=Status.SENDING,
         )
-        candidates = list(
+        due = (
             OutboxChange.objects.select_for_update(skip_locked=True)
             .filter(account_id=account_id, kind__in=kinds, status=Status.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .exclude(Exists(in_flight))
-            .order_by("id")[:limit]
+            .order_by("id")
         )
-        # A row committed between the coalescing update and the select can still share a target
-        # with an older candidate: keep the newest per target in this batch.
-        newest: dict[str, OutboxChange] = {}
-        for row in candidates:
-            newest[row.target_key] = row  # ascending ids: the last one wins
-        stale_ids = [row.pk for row in candidates if newest[row.target_key] is not row]
-        if stale_ids:
-            OutboxChange.objects.filter(pk__in=stale_ids).update(status=Status.SUPERSEDED)
-        rows = list(newest.values())
+        rows: list[OutboxChange] = []
+        while not rows:
+            candidates = list(due[:limit])
+            if not candidates:
+                break
+            # A row committed between the coalescing update and the select can still share a target
+            # with an older candidate: keep the newest per target in this batch.
+            newest: dict[str, OutboxChange] = {}
+            for row in candidates:
+                newest[row.target_key] = row  # ascending ids: the last one wins
+            stale_ids = [row.pk for row in candidates if newest[row.target_key] is not row]
+            if stale_ids:
+                OutboxChange.objects.filter(pk__in=stale_ids).update(status=Status.SUPERSEDED)
+            rows = list(newest.values())
+            if item_limit is None:
+                break
+            # Held-back rows are no longer due, so a batch made only of them selects again.
+            rows = _hold_back_over_limit(account_id, kinds, rows, item_limit, now)
         lease_until = now + lease_duration()
         OutboxChange.objects.filter(pk__in=[row.pk for row in rows]).update(
             status=Status.SENDING, claim_token=token, lease_until=lease_until, attempts=F("attempts") + 1
@@ -274,6 +291,40 @@ def claim(
             row.status, row.claim_token, row.lease_until = Status.SENDING, token, lease_until
             row.attempts += 1
     return Claim(token, rows)
+
+
+def _hold_back_over_limit(
+    account_id: int, kinds: tuple[str, ...], rows: list[OutboxChange], rule: ItemLimit, now: datetime
+) -> list[OutboxChange]:
+    """The rows whose target may be written now; the others wait (PENDING) until their rule's
+    window has room, counted from the times earlier rows of the same target were sent."""
+    window_start = now - timedelta(seconds=rule.period)
+    sent: dict[str, list[datetime]] = defaultdict(list)
+    for key, sent_at in OutboxChange.objects.filter(
+        account_id=account_id, kind__in=kinds, target_key__in=[row.target_key for row in rows],
+        sent_at__gt=window_start,
+    ).values_list("target_key", "sent_at"):
+        if sent_at is not None:
+            sent[key].append(sent_at)
+    allowed = []
+    for row in rows:
+        times = sorted(sent.get(row.target_key, []))
+        if len(times) < rule.count:
+            allowed.append(row)
+            continue
+        due = times[len(times) - rule.count] + timedelta(seconds=rule.period)
+        OutboxChange.objects.filter(pk=row.pk).update(
+            next_attempt_at=due,
+            error_message=f"waiting: the marketplace takes {rule.count} changes of an item in "
+                          f"{_duration(rule.period)}; next at {due:%H:%M:%S} UTC",
+        )
+    return allowed
+
+
+def _duration(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 60)} min" if seconds % 60 == 0 else f"{seconds:g} s"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,6 +492,7 @@ class RowUpdate(NamedTuple):
     remote_ref: str = ""
     next_attempt_at: datetime | None = None
     sent: bool = False  # the request reached the marketplace and it answered for this item
+    deferred: bool = False  # held back by a per-item limit: not an attempt that failed
 
 
 def store_outcomes(claim: Claim, outcomes: Mapping[int, Outcome], *, now: datetime | None = None) -> dict[str, int]:
@@ -475,7 +527,9 @@ def store_outcomes(claim: Claim, outcomes: Mapping[int, Outcome], *, now: dateti
                 fields["remote_ref"] = update.remote_ref
             if update.sent:
                 fields["sent_at"] = now
-            counts[update.status] += OutboxChange.objects.filter(
+            if update.deferred:
+                fields["attempts"] = F("attempts") - 1  # the claim counted one; waiting is no failure
+            counts["deferred" if update.deferred else update.status] += OutboxChange.objects.filter(
                 pk__in=ids, claim_token=claim.token, status=Status.SENDING
             ).update(**fields)
     return dict(counts)
@@ -490,6 +544,10 @@ def _row_update(
             return RowUpdate(Status.APPLIED, result.message, result.remote_ref, sent=True)
         if result.status == WriteStatus.ACCEPTED:
             return RowUpdate(Status.SENT, result.message, result.remote_ref, sent=True)
+        if result.status == WriteStatus.DEFERRED:
+            wait = result.retry_after if result.retry_after is not None else retry_delay(1)
+            return RowUpdate(Status.PENDING, result.message or "deferred by the marketplace",
+                             next_attempt_at=retry_at(0, wait), deferred=True)
         message = result.message or "rejected by the marketplace"
         return RowUpdate(Status.REJECTED, message, result.remote_ref, sent=True)
     assert error is not None
@@ -544,8 +602,9 @@ def push_account(
         summary.resolved = resolve_accepted(account, client, now=now)
         for kinds in KIND_GROUPS:
             limit = batch_limit(account.marketplace, kinds[0])
+            item_limit = getattr(client, "item_limits", {}).get(kinds[0])
             while summary.batches < max_batches:
-                batch = claim(account.pk, kinds, limit=limit, now=now)
+                batch = claim(account.pk, kinds, limit=limit, now=now, item_limit=item_limit)
                 if not batch.rows:
                     break
                 summary.batches += 1
@@ -560,6 +619,7 @@ def push_account(
             client.close()
     if summary.batches:
         logger.info("outbox: account %s pushed %d batches: %s", account.pk, summary.batches, dict(summary.statuses))
+        notifications.push_outcomes(account, summary.statuses)
     return summary
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from integrations.base import AccountConfig, MarketplaceClient
+from integrations.base import AccountConfig, FulfilmentClient, MarketplaceClient
 
 if TYPE_CHECKING:
     from integrations.models import MarketplaceAccount
@@ -38,4 +38,22 @@ def client_class(marketplace: str) -> Any:
 def get_client(account: MarketplaceAccount, **kwargs: Any) -> MarketplaceClient:
     """kwargs go to the adapter: transport, clock, limiter (tests inject the sandbox and a fake clock)."""
     client: MarketplaceClient = client_class(account.marketplace)(account_config(account), **kwargs)
+    return client
+
+
+# FBS/DBS actions (integrations.base.FulfilmentClient): each adapter extended in its own module.
+FULFILMENT_ADAPTERS = {
+    "ozon": "integrations.ozon.fbs.OzonFulfilmentClient",
+    "wildberries": "integrations.wildberries.fbs.WildberriesFulfilmentClient",
+    "yandex_market": "integrations.yandex_market.fbs.YandexMarketFulfilmentClient",
+}
+
+
+def fulfilment_class(marketplace: str) -> Any:
+    module_name, _, class_name = FULFILMENT_ADAPTERS[marketplace].rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_fulfilment_client(account: MarketplaceAccount, **kwargs: Any) -> FulfilmentClient:
+    client: FulfilmentClient = fulfilment_class(account.marketplace)(account_config(account), **kwargs)
     return client

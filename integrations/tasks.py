@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 
-from integrations.base import AuthError, TransientError
+from integrations.base import AuthError, NotAvailableError, TransientError
 from integrations.models import MarketplaceAccount
 from integrations.sync import engine, leases
 from integrations.sync.schedule import due_streams
@@ -86,6 +86,8 @@ def sync_stream(self: Any, account_id: int, stream: str, full: bool = False, tri
         raise self.retry(countdown=1) from None
     except AuthError:
         return "auth-failed"  # recorded on the account; retrying a refused key only burns limits
+    except NotAvailableError:
+        return "not-available"  # recorded on the stream's state; the schedule retries it daily
     except TransientError as exc:
         raise self.retry(exc=exc, countdown=_retry_delay(self.request.retries, exc.retry_after)) from None
     return "done"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from analytics import rollup
 from catalog.ingest import ensure_warehouses
 from core.bulk import Upsert, UpsertCounts, copy_insert, dedupe_last, upsert
 from integrations.base import OpenOrderRef, OrderDTO, ReturnDTO, SaleDTO
@@ -169,6 +170,8 @@ def ingest_orders(
         ((o.warehouse_external_id, o.warehouse_name, "marketplace" if o.scheme == "FBO" else "seller")
          for o in accepted),
     )
+    # The daily sales roll-up moves by what these orders add after the upserts minus before.
+    sales = rollup.orders_delta(account_id, [o.external_id for o in (*accepted, *status_only)])
     # A status change always changes the row, so the written rows carry every id needed here.
     order_counts, written = upsert(
         replace(_ORDER, params={"account": account_id}), rows, returning=["external_id", "srid"]
@@ -207,6 +210,7 @@ def ingest_orders(
         key=lambda r: (r[0], r[1]),
     )
     line_counts, _ = upsert(replace(_LINE, params={"account": account_id}), line_rows)
+    sales.apply(changed=bool(order_counts.written or line_counts.written))
     return OrderIngestResult(order_counts, line_counts, len(changes), stale, link_keys)
 
 
@@ -287,6 +291,7 @@ def link_waiting_to_listings(account_id: int, offer_ids: Sequence[str]) -> None:
             """,  # noqa: S608
             params,
         )
+    rollup.link_listings(account_id, params["offers"])
 
 
 _RETURN = Upsert(
@@ -337,7 +342,9 @@ def ingest_returns(account_id: int, returns: Sequence[ReturnDTO]) -> UpsertCount
         ),
         key=lambda r: r[0],
     )
+    sales = rollup.returns_delta(account_id, [row[0] for row in rows])
     counts, _ = upsert(replace(_RETURN, params={"account": account_id}), rows)
+    sales.apply(changed=bool(counts.written))
     return counts
 
 
@@ -370,14 +377,17 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
     a return to returned and is stored as a Return. Status moves pass the status machine, so a late
     sale row never undoes a return; the order's own change time is left to its order reads."""
     rows = sorted(sales, key=lambda r: (r.updated_at or r.sold_at, r.is_return))
+    rollup.lock_orders(account_id)  # before the row locks below, in the order ingest_orders takes them
     with connection.cursor() as cursor:
         cursor.execute(
             # Locked, so an order read here is not moved by another page's transaction meanwhile.
-            "SELECT srid, id, status FROM orders_order WHERE account_id = %s AND srid <> '' AND srid = ANY(%s) "
-            "ORDER BY id FOR UPDATE",
+            "SELECT srid, id, status, external_id FROM orders_order "
+            "WHERE account_id = %s AND srid <> '' AND srid = ANY(%s) ORDER BY id FOR UPDATE",
             [account_id, sorted({r.order_srid for r in rows if r.order_srid})],
         )
-        found = {srid: [pk, current] for srid, pk, current in cursor.fetchall()}
+        fetched = cursor.fetchall()
+    found = {srid: [pk, current] for srid, pk, current, _ in fetched}
+    external_id_of = {pk: ext for _, pk, _, ext in fetched}
     moves: dict[int, tuple[str, SaleDTO]] = {}  # order id -> (its new status, the row that moved it there)
     changes: list[tuple[int, str, str, SaleDTO]] = []  # every move, in order: (order id, from, to, row)
     unmatched = unchanged = 0
@@ -396,6 +406,8 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
         order[1] = target
     now = datetime.now(UTC)
     if moves:
+        # The daily sales roll-up follows the status moves, as it follows the order reads'.
+        rolled = rollup.orders_delta(account_id, [external_id_of[pk] for pk in moves])
         with connection.cursor() as cursor:
             cursor.execute(
                 """
@@ -414,6 +426,7 @@ def ingest_sales(account_id: int, sales: Sequence[SaleDTO]) -> SalesIngestResult
                 for pk, from_status, to, sale in changes
             ),
         )
+        rolled.apply()
     returns = [
         ReturnDTO(
             external_id=sale.external_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.money import RUB
 
@@ -73,12 +74,21 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-ordered_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_order")]
         indexes = [
-            models.Index(fields=["status", "-ordered_at"]),
-            models.Index(fields=["account", "-ordered_at"]),
-            models.Index(fields=["scheme", "-ordered_at"]),
+            # The orders list (orders.selectors.ORDER_SORTS): one index per offered sort, and one per
+            # common filter followed by the date sort, so a filtered page is a range scan as well.
+            models.Index(fields=["ordered_at", "id"], name="order_sort_date"),
+            models.Index(fields=["total_amount", "id"], name="order_sort_amount"),
+            models.Index(fields=["status", "ordered_at", "id"], name="order_status_date"),
+            models.Index(fields=["account", "ordered_at", "id"], name="order_account_date"),
+            models.Index(fields=["scheme", "ordered_at", "id"], name="order_scheme_date"),
+            # Its search: the marketplace's order ids by prefix.
+            models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="order_external_id_prefix"),
+            models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
             # Returns, sales and finance rows find their WB order by srid; partial: other marketplaces have none.
             models.Index(fields=["account", "srid"], condition=~models.Q(srid=""), name="order_srid"),
         ]
@@ -103,6 +113,8 @@ class OrderLine(models.Model):
     seller_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [models.UniqueConstraint(fields=["order", "line_key"], name="uniq_order_line")]
         indexes = [
             models.Index(fields=["offer_id"]),
@@ -130,6 +142,8 @@ class OrderStatusChange(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["order", "changed_at"])]
 
@@ -163,6 +177,8 @@ class Return(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
         indexes = [

@@ -1,15 +1,26 @@
 from django.contrib import admin
 
-from pricing.models import CompetitorPrice, Price, Promotion, PromotionOffer, RepricingRule
+from core.admin import ReadOnlyInline, SyncedAdmin
+from pricing.models import (
+    CompetitorPrice,
+    FeeRate,
+    LegalEntity,
+    LegalEntityAccount,
+    Price,
+    Promotion,
+    PromotionOffer,
+    RepricingRule,
+)
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PriceAdmin(SyncedAdmin):
+    """Prices change through the prices screen (outbox and audit), never by editing the synced row."""
+
     list_display = ["listing", "price", "old_price", "min_price", "discount_percent", "currency", "updated_at"]
-    list_filter = ["currency", "listing__account__marketplace", "listing__account"]
-    search_fields = ["listing__offer_id", "listing__title"]
+    list_filter = ["listing__account__marketplace", "listing__account"]
+    search_fields = ["^listing__offer_id"]
     list_select_related = ["listing"]
-    raw_id_fields = ["listing"]
 
 
 @admin.register(RepricingRule)
@@ -22,33 +33,61 @@ class RepricingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CompetitorPrice)
-class CompetitorPriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CompetitorPriceAdmin(SyncedAdmin):
     list_display = ["listing", "competitor", "price", "currency", "observed_at"]
-    list_filter = ["competitor", "currency"]
-    search_fields = ["listing__offer_id", "competitor", "url"]
+    search_fields = ["^listing__offer_id"]
     list_select_related = ["listing"]
-    raw_id_fields = ["listing"]
 
 
-class PromotionOfferInline(admin.TabularInline):  # type: ignore[type-arg]
+class PromotionOfferInline(ReadOnlyInline):
     model = PromotionOffer
-    extra = 0
-    raw_id_fields = ["listing"]
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PromotionAdmin(SyncedAdmin):
     list_display = ["title", "account", "kind", "starts_at", "ends_at", "is_participating"]
-    list_filter = ["is_participating", "kind", "account__marketplace", "account"]
-    search_fields = ["title", "external_id"]
+    list_filter = ["is_participating", "account__marketplace", "account"]
+    search_fields = ["title", "external_id"]  # hundreds of rows, not millions
     list_select_related = ["account"]
     inlines = [PromotionOfferInline]
 
 
 @admin.register(PromotionOffer)
-class PromotionOfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PromotionOfferAdmin(SyncedAdmin):
     list_display = ["promotion", "offer_key", "status", "action_price", "max_action_price", "base_price"]
     list_filter = ["status", "promotion__account"]
-    search_fields = ["offer_key", "promotion__title"]
+    search_fields = ["offer_key__exact"]
     list_select_related = ["promotion"]
     raw_id_fields = ["promotion", "listing"]
+
+
+class LegalEntityAccountInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = LegalEntityAccount
+    extra = 0
+    raw_id_fields = ["account"]
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "inn", "tax_regime", "tax_rate", "vat_rate", "cost_includes_vat"]
+    list_filter = ["tax_regime"]
+    search_fields = ["name", "inn"]
+    inlines = [LegalEntityAccountInline]
+
+
+@admin.register(LegalEntityAccount)
+class LegalEntityAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["account", "legal_entity"]
+    list_select_related = ["account", "legal_entity"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(FeeRate)
+class FeeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["account", "listing", "category", "scheme", "kind", "name", "percent", "fixed",
+                    "price_from", "price_to", "effective_from", "source"]
+    list_filter = ["kind", "scheme", "source", "account__marketplace", "account"]
+    search_fields = ["name", "category", "listing__offer_id"]
+    list_select_related = ["account", "listing"]
+    raw_id_fields = ["listing"]
+    date_hierarchy = "effective_from"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import Listing
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
-from integrations.base import PriceDTO, PromotionDTO, PromotionOfferDTO
+from integrations.base import FeeRateDTO, PriceDTO, PromotionDTO, PromotionOfferDTO
+from pricing.models import FeeRate
 
 _PRICE = Upsert(
     table="pricing_price",
@@ -115,3 +123,81 @@ def ingest_promotion_offers(
     spec = replace(_OFFER, params={"account": account_id, "promotion": promotion_external_id})
     counts, _ = upsert(spec, rows)
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Fee rates: kept with effective dates, a new set only when the marketplace's rates changed
+
+_RATE_FIELDS = ("name", "percent", "fixed", "per_extra_litre", "price_from", "price_to", "minimum", "maximum",
+                "per_day", "currency")
+
+
+def _rate_values(obj: object) -> tuple[object, ...]:
+    values = []
+    for name in _RATE_FIELDS:
+        value = getattr(obj, name)
+        values.append(value.normalize() if isinstance(value, Decimal) else value)
+    return tuple(values)
+
+
+def ingest_fee_rates(account_id: int, rates: Sequence[FeeRateDTO], today: date | None = None) -> UpsertCounts:
+    """Store each scope's (card / category / account × scheme × kind) set of rates from `today` on
+    when it differs from the set in effect; a second read the same day replaces that day's set.
+    Rates of cards not synced yet are skipped (counted)."""
+    today = today or timezone.localdate()
+    external_ids = {r.listing_external_id for r in rates if r.listing_external_id}
+    listing_ids = dict(
+        Listing.objects.filter(account_id=account_id, external_id__in=external_ids).values_list("external_id", "pk")
+    )
+    scopes: dict[tuple[int | None, str, str, str], list[FeeRateDTO]] = defaultdict(list)
+    skipped = 0
+    for rate in rates:
+        listing_id = listing_ids.get(rate.listing_external_id) if rate.listing_external_id else None
+        if rate.listing_external_id and listing_id is None:
+            skipped += 1
+            continue
+        scopes[(listing_id, "" if listing_id else rate.category[:300], rate.scheme[:16], rate.kind[:16])].append(rate)
+    if not scopes:
+        return UpsertCounts(skipped=skipped)
+    existing = FeeRate.objects.filter(account_id=account_id, effective_from__lte=today).filter(
+        Q(listing_id__in=[k[0] for k in scopes if k[0]]) | Q(listing__isnull=True, category__in={k[1] for k in scopes})
+    )
+    current: dict[tuple[int | None, str, str, str], tuple[date, list[FeeRate]]] = {}
+    for row in existing.order_by("effective_from"):
+        key = (row.listing_id, row.category, row.scheme, row.kind)
+        if key in scopes:
+            if key not in current or current[key][0] < row.effective_from:
+                current[key] = (row.effective_from, [])
+            current[key][1].append(row)
+    created = updated = unchanged = 0
+    new_rows: list[FeeRate] = []
+    replace_today: list[tuple[int | None, str, str, str]] = []
+    for key, items in scopes.items():
+        wanted = sorted(_rate_values(r) for r in items)
+        in_effect = current.get(key)
+        if in_effect and sorted(_rate_values(r) for r in in_effect[1]) == wanted:
+            unchanged += len(items)
+            continue
+        if in_effect and in_effect[0] == today:
+            replace_today.append(key)
+            updated += len(items)
+        else:
+            created += len(items)
+        listing_id, category, scheme, kind = key
+        seen: set[tuple[str, object]] = set()
+        for r in items:
+            if (r.name, r.price_from) in seen:  # one row per name and bracket (the unique key)
+                continue
+            seen.add((r.name, r.price_from))
+            new_rows.append(FeeRate(
+                account_id=account_id, listing_id=listing_id, category=category, scheme=scheme, kind=kind,
+                name=r.name[:200], percent=r.percent, fixed=r.fixed, per_extra_litre=r.per_extra_litre,
+                price_from=r.price_from, price_to=r.price_to, minimum=r.minimum, maximum=r.maximum,
+                per_day=r.per_day, currency=r.currency, effective_from=today, source="api",
+            ))
+    for listing_id, category, scheme, kind in replace_today:
+        scope = Q(listing_id=listing_id) if listing_id else Q(listing__isnull=True)
+        FeeRate.objects.filter(scope, account_id=account_id, category=category, scheme=scheme, kind=kind,
+                               effective_from=today).delete()
+    FeeRate.objects.bulk_create(new_rows)
+    return UpsertCounts(created=created, updated=updated, unchanged=unchanged, skipped=skipped)

@@ -6,6 +6,7 @@ Price changes are pushed through integrations.OutboxChange (kind=price), which i
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from core.money import RUB
@@ -20,6 +21,10 @@ class Price(models.Model):
     currency = models.CharField(max_length=3, default=RUB)
     external_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
 
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.price} {self.currency}"
@@ -41,6 +46,10 @@ class RepricingRule(TimeStampedModel):
     step = models.DecimalField(max_digits=14, decimal_places=2, default=1)
     enabled = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name = _("repricing rule")
+        verbose_name_plural = _("repricing rules")
+
     def __str__(self) -> str:
         return self.name
 
@@ -56,6 +65,8 @@ class CompetitorPrice(models.Model):
     observed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("competitor price")
+        verbose_name_plural = _("competitor prices")
         ordering = ["-observed_at"]
         indexes = [models.Index(fields=["listing", "-observed_at"])]
 
@@ -78,6 +89,8 @@ class Promotion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-starts_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_promotion")]
 
@@ -101,7 +114,94 @@ class PromotionOffer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("promotion offer")
+        verbose_name_plural = _("promotion offers")
         constraints = [models.UniqueConstraint(fields=["promotion", "offer_key"], name="uniq_promotion_offer")]
 
     def __str__(self) -> str:
         return f"{self.promotion_id}/{self.offer_key} {self.status}"
+
+
+class LegalEntity(TimeStampedModel):
+    """The seller's company whose tax applies to the accounts' sales (pricing.economics.TaxSettings)."""
+
+    class TaxRegime(models.TextChoices):
+        USN_INCOME = "usn_income", _("USN 6% of revenue")
+        USN_INCOME_EXPENSE = "usn_income_expense", _("USN 15% of profit")
+        OSNO = "osno", _("OSNO: VAT and profit tax")
+
+    name = models.CharField(max_length=300, unique=True)
+    inn = models.CharField(max_length=12, blank=True)
+    tax_regime = models.CharField(max_length=20, choices=TaxRegime.choices, default=TaxRegime.USN_INCOME)
+    tax_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="USN rate or, on OSNO, the profit tax rate; empty: the regime's usual rate (6, 15, 25).",
+    )
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, help_text="VAT included in prices: 20 on OSNO; 0, 5 or 7 on USN."
+    )
+    cost_includes_vat = models.BooleanField(default=False, help_text="Suppliers invoice VAT (deducted on OSNO).")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalEntityAccount(models.Model):
+    """Which legal entity sells through a marketplace account (one per account)."""
+
+    account = models.OneToOneField(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="legal_entity_link"
+    )
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.CASCADE, related_name="account_links")
+
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.legal_entity_id}"
+
+
+class FeeRate(models.Model):
+    """One marketplace fee rate as its API stated it, from a date on (see pricing.fees).
+
+    Scope: a card (listing), else a category of the account, else the whole account. One sync
+    writes the full set of a scope's rates of one kind and scheme (price brackets are several rows)
+    with the date it was read; a set unchanged since the last read is not written again."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="fee_rates", db_index=False,
+    )
+    listing = models.ForeignKey(
+        "catalog.Listing", null=True, blank=True, on_delete=models.CASCADE, related_name="fee_rates",
+        db_index=False,
+    )
+    category = models.CharField(max_length=300, blank=True, help_text="Listing.category the rate applies to.")
+    scheme = models.CharField(max_length=16, blank=True, help_text="fbo, fbs, rfbs, dbs, express; empty: any.")
+    kind = models.CharField(max_length=16)  # pricing.economics.FeeKind
+    name = models.CharField(max_length=200, help_text="The marketplace's own name of the fee.")
+    percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    fixed = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    per_extra_litre = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Added per litre of volume above the first."
+    )
+    price_from = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    price_to = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    minimum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    maximum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    per_day = models.BooleanField(default=False, help_text="A storage rate per day, not per unit sold.")
+    currency = models.CharField(max_length=3, default=RUB)
+    effective_from = models.DateField()
+    source = models.CharField(max_length=20, default="api")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "listing", "category", "scheme", "kind", "name", "price_from", "effective_from"],
+                name="uniq_fee_rate", nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "listing", "kind", "-effective_from"], name="fee_rate_scope"),
+            models.Index(fields=["listing"], name="fee_rate_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}: {self.percent}% + {self.fixed} from {self.effective_from}"

@@ -1,18 +1,16 @@
-"""Reads for the prices page."""
+"""Reads for the prices page: the listings that have a price, in the catalogue's indexed orders."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from pricing.models import Price
+from catalog.models import Listing
+from catalog.selectors import LISTING_SORTS
+
+# The listing's columns, not the price's: a sort by article that starts from pricing_price would have to
+# join and sort every price. Each row probes its price by the one-to-one's unique index.
+PRICE_SORTS = LISTING_SORTS
 
 
-def price_list(*, marketplace: str = "", search: str = "") -> QuerySet[Price]:
-    prices = Price.objects.select_related("listing__account", "listing__product").order_by(
-        "listing__offer_id", "listing__account__name"
-    )
-    if marketplace:
-        prices = prices.filter(listing__account__marketplace=marketplace)
-    if search:
-        prices = prices.filter(Q(listing__offer_id__icontains=search) | Q(listing__title__icontains=search))
-    return prices
+def price_list() -> QuerySet[Listing]:
+    return Listing.objects.filter(price__isnull=False).select_related("price", "account", "product")

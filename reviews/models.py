@@ -43,10 +43,14 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_review")]
         indexes = [
-            models.Index(fields=["is_answered", "-published_at"]),
+            # The reviews list (reviews.selectors.REVIEW_SORTS): one index per offered sort.
+            models.Index(fields=["is_answered", "-published_at", "-id"], name="review_sort_unanswered"),
+            models.Index(fields=["-published_at", "-id"], name="review_sort_newest"),
             models.Index(fields=["rating"]),
             # The inbox (reviews.inbox): its order under each filter it offers, as an index.
             models.Index(fields=["account", "is_answered", "-published_at", "-id"], name="review_inbox_account"),
@@ -87,6 +91,8 @@ class Question(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["-published_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_question")]
         indexes = [
@@ -114,6 +120,8 @@ class Answer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -134,6 +142,8 @@ class ReplyTemplate(TimeStampedModel):
     for_questions = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
         ordering = ["name"]
 
     def __str__(self) -> str:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from core.pagination import Sort, Sorts
 from reviews.models import Review
 
+# Each sort has its index (reviews.Review.Meta.indexes).
+REVIEW_SORTS = Sorts(
+    Review,
+    [
+        Sort("unanswered", _("Unanswered first"), ("is_answered", "-published_at", "-id")),
+        Sort("newest", _("Newest first"), ("-published_at", "-id")),
+    ],
+)
 
-def review_list(*, marketplace: str = "", rating: int | None = None, answered: bool | None = None) -> QuerySet[Review]:
-    reviews = Review.objects.select_related("account", "listing").order_by("is_answered", "-published_at", "-id")
-    if marketplace:
-        reviews = reviews.filter(account__marketplace=marketplace)
-    if rating is not None:
-        reviews = reviews.filter(rating=rating)
-    if answered is not None:
-        reviews = reviews.filter(is_answered=answered)
-    return reviews
+
+def review_list() -> QuerySet[Review]:
+    return Review.objects.select_related("account", "listing")

@@ -5,31 +5,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.filters import choice_param, int_param, marketplace_param
-from core.models import Marketplace
-from core.pagination import paginate
+from core.filters import filter_context
+from core.pagination import keyset_page
 from core.roles import EDITORS, EVERYONE, has_role, require_role
+from reviews.filters import ReviewFilter
 from reviews.forms import ReplyTemplateForm
 from reviews.models import ReplyTemplate
-from reviews.selectors import review_list
-
-ANSWERED_CHOICES = {"yes": True, "no": False}
+from reviews.selectors import REVIEW_SORTS, review_list
 
 
 @require_role(*EVERYONE)
 def reviews(request: HttpRequest) -> HttpResponse:
-    marketplace = marketplace_param(request)
-    rating = int_param(request, "rating", low=1, high=5)
-    answered = choice_param(request, "answered", ANSWERED_CHOICES)
-    queryset = review_list(marketplace=marketplace, rating=rating, answered=ANSWERED_CHOICES.get(answered))
-    context = {
-        "marketplaces": Marketplace.choices,
-        "marketplace": marketplace,
-        "rating": rating,
-        "ratings": range(5, 0, -1),
-        "answered": answered,
-        **paginate(request, queryset),
-    }
+    filterset = ReviewFilter(request.GET, queryset=review_list())
+    context = filter_context(filterset)
+    page = keyset_page(request, filterset.qs, REVIEW_SORTS)
+    context.update(page=page, rows=page.rows, ratings=range(5, 0, -1))
     return render(request, "reviews/review_list.html", context)
 
 

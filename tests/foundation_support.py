@@ -14,11 +14,12 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from analytics import rollup
 from catalog.models import Listing, Product
 from core.roles import Role, set_role
 from integrations.accounts import account_upsert
 from integrations.models import MarketplaceAccount
-from orders.models import Order, OrderStatus, Scheme
+from orders.models import Order, OrderLine, OrderStatus, Scheme
 from pricing.models import Price
 from reviews.models import Review
 
@@ -73,8 +74,9 @@ def make_order(
     scheme: str = Scheme.FBS,
     total: str = "1000.00",
 ) -> Order:
+    """An order of one line, as a sync stores it: the daily sales roll-up includes it."""
     n = next(_seq)
-    return Order.objects.create(
+    order = Order.objects.create(
         account=account,
         external_id=f"order-{n}",
         ordered_at=ordered_at or timezone.now(),
@@ -82,6 +84,9 @@ def make_order(
         scheme=scheme,
         total_amount=Decimal(total),
     )
+    OrderLine.objects.create(order=order, line_key="1", offer_id=f"PRL-L{n:05d}", quantity=1, price=Decimal(total))
+    rollup.rebuild(account.pk, since=timezone.localtime(order.ordered_at).date())
+    return order
 
 
 def make_review(account: MarketplaceAccount, *, answered: bool = False, published_at: datetime | None = None) -> Review:

@@ -11,6 +11,8 @@ from typing import Any
 
 from integrations.base import (
     AccountConfig,
+    CategoryAttributeDTO,
+    CategoryDTO,
     FeeDTO,
     FinanceOperationDTO,
     ListingDTO,
@@ -223,6 +225,10 @@ class FakeMarketplace:
     def iter_questions(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[QuestionDTO]]:
         when = lambda q: q.published_at  # noqa: E731
         return self._paged(self._changed(self.questions, since, when), cursor, when)
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return [CategoryDTO(c, f"Категория {c}", attributes=(CategoryAttributeDTO("1", "Цвет", required=True),))
+                for c in category_ids]
 
     def iter_promotions(self) -> Iterator[Page[PromotionDTO]]:
         return self._paged(self.promotions, None)

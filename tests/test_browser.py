@@ -91,3 +91,53 @@ def test_wrong_password_is_refused_with_a_message(browser_page, live_server, man
     assert page.url.startswith(f"{live_server.url}/login/")
     assert page.locator("nav.mainnav").count() == 0
     assert page.locator("p.errors").inner_text() == "Неверное имя пользователя или пароль."
+
+
+SCREENSHOTS = Path(os.environ.get("PRILAVOK_VAR_DIR", "var")) / "screenshots"
+
+
+def _seed_lists() -> None:
+    from decimal import Decimal
+
+    from orders.models import OrderLine
+    from tests.foundation_support import make_account, make_listing, make_order
+
+    ozon, wb = make_account("ozon", name="Ozon Главный"), make_account("wildberries", name="WB Одежда")
+    for n in range(60):
+        listing = make_listing(ozon if n % 2 else wb)
+        if n % 3 == 0:
+            listing.title = f"Платье летнее, размер {40 + n % 10}"
+            listing.save()
+        order = make_order(ozon if n % 2 else wb, status=["new", "delivered", "cancelled"][n % 3])
+        OrderLine.objects.create(order=order, line_key="2", offer_id=listing.offer_id, quantity=1 + n % 3,
+                                 price=Decimal("1499.90"))
+
+
+def test_catalogue_and_orders_lists_search_filter_and_page(browser_page, live_server, manager) -> None:
+    _seed_lists()
+    page = browser_page
+    _login(page, live_server, "Sekret-Pass-2026")
+    page.wait_for_url(f"{live_server.url}/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{live_server.url}/catalog/")
+    assert page.locator("tbody tr").count() == 50
+    assert "Найдено: 60" in page.locator("nav.pagination").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "catalog.png"), full_page=True)
+    page.click("nav.pagination >> text=Вперёд")
+    assert page.locator("tbody tr").count() == 10
+    page.click("nav.pagination >> text=Назад")
+    assert page.locator("tbody tr").count() == 50
+
+    page.fill("input[name=q]", "платье")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator("tbody tr").count() == 20
+    assert "Найдено: 20" in page.locator("nav.pagination").inner_text()
+
+    page.goto(f"{live_server.url}/orders/")
+    page.screenshot(path=str(SCREENSHOTS / "orders.png"), full_page=True)
+    page.select_option("select[name=status]", "delivered")  # submits on change
+    page.wait_for_url("**/orders/?*status=delivered*")
+    assert page.locator("tbody tr").count() == 20
+    assert page.locator("tbody").get_by_text("Доставлен").count() == 20

@@ -96,6 +96,7 @@ class Exercise:
         self.read("iter_finance", since)
         self.read("iter_sales", since)
         assert listings and prices and orders, "the sandbox world should not be empty"
+        self.categories(listings)
         # Every order handed back as still open: each adapter looks up those its change read may miss.
         open_refs = sorted((OpenOrderRef(o.external_id, o.scheme, o.ordered_at, o.raw_status) for o in orders),
                            key=lambda r: (r.ordered_at, r.external_id))
@@ -130,6 +131,17 @@ class Exercise:
         # Error answers are part of the contract too: a rate limit and a server error, retried.
         self.world.faults.update({"rate_limit_next": 1, "server_error_next": 1})
         self.client.check_auth()
+
+    def categories(self, listings: list[Any]) -> None:
+        """The dictionaries of the categories the cards use, and an id the marketplace does not know."""
+        self.called.add("fetch_categories")
+        used = sorted({dto.category_id for dto in listings if dto.category_id})
+        assert used, "the sandbox's cards name their categories"
+        unknown = {"ozon": "1:1", "wildberries": "999999", "yandex_market": "999999"}[self.client.marketplace]
+        found = self.client.fetch_categories([*used, unknown])
+        assert sorted(c.external_id for c in found) == used
+        assert all(c.name or self.client.marketplace == "yandex_market" for c in found)
+        assert all(any(a.required for a in c.attributes) for c in found)
 
     def promotions(self, offers_by_promotion: dict[str, list[Any]]) -> None:
         for promotion_id, offers in offers_by_promotion.items():

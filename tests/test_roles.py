@@ -109,8 +109,10 @@ def test_anonymous_is_sent_to_login(path: str) -> None:
 
 
 def test_anonymous_api_is_refused() -> None:
-    assert Client().get("/api/v1/reply-templates/").status_code == 403
-    assert Client().post("/api/v1/reply-templates/", {"name": "x", "text": "y"}).status_code == 403
+    # 401 with the scheme to use: token authentication comes first (core/authentication.py).
+    response = Client().get("/api/v1/reply-templates/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+    assert Client().post("/api/v1/reply-templates/", {"name": "x", "text": "y"}).status_code == 401
     assert not ReplyTemplate.objects.exists()
 
 

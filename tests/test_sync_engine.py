@@ -422,7 +422,7 @@ def test_due_streams_follow_each_accounts_intervals(account: MarketplaceAccount)
 
     due = {(d.account_id, d.stream) for d in due_streams(["orders", "listings"], now=now)}
 
-    assert (account.pk, "orders") in due  # default 5 min passed
+    assert (account.pk, "orders") in due  # default 1 min passed
     assert (other.pk, "orders") not in due  # the admin set 60 min
     assert {(account.pk, "listings"), (other.pk, "listings")} <= due  # never ran
     MarketplaceAccount.objects.filter(pk=other.pk).update(enabled=False)

@@ -13,13 +13,14 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.selectors import sales_by_day
 from core.roles import Role
-from core.selectors import overview_summary
+from core.selectors import OVERVIEW_COUNTS_KEY, overview_summary
 from integrations.models import MarketplaceAccount, SyncRun
 from orders.models import OrderStatus, Scheme
 from tests.foundation_support import (
@@ -77,6 +78,7 @@ class TestEmptyStates:
 
 
 def test_overview_counts_per_marketplace() -> None:
+    cache.delete(OVERVIEW_COUNTS_KEY)  # listings and reviews are counted once a minute
     ozon, wb = make_account("ozon", name="Oz"), make_account("wildberries", name="Wb")
     for _ in range(3):
         make_listing(ozon)
@@ -122,16 +124,18 @@ def test_orders_filters_pagination_and_moscow_time() -> None:
         return list(client.get(f"/orders/?{query}").context["rows"])
 
     def total(query: str) -> int:
-        return int(client.get(f"/orders/?{query}").context["page_obj"].paginator.count)
+        return int(client.get(f"/orders/?{query}").context["page"].count)
 
     assert len(rows("marketplace=ozon")) == 2
     assert len(rows("marketplace=ozon&status=delivered")) == 1
     assert len(rows("scheme=FBO")) == 1
-    assert len(rows("marketplace=yandex_market&scheme=DBS")) == 50  # one page
-    assert len(rows("marketplace=yandex_market&scheme=DBS&page=2")) == 5
+    first = client.get("/orders/?marketplace=yandex_market&scheme=DBS").context["page"]
+    assert len(first.rows) == 50  # one page
+    assert first.next_url.startswith("?marketplace=yandex_market&scheme=DBS&after=")  # keeps the filters
+    assert len(rows(first.next_url[1:])) == 5
     assert total("status=bogus") == 57  # unknown filter values are ignored
     page = client.get("/orders/?marketplace=yandex_market").content.decode()
-    assert "?marketplace=yandex_market&amp;page=2" in page
+    assert "?marketplace=yandex_market&amp;after=" in page and "Найдено: 55" in page
     page = client.get("/orders/?status=delivered").content.decode()
     assert "02.01.2026 00:30" in page  # 21:30 UTC is 00:30 next day in Moscow
     assert "Доставлен" in page
@@ -145,7 +149,8 @@ def test_catalog_links_listings_to_their_product() -> None:
     same_product.save()
     make_listing(wb)
     client = client_for(make_user(Role.ANALYST))
-    assert f'href="/catalog/?product={listing.product_id}"' in client.get("/catalog/").content.decode()
+    # Each row's product opens the product page (its cards side by side).
+    assert f'href="/catalog/products/{listing.product_id}/"' in client.get("/catalog/").content.decode()
     response = client.get(f"/catalog/?product={listing.product_id}")
     assert {r.pk for r in response.context["rows"]} == {listing.pk, same_product.pk}
     # The search also finds listings by their product's article.
@@ -214,8 +219,8 @@ def test_analytics_page_and_csv_export() -> None:
     response = client.get("/analytics/sales.csv?days=7")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["date", "marketplace", "orders", "revenue", "currency"]
-    assert rows[1][1:] == ["ozon", "1", "1234.50", "RUB"]
+    assert rows[0] == ["date", "marketplace", "orders", "revenue", "currency", "units", "returns", "return_amount"]
+    assert rows[1][1:] == ["ozon", "1", "1234.50", "RUB", "1", "0", "0.00"]
 
 
 def test_settings_lists_accounts_with_masked_keys_and_users_with_roles() -> None:

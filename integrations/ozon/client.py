@@ -6,8 +6,9 @@ Every answer is validated with the models in schemas.py and turned into DTOs by 
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -18,10 +19,13 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
+    ItemLimit,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -45,11 +49,13 @@ from integrations.base import (
 )
 from integrations.http import HttpCore, describe_validation
 from integrations.limiter import Clock, Limiter, LimitRule
-from integrations.ozon import limits, mapping
+from integrations.ozon import categories, limits, mapping
 from integrations.ozon import schemas as s
 from integrations.payloads import parse_json, parse_python
 
 M = TypeVar("M")
+
+logger = logging.getLogger(__name__)
 
 BASE_URL = "https://api-seller.ozon.ru"
 
@@ -79,6 +85,14 @@ FBS_LOOKBACK = timedelta(days=60)
 FBO_LOOKBACK = timedelta(days=30)
 # How far past "now" a list window reaches, so clock skew between us and Ozon loses nothing.
 HORIZON_SLACK = timedelta(days=1)
+# Open postings older than the change read's lookback are followed by number (iter_order_updates).
+# Those created within a day of the lookback's edge are followed too: being read twice is harmless.
+FOLLOW_OVERLAP = timedelta(days=1)
+# A list call filtered by numbers still needs a creation window: pad it, since Ozon may date the
+# posting's creation before its processing start (our ordered_at); the numbers do the choosing.
+FOLLOW_WINDOW_PAD = timedelta(days=2)
+FBS_ORDER_NUMBERS = 100  # filter.order_numbers maxItems of /v4/posting/fbs/list
+FBO_POSTING_NUMBERS = POSTINGS_PAGE  # maxItems is 1000, but a page holds 100: one request per chunk
 
 CIRCLE_OPEN_WAIT = 60.0  # "Circle is open": the method is blocked for a few minutes
 
@@ -121,6 +135,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 class OzonClient:
     marketplace = "ozon"
+    # Outbox kind -> how often Ozon lets one item be written (the outbox holds back the rest).
+    item_limits = {"price": limits.PRICE_PER_ITEM, "stock": limits.STOCK_PER_ITEM}
 
     def __init__(
         self,
@@ -147,6 +163,7 @@ class OzonClient:
         self._headers = {"Client-Id": config.client_id, "Api-Key": self._api_key}
         self._global_key = limits.bucket_key(config, "global")
         self._stocks_key = limits.bucket_key(config, "stocks-update")
+        self._category_names: categories.Names = {}  # the description-category tree, read once per client
 
     def close(self) -> None:
         self.http.close()
@@ -177,8 +194,14 @@ class OzonClient:
                 status=status,
                 code="auth",
             )
+        if status == 403:  # the key works, but the seller's subscription does not cover this method
+            return NotAvailableError(f"{where}: HTTP 403: {message}", status=status)
         if status >= 500 or status == 408:
             return TransientError(f"{where}: HTTP {status}: {message}", status=status)
+        if status == 403:
+            # The key is good, the method is not open to this seller (a subscription, a role).
+            return PermanentError(f"{where}: not available to this account (HTTP 403): {message}",
+                                  status=status, code="forbidden")
         return PermanentError(f"{where}: HTTP {status}: {message}", status=status)
 
     def _error_message(self, response: httpx.Response) -> str:
@@ -252,6 +275,9 @@ class OzonClient:
             if done:
                 return
             cursor = page.cursor
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(self._call, category_ids, self._category_names)
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         last_id = (cursor or {}).get("last_id", "")
@@ -410,8 +436,98 @@ class OzonClient:
     def iter_order_updates(
         self, open_orders: Sequence[OpenOrderRef], cursor: dict[str, Any] | None = None
     ) -> Iterator[Page[OrderDTO]]:
-        # Placeholder until this adapter follows old orders (issue 9, point 1).
-        return iter(())
+        """The current state of open postings older than the change read covers: FBS/rFBS first,
+        then FBO, in chunks of the numbers one list call can filter by (one request per chunk, plus
+        a lookup for a posting the list did not return); a lone posting is looked up directly.
+        The cursor names the last posting of the last chunk read, so it survives postings leaving
+        the open list: {"part": "fbs" | "fbo", "after": [ordered_at ISO, posting number]}."""
+        state = dict(cursor or {})
+        now = self._now()
+        resume_part = state.get("part", "fbs")
+        after = state.get("after")
+        resume_key = (datetime.fromisoformat(after[0]), after[1]) if after else None
+        plan: list[tuple[str, list[OpenOrderRef]]] = []
+        for part, lookback in (("fbs", FBS_LOOKBACK), ("fbo", FBO_LOOKBACK)):
+            if part == "fbs" and resume_part == "fbo":
+                continue
+            covered_from = now - lookback + FOLLOW_OVERLAP
+            refs = [
+                ref for ref in open_orders
+                if (ref.scheme == "FBO") == (part == "fbo") and mapping.as_utc(ref.ordered_at) < covered_from
+            ]
+            if part == resume_part and resume_key is not None:
+                refs = [ref for ref in refs if (mapping.as_utc(ref.ordered_at), ref.external_id) > resume_key]
+            plan.extend((part, chunk) for chunk in _follow_chunks(refs, FBO_POSTING_NUMBERS if part == "fbo"
+                                                                  else FBS_ORDER_NUMBERS))
+        for number, (part, chunk) in enumerate(plan):
+            orders = self._follow_fbo(chunk) if part == "fbo" else self._follow_fbs(chunk)
+            last = chunk[-1]
+            next_state = {"part": part, "after": [mapping.as_utc(last.ordered_at).isoformat(), last.external_id]}
+            yield Page(orders, next_state, done=number == len(plan) - 1)
+
+    def _follow_fbs(self, chunk: list[OpenOrderRef]) -> list[OrderDTO]:
+        numbers = {"order_numbers": sorted({_order_number(ref.external_id) for ref in chunk})}
+        found = self._follow_list("POST /v4/posting/fbs/list", s.FbsPostingListResponse, chunk, numbers,
+                                  mapping.fbs_order)
+        for ref in _missing(chunk, found):
+            body = {"posting_number": ref.external_id, "with": {"analytics_data": True, "financial_data": True}}
+            posting = self._look_up("POST /v3/posting/fbs/get", s.FbsPostingResponse, body)
+            if posting is not None:
+                found.append(mapping.fbs_order(posting.result))
+        return found
+
+    def _follow_fbo(self, chunk: list[OpenOrderRef]) -> list[OrderDTO]:
+        numbers = {"posting_numbers": [ref.external_id for ref in chunk]}
+        found = self._follow_list("POST /v3/posting/fbo/list", s.FboPostingListResponse, chunk, numbers,
+                                  mapping.fbo_order)
+        for ref in _missing(chunk, found):
+            body = {"posting_number": ref.external_id, "with": {"analytics_data": True, "financial_data": True}}
+            posting = self._look_up("POST /v2/posting/fbo/get", s.FboPostingResponse, body)
+            if posting is not None:
+                found.append(mapping.fbo_order(posting.result))
+        return found
+
+    def _follow_list(
+        self,
+        operation: str,
+        model: type[s.FbsPostingListResponse] | type[s.FboPostingListResponse],
+        chunk: list[OpenOrderRef],
+        numbers: dict[str, list[str]],
+        to_order: Callable[[Any], OrderDTO],
+    ) -> list[OrderDTO]:
+        """The chunk's postings from one list filtered by their numbers (a lone one: none, it is looked up)."""
+        if len(chunk) < 2:
+            return []
+        since, to = _follow_window(chunk)
+        found: list[OrderDTO] = []
+        api_cursor = ""
+        while True:
+            body: dict[str, Any] = {
+                "filter": {"since": _iso(since), "to": _iso(to), **numbers},
+                "limit": POSTINGS_PAGE,
+                "sort_dir": "ASC",
+                "with": {"analytics_data": True, "financial_data": True},
+            }
+            if api_cursor:
+                body["cursor"] = api_cursor
+            page = self._call(operation, model, body)
+            found.extend(to_order(p) for p in page.postings)
+            if not (page.has_next and page.cursor):
+                return found
+            api_cursor = page.cursor
+
+    def _look_up(self, operation: str, model: type[M], body: dict[str, Any]) -> M | None:
+        """One posting by number; None when Ozon no longer knows it (it stays open, and is asked
+        for again next run rather than failing the stream for every other order)."""
+        try:
+            return self._call(operation, model, body)
+        except AuthError:
+            raise
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            logger.warning("Ozon account «%s»: %s", self.config.name, exc.message)
+            return None
 
     def iter_sales(self, since: datetime, cursor: dict[str, Any] | None = None) -> Iterator[Page[SaleDTO]]:
         """Ozon reports delivery and returns in posting statuses: no separate sales report."""
@@ -574,7 +690,7 @@ class OzonClient:
             answer = self._call("POST /v1/product/import/prices", s.PriceImportResponse, body)
             by_offer = {row.offer_id: row for row in answer.result}
             for index, update in chunk:
-                results[index] = _item_result(update.key, by_offer.get(update.offer_id))
+                results[index] = _item_result(update.key, by_offer.get(update.offer_id), limits.PRICE_PER_ITEM)
         return [results[i] for i in range(len(updates))]
 
     def update_stocks(self, updates: Sequence[StockUpdate]) -> list[WriteResult]:
@@ -615,7 +731,7 @@ class OzonClient:
                 found = by_pair.get((update.listing_external_id, update.warehouse_external_id)) or by_pair.get(
                     (update.offer_id, update.warehouse_external_id)
                 )
-                results[index] = _item_result(update.key, found)
+                results[index] = _item_result(update.key, found, limits.STOCK_PER_ITEM)
         return [results[i] for i in range(len(updates))]
 
     def update_listing_content(self, updates: Sequence[ContentUpdate]) -> list[WriteResult]:
@@ -743,17 +859,57 @@ def _is_credential_refusal(message: str) -> bool:
     return any(word in lowered for word in ("api-key", "api key", "client-id", "offer not signed", "token"))
 
 
+def _follow_chunks(refs: Sequence[OpenOrderRef], size: int) -> Iterator[list[OpenOrderRef]]:
+    """Consecutive refs (oldest first), at most `size` a chunk and a padded span within a year."""
+    span = POSTING_WINDOW - 2 * FOLLOW_WINDOW_PAD
+    chunk: list[OpenOrderRef] = []
+    for ref in refs:
+        if chunk and (len(chunk) == size or ref.ordered_at - chunk[0].ordered_at > span):
+            yield chunk
+            chunk = []
+        chunk.append(ref)
+    if chunk:
+        yield chunk
+
+
+def _missing(chunk: Sequence[OpenOrderRef], found: Sequence[OrderDTO]) -> list[OpenOrderRef]:
+    seen = {order.external_id for order in found}
+    return [ref for ref in chunk if ref.external_id not in seen]
+
+
+def _follow_window(chunk: Sequence[OpenOrderRef]) -> tuple[datetime, datetime]:
+    oldest = mapping.as_utc(chunk[0].ordered_at) - FOLLOW_WINDOW_PAD
+    return oldest.replace(microsecond=0), mapping.as_utc(chunk[-1].ordered_at) + FOLLOW_WINDOW_PAD
+
+
+def _order_number(posting_number: str) -> str:
+    """Ozon numbers a posting `<order number>-<n>` (e.g. 0208245774-0029-1 of order 0208245774-0029).
+    A number of another shape is used as it is: the list then misses it and it is looked up."""
+    head, dash, _ = posting_number.rpartition("-")
+    return head if dash and "-" in head else posting_number
+
+
 def _join(code: str, message: str) -> str:
     return f"{code}: {message}" if code and message else (code or message)
 
 
-def _item_result(key: str, row: s.PriceImportResult | s.StockImportResult | None) -> WriteResult:
+def _item_result(key: str, row: s.PriceImportResult | s.StockImportResult | None, rule: ItemLimit) -> WriteResult:
     if row is None:
         return WriteResult(key, WriteStatus.REJECTED, "Ozon returned no result for this item")
     if row.errors or not row.updated:
         message = "; ".join(_join(e.code, e.message) for e in row.errors) or "not updated"
+        if row.errors and all(_is_item_rate_limit(e) for e in row.errors):
+            # Written too often: the value is fine, it goes again when the item's window has room.
+            return WriteResult(key, WriteStatus.DEFERRED, message, retry_after=rule.period / rule.count)
         return WriteResult(key, WriteStatus.REJECTED, message)
     return WriteResult(key, WriteStatus.APPLIED)
+
+
+def _is_item_rate_limit(error: s.ItemError) -> bool:
+    """TOO_MANY_REQUESTS (stocks), or the prices' "error limiting: acquire limit per item: items
+    limit: limit exceeded" and "Stock is updated too frequently" texts of the spec's error table."""
+    text = f"{error.code} {error.message}".lower()
+    return "too_many_requests" in text or "limit per item" in text or "updated too frequently" in text
 
 
 def _price_row(update: PriceUpdate) -> dict[str, Any]:

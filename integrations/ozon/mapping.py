@@ -5,6 +5,7 @@ Raw values are always kept next to the canonical ones; anything Ozon adds later 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -139,6 +140,7 @@ def listing(item: s.ProductListItem, attrs: s.ProductAttributes | None, info: s.
         description=texts.get(DESCRIPTION_ATTRIBUTE_ID, ""),
         brand=texts.get(BRAND_ATTRIBUTE_ID, ""),
         category=str(attrs.description_category_id or "") if attrs else "",
+        category_id=category_key(attrs.description_category_id, attrs.type_id) if attrs else "",
         barcodes=barcodes,
         attributes=attributes,
         images=images,
@@ -147,6 +149,11 @@ def listing(item: s.ProductListItem, attrs: s.ProductAttributes | None, info: s.
         archived=item.archived or bool(info and (info.is_archived or info.is_autoarchived)),
         updated_at=as_utc(info.updated_at) if info and info.updated_at else None,
     )
+
+
+def category_key(description_category_id: int | None, type_id: int | None) -> str:
+    """Ozon's attributes are per (description category, product type): both make the key."""
+    return f"{description_category_id}:{type_id}" if description_category_id and type_id else ""
 
 
 def _product_error(error: s.ProductError) -> str:
@@ -200,19 +207,34 @@ def seller_stock(row: s.WarehouseStock, offer_id: str) -> StockDTO:
 # ---- orders -------------------------------------------------------------------------------------
 
 
-def _lines(posting_number: str, products: list[s.PostingProduct], financial: s.FinancialData | None) -> tuple[
-    tuple[OrderLineDTO, ...], Decimal, str
-]:
+def _commission(product: s.FinancialProduct | s.DetailFinancialProduct) -> Decimal | None:
+    if isinstance(product, s.DetailFinancialProduct):
+        return product.commission_amount
+    return product.commission.amount if product.commission else None
+
+
+def _unit_price(product: s.PostingProduct | s.DetailProduct) -> tuple[Decimal, str]:
+    if isinstance(product, s.DetailProduct):
+        return to_decimal(product.price), product.currency_code
+    return to_decimal(product.price.amount), product.price.currency
+
+
+def _lines(
+    posting_number: str,
+    products: Sequence[s.PostingProduct | s.DetailProduct],
+    financial: s.FinancialData | s.DetailFinancialData | None,
+) -> tuple[tuple[OrderLineDTO, ...], Decimal, str]:
     commissions: dict[int, Decimal] = {}
     for fin in financial.products if financial else []:
-        if fin.product_id is not None and fin.commission and fin.commission.amount is not None:
-            commissions[fin.product_id] = to_decimal(fin.commission.amount)
+        amount = _commission(fin)
+        if fin.product_id is not None and amount is not None:
+            commissions[fin.product_id] = to_decimal(amount)
     lines = []
     total = Decimal(0)
     currency = "RUB"
     for number, product in enumerate(products, start=1):
-        unit_price = to_decimal(product.price.amount)
-        currency = normalize_currency(product.price.currency)
+        unit_price, raw_currency = _unit_price(product)
+        currency = normalize_currency(raw_currency)
         total += unit_price * product.quantity
         lines.append(
             OrderLineDTO(
@@ -230,7 +252,7 @@ def _lines(posting_number: str, products: list[s.PostingProduct], financial: s.F
     return tuple(lines), total, currency
 
 
-def fbs_order(posting: s.FbsPosting) -> OrderDTO:
+def fbs_order(posting: s.FbsPosting | s.FbsPostingDetail) -> OrderDTO:
     lines, total, currency = _lines(posting.posting_number, posting.products, posting.financial_data)
     warehouse_id = (posting.delivery_method.warehouse_id if posting.delivery_method else None) or (
         posting.analytics_data.warehouse_id if posting.analytics_data else None
@@ -256,7 +278,7 @@ def fbs_order(posting: s.FbsPosting) -> OrderDTO:
     )
 
 
-def fbo_order(posting: s.FboPosting) -> OrderDTO:
+def fbo_order(posting: s.FboPosting | s.FboPostingDetail) -> OrderDTO:
     lines, total, currency = _lines(posting.posting_number, posting.products, posting.financial_data)
     return OrderDTO(
         external_id=posting.posting_number,

@@ -329,6 +329,72 @@ class FboPostingListResponse:
     has_next: bool = False
 
 
+# One posting by number (/v3/posting/fbs/get, /v2/posting/fbo/get) has the older detail shape:
+# a product's price is a string beside its currency_code, the commission a plain number.
+
+
+@payload
+class DetailProduct:
+    sku: int
+    offer_id: str = ""
+    name: str = ""
+    quantity: int
+    price: str
+    currency_code: str = "RUB"
+
+
+@payload
+class DetailFinancialProduct:
+    product_id: int | None = None  # the SKU, as in the lists
+    commission_amount: Decimal | None = None
+
+
+@payload
+class DetailFinancialData:
+    products: list[DetailFinancialProduct] = Field(default_factory=list)
+
+
+@payload
+class FbsPostingDetail:
+    posting_number: str
+    order_id: int | None = None
+    order_number: str = ""
+    status: str = ""
+    substatus: str = ""
+    in_process_at: datetime
+    shipment_date: datetime | None = None
+    tpl_integration_type: str = ""
+    tracking_number: str = ""
+    delivery_method: DeliveryMethod | None = None
+    analytics_data: FbsAnalytics | None = None
+    financial_data: DetailFinancialData | None = None
+    products: list[DetailProduct] = Field(default_factory=list)
+
+
+@payload
+class FbsPostingResponse:
+    result: FbsPostingDetail
+
+
+@payload
+class FboPostingDetail:
+    posting_number: str
+    order_id: int | None = None
+    order_number: str = ""
+    status: str = ""
+    substatus: str = ""
+    created_at: datetime
+    in_process_at: datetime | None = None
+    analytics_data: FboAnalytics | None = None
+    financial_data: DetailFinancialData | None = None
+    products: list[DetailProduct] = Field(default_factory=list)
+
+
+@payload
+class FboPostingResponse:
+    result: FboPostingDetail
+
+
 # ---- returns ----------------------------------------------------------------------------------
 
 

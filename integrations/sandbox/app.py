@@ -9,6 +9,8 @@ Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
     authenticate(world, request) -> httpx.Response | None   (None = allowed)
     rate_limited(world, request) -> httpx.Response; server_error(world, request) -> httpx.Response
     parallel_key(request) -> str | None
+Extension modules (EXTENSIONS: ozon_fbs.py, wildberries_fbs.py, yandex_market_fbs.py) add routes to
+a marketplace with their own ROUTES; `routes_of(name)` is the whole list a request is matched on.
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ def marketplace_module(name: str) -> MarketplaceModule:
     if name not in MARKETPLACES:
         raise KeyError(name)
     return cast(MarketplaceModule, importlib.import_module(f"integrations.sandbox.{name}"))
+
+
+# Modules that add routes to a marketplace (FBS/DBS order actions), each with its own ROUTES.
+EXTENSIONS = {
+    "ozon": ("integrations.sandbox.ozon_fbs",),
+    "wildberries": ("integrations.sandbox.wildberries_fbs",),
+    "yandex_market": ("integrations.sandbox.yandex_market_fbs",),
+}
+
+
+@functools.cache
+def routes_of(name: str) -> list[Route]:
+    """The marketplace's own routes, then its extensions' routes."""
+    routes = list(marketplace_module(name).ROUTES)
+    for extension in EXTENSIONS.get(name, ()):
+        routes += importlib.import_module(extension).ROUTES
+    return routes
 
 
 @dataclass
@@ -130,15 +149,53 @@ def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> 
     return httpx.Response(status, content=b"", headers=headers or {})
 
 
+# Each marketplace's 403 for a method the seller's subscription or token scope does not cover
+# (Ozon rpcStatus, WB problem+json, YM ApiErrorResponse).
+_NOT_COVERED = {
+    "ozon": {"code": 7, "message": "This method is available with the Premium Plus subscription only",
+             "details": []},
+    "wildberries": {"title": "forbidden", "detail": "token scope not allowed for this method", "status": 403,
+                    "statusText": "Forbidden", "origin": "s2s-api-auth-catalog"},
+    "yandex_market": {
+        "status": "ERROR",
+        "errors": [{"code": "FORBIDDEN", "message": "Access to the method is not allowed for the Api-Key"}],
+    },
+}
+
+
+def _replaced(response: httpx.Response, replacements: list[tuple[str, str]]) -> httpx.Response:
+    body = response.content
+    for old, new in replacements:
+        body = body.replace(old.encode(), new.encode())
+    return httpx.Response(response.status_code, content=body, headers={
+        k: v for k, v in response.headers.items() if k.lower() != "content-length"})
+
+
+def not_covered(marketplace: str, path: str) -> httpx.Response:
+    return json_response(_NOT_COVERED[marketplace], 403)
+
+
 class SandboxApp:
     def __init__(self, world: SandboxWorld | None = None) -> None:
         self.world = world or SandboxWorld()
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
         self.requests_seen = 0
+        # 429/420 answers per marketplace (limits, parallel caps, injected faults): a benchmark's
+        # count of limit violations.
+        self.limit_answers: dict[str, int] = dict.fromkeys(MARKETPLACES, 0)
 
     # ---- entry point -------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if response.status_code in (420, 429):
+            marketplace = request.url.path.lstrip("/").partition("/")[0]
+            with self._in_flight_lock:
+                if marketplace in self.limit_answers:
+                    self.limit_answers[marketplace] += 1
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         body = request.read()
         if path.startswith("/_control/"):
@@ -159,6 +216,8 @@ class SandboxApp:
         denied = module.authenticate(self.world, sreq)
         if denied is not None:
             return denied
+        if sreq.path in self.world.faults.forbidden_paths:
+            return not_covered(prefix, sreq.path)
         limit = module.PARALLEL_LIMIT
         key = module.parallel_key(sreq) if limit else None
         if key is not None and limit is not None:
@@ -175,6 +234,8 @@ class SandboxApp:
             if fault == "server_error":
                 return module.server_error(self.world, sreq)
             response = self._dispatch(module, sreq)
+            if self.world.faults.body_replacements and response.status_code == 200:
+                response = _replaced(response, self.world.faults.body_replacements)
             if fault == "malformed" and response.status_code == 200:
                 return httpx.Response(200, content=response.content[: max(1, len(response.content) // 2)],
                                       headers={"Content-Type": "application/json"})
@@ -185,7 +246,7 @@ class SandboxApp:
                     self._in_flight[key] -= 1
 
     def _dispatch(self, module: MarketplaceModule, sreq: SandboxRequest) -> httpx.Response:
-        for route in module.ROUTES:
+        for route in routes_of(sreq.marketplace):
             params = route.match(sreq.method, sreq.path)
             if params is not None:
                 with self.world.lock:
@@ -217,7 +278,8 @@ class SandboxApp:
             return json_response({"message": f"unknown control {method} {action}"}, 404)
         return json_response(
             {"now": self.world.now, "faults": self.world.faults.as_dict(), "seed": self.world.config.seed,
-             "products": self.world.config.products, "requests": self.requests_seen}
+             "products": self.world.config.products, "requests": self.requests_seen,
+             "limit_answers": self.limit_answers}
         )
 
 

@@ -48,7 +48,18 @@ REVIEW_SPAN = 120 * 86400
 NEW_REVIEW_EVERY = 45 * 60
 QUESTION_SPAN = 90 * 86400
 NEW_QUESTION_EVERY = 90 * 60
-LONGEST_ORDER_LIFE = 45 * 86400  # upper bound of creation -> last status change (+ return)
+# A share of postings stays in delivery or in arbitration for weeks (a lost parcel, a dispute,
+# rFBS to a remote town): their final status comes 35 to 90 days after creation, past the window
+# in which a client re-reads postings by change, so only following open postings sees it.
+LONG_HOLD_SHARE = 0.08
+LONG_HOLD_MIN = 35 * 86400
+LONG_HOLD_MAX = 90 * 86400
+LONG_HOLD_STATUSES = frozenset({"delivering", "arbitration", "client_arbitration", "sent_by_seller"})
+USUAL_ORDER_LIFE = 45 * 86400  # upper bound of creation -> last status change (+ return) without a hold
+LONGEST_ORDER_LIFE = USUAL_ORDER_LIFE + LONG_HOLD_MAX  # the same with a long hold
+# Per-item write limits of the spec: a price 10 times an hour, a stock pair once in 30 seconds.
+PRICE_WRITES_PER_HOUR = 10
+STOCK_WRITE_EVERY = 30
 QUESTIONS_PER_PAGE = 10  # the response schema allows at most 10 questions
 MAX_STEPS = 5  # the longest status path
 
@@ -164,6 +175,17 @@ DEPRECATED_PATHS = {
     "/v3/products/info/attributes", "/v1/product/pictures/info",
 }
 
+# Methods the spec opens only to subscribers, and what the sandbox says to a seller without one.
+_REVIEWS_ONLY = "Method is available only to sellers with the Review Management or Premium Pro subscription"
+_QUESTIONS_ONLY = "Method is available only to sellers with the Premium Plus subscription"
+PREMIUM_PATHS = {
+    "/v1/review/list": _REVIEWS_ONLY,
+    "/v1/review/comment/create": _REVIEWS_ONLY,
+    "/v1/question/list": _QUESTIONS_ONLY,
+    "/v1/question/answer/create": _QUESTIONS_ONLY,
+}
+OUT_OF_RANGE = 10**19  # past PostgreSQL's bigint (9.2e18), still a JSON integer every parser reads
+
 _MASK = (1 << 64) - 1
 _CENT = Decimal("0.01")
 
@@ -214,8 +236,13 @@ def _decode_cursor(text: Any) -> int | None:
         return None
 
 
-def _error(status: int, code: int, message: str) -> httpx.Response:
-    return json_response({"code": code, "message": message, "details": []}, status)
+def _error(status: int, code: int, message: str, details: Any = None) -> httpx.Response:
+    """rpcStatus; the question methods declare their own error body, whose `details` is a string."""
+    return json_response({"code": code, "message": message, "details": [] if details is None else details}, status)
+
+
+def _question_error(status: int, code: int, message: str) -> httpx.Response:
+    return _error(status, code, message, details="")
 
 
 def _bad_request(message: str) -> httpx.Response:
@@ -242,6 +269,7 @@ class OzonState:
     content: dict[int, dict[str, str]] = field(default_factory=dict)
     stocks: dict[tuple[int, int], int] = field(default_factory=dict)
     stock_written_at: dict[tuple[int, int], int] = field(default_factory=dict)
+    price_written_at: dict[int, deque[int]] = field(default_factory=dict)  # the last PRICE_WRITES_PER_HOUR
     review_comments: dict[int, int] = field(default_factory=dict)
     question_answers: dict[int, int] = field(default_factory=dict)
     joined: dict[int, dict[int, Decimal]] = field(default_factory=dict)
@@ -252,6 +280,7 @@ class OzonState:
     order_paths: array[int] = field(default_factory=lambda: array("b"))
     order_times: array[int] = field(default_factory=lambda: array("q"))
     scheduled: int = 0
+    long_lived: array[int] = field(default_factory=lambda: array("q"))  # orders living past USUAL_ORDER_LIFE
     finance_cache: dict[tuple[int, int, int], list[tuple[int, int, dict[str, Any]]]] = field(default_factory=dict)
     request_times: dict[str, deque[float]] = field(default_factory=dict)
 
@@ -361,6 +390,8 @@ class OzonState:
             _, path, times = self._compute_core(i)
             self.order_paths.append(path)
             self.order_times.extend(times + [times[-1]] * (MAX_STEPS - len(times)))
+            if times[-1] - times[0] > USUAL_ORDER_LIFE - 15 * 86400:  # room for a return after it
+                self.long_lived.append(i)
         self.scheduled = upto
 
     def _compute_core(self, i: int) -> tuple[int, int, list[int]]:
@@ -384,9 +415,16 @@ class OzonState:
         scheme = FBS if roll < 0.55 else RFBS if roll < 0.70 else FBO
         pick = ((bits >> 16) & 0xFFFF) / 65536
         path = next((p for limit, p in _CUMULATIVE[scheme] if pick < limit), _CUMULATIVE[scheme][-1][1])
+        statuses = PATHS[path][2]
+        # The first hash's upper half (unused above) decides a long hold and its length.
+        held = ((bits >> 32) & 0xFFFF) / 65536 < LONG_HOLD_SHARE
+        hold = LONG_HOLD_MIN + ((bits >> 48) & 0xFFFF) * (LONG_HOLD_MAX - LONG_HOLD_MIN) // 65536
         times = [created]
-        for k in range(1, len(PATHS[path][2])):
-            times.append(times[-1] + 3 * 3600 + ((more >> (10 * k)) & 0x3FF) * 45 * 3600 // 1024)
+        for k in range(1, len(statuses)):
+            at = times[-1] + 3 * 3600 + ((more >> (10 * k)) & 0x3FF) * 45 * 3600 // 1024
+            if held and statuses[k - 1] in LONG_HOLD_STATUSES:
+                at, held = max(at, created + hold), False  # the held status ends `hold` after creation
+            times.append(at)
         return scheme, path, times
 
     def order_bits(self, i: int) -> tuple[int, int]:
@@ -542,6 +580,9 @@ def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response
         return _error(401, 16, "Client-Id and Api-Key headers are required")
     if client_id != credentials.OZON_CLIENT_ID or api_key != credentials.OZON_API_KEY:
         return _error(403, 7, "Invalid Api-Key, please check the key and try again")
+    if not world.config.ozon_premium and request.path in PREMIUM_PATHS:
+        details = "" if request.path.startswith("/v1/question/") else None
+        return _error(403, 7, PREMIUM_PATHS[request.path], details)
     if world.config.limits_enabled:
         return _enforce_limits(world, request)
     return None
@@ -854,16 +895,65 @@ def product_info_list(world: SandboxWorld, state: OzonState, request: SandboxReq
                     "stocks": [{"present": present, "reserved": 0, "sku": SKU_BASE + i, "source": "fbs"}],
                 },
                 "errors": errors,
-                "commissions": [],
+                "commissions": _commissions(price["price"]),
                 "sources": [{"created_at": created, "quant_code": "", "shipment_type": "SHIPMENT_TYPE_GENERAL",
                              "sku": SKU_BASE + i, "source": "sds"}],
                 "visibility_details": {"has_price": True, "has_stock": present > 0},
                 "created_at": created,
                 "updated_at": created,
                 "volume_weight": 0.3,
+                **_info_extras(state, i, present),
             }
         )
     return json_response({"items": items})
+
+
+_COLOR_INDEXES = ["COLOR_INDEX_SUPER", "COLOR_INDEX_GREEN", "COLOR_INDEX_YELLOW", "COLOR_INDEX_RED",
+                  "COLOR_INDEX_WITHOUT_INDEX"]
+MODEL_ID_BASE = 920_000_000
+MODEL_SIZE = 3  # consecutive products of one model (the colours of one item)
+
+
+def _commissions(price: Decimal) -> list[dict[str, Any]]:
+    rows = []
+    for schema, percent, delivery in (("FBO", 15, 63), ("FBS", 17, 76), ("RFBS", 12, 0)):
+        rows.append({"sale_schema": schema, "percent": percent, "value": _money(price * percent / 100),
+                     "delivery_amount": delivery, "return_amount": delivery})
+    return rows
+
+
+def _info_extras(state: OzonState, i: int, present: int) -> dict[str, Any]:
+    """The item fields of /v3/product/info/list the adapter does not read, as the spec lists them."""
+    item = state.world.catalog[i]
+    price = state.price_of(i)["price"]
+    hidden = state.archived(i) or state.failed_moderation(i)
+    reasons = []
+    if state.archived(i):
+        reasons.append({"id": 2, "human_text": {"text": "Товар в архиве"}})
+    elif state.failed_moderation(i):
+        reasons.append({"id": 7, "human_text": {"text": "Товар не прошёл модерацию"}})
+    model = i // MODEL_SIZE
+    in_model = min(MODEL_SIZE, state.product_count - model * MODEL_SIZE)
+
+    def index_data(factor: str) -> dict[str, Any]:
+        return {"minimal_price": f"{_money(price * Decimal(factor)):.2f}", "minimal_price_currency": "RUB",
+                "price_index_value": round(1 / float(factor), 2)}
+
+    return {
+        "availabilities": [{"availability": "hidden" if hidden else "in_stock" if present else "out_of_stock",
+                            "reasons": reasons, "sku": SKU_BASE + i, "source": "sds"}],
+        "color_image": [f"https://img.sandbox.prilavok.local/{item.article}/colour.jpg"] if i % 4 == 0 else [],
+        "images360": ([f"https://img.sandbox.prilavok.local/{item.article}/360/{n}.jpg" for n in range(1, 4)]
+                      if i % 7 == 0 else []),
+        "model_info": {"model_id": MODEL_ID_BASE + model, "count": in_model},
+        "price_indexes": {
+            "color_index": _COLOR_INDEXES[i % len(_COLOR_INDEXES)],
+            "external_index_data": index_data("0.95"),
+            "ozon_index_data": index_data("0.9"),
+            "self_marketplaces_index_data": index_data("1.05"),
+        },
+        "promotions": [{"is_enabled": i % 5 == 0, "type": "REVIEWS_PROMO"}] if i % 3 == 0 else [],
+    }
 
 
 def _cursor_page(state: OzonState, body: dict[str, Any]) -> tuple[list[int], str, int] | httpx.Response:
@@ -931,10 +1021,10 @@ def product_stocks(world: SandboxWorld, state: OzonState, request: SandboxReques
     if isinstance(page, httpx.Response):
         return page
     indexes, cursor, total = page
-    items = []
+    items: list[dict[str, Any]] = []
     for i in indexes:
         sku = SKU_BASE + i
-        stocks = []
+        stocks: list[dict[str, Any]] = []
         fbs = [w for w in state.stocked_warehouses(i) if not w[2]]
         rfbs = [w for w in state.stocked_warehouses(i) if w[2]]
         for kind, warehouses in (("fbs", fbs), ("rfbs", rfbs)):
@@ -954,6 +1044,10 @@ def product_stocks(world: SandboxWorld, state: OzonState, request: SandboxReques
             stocks.append({"type": "fbo", "present": present, "reserved": reserved, "sku": sku,
                            "shipment_type": "SHIPMENT_TYPE_GENERAL", "warehouse_ids": fbo_ids})
         items.append({"product_id": PRODUCT_ID_BASE + i, "offer_id": world.catalog[i].article, "stocks": stocks})
+    if world.faults.out_of_range_numbers:
+        spoiled = next((row for item in items for row in item["stocks"] if row["type"] == "fbo"), None)
+        if spoiled is not None:
+            spoiled["present"] = OUT_OF_RANGE
     return json_response({"items": items, "cursor": cursor, "total": total})
 
 
@@ -1001,10 +1095,37 @@ def _scan(start: int, end: int, matches: Any, limit: int) -> tuple[list[int], in
     return found, None
 
 
+def _scan_among(indexes: list[int], start: int, matches: Any, limit: int) -> tuple[list[int], int | None]:
+    """_scan over a sorted list of candidate indexes (a filter by numbers) instead of a range."""
+    candidates = indexes[bisect.bisect_left(indexes, start):]
+    found = [i for i in candidates if matches(i)]
+    return found[:limit], (found[limit] if len(found) > limit else None)
+
+
 def _order_numbers(i: int) -> tuple[int, str, str]:
     order_id = ORDER_ID_BASE + i * 3
     order_number = f"{ORDER_ID_BASE // 1000 + i:08d}-{i % 9000 + 1:04d}"
     return order_id, order_number, f"{order_number}-1"
+
+
+def _index_of_number(number: Any, part: int) -> int | None:
+    """The order index of an order number (part 1) or posting number (part 2), if it is one of ours."""
+    prefix = str(number or "").split("-", 1)[0]
+    if not prefix.isdigit():
+        return None
+    i = int(prefix) - ORDER_ID_BASE // 1000
+    return i if i >= 0 and _order_numbers(i)[part] == number else None
+
+
+def _numbers_filter(flt: dict[str, Any], name: str, part: int, most: int,
+                    low: int, high: int) -> list[int] | httpx.Response | None:
+    """Sorted indexes named by filter.<name> within [low, high); None when the filter is absent."""
+    numbers = flt.get(name)
+    if not numbers:
+        return None
+    if not isinstance(numbers, list) or len(numbers) > most:
+        return _bad_request(f"Request validation error: filter.{name} takes at most {most} values")
+    return sorted({i for n in numbers if (i := _index_of_number(n, part)) is not None and low <= i < high})
 
 
 def _posting_products(state: OzonState, i: int) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -1199,6 +1320,9 @@ def fbs_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
     changed_to = _parse_time(changed.get("to"))
     statuses = set(flt.get("statuses") or [])
     warehouses = {int(w) for w in flt.get("warehouse_ids") or []}
+    named = _numbers_filter(flt, "order_numbers", 1, 100, low, high)
+    if isinstance(named, httpx.Response):
+        return named
 
     def matches(i: int) -> bool:
         scheme, _, status, at, _ = state.order_status(i, now_ts)
@@ -1211,7 +1335,10 @@ def fbs_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
         warehouse = RFBS_WAREHOUSE if scheme == RFBS else FBS_WAREHOUSES[i % len(FBS_WAREHOUSES)]
         return not warehouses or warehouse[0] in warehouses
 
-    found, following = _scan(max(low, start), high, matches, limit)
+    if named is None:
+        found, following = _scan(max(low, start), high, matches, limit)
+    else:
+        found, following = _scan_among(named, start, matches, limit)
     include = body.get("with") or {}
     postings = [_fbs_posting(state, i, now_ts, include) for i in found]
     has_next = following is not None
@@ -1236,16 +1363,86 @@ def fbo_list(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> 
     if start is None:
         return _bad_request("invalid cursor")
     statuses = set(flt.get("statuses") or [])
+    named: list[int] | None = None
+    for name, part in (("posting_numbers", 2), ("order_numbers", 1)):
+        chosen = _numbers_filter(flt, name, part, 1000, low, high)
+        if isinstance(chosen, httpx.Response):
+            return chosen
+        if chosen is not None:
+            named = chosen if named is None else sorted(set(named) & set(chosen))
 
     def matches(i: int) -> bool:
         scheme, _, status, _, _ = state.order_status(i, now_ts)
         return scheme == FBO and (not statuses or status in statuses)
 
-    found, following = _scan(max(low, start), high, matches, limit)
+    if named is None:
+        found, following = _scan(max(low, start), high, matches, limit)
+    else:
+        found, following = _scan_among(named, start, matches, limit)
     include = body.get("with") or {}
     postings = [_fbo_posting(state, i, now_ts, include) for i in found]
     return json_response({"postings": postings, "has_next": following is not None,
                           "cursor": _encode_cursor(following) if following is not None else ""})
+
+
+def _posting_to_get(world: SandboxWorld, state: OzonState, request: SandboxRequest,
+                    fbo: bool) -> tuple[int, dict[str, Any]] | httpx.Response:
+    body = _body(request)
+    if isinstance(body, httpx.Response):
+        return body
+    number = body.get("posting_number")
+    if not number or not isinstance(number, str):
+        return _bad_request("Request validation error: posting_number is required")
+    i = _index_of_number(number, 2)
+    if i is None or i >= state.visible_orders(_now_ts(world)) or (state.order_core(i)[0] == FBO) != fbo:
+        return _error(404, 5, "POSTING_NOT_FOUND")
+    return i, body.get("with") or {}
+
+
+def _detail(posting: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
+    """A list-shaped posting in the detail shape of the get methods (v3FbsPostingDetail,
+    v2FboPosting): prices as strings beside currency_code, commissions as plain numbers."""
+    detail = {key: value for key, value in posting.items() if key not in drop}
+    detail["products"] = [
+        {**{k: v for k, v in p.items() if k != "price"}, "price": f"{Decimal(p['price']['amount']):.2f}",
+         "currency_code": p["price"]["currency"]}
+        for p in posting["products"]
+    ]
+    financial = posting.get("financial_data")
+    if financial:
+        rows = []
+        for row in financial["products"]:
+            commission = row["commission"]
+            detail_row = {k: v for k, v in row.items() if k not in {"commission", "customer_price"}}
+            detail_row.update({"commission_amount": commission["amount"], "commission_percent": commission["percent"],
+                               "commissions_currency_code": commission["currency"], "currency_code": "RUB"})
+            if "customer_price" in row:
+                detail_row["customer_price"] = Decimal(row["customer_price"]["amount"])
+                detail_row["customer_currency_code"] = row["customer_price"]["currency"]
+            rows.append(detail_row)
+        detail["financial_data"] = {**financial, "products": rows}
+    return detail
+
+
+def fbs_get(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
+    found = _posting_to_get(world, state, request, fbo=False)
+    if isinstance(found, httpx.Response):
+        return found
+    i, include = found
+    posting = _fbs_posting(state, i, _now_ts(world), include)
+    if "customer" in posting:
+        posting["customer"] = {**posting["customer"]}
+        posting["customer"].pop("customer_email", None)
+    return json_response({"result": _detail(posting, ("prr_option", "quantum_id", "delivery_schema"))})
+
+
+def fbo_get(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
+    found = _posting_to_get(world, state, request, fbo=True)
+    if isinstance(found, httpx.Response):
+        return found
+    i, include = found
+    posting = _fbo_posting(state, i, _now_ts(world), include)
+    return json_response({"result": _detail(posting, ("cancellation",))})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1354,6 +1551,8 @@ def _review(state: OzonState, k: int) -> dict[str, Any]:
     rating, text = state.world.review_text(rng)
     index = rng.randrange(state.product_count)
     comments = state.review_comments.get(k, 1 if state.u(k, 5) < 0.4 else 0)
+    if state.world.faults.nul_in_texts and k % 5 == 0:
+        text = text.replace(" ", " \x00", 1)
     return {
         "id": state.text_id(1, k),
         "sku": SKU_BASE + index,
@@ -1456,7 +1655,7 @@ def question_list(world: SandboxWorld, state: OzonState, request: SandboxRequest
     if body.get("last_id"):
         last = state.index_of_text_id(2, body["last_id"])
         if last is None:
-            return _bad_request("invalid last_id")
+            return _question_error(400, 3, "invalid last_id")
         k = last - 1 if descending else last + 1
     else:
         k = high - 1 if descending else low
@@ -1481,15 +1680,15 @@ def question_answer_create(world: SandboxWorld, state: OzonState, request: Sandb
         return body
     text = str(body.get("text") or "")
     if not body.get("question_id") or body.get("sku") in (None, "") or not text:
-        return _bad_request("Request validation error: question_id, sku and text are required")
+        return _question_error(400, 3, "Request validation error: question_id, sku and text are required")
     if not 2 <= len(text) <= 3000:
-        return _bad_request("Answer text must be from 2 to 3000 characters long")
+        return _question_error(400, 3, "Answer text must be from 2 to 3000 characters long")
     k = state.index_of_text_id(2, body["question_id"])
     if k is None or k >= state.visible_questions(_now_ts(world)):
-        return _error(404, 5, "question not found")
+        return _question_error(404, 5, "question not found")
     question = _question(state, k)
     if str(question["sku"]) != str(body["sku"]):
-        return _bad_request("sku does not match the question")
+        return _question_error(400, 3, "sku does not match the question")
     answers = state.question_answers.get(k, question["answers_count"]) + 1
     state.question_answers[k] = answers
     return json_response({"answer_id": str(uuid.UUID(int=(0x0198 << 112) | (k << 16) | answers))})
@@ -1667,9 +1866,13 @@ def _finance_ops(state: OzonState, low: int, high: int, now_ts: int) -> list[tup
         return cached
     upper = min(high, now_ts)
     ops: list[tuple[int, int, dict[str, Any]]] = []
-    first = state.first_order_at_or_after(low - LONGEST_ORDER_LIFE)
+    first = state.first_order_at_or_after(low - USUAL_ORDER_LIFE)
     last = min(state.visible_orders(now_ts), state.first_order_at_or_after(upper + 1))
-    for i in range(first, last):
+    state.schedule(last)
+    # Orders created earlier reach the window only through a long hold: take those from their list.
+    held_from = bisect.bisect_left(state.long_lived, state.first_order_at_or_after(low - LONGEST_ORDER_LIFE))
+    held = state.long_lived[held_from : bisect.bisect_left(state.long_lived, first)]
+    for i in [*held, *range(first, last)]:
         scheme, path, times = state.order_core(i)
         statuses = PATHS[path][2]
         if statuses[-1] == "delivered" and low <= times[-1] <= upper:
@@ -1825,6 +2028,7 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
         return _bad_request("Request validation error: prices is required")
     if len(prices) > 1000:
         return _bad_request("Request validation error: no more than 1000 prices in one request")
+    now_ts = _now_ts(world)
     results = []
     for row in prices:
         offer_id = row.get("offer_id") or ""
@@ -1850,7 +2054,11 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
         elif old and old <= price:
             errors.append({"code": "OLD_PRICE_LESS_THAN_PRICE",
                            "message": "Цена до скидки должна быть больше цены со скидкой"})
+        elif _price_writes_in_last_hour(state, i, now_ts) >= PRICE_WRITES_PER_HOUR:
+            errors.append({"code": "TOO_MANY_REQUESTS",
+                           "message": "error limiting: acquire limit per item: items limit: limit exceeded"})
         if not errors and i is not None:
+            state.price_written_at.setdefault(i, deque(maxlen=PRICE_WRITES_PER_HOUR)).append(now_ts)
             state.prices[i] = {
                 "price": price,
                 "old_price": old or Decimal(0),
@@ -1863,6 +2071,10 @@ def import_prices(world: SandboxWorld, state: OzonState, request: SandboxRequest
             "errors": errors,
         })
     return json_response({"result": results})
+
+
+def _price_writes_in_last_hour(state: OzonState, i: int, now_ts: int) -> int:
+    return sum(1 for at in state.price_written_at.get(i, ()) if at > now_ts - 3600)
 
 
 def update_stocks(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
@@ -1898,7 +2110,7 @@ def update_stocks(world: SandboxWorld, state: OzonState, request: SandboxRequest
             errors.append({"code": "INVALID_STOCK", "message": "Остаток не может быть отрицательным"})
         elif quantity >= 1_000_000:
             errors.append({"code": "STOCK_TOO_BIG", "message": "Остаток должен быть меньше 1 000 000"})
-        elif world.config.limits_enabled and now_ts - state.stock_written_at.get((i, warehouse_id), -10**9) < 30:
+        elif now_ts - state.stock_written_at.get((i, warehouse_id), -10**9) < STOCK_WRITE_EVERY:
             errors.append({"code": "TOO_MANY_REQUESTS",
                            "message": "Остаток одного товара на складе можно обновлять не чаще раза в 30 секунд"})
         if not errors and i is not None:
@@ -1978,6 +2190,8 @@ ROUTES = [
     Route("POST", "/v1/product/info/stocks-by-warehouse/fbs", stocks_by_warehouse),
     Route("POST", "/v4/posting/fbs/list", fbs_list),
     Route("POST", "/v3/posting/fbo/list", fbo_list),
+    Route("POST", "/v3/posting/fbs/get", fbs_get),
+    Route("POST", "/v2/posting/fbo/get", fbo_get),
     Route("POST", "/v1/returns/list", returns_list),
     Route("POST", "/v1/review/list", review_list),
     Route("POST", "/v1/review/comment/create", review_comment_create),
@@ -1994,3 +2208,8 @@ ROUTES = [
     Route("POST", "/v1/product/attributes/update", attributes_update),
     Route("POST", "/v1/product/import/info", import_info),
 ]
+
+# Category dictionaries (the listing checks) live in their own module.
+from integrations.sandbox.ozon_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
+
+ROUTES += _CATEGORY_ROUTES

@@ -1895,6 +1895,69 @@ def sales_report(world: SandboxWorld, state: WBState, request: SandboxRequest) -
 
 
 # ---------------------------------------------------------------------------------------------
+# 10-rates: commissions per subject and box tariffs per warehouse
+
+
+def _subject_rates(subject: str) -> dict[str, Any]:
+    """Deterministic per-subject commissions, % (a few points apart per sales model, as WB sets them)."""
+    base = Decimal(12 + sum(subject.encode()) % 12) + Decimal("0.5")
+    return {
+        "kgvpBooking": base, "kgvpMarketplace": base + 3, "kgvpPickup": base, "kgvpSupplier": base,
+        "kgvpSupplierExpress": Decimal(3), "paidStorageKgvp": base + 3,
+    }
+
+
+def tariffs_commission(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    locale = request.arg("locale", "ru")
+    if locale not in ("ru", "en", "zh"):
+        return json_response(
+            _problem(400, "Bad Request",
+                     'parameter "locale" in query has an error: value is not one of the allowed values '
+                     '["ru","en","zh"]', "api-statistics"),
+            400, {"Content-Type": "application/problem+json; charset=utf-8"},
+        )
+    subjects = sorted({card.subject for card in state.cards})
+    report = [
+        {**_subject_rates(subject), "parentID": 600 + n, "parentName": subject.split()[0],
+         "subjectID": 100 + n, "subjectName": subject}
+        for n, subject in enumerate(subjects)
+    ]
+    return json_response({"report": report})
+
+
+# (name, federal district, delivery first litre, extra litre, FBS first litre, FBS extra litre,
+#  storage per day first litre, extra litre, coefficient %)
+_BOX_WAREHOUSES = [
+    ("Коледино", "Центральный федеральный округ", "48", "11,2", "40", "11", "0,14", "0,07", "160"),
+    ("Казань", "Приволжский федеральный округ", "38,5", "9,5", "35", "9", "0,1", "0,05", "125"),
+    ("Новосибирск", "Сибирский федеральный округ", "55", "12", "46", "12", "0,16", "0,08", "175"),
+]
+
+
+def tariffs_box(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    day = request.arg("date")
+    try:
+        date.fromisoformat(day or "")
+    except ValueError:
+        return json_response(_problem(400, "Bad Request", "Invalid date param", "tariffs"), 400,
+                             {"Content-Type": "application/problem+json; charset=utf-8"})
+    today = world.now.date()
+    rows = [
+        {"boxDeliveryBase": base, "boxDeliveryCoefExpr": coef, "boxDeliveryLiter": litre,
+         "boxDeliveryMarketplaceBase": fbs_base, "boxDeliveryMarketplaceCoefExpr": coef,
+         "boxDeliveryMarketplaceLiter": fbs_litre, "boxStorageBase": storage, "boxStorageCoefExpr": coef,
+         "boxStorageLiter": storage_litre, "geoName": geo, "warehouseName": name}
+        for name, geo, base, litre, fbs_base, fbs_litre, storage, storage_litre, coef in _BOX_WAREHOUSES
+    ]
+    return json_response({"data": {
+        "currency": "RUB",
+        "dtNextBox": (today + timedelta(days=30)).isoformat(),
+        "dtTillMax": (today + timedelta(days=90)).isoformat(),
+        "warehouseList": rows,
+    }})
+
+
+# ---------------------------------------------------------------------------------------------
 
 ROUTES = [
     Route("GET", "/ping", ping),
@@ -1927,7 +1990,14 @@ ROUTES = [
     Route("GET", "/api/v1/calendar/promotions/nomenclatures", calendar_nomenclatures),
     Route("POST", "/api/v1/calendar/promotions/upload", calendar_upload),
     Route("POST", "/api/finance/v1/sales-reports/detailed", sales_report),
+    Route("GET", "/api/v1/tariffs/commission", tariffs_commission),
+    Route("GET", "/api/v1/tariffs/box", tariffs_box),
 ]
 
 # Every route answers its 4xx through the accounting above (a no-op outside CLIENT_ERROR_COST).
 ROUTES = [Route(route.method, route.pattern, _charging_client_errors(route.handler)) for route in ROUTES]
+
+# Category dictionaries (the listing checks) live in their own module.
+from integrations.sandbox.wildberries_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
+
+ROUTES += _CATEGORY_ROUTES

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -100,18 +101,28 @@ class Faults:
     # Yandex Market: the Api-Key's accesses (ApiKeyScopeType values); a method none of them covers
     # answers 403. Empty: ALL_METHODS.
     ym_api_key_scopes: list[str] = field(default_factory=list)
-    # A NUL character (U+0000) inside review texts, as a buyer can type one.
-    nul_in_review_text: bool = False
     # WB cards/list answers to a cursor request that page nowhere: the same cursor back (with the
     # same cards), or no cards while `total` says a full page.
     wb_cards_stuck_cursor_next: int = 0
     wb_cards_empty_page_next: int = 0
+    # Bad data a marketplace really sends: a NUL (U+0000) inside buyer texts (a buyer can type one),
+    # and a number no integer column holds (10**19, past PostgreSQL's bigint) in one row of an answer.
+    nul_in_texts: bool = False
+    out_of_range_numbers: bool = False
+    # Marketplace paths (prefix removed) the seller's subscription or token scope does not cover:
+    # each answers 403 in its marketplace's shape, as Ozon's Premium-only methods do.
+    forbidden_paths: set[str] = field(default_factory=set)
+    # Bad data as a marketplace may send it: (old, new) text replaced in every successful answer's
+    # body, e.g. a NUL a buyer typed ("\\u0000" in JSON) or an id out of any integer's range.
+    body_replacements: list[tuple[str, str]] = field(default_factory=list)
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
             if not hasattr(self, key):
                 raise KeyError(key)
-            setattr(self, key, set(value) if key == "reject_offer_ids" else value)
+            if key == "body_replacements":
+                value = [(str(old), str(new)) for old, new in value]
+            setattr(self, key, set(value) if key in ("reject_offer_ids", "forbidden_paths") else value)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -124,9 +135,12 @@ class Faults:
             "reject_offer_ids": sorted(self.reject_offer_ids),
             "retry_after_seconds": self.retry_after_seconds,
             "ym_api_key_scopes": list(self.ym_api_key_scopes),
-            "nul_in_review_text": self.nul_in_review_text,
             "wb_cards_stuck_cursor_next": self.wb_cards_stuck_cursor_next,
             "wb_cards_empty_page_next": self.wb_cards_empty_page_next,
+            "nul_in_texts": self.nul_in_texts,
+            "out_of_range_numbers": self.out_of_range_numbers,
+            "forbidden_paths": sorted(self.forbidden_paths),
+            "body_replacements": [list(pair) for pair in self.body_replacements],
         }
 
 
@@ -138,6 +152,9 @@ class SandboxConfig:
     start: datetime = DEFAULT_START
     # Enforce each platform's rate limits (429/420 answers). Off for tests and benchmarks.
     limits_enabled: bool = False
+    # The Ozon seller has the Premium Pro subscription; without it the Premium-only methods
+    # (reviews, questions) answer 403.
+    ozon_premium: bool = True
 
 
 class SandboxWorld:
@@ -197,17 +214,38 @@ class SandboxWorld:
                 self.states[marketplace] = builder(self)
             return self.states[marketplace]
 
-    def advance(self, minutes: int) -> None:
+    def advance(self, minutes: float) -> None:
         """Move the clock; each marketplace creates new orders, changes statuses, adds reviews."""
+        self.advance_to(self.now + timedelta(minutes=minutes))
+
+    def advance_to(self, moment: datetime) -> None:
         from integrations.sandbox.app import MARKETPLACES, marketplace_module
 
         with self.lock:
+            if moment <= self.now:
+                return
             old = self.now
-            self.now = old + timedelta(minutes=minutes)
+            self.now = moment
             for name in MARKETPLACES:
                 module = marketplace_module(name)
                 state = self.state(name, module.build_state)
                 module.advance(self, state, old, self.now)
+
+    def follow_wall_clock(self, tick: float) -> threading.Thread:
+        """Real time: every `tick` seconds the clock moves to the wall clock's time, rounded down
+        to a multiple of `tick` (so what became visible when is known: the first tick at or after
+        an order's creation). Orders then appear at the rate `orders` sets (Ozon and WB: one per
+        60 days / orders; YM: two per tick)."""
+
+        def follow() -> None:
+            while True:
+                now = time.time()
+                self.advance_to(datetime.fromtimestamp(now - now % tick, UTC))
+                time.sleep(tick - time.time() % tick)
+
+        thread = threading.Thread(target=follow, name="sandbox-wall-clock", daemon=True)
+        thread.start()
+        return thread
 
     def draw_fault(self) -> str | None:
         """Which fault, if any, the next request gets."""

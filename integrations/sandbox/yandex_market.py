@@ -16,7 +16,7 @@ offers move in and out of the archive (offer-mappings/archive, /unarchive); a pr
 minimumForBestseller deletes it; a few orders are still on their way 40+ days after creation and are
 delivered on the first `advance`; each operation pages with its own `limit` default. Faults beyond the
 shared ones: `ym_api_key_scopes` (403 for a method the Api-Key's accesses do not cover, per the spec's
-x-auth-scopes) and `nul_in_review_text`.
+x-auth-scopes) and `nul_in_texts`.
 """
 
 from __future__ import annotations
@@ -537,6 +537,7 @@ _READ = ("ALL_METHODS", "ALL_METHODS_READ_ONLY")
 _ORDERS_READ = (*_READ, "INVENTORY_AND_ORDER_PROCESSING", "INVENTORY_AND_ORDER_PROCESSING_READ_ONLY")
 _OFFERS_READ = (*_READ, "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY")
 _OFFERS_WRITE = ("ALL_METHODS", "OFFERS_AND_CARDS_MANAGEMENT")
+_ORDERS_WRITE = ("ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING")
 _PROMO_READ = (*_READ, "PRICING", "PRICING_READ_ONLY", "PROMOTION", "PROMOTION_READ_ONLY")
 _PROMO_WRITE = ("ALL_METHODS", "PRICING", "PROMOTION")
 # Each route's operationId and `x-auth-scopes` (the Api-Key accesses that may call it), from the spec.
@@ -546,6 +547,8 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/warehouses": ("getPagedWarehouses", _ORDERS_READ),
     "GET /v2/warehouses": ("getFulfillmentWarehouses", _EVERY_SCOPE),
     "POST /v2/businesses/{businessId}/offer-mappings": ("getOfferMappings", _OFFERS_READ),
+    "POST /v2/tariffs/calculate": ("calculateTariffs", (*_READ, "FINANCE_AND_ACCOUNTING", "PRICING",
+                                                        "PRICING_READ_ONLY")),
     "POST /v2/businesses/{businessId}/offer-mappings/update": ("updateOfferMappings", _OFFERS_WRITE),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": ("addOffersToArchive", _OFFERS_WRITE),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": ("deleteOffersFromArchive", _OFFERS_WRITE),
@@ -566,7 +569,18 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
     "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
     "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+    # yandex_market_fbs.py
+    "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": ("generateOrderLabels", _ORDERS_WRITE),
 }
+
+
+def _route_of(request: SandboxRequest) -> Route | None:
+    """The route serving the request, the FBS/DBS actions of yandex_market_fbs.py included."""
+    from integrations.sandbox.app import routes_of
+
+    return next((r for r in routes_of(MP) if r.match(request.method, request.path) is not None), None)
 
 
 def _api_key_scopes(world: SandboxWorld) -> list[str]:
@@ -575,7 +589,7 @@ def _api_key_scopes(world: SandboxWorld) -> list[str]:
 
 def _outside_scopes(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """403 FORBIDDEN (ApiForbiddenErrorResponse) for a method the Api-Key's accesses do not cover."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     operation, allowed = SCOPES[f"{route.method} {route.pattern}"]
@@ -645,6 +659,9 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/campaigns/{campaignId}/stats/orders": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-prices/updates": (10_000, 60, "offers"),
     "PUT /v2/campaigns/{campaignId}/offers/stocks": (100_000, 60, "skus"),
+    "POST /v2/campaigns/{campaignId}/orders/status-update": (10_000, 3600, "orders"),
+    "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": (10_000, 3600, "req"),
+    "GET /v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels": (10_000, 3600, "req"),
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
@@ -661,7 +678,7 @@ LIMIT_COUNTED_PAGES = {
 def _take_limit(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
     """Fixed windows in real time per resource and business/campaign, counted as the spec says
     (requests, or the items sent / asked for)."""
-    route = next((r for r in ROUTES if r.match(request.method, request.path) is not None), None)
+    route = _route_of(request)
     if route is None:
         return None
     resource = f"{route.method} {route.pattern}"
@@ -1420,7 +1437,7 @@ def _review_comments(state: YMState, row: dict[str, Any]) -> list[dict[str, Any]
 def _review_json(world: SandboxWorld, state: YMState, row: dict[str, Any]) -> dict[str, Any]:
     comments = _review_comments(state, row)
     text = row["text"]
-    if world.faults.nul_in_review_text and row["id"] % 3 == 0:  # a third of the reviews, mid-text
+    if world.faults.nul_in_texts and row["id"] % 3 == 0:  # a third of the reviews, mid-text
         text = text[: len(text) // 2] + "\x00" + text[len(text) // 2 :]
     description: dict[str, Any] = {"comment": text}
     if row["rating"] >= 4:
@@ -1836,12 +1853,67 @@ def stats_orders(world: SandboxWorld, state: YMState, request: SandboxRequest, c
     return _ok({"orders": rows, "paging": _paging(token)})
 
 
+
+# ---------------------------------------------------------------------------------------------
+# Tariffs (paths/v2_tariffs_calculate.yaml)
+
+_SELLING_PROGRAMS = {FBS_CAMPAIGN: "FBS", FBY_CAMPAIGN: "FBY", DBS_CAMPAIGN: "DBS"}
+
+
+def _category_fee_percent(category_id: int, price: Decimal) -> Decimal:
+    """Placement fee, %: by category, a point lower for cheap items (Market's fee depends on price)."""
+    percent = Decimal(4 + category_id % 7) + Decimal("0.5")
+    return percent - 1 if price < 500 else percent
+
+
+def _tariff(kind: str, amount: Decimal, **parameters: str) -> dict[str, Any]:
+    return {"type": kind, "amount": amount.quantize(Decimal("0.01")), "currency": "RUR",
+            "parameters": [{"name": k, "value": v} for k, v in parameters.items()]}
+
+
+@_handler
+def calculate_tariffs(world: SandboxWorld, state: YMState, request: SandboxRequest) -> httpx.Response:
+    body = _body(request)
+    parameters = body.get("parameters") or {}
+    campaign_id, program = parameters.get("campaignId"), parameters.get("sellingProgram")
+    if bool(campaign_id) == bool(program):
+        raise BadRequest("Exactly one of parameters.campaignId and parameters.sellingProgram is required")
+    if campaign_id:
+        program = _SELLING_PROGRAMS.get(int(campaign_id))
+        if program is None:
+            return _error(403, "FORBIDDEN", f"Access to campaign {campaign_id} is denied")
+    offers = body.get("offers")
+    if not isinstance(offers, list) or not 1 <= len(offers) <= 200:
+        raise BadRequest("offers must hold 1 to 200 items")
+    results = []
+    for offer in offers:
+        for name in ("categoryId", "price", "length", "width", "height", "weight"):
+            if not isinstance(offer.get(name), int | float) or offer[name] <= 0:
+                raise BadRequest(f"offers[].{name} must be a positive number")
+        price = Decimal(repr(offer["price"])) if isinstance(offer["price"], float) else Decimal(offer["price"])
+        quantity = int(offer.get("quantity") or 1)
+        fee = _category_fee_percent(int(offer["categoryId"]), price)
+        weight = Decimal(repr(float(offer["weight"])))
+        delivery = min(max(Decimal(60) + weight * 15, Decimal(60)), Decimal(400))
+        tariffs = [
+            _tariff("FEE", price * quantity * fee / 100, value=str(fee), valueType="relative"),
+            _tariff("PAYMENT_TRANSFER", price * quantity * Decimal("1.5") / 100, value="1.5",
+                    valueType="relative"),
+            _tariff("DELIVERY_TO_CUSTOMER", delivery * quantity, value=str(delivery), valueType="absolute"),
+        ]
+        if program != "FBY":
+            tariffs.append(_tariff("SORTING", Decimal(20) * quantity, value="20", valueType="absolute"))
+        results.append({"offer": offer, "tariffs": tariffs})
+    return _ok({"offers": results})
+
+
 ROUTES = [
     Route("GET", "/v2/campaigns", campaigns),
     Route("POST", "/v2/auth/token", auth_token),
     Route("POST", "/v2/businesses/{businessId}/warehouses", business_warehouses),
     Route("GET", "/v2/warehouses", market_warehouses),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings", offer_mappings),
+    Route("POST", "/v2/tariffs/calculate", calculate_tariffs),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/update", mapping_updates),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/archive", archive_offers),
     Route("POST", "/v2/businesses/{businessId}/offer-mappings/unarchive", unarchive_offers),
@@ -1861,3 +1933,8 @@ ROUTES = [
     Route("POST", "/v2/businesses/{businessId}/promos/offers/delete", promo_offers_delete),
     Route("POST", "/v2/campaigns/{campaignId}/stats/orders", stats_orders),
 ]
+
+# Category dictionaries (the listing checks) live in their own module.
+from integrations.sandbox.yandex_market_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
+
+ROUTES += _CATEGORY_ROUTES

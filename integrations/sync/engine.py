@@ -24,13 +24,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import bulk
 from core.logging import redact
 from integrations import outbox
-from integrations.base import AuthError, MarketplaceClient, MarketplaceError
+from integrations.base import AuthError, MarketplaceClient, MarketplaceError, NotAvailableError
 from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
 from integrations.registry import get_client
 from integrations.sync import leases
 from integrations.sync.streams import STREAMS, PageCounts, StreamDef, StreamPage
+from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ class RunTotals:
     errors: int = 0
     pages: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    # Rows rejected alone for values PostgreSQL refuses (core.bulk.collect_rejections): the first
+    # few, each naming its row, end up in the run's error_message.
+    rejected: list[str] = field(default_factory=list)
 
     def add(self, counts: PageCounts, pages: int = 1) -> None:
         self.fetched += counts.fetched
@@ -54,6 +59,17 @@ class RunTotals:
         self.pages += pages
         for name, value in counts.extra.items():
             self.extra[name] = self.extra.get(name, 0) + value
+
+    def reject(self, messages: list[str]) -> None:
+        self.errors += len(messages)
+        self.rejected.extend(messages[: max(0, REJECTED_SAMPLES - len(self.rejected))])
+
+    def rejected_message(self) -> str:
+        if not self.rejected:
+            return ""
+        more = self.errors - len(self.rejected)
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"Rows rejected, the rest stored: {'; '.join(self.rejected)}{tail}"[:2000]
 
     def run_fields(self) -> dict[str, Any]:
         return {
@@ -67,6 +83,7 @@ class RunTotals:
 
 
 OnPage = Callable[[str, RunTotals], None]
+REJECTED_SAMPLES = 5
 
 # What the Celery task and the `sync` command batch into one write: small API pages (Ozon's 100
 # postings) cost a transaction and half a dozen statements each; 5,000 rows amortise that, and
@@ -262,7 +279,8 @@ def _pump(
             # wait for the WAL flush.
             with connection.cursor() as sql:
                 sql.execute("SET LOCAL synchronous_commit = off")
-            counts = ingest(account.pk, items) if items else PageCounts()
+            with bulk.collect_rejections() as rejected:
+                counts = ingest(account.pk, items) if items else PageCounts()
             if readback_kinds and items:
                 _confirm_readbacks(account.pk, pages, readback_kinds)
             if seen is not None and spec.item_key is not None:
@@ -272,6 +290,7 @@ def _pump(
             cursor = {**pages[-1].cursor, "since": _iso(plan.since), "watermark": _iso(watermark), "full": plan.full}
             SyncState.objects.filter(pk=state.pk).update(cursor=cursor, updated_at=timezone.now())
             totals.add(counts, pages=len(pages))
+            totals.reject(rejected)
             # Fenced: if another worker reclaimed this run meanwhile, LeaseLost rolls the flush back.
             leases.touch(run_id, **totals.run_fields(), progress={**progress_base, **totals.extra})
         if on_page is not None:
@@ -356,15 +375,47 @@ def run_stream(
         try:
             leases.finish(run.pk, SyncRun.Status.FAILED, error_message=message,
                           **{**totals.run_fields(), "errors": totals.errors + (0 if stopped else 1)})
-            if not stopped:  # running out of time says nothing about the account's health
+            if isinstance(exc, NotAvailableError) and _credentials_work(account, None if own_client else client):
+                mark_unavailable(account, stream, exc)
+            elif not stopped:  # running out of time says nothing about the account's health
                 record_account_error(account, message)
+                notifications.sync_failed(account, stream, message)
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
-    leases.finish(run.pk, SyncRun.Status.SUCCEEDED, **totals.run_fields())
+    leases.finish(run.pk, SyncRun.Status.SUCCEEDED, error_message=totals.rejected_message(), **totals.run_fields())
     MarketplaceAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
+    SyncState.objects.filter(account=account, stream=stream).exclude(unavailable_since=None).update(
+        unavailable_since=None, unavailable_message=""
+    )
     run.refresh_from_db()
     return run
+
+
+def _credentials_work(account: MarketplaceAccount, client: MarketplaceClient | None) -> bool:
+    """A 403 means "not covered by the subscription or scope" only if the key itself still works:
+    one auth check tells a refused key (the account fails) from a method the seller lacks."""
+    own = client is None
+    checker = client or get_client(account)
+    try:
+        check_account(account, checker)  # records a refusal on the account
+    except (AuthError, NotAvailableError):
+        return False
+    except MarketplaceError:
+        return True  # the check could not run (e.g. the marketplace is down): the 403 stands as it is
+    finally:
+        if own and hasattr(checker, "close"):
+            checker.close()
+    return True
+
+
+def mark_unavailable(account: MarketplaceAccount, stream: str, exc: NotAvailableError) -> None:
+    """The stream is not available for this account: its message on the stream's state, retried
+    daily by the scheduler; the account's health is left as it was."""
+    state, _ = SyncState.objects.get_or_create(account=account, stream=stream)
+    SyncState.objects.filter(pk=state.pk).update(
+        unavailable_since=state.unavailable_since or timezone.now(), unavailable_message=exc.message[:2000]
+    )
 
 
 def record_account_error(account: MarketplaceAccount, message: str) -> None:
@@ -372,11 +423,12 @@ def record_account_error(account: MarketplaceAccount, message: str) -> None:
 
 
 def check_account(account: MarketplaceAccount, client: MarketplaceClient | None = None) -> datetime | None:
-    """One cheap authenticated call: stores the token's expiry, or the refusal as the last error."""
+    """One cheap authenticated call: stores the token's expiry, or the refusal as the last error.
+    A 403 on the auth check itself is a refusal of the account, whatever its kind."""
     client = client or get_client(account)
     try:
         expires_at = client.check_auth()
-    except AuthError as exc:
+    except (AuthError, NotAvailableError) as exc:
         record_account_error(account, describe(exc))
         raise
     MarketplaceAccount.objects.filter(pk=account.pk).update(token_expires_at=expires_at)

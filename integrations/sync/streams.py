@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from analytics.ingest import ingest_finance, link_waiting_finance
+from catalog.categories import categories_to_fetch, ingest_categories
+from catalog.checks import check_all_listings, check_listings_of_account
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
@@ -31,9 +33,10 @@ from integrations.base import (
     StockDTO,
     Stream,
 )
-from integrations.models import OutboxChange
+from integrations.fees import iter_fee_rates
+from integrations.models import MarketplaceAccount, OutboxChange
 from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
-from pricing.ingest import ingest_prices, ingest_promotion_offers, ingest_promotions
+from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
@@ -96,7 +99,17 @@ def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     # before these listings.
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
     link_waiting_feedback_to_listings(account_id, items)
-    return PageCounts.of(len(items), counts)
+    # The listing rules (catalog.checks): a fixed number of queries per page, whatever its size.
+    checked = check_listings_of_account(account_id, [item.external_id for item in items])
+    return PageCounts.of(len(items), counts, checked=checked)
+
+
+def _categories(account_id: int, items: Sequence[Any]) -> PageCounts:
+    marketplace = MarketplaceAccount.objects.values_list("marketplace", flat=True).get(pk=account_id)
+    created, updated = ingest_categories(marketplace, items)
+    # New required characteristics change the checks of every card in these categories.
+    checked = check_all_listings(account_id=account_id, category_ids=[c.external_id for c in items])
+    return PageCounts(len(items), created, updated, extra={"checked": checked})
 
 
 def _listing_key(item: ListingDTO) -> str:
@@ -156,6 +169,10 @@ def _promotions(account_id: int, items: Sequence[Any]) -> PageCounts:
 def _finance(account_id: int, items: Sequence[Any]) -> PageCounts:
     result = ingest_finance(account_id, items)
     return PageCounts.of(len(items), result.operations, fees_created=result.fees.created)
+
+
+def _fees(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_fee_rates(account_id, items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +237,24 @@ def _read_warehouses(account_id: int, client: MarketplaceClient, since: datetime
 def _read_listings(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                    ) -> Iterator[StreamPage]:
     return _pages(client.iter_listings(_page_cursor(cursor)), _listings, _readback_listings)
+
+
+CATEGORIES_PER_PAGE = 20
+
+
+def _read_categories(account_id: int, client: MarketplaceClient, since: datetime | None,
+                     cursor: dict[str, Any] | None) -> Iterator[StreamPage]:
+    """The dictionaries of the categories the account's cards use that are missing or a day old;
+    a resumed run simply finds fewer of them stale. Listed here, not in the generator (the engine
+    pulls pages on a prefetch thread)."""
+    wanted = categories_to_fetch(account_id, client.marketplace)
+    return _category_pages(client, wanted)
+
+
+def _category_pages(client: MarketplaceClient, wanted: list[str]) -> Iterator[StreamPage]:
+    for start in range(0, len(wanted), CATEGORIES_PER_PAGE):
+        chunk = wanted[start:start + CATEGORIES_PER_PAGE]
+        yield StreamPage(client.fetch_categories(chunk), {"done": start + len(chunk)}, None, _categories)
 
 
 def _read_prices(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
@@ -290,6 +325,11 @@ def _read_finance(account_id: int, client: MarketplaceClient, since: datetime | 
     return _pages(client.iter_finance(_since(since), _page_cursor(cursor)), _finance)
 
 
+def _read_fees(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+               ) -> Iterator[StreamPage]:
+    return _pages(iter_fee_rates(client, _page_cursor(cursor)), _fees)
+
+
 def _read_promotions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
@@ -323,9 +363,13 @@ STREAMS: dict[str, StreamDef] = {
     for s in [
         StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
         StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
+        # Category dictionaries of the categories the listings use, for the listing checks.
+        StreamDef(Stream.CATEGORIES, 24 * 60, _read_categories),
         StreamDef(Stream.PRICES, 60, _read_prices),
         StreamDef(Stream.STOCKS, 30, _read_stocks),
-        StreamDef(Stream.ORDERS, 5, _read_orders, changes=True, lookback_days=90),
+        # Every minute (beat's tick): an FBS order must reach the packers within ~90 s of being
+        # placed (benchmarks/freshness.py), and a run with nothing new is a few cheap list calls.
+        StreamDef(Stream.ORDERS, 1, _read_orders, changes=True, lookback_days=90),
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
         # After orders, so a full sync finds the orders its rows move.
         StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
@@ -333,6 +377,8 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
+        # Tariffs change rarely and with notice; the set in effect is kept per day it was read.
+        StreamDef(Stream.FEES, 24 * 60, _read_fees),
     ]
 }
 

@@ -23,10 +23,12 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -51,7 +53,7 @@ from integrations.base import (
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.payloads import dump, parse_json, parse_python
-from integrations.wildberries import limits, mapping, schemas
+from integrations.wildberries import categories, limits, mapping, schemas
 from integrations.wildberries.limits import Bucket, Host
 
 logger = logging.getLogger(__name__)
@@ -248,7 +250,10 @@ class WildberriesClient:
         where = f"{response.request.method} {response.request.url.path}" if response.request else ""
         body = _json_or_none(response)
         text = self._scrub(_error_text(body) or response.reason_phrase)
-        if status in (401, 403):
+        if status == 403 or (status == 401 and "scope" in text.lower()):
+            # The token works, but lacks this method's category ("token scope not allowed").
+            return NotAvailableError(f"Wildberries {where}: HTTP {status}: {text}", status=status)
+        if status == 401:
             return AuthError(
                 f"Wildberries refused the token of account {self.config.name!r} (HTTP {status}): {text}",
                 status=status,
@@ -313,6 +318,9 @@ class WildberriesClient:
             yield page.cards, dict(current), done
             if done:
                 return
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(self._fetch, category_ids)
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         watermark = _parse_wm(cursor)

@@ -53,6 +53,8 @@ class Bucket(StrEnum):
     RETURNS = "returns"
     CALENDAR = "calendar"
     FINANCE = "finance"
+    TARIFFS_COMMISSION = "tariffs_commission"
+    TARIFFS_BOX = "tariffs_box"
 
 
 # "Один запрос с кодами ответов 4XX учитывается как 10 запросов": seller warehouses and stocks
@@ -75,6 +77,8 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.RETURNS: LimitRule(rate=20, period=60, burst=10),  # /api/v1/claims
     Bucket.CALENDAR: LimitRule(rate=10, period=6, burst=5),  # promotions calendar
     Bucket.FINANCE: LimitRule(rate=1, period=60, burst=1),  # sales-reports/detailed
+    Bucket.TARIFFS_COMMISSION: LimitRule(rate=1, period=60, burst=2),  # 10-rates tariffs/commission
+    Bucket.TARIFFS_BOX: LimitRule(rate=60, period=60, burst=5),  # 10-rates tariffs/box
 }
 
 # A Basic token's lower limits: the "Базовый" rows of the same tables. Groups whose tables have no
@@ -87,6 +91,8 @@ BASIC_RULES: dict[Bucket, LimitRule] = {
     Bucket.RETURNS: LimitRule(rate=1, period=3600, burst=1),  # claims: 1 h / 1
     Bucket.CALENDAR: LimitRule(rate=1, period=3600, burst=1),  # 1 h / 1
     Bucket.FINANCE: LimitRule(rate=2, period=24 * 3600, burst=1),  # 24 h / 2 / 12 h / 1
+    Bucket.TARIFFS_COMMISSION: LimitRule(rate=5, period=3600, burst=1),  # 1 h / 5 / 12 min / 1
+    Bucket.TARIFFS_BOX: LimitRule(rate=1, period=3600, burst=1),  # 1 h / 1
 }
 
 

@@ -163,6 +163,7 @@ def listing_dto(card: schemas.Card) -> ListingDTO:
         description=card.description,
         brand=card.brand,
         category=card.subjectName,
+        category_id=str(card.subjectID) if card.subjectID else "",
         barcodes=barcodes,
         attributes=[{"id": c.id, "name": c.name, "value": c.value} for c in card.characteristics],
         images=[p.big for p in card.photos if p.big],

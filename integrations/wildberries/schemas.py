@@ -69,6 +69,7 @@ class CardDimensions:
 class Card:
     nmID: int
     imtID: int | None = None
+    subjectID: int | None = None
     subjectName: str = ""
     vendorCode: str
     brand: str = ""

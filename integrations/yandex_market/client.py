@@ -30,10 +30,12 @@ from pydantic import ValidationError
 from integrations.base import (
     AccountConfig,
     AuthError,
+    CategoryDTO,
     ContentUpdate,
     FinanceOperationDTO,
     ListingDTO,
     MarketplaceError,
+    NotAvailableError,
     OpenOrderRef,
     OrderDTO,
     Page,
@@ -58,7 +60,7 @@ from integrations.base import (
 from integrations.http import HttpCore, check_json, describe_validation
 from integrations.limiter import Clock, Limiter
 from integrations.payloads import parse_json, parse_python
-from integrations.yandex_market import limits, mapping
+from integrations.yandex_market import categories, limits, mapping
 from integrations.yandex_market import schemas as s
 from integrations.yandex_market.limits import Bucket
 
@@ -227,8 +229,8 @@ class YandexMarketClient:
             return AuthError(
                 f"Yandex Market refused the Api-Key of account {self.config.name!r} (HTTP 401): {text}", status=status
             )
-        if status == 403:
-            return AuthError(
+        if status == 403:  # the key works, but its accesses (scopes) do not cover this method
+            return NotAvailableError(
                 f"Yandex Market denied account {self.config.name!r} access to {where} (HTTP 403): {text}",
                 status=status,
             )
@@ -387,6 +389,11 @@ class YandexMarketClient:
             yield items, token
             if token is None:
                 return
+
+    def fetch_categories(self, category_ids: Sequence[str]) -> list[CategoryDTO]:
+        return categories.fetch_categories(
+            self._call_parsed, self._business(), self._business_scope(), category_ids
+        )
 
     def iter_listings(self, cursor: dict[str, Any] | None = None) -> Iterator[Page[ListingDTO]]:
         """POST /v2/businesses/{businessId}/offer-mappings (paths/v2_businesses_businessId_offer-mappings.yaml),

@@ -57,6 +57,11 @@ class Bucket(StrEnum):
     PRICE_UPDATES = "offer-prices-updates"
     STOCK_UPDATES = "stocks-update"
     MAPPING_UPDATES = "offer-mappings-update"
+    ORDER_STATUSES = "orders-status-update"
+    ORDER_BOXES = "order-boxes"
+    ORDER_LABELS = "order-labels"
+    TARIFFS = "tariffs-calculate"
+    CATEGORY_PARAMETERS = "category-parameters"
 
 
 def _rule(amount: float, period: float) -> LimitRule:
@@ -70,6 +75,7 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.WAREHOUSES: _rule(100, HOUR),
     Bucket.FBY_WAREHOUSES: _rule(100, HOUR),
     Bucket.OFFER_MAPPINGS: _rule(100, MINUTE),
+    Bucket.CATEGORY_PARAMETERS: _rule(100, MINUTE),  # x-resource-limit-config: 100 a minute
     Bucket.OFFER_PRICES: _rule(5000 / OFFER_PRICES_PAGE, MINUTE),  # 5000 offers/min
     Bucket.STOCKS: _rule(100_000 / STOCKS_PAGE, MINUTE),  # 100,000 offers/min
     Bucket.ORDERS: _rule(10_000, HOUR),
@@ -86,6 +92,10 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.PRICE_UPDATES: _rule(10_000 / PRICE_UPDATES_BATCH, MINUTE),  # 10,000 offers/min
     Bucket.STOCK_UPDATES: _rule(100_000 / STOCK_UPDATES_BATCH, MINUTE),  # 100,000 SKUs/min
     Bucket.MAPPING_UPDATES: _rule(5000 / MAPPING_UPDATES_BATCH, MINUTE),  # 5000 offers/min
+    Bucket.ORDER_STATUSES: _rule(10_000, HOUR),  # counts the orders in the answer; 30 a request
+    Bucket.ORDER_BOXES: _rule(10_000, HOUR),
+    Bucket.ORDER_LABELS: _rule(10_000, HOUR),
+    Bucket.TARIFFS: _rule(100, MINUTE),  # v2_tariffs_calculate.yaml: 100 per minute
 }
 
 # Held around every request to a business or campaign, next to the method's own bucket.

@@ -138,6 +138,7 @@ def listing(item: s.OfferMapping) -> ListingDTO:
         description=offer.description or "",
         brand=offer.vendor or "",
         category=(card.marketCategoryName if card and card.marketCategoryName else offer.category) or "",
+        category_id=str((card.marketCategoryId if card else None) or offer.marketCategoryId or ""),
         barcodes=tuple(offer.barcodes or ()),
         attributes=[{"name": p.name, "value": p.value} for p in offer.params or ()],
         images=list(offer.pictures or ()),

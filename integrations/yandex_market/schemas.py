@@ -194,6 +194,7 @@ class MappingOffer:  # GetOfferDTO
 class MarketMapping:  # GetMappingDTO
     marketSku: int | None = None
     marketSkuName: str | None = None
+    marketCategoryId: int | None = None
     marketCategoryName: str | None = None
 
 

@@ -6,3 +6,31 @@ document.addEventListener("change", function (event) {
     target.form.submit();
   }
 });
+
+// A form with data-confirm asks before it submits (bulk actions, unlinking).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form instanceof HTMLFormElement && form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
+});
+
+// List selection: a header checkbox selects the page; the bulk bar counts and enables its button.
+function updateSelection(bar) {
+  var boxes = document.querySelectorAll('input[type=checkbox][form="' + bar.id + '"]');
+  var selected = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+  var counter = bar.querySelector("[data-selected-count]");
+  if (counter) { counter.textContent = counter.textContent.replace(/\d+/, String(selected)); }
+  bar.querySelectorAll("[data-needs-selection]").forEach(function (button) { button.disabled = selected === 0; });
+  bar.classList.toggle("has-selection", selected > 0);
+}
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (!(target instanceof HTMLInputElement) || target.type !== "checkbox") { return; }
+  var bar = document.querySelector("form.bulkbar");
+  if (!bar) { return; }
+  if (target.hasAttribute("data-select-all")) {
+    document.querySelectorAll('input[type=checkbox][form="' + bar.id + '"]').forEach(function (box) { box.checked = target.checked; });
+  }
+  updateSelection(bar);
+});

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from core.audit import audit_record
+from core.request_context import command_context
 from core.roles import Role, role_of, set_role
 
 
@@ -21,8 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="")
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        with command_context("create_user"), transaction.atomic():
+            self._create_or_update(options)
+
+    def _create_or_update(self, options: dict[str, Any]) -> None:
         user_model = get_user_model()
         username, role = options["username"], Role(options["role"])
         if not options["password"]:
@@ -38,6 +42,8 @@ class Command(BaseCommand):
         audit_record(
             action="user.created" if created else "user.updated",
             obj=user,
-            details={"username": username, "role": role.value, "previous_role": old_role.value if old_role else None},
+            details={"username": username},
+            old=None if created else {"role": old_role.value if old_role else None},
+            new={"role": role.value, "is_active": True},
         )
         self.stdout.write(f"{'Created' if created else 'Updated'} user {username} with role {role.value}.")

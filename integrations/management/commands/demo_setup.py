@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from integrations.models import MarketplaceAccount
 from integrations.sandbox import credentials as sandbox
+from pricing.demo import seed_demo_economics
 
 DEMO_USER, DEMO_PASSWORD = "admin", "prilavok-demo"
 
@@ -43,5 +45,8 @@ class Command(BaseCommand):
                 call_command("sync", name, no_progress=not sys.stdout.isatty())
             except (CommandError, SystemExit) as exc:
                 failed.append(f"{name}: {exc}")
+        # Costs and a tax regime, so margins show on the first start.
+        names = [name for _, name, _ in accounts]
+        seed_demo_economics(list(MarketplaceAccount.objects.filter(name__in=names)))
         if failed:
             self.stderr.write("Some demo syncs failed (the scheduled syncs will retry): " + "; ".join(failed))

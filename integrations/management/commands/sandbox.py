@@ -23,6 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=300, help="Orders per marketplace at start.")
         parser.add_argument("--limits", action="store_true", help="Enforce the platforms' rate limits.")
         parser.add_argument(
+            "--real-time", type=float, default=0, metavar="TICK",
+            help="Move the world's clock with the wall clock every TICK seconds (orders appear as they are made).",
+        )
+        parser.add_argument(
             "--start",
             help="World clock start (ISO date-time, UTC). Default: now, so the demo data is recent.",
         )
@@ -41,6 +45,8 @@ class Command(BaseCommand):
                 limits_enabled=options["limits"],
             )
         )
+        if options["real_time"] > 0:
+            world.follow_wall_clock(options["real_time"])
         server = SandboxServer(SandboxApp(world), host=options["host"], port=options["port"])
         self.stdout.write(f"Sandbox marketplaces at {server.url}:")
         for name in MARKETPLACES:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from integrations.base import AuthError, MarketplaceError
+from integrations.base import AuthError, MarketplaceError, NotAvailableError
 from integrations.models import MarketplaceAccount
 from integrations.sync import engine, leases
 from integrations.sync.streams import STREAM_ORDER
@@ -68,6 +68,10 @@ class Command(BaseCommand):
             )
         except leases.LeaseBusy:
             return (stream, "busy", 0, 0, 0, 0, 0, 0.0), False, False
+        except NotAvailableError as exc:
+            # Not covered by the seller's subscription or the token's scope: not a failure of the sync.
+            self.stderr.write(f"{stream}: not available for this account — {exc.message}")
+            return (stream, "not available", 0, 0, 0, 0, 0, round(time.monotonic() - started, 1)), True, False
         except Exception as exc:
             message = engine.describe(exc)
             self.stderr.write(f"{stream}: {message}")

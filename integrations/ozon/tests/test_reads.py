@@ -230,3 +230,32 @@ def test_every_exchange_of_a_full_read_and_all_writes_conforms_to_the_spec(
         violations += [v for v in checker.check_exchange(request, response) if SPEC_PLACEHOLDER_PATTERN not in v]
     assert violations == []
     assert None not in operations and len(operations) == 25
+
+
+def test_product_details_carry_every_field_the_spec_lists_and_still_parse(
+    client: OzonClient, recorder: RecordingTransport
+) -> None:
+    import json
+
+    from integrations.sandbox.contract_specs import specs_dir
+
+    spec = json.loads((specs_dir() / "ozon" / "swagger.json").read_text())
+    listed = set(spec["components"]["schemas"]["v3GetProductInfoListResponseItem"]["properties"])
+    assert {"color_image", "images360", "model_info", "price_indexes", "promotions", "availabilities"} <= listed
+
+    _, listings = read_all(client.iter_listings())
+
+    answers = [json.loads(response.content) for request, response in recorder.exchanges
+               if request.url.path.endswith("/v3/product/info/list")]
+    items = [item for answer in answers for item in answer["items"]]
+    assert len(items) == 40 and all(listed <= set(item) for item in items), listed - set(items[0])
+    assert {"in_stock", "hidden"} <= {a["availability"] for item in items for a in item["availabilities"]}
+    assert any(item["color_image"] for item in items) and any(item["images360"] for item in items)
+    checker = ContractChecker.for_marketplace("ozon")
+    assert [v for request, response in recorder.exchanges for v in checker.check_exchange(request, response)
+            if SPEC_PLACEHOLDER_PATTERN not in v] == []
+    # The adapter reads what it needs and is not thrown by the rest.
+    assert len(listings) == 40 and all(x.title and x.marketplace_sku for x in listings)
+    assert sum(x.archived for x in listings) == sum(
+        any(a["availability"] == "hidden" and any(r["id"] == 2 for r in a["reasons"]) for a in item["availabilities"])
+        for item in items)

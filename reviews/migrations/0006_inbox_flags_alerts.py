@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalog', '0006_stocklevel_per_variant'),
         ('integrations', '0003_drop_redundant_fk_indexes'),
-        ('reviews', '0003_feedback_awaiting_listing'),
+        ('reviews', '0005_verbose_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

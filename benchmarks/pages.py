@@ -1,0 +1,565 @@
+"""Benchmark of the pages at a large seller's scale (a script, not a test).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything .venv/bin/python benchmarks/pages.py [--scale 0.1]
+
+Loads the sync benchmark's scale-1 volumes straight into a fresh database <DATABASE_URL's name>_pagebench
+(INSERT … SELECT generate_series, no sandbox: a few minutes at scale 1): 100k listings across 3 accounts,
+750k orders with 925k lines, 129k reviews, 1.06M finance operations, and the daily sales roll-up rebuilt
+from them. `--reuse` keeps a database loaded at the same scale by an earlier run.
+
+Then runs gunicorn (2 workers on 127.0.0.1), logs in as 4 users and has them request every list and
+detail page at once, the filtered, searched and deep ones included, for --rounds rounds. Deep pages are
+found as a user finds them: by following the "next" link of each list (keyset cursors), or by ?page=N
+where the list still pages by number. The SQL queries of each page are counted in this process, through
+Django's test client. Prints per page its time for one user alone (best of 2, no queue), p50/p95/max
+with the users at once (2 workers for 4 users: a request also waits for the one ahead of it, so a slow
+page slows every page, /health included), its queries, and the worst page.
+Targets: p95 <= 300 ms and <= 15 queries on every page, at any depth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sync import free_port  # noqa: E402
+
+TARGET_P95_MS = 300
+TARGET_QUERIES = 15
+USERNAME, PASSWORD = "bench-admin", "bench-pages-password-42"
+MARKETPLACES = ["ozon", "wildberries", "yandex_market"]
+SCHEMES = {"ozon": ["FBO", "FBS"], "wildberries": ["FBO", "FBS"], "yandex_market": ["FBS", "DBS"]}
+DAYS_OF_ORDERS = 104  # 90 days hold ~650k of the 750k orders, as in the issue's measurements
+
+
+@dataclass(frozen=True)
+class Volumes:
+    products: int  # per marketplace: each account lists the whole catalogue
+    orders: int  # per account
+    reviews: int
+    questions: int
+    finance: int
+    sync_runs: int
+
+    @classmethod
+    def at(cls, scale: float) -> Volumes:
+        def n(value: int) -> int:
+            return max(10, round(value * scale))
+
+        return cls(n(33_334), n(250_000), n(43_000), n(5_000), n(353_334), 3_000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def bench_database(url: str, reuse: bool) -> tuple[str, bool]:
+    """The benchmark's database next to DATABASE_URL's: (its URL, whether it must be loaded)."""
+    import psycopg
+
+    parts = urlparse(url)
+    name = (parts.path.lstrip("/") or "postgres") + "_pagebench"
+    admin = urlunparse(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parts._replace(path=f"/{name}")), not (reuse and exists)
+
+
+_DEFAULTS = {
+    "character varying": "''", "text": "''", "integer": "0", "smallint": "0", "bigint": "0", "numeric": "0",
+    "boolean": "false", "jsonb": "'{}'", "ARRAY": "'{}'", "timestamp with time zone": "now()", "date": "current_date",
+}
+
+
+def insert(cursor: Any, table: str, columns: dict[str, str], source: str, n: int = 0) -> int:
+    """INSERT INTO table (columns) SELECT expressions {source}, with {N} replaced by `n` (no query
+    parameters: the expressions use %). Required columns this script does not know (added by later
+    migrations) get their type's zero, so the benchmark outlives schema growth."""
+    cursor.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+        "AND is_nullable = 'NO' AND column_default IS NULL AND column_name <> 'id'",
+        [table],
+    )
+    extra = {name: _DEFAULTS[kind] for name, kind in cursor.fetchall() if name not in columns and kind in _DEFAULTS}
+    every = {**columns, **extra}
+    names = ", ".join(f'"{name}"' for name in every)
+    sql = f"INSERT INTO {table} ({names}) SELECT {', '.join(every.values())} {source}"
+    started = time.perf_counter()
+    cursor.execute(sql.replace("{N}", str(int(n))))
+    print(f"  {table:28} {cursor.rowcount:>10} rows {time.perf_counter() - started:6.1f}s", flush=True)
+    return int(cursor.rowcount)
+
+
+def load(volumes: Volumes) -> None:
+    """The data a large seller's sync leaves, generated in PostgreSQL (deterministic: setseed)."""
+    from django.db import connection, transaction
+
+    from core.roles import Role, set_role
+    from integrations.models import MarketplaceAccount
+
+    accounts = []
+    for marketplace in MARKETPLACES:
+        account = MarketplaceAccount(marketplace=marketplace, name=f"Bench {marketplace}",
+                                     client_id="100500" if marketplace == "ozon" else "",
+                                     business_id="700100" if marketplace == "yandex_market" else "")
+        account.set_credentials({"api_key": f"bench-key-{marketplace}-0000"})
+        account.save()
+        accounts.append(account)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(USERNAME, password=PASSWORD, is_staff=True, is_superuser=True)
+    set_role(user, Role.ADMIN)
+
+    ids = [a.pk for a in accounts]
+    p = volumes.products
+    accts = f"(VALUES (0, {ids[0]}::bigint, 'ozon'), (1, {ids[1]}, 'wildberries'), (2, {ids[2]}, 'yandex_market'))"
+    article = "'ART-' || lpad(({expr})::text, 6, '0')"
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("SELECT setseed(0.42)")
+        c.execute("SET LOCAL synchronous_commit = off")
+        insert(c, "catalog_product", {
+            "created_at": "now()", "updated_at": "now()", "article": article.format(expr="g"),
+            "name": "'Товар ' || g || ' ' || (ARRAY['футболка','кружка','рюкзак','наушники','чехол','лампа',"
+                    "'кроссовки','шапка'])[1 + g % 8] || ' ' || (ARRAY['красный','синий','чёрный','белый',"
+                    "'зелёный'])[1 + g % 5]",
+            "brand": "(ARRAY['Acme','Северный','Terra','Polar'])[1 + g % 4]", "description": "''",
+            "barcodes": "ARRAY['46' || lpad(g::text, 11, '0')]", "currency": "'RUB'", "images": "'[]'",
+            "cost_price": "(100 + g % 900)::numeric",
+        }, "FROM generate_series(1, {N}) g", p)
+        insert(c, "catalog_listing", {
+            "external_id": "(a.k * 100000000 + pr.id)::text", "offer_id": "pr.article",
+            "marketplace_sku": "(a.k * 100000000 + 50000000 + pr.id)::text", "link_source": "'article'",
+            "title": "pr.name", "description": "''", "brand": "pr.brand", "category": "'Категория ' || pr.id % 50",
+            "barcodes": "pr.barcodes", "attributes": "'{}'", "images": "'[]'", "variants": "'[]'",
+            "status": "'active'", "marketplace_errors": "'[]'", "archived": "pr.id % 50 = 0",
+            "created_at": "now()", "updated_at": "now()", "account_id": "a.id", "product_id": "pr.id",
+        }, f"FROM catalog_product pr CROSS JOIN {accts} a(k, id, m)")
+        c.execute("ANALYZE catalog_product, catalog_listing")  # the joins below are planned from statistics
+        insert(c, "pricing_price", {
+            "price": "(200 + l.id % 4800)::numeric + 0.90", "old_price": "(300 + l.id % 4800)::numeric",
+            "currency": "'RUB'", "updated_at": "now()", "listing_id": "l.id",
+        }, "FROM catalog_listing l")
+        insert(c, "catalog_warehouse", {
+            "external_id": "'wh-' || w", "name": "'Склад ' || w", "kind": "CASE WHEN w = 1 THEN 'marketplace' "
+            "ELSE 'seller' END", "is_active": "true", "raw_status": "''", "created_at": "now()",
+            "updated_at": "now()", "account_id": "a.id",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, 3) w")
+        insert(c, "catalog_stocklevel", {
+            "present": "l.id % 40", "reserved": "l.id % 3", "updated_at": "now()", "listing_id": "l.id",
+            "warehouse_id": "(SELECT min(w.id) FROM catalog_warehouse w WHERE w.account_id = l.account_id)",
+        }, "FROM catalog_listing l")
+        # Orders: g numbers them per account, newest first; one line each, a second for 7 in 30.
+        n = volumes.orders
+        first = f"((g * 7919) % {p} + 1)"
+        second = f"((g * 104729) % {p} + 1)"
+        status = (
+            "CASE WHEN age < 3 THEN (ARRAY['new','processing','ready_to_ship','in_delivery','cancelled'])"
+            "[1 + g % 5] WHEN age < 14 THEN (ARRAY['in_delivery','delivered','delivered','delivered','cancelled',"
+            "'returned'])[1 + g % 6] ELSE (ARRAY['delivered','delivered','delivered','delivered','delivered',"
+            "'delivered','cancelled','returned'])[1 + g % 8] END"
+        )
+        insert(c, "orders_order", {
+            "external_id": "a.m || '-' || g", "order_number": "'N' || g",
+            "scheme": "(CASE a.m WHEN 'ozon' THEN ARRAY['FBO','FBS'] WHEN 'wildberries' THEN ARRAY['FBO','FBS'] "
+                      "ELSE ARRAY['FBS','DBS'] END)[1 + g % 2]",
+            "status": status, "raw_status": status, "raw_substatus": "''", "ordered_at": "at",
+            "status_changed_at": "at + interval '2 hours'", "shipment_due_at": "at + interval '1 day'",
+            "buyer_city": "(ARRAY['Москва','Санкт-Петербург','Казань','Новосибирск','Екатеринбург'])[1 + g % 5]",
+            "tracking_number": "''",
+            "total_amount": f"(100 + {first} % 4900) * (1 + (g % 10 = 0)::int) "
+                            f"+ CASE WHEN g % 30 < 7 THEN 100 + {second} % 4900 ELSE 0 END",
+            "currency": "'RUB'", "external_updated_at": "at", "created_at": "now()", "updated_at": "now()",
+            "account_id": "a.id",
+            "warehouse_id": "(SELECT min(w.id) FROM catalog_warehouse w WHERE w.account_id = a.id)",
+        }, f"""FROM {accts} a(k, id, m) CROSS JOIN LATERAL (
+                SELECT g, now() - (g::float8 / {{N}}) * interval '{DAYS_OF_ORDERS} days'
+                       - random() * interval '20 minutes' AS at
+                FROM generate_series(1::bigint, {{N}}) g) s
+               CROSS JOIN LATERAL (SELECT extract(day FROM now() - s.at) AS age) x""", n)
+        line = """FROM (SELECT o.id, o.account_id, substr(o.order_number, 2)::bigint AS g FROM orders_order o) o
+                  LEFT JOIN catalog_listing l ON l.account_id = o.account_id AND l.offer_id = {article}"""
+        insert(c, "orders_orderline", {
+            "line_key": "'1'", "offer_id": article.format(expr=first), "name": "'Товар ' || " + first,
+            "quantity": "1 + (g % 10 = 0)::int", "price": f"100 + {first} % 4900", "currency": "'RUB'",
+            "commission": f"(100 + {first} % 4900) * 0.15", "listing_id": "l.id", "order_id": "o.id",
+        }, line.format(article=article.format(expr=first)))
+        insert(c, "orders_orderline", {
+            "line_key": "'2'", "offer_id": article.format(expr=second), "name": "'Товар ' || " + second,
+            "quantity": "1", "price": f"100 + {second} % 4900", "currency": "'RUB'", "commission": "NULL",
+            "listing_id": "l.id", "order_id": "o.id",
+        }, line.format(article=article.format(expr=second)) + " WHERE o.g % 30 < 7")
+        c.execute("ANALYZE orders_order, orders_orderline")
+        insert(c, "orders_orderstatuschange", {
+            "from_status": "''", "to_status": "status", "raw_status": "raw_status", "changed_at": "ordered_at",
+            "source": "'sync'", "recorded_at": "now()", "order_id": "id",
+        }, "FROM orders_order")
+        insert(c, "orders_return", {
+            "external_id": "'R-' || o.external_id", "order_external_id": "o.external_id", "offer_id": "ol.offer_id",
+            "kind": "CASE WHEN o.status = 'returned' THEN 'unredeemed' ELSE 'return' END",
+            "quantity": "ol.quantity", "reason": "'Не подошёл размер'", "raw_status": "'returned'",
+            "amount": "ol.price * ol.quantity", "currency": "'RUB'", "returned_at": "o.ordered_at + interval '7 days'",
+            "external_updated_at": "o.ordered_at + interval '7 days'", "created_at": "now()", "updated_at": "now()",
+            "account_id": "o.account_id", "listing_id": "ol.listing_id", "order_id": "o.id",
+        }, """FROM orders_order o JOIN orders_orderline ol ON ol.order_id = o.id AND ol.line_key = '1'
+              WHERE o.status = 'returned' OR (o.status = 'delivered' AND o.id % 40 = 0)""")
+        feedback = {
+            "external_id": "a.m || '-' || g", "offer_id": article.format(expr=f"(g * 31) % {p} + 1"), "sku": "''",
+            "author": "'Покупатель ' || g % 1000", "published_at": "now() - (g::float8 / {N}) * interval '365 days'",
+            "raw_status": "''", "created_at": "now()", "updated_at": "now()", "account_id": "a.id",
+            "listing_id": "l.id",
+        }
+        by_offer = ("LEFT JOIN catalog_listing l ON l.account_id = a.id AND l.offer_id = "
+                    + article.format(expr=f"(g * 31) % {p} + 1"))
+        insert(c, "reviews_review", {
+            **feedback, "rating": "1 + g % 5", "text": "'Отзыв ' || g || ': товар как на фото'", "pros": "''",
+            "cons": "''", "photos_count": "g % 3", "is_answered": "g % 10 >= 3",
+            "answer_text": "CASE WHEN g % 10 >= 3 THEN 'Спасибо за отзыв!' ELSE '' END",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g {by_offer}", volumes.reviews)
+        insert(c, "reviews_question", {
+            **feedback, "text": "'Вопрос ' || g || ': есть ли другой размер?'", "is_answered": "g % 4 > 0",
+            "answer_text": "CASE WHEN g % 4 > 0 THEN 'Да' ELSE '' END",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g {by_offer}", volumes.questions)
+        insert(c, "reviews_replytemplate", {
+            "created_at": "now()", "updated_at": "now()", "name": "'Шаблон ' || g", "text": "'Спасибо, {name}!'",
+            "min_rating": "NULL", "max_rating": "NULL", "for_questions": "g % 2 = 0",
+        }, "FROM generate_series(1, 8) g")
+        insert(c, "analytics_financeoperation", {
+            "external_id": "a.m || '-op-' || g",
+            "operation_type": "(ARRAY['Продажа','Доставка покупателю','Возврат','Хранение','Эквайринг'])[1 + g % 5]",
+            "operation_at": f"now() - (g::float8 / {{N}}) * interval '{DAYS_OF_ORDERS} days'",
+            "order_external_id": f"a.m || '-' || (1 + g % {n})", "offer_id": article.format(expr=f"(g * 13) % {p} + 1"),
+            "quantity": "1", "sale_amount": "CASE WHEN g % 5 = 0 THEN 100 + g % 4900 ELSE 0 END",
+            "amount": "CASE WHEN g % 5 = 0 THEN 85 + g % 4000 ELSE -(10 + g % 300) END", "currency": "'RUB'",
+            "created_at": "now()", "updated_at": "now()", "account_id": "a.id",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g", volumes.finance)
+        insert(c, "analytics_feeline", {
+            "kind": "'commission'", "name": "'Комиссия за продажу'", "amount": "-(sale_amount * 0.15)",
+            "operation_id": "id",
+        }, "FROM analytics_financeoperation WHERE sale_amount > 0")
+        insert(c, "integrations_syncrun", {
+            "stream": "(ARRAY['warehouses','listings','prices','stocks','orders','returns','reviews','questions',"
+                      "'promotions','finance'])[1 + g % 10]",
+            "status": "CASE WHEN g % 97 = 0 THEN 'failed' ELSE 'succeeded' END", "full": "false",
+            "trigger": "'beat'", "started_at": "now() - g * interval '5 minutes'",
+            "heartbeat_at": "now() - g * interval '5 minutes' + interval '1 minute'",
+            "finished_at": "now() - g * interval '5 minutes' + interval '1 minute'",
+            "fetched": "g % 500", "created": "0", "updated": "g % 50", "unchanged": "0", "errors": "0", "pages": "1",
+            "error_message": "''", "progress": "'{}'", "account_id": "a.id",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g", volumes.sync_runs // 3)
+    with connection.cursor() as c:
+        started = time.perf_counter()
+        c.execute("VACUUM ANALYZE")
+        print(f"  VACUUM ANALYZE {time.perf_counter() - started:.1f}s", flush=True)
+    from analytics.rollup import rebuild
+
+    started = time.perf_counter()
+    for account_id in ids:
+        rebuild(account_id)
+    print(f"  sales roll-up rebuilt in {time.perf_counter() - started:.1f}s", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages
+
+
+@dataclass
+class Page:
+    name: str
+    url: str
+    deep: tuple[str, int] | None = None  # (list url, pages to go down): resolved by discover()
+
+
+def pages(volumes: Volumes, scale: float) -> list[Page]:
+    from analytics.models import FinanceOperation
+    from catalog.models import Listing
+    from integrations.models import MarketplaceAccount
+    from orders.models import Order
+
+    account = MarketplaceAccount.objects.order_by("pk").first()
+    order = Order.objects.order_by("-ordered_at").only("pk", "external_id")[1000]
+    operation = FinanceOperation.objects.order_by("-operation_at").only("pk", "external_id")[1000]
+    listing = Listing.objects.filter(archived=False).order_by("pk").only("pk", "offer_id", "title")[500]
+    assert account is not None
+    word = listing.title.split()[2]  # e.g. "рюкзак": a name search that matches an eighth of the catalogue
+    deep_orders, deep_catalogue = max(2, round(500 * scale)), max(2, round(1000 * scale))
+    return [
+        Page("health (the floor)", "/health"),
+        Page("overview", "/"),
+        Page("orders", "/orders/"),
+        Page("orders FBO", "/orders/?scheme=FBO"),
+        Page("orders WB", "/orders/?marketplace=wildberries"),
+        Page("orders delivered Ozon", "/orders/?marketplace=ozon&status=delivered"),
+        Page(f"orders page {deep_orders}", "", ("/orders/", deep_orders)),
+        Page("catalogue", "/catalog/"),
+        Page(f"catalogue page {deep_catalogue}", "", ("/catalog/", deep_catalogue)),
+        Page("catalogue search article", f"/catalog/?q={listing.offer_id}"),
+        Page("catalogue search name", f"/catalog/?q={word}"),
+        Page("catalogue of a product", f"/catalog/?product={listing.product_id}"),
+        Page("prices", "/prices/"),
+        Page(f"prices page {deep_catalogue}", "", ("/prices/", deep_catalogue)),
+        Page("prices search", f"/prices/?q={listing.offer_id}"),
+        Page("analytics 90 days", "/analytics/?days=90"),
+        Page("analytics CSV 90 days", "/analytics/sales.csv?days=90"),
+        Page("reviews", "/reviews/"),
+        Page("reviews unanswered", "/reviews/?answered=no"),
+        Page("reviews templates", "/reviews/templates/"),
+        Page("settings", "/settings/"),
+        Page("settings account", f"/settings/accounts/{account.pk}/"),
+        Page("api accounts", "/api/v1/accounts/"),
+        Page("admin orders", "/admin/orders/order/"),
+        Page("admin orders search", f"/admin/orders/order/?q={order.external_id}"),
+        Page("admin order", f"/admin/orders/order/{order.pk}/change/"),
+        Page("admin order lines", "/admin/orders/orderline/"),
+        Page("admin returns", "/admin/orders/return/"),
+        Page("admin finance", "/admin/analytics/financeoperation/"),
+        Page("admin finance search", f"/admin/analytics/financeoperation/?q={operation.external_id}"),
+        Page("admin finance operation", f"/admin/analytics/financeoperation/{operation.pk}/change/"),
+        Page("admin listings", "/admin/catalog/listing/"),
+        Page("admin listings search", f"/admin/catalog/listing/?q={listing.offer_id}"),
+        Page("admin listing", f"/admin/catalog/listing/{listing.pk}/change/"),
+        Page("admin reviews", "/admin/reviews/review/"),
+        Page("admin sync runs", "/admin/integrations/syncrun/"),
+        Page("admin sales daily", "/admin/analytics/salesdaily/"),
+    ]
+
+
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
+_HREF = re.compile(r'href="([^"]*)"')
+_NEXT_WORDS = ("&rarr;", "→", "next", "далее", "дальше", "вперёд", "следующ", "»", "&raquo;")
+
+
+def next_link(page_url: str, body: str) -> str | None:
+    """The list's "next page" link: rel="next", else the pagination link that says next."""
+    candidates = []
+    for attrs, text in _ANCHOR.findall(body):
+        href = _HREF.search(attrs)
+        if not href:
+            continue
+        if re.search(r'rel="[^"]*\bnext\b', attrs):
+            return urljoin(page_url, html.unescape(href.group(1)))
+        label = html.unescape(re.sub(r"<[^>]+>", "", text)).strip().lower()
+        if any(word in label or word in text.lower() for word in _NEXT_WORDS) and "?" in href.group(1):
+            candidates.append(urljoin(page_url, html.unescape(href.group(1))))
+    return candidates[-1] if candidates else None
+
+
+def discover(client: Any, start: str, depth: int) -> tuple[str, str]:
+    """The URL `depth` pages down a list, as a user gets there; and how it was found."""
+    url = start
+    for step in range(1, depth):
+        response = client.get(url)
+        response.raise_for_status()
+        following = next_link(str(response.url), response.text)
+        if following is None:
+            return url, f"last page after {step}"
+        parsed = urlparse(following)
+        if re.search(r"(^|&)page=2(&|$)", parsed.query):  # numbered pages: jump as a user typing ?page=N
+            query = re.sub(r"(^|&)page=\d+", rf"\g<1>page={depth}", parsed.query)
+            return f"{parsed.path}?{query}", "?page=N"
+        url = f"{parsed.path}?{parsed.query}"
+    return url, f"followed {depth - 1} next links"
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    import httpx
+
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).raise_for_status()
+            return process
+        except httpx.HTTPError:
+            if process.poll() is not None:
+                output = process.stderr.read().decode()[-2000:] if process.stderr else ""
+                raise SystemExit(f"gunicorn exited: {output}") from None
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("gunicorn did not start in 60 s")
+
+
+def login(base: str) -> Any:
+    import httpx
+
+    client = httpx.Client(base_url=base, timeout=120, follow_redirects=False)
+    form = client.get("/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, "no CSRF token on the login page"
+    data = {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)}
+    response = client.post("/login/", data=data, headers={"Referer": base + "/login/"})
+    if response.status_code != 302:
+        raise SystemExit(f"login failed: {response.status_code}")
+    client.follow_redirects = True
+    return client
+
+
+@dataclass
+class Timings:
+    ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def user_session(base: str, urls: list[tuple[str, str]], rounds: int, seed: int, timings: Timings,
+                 barrier: threading.Barrier) -> None:
+    import random
+
+    client = login(base)
+    order = list(urls)
+    barrier.wait()
+    for round_number in range(rounds):
+        random.Random(seed * 1000 + round_number).shuffle(order)
+        for name, url in order:
+            started = time.perf_counter()
+            response = client.get(url)
+            _ = response.content
+            elapsed = (time.perf_counter() - started) * 1000
+            with timings.lock:
+                timings.ms[name].append(elapsed)
+                if response.status_code != 200:
+                    timings.errors[name] = f"HTTP {response.status_code}"
+
+
+def count_queries(urls: list[tuple[str, str]]) -> dict[str, int]:
+    """Queries per page through Django's test client in this process (same database, same code)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=USERNAME))
+    counts = {}
+    for name, url in urls:
+        client.get(url)  # the session's first touch and the overview's minute cache are not the page's
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        counts[name] = len(queries) if response.status_code == 200 else -response.status_code
+    return counts
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 100k listings, 750k orders, 925k lines")
+    parser.add_argument("--users", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="times each user requests every page")
+    parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run loaded")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
+
+    volumes = Volumes.at(args.scale)
+    os.environ["DATABASE_URL"], fresh = bench_database(os.environ["DATABASE_URL"], args.reuse)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["AXES_FAILURE_LIMIT"] = "1000"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("compile_translations", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    if fresh:
+        print(f"loading scale {args.scale}: {volumes}", flush=True)
+        started = time.perf_counter()
+        load(volumes)
+        print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
+    plan = pages(volumes, args.scale)
+
+    port = free_port()
+    env = {**os.environ, "DB_CONN_MAX_AGE": "60"}
+    server = start_gunicorn(port, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        scout = login(base)
+        urls: list[tuple[str, str]] = []
+        for page in plan:
+            if page.deep:
+                started = time.perf_counter()
+                url, how = discover(scout, *page.deep)
+                print(f"  {page.name}: {url[:90]} ({how}, {time.perf_counter() - started:.0f}s)", flush=True)
+                urls.append((page.name, url))
+            else:
+                urls.append((page.name, page.url))
+        alone: dict[str, float] = {}
+        for name, url in urls:  # warms each worker and PostgreSQL's buffers; then one user alone, no queue
+            scout.get(url)
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                scout.get(url).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            alone[name] = min(times)
+        print(f"{args.users} users x {args.rounds} rounds x {len(urls)} pages", flush=True)
+        load_before = os.getloadavg()[0]
+        timings = Timings()
+        barrier = threading.Barrier(args.users)
+        threads = [threading.Thread(target=user_session, args=(base, urls, args.rounds, i, timings, barrier))
+                   for i in range(args.users)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    queries = count_queries(urls)
+
+    print()
+    print(f"{'page':32} {'alone ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  ")
+    worst = ("", 0.0)
+    failures = []
+    for name, _url in urls:
+        values = timings.ms[name]
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        over = p95 > TARGET_P95_MS or queries[name] > TARGET_QUERIES or queries[name] < 0 or name in timings.errors
+        if over:
+            failures.append(name)
+        if p95 > worst[1]:
+            worst = (name, p95)
+        note = timings.errors.get(name, "") + ("  over target" if over else "")
+        print(f"{name:32} {alone[name]:8.0f} {p50:8.0f} {p95:8.0f} {max(values):8.0f} {queries[name]:8}  {note}")
+    requests = sum(len(v) for v in timings.ms.values())
+    print()
+    print(f"{requests} requests in {wall:.0f}s ({requests / wall:.1f}/s) by {args.users} users, scale {args.scale}")
+    print(f"machine load average (1 min) {load_before:.1f} before the timed run, {os.getloadavg()[0]:.1f} after, "
+          f"on {os.cpu_count()} cores: other work on the machine inflates every figure")
+    print(f"worst page: {worst[0]} (p95 {worst[1]:.0f} ms)")
+    print(f"pages over target (p95 <= {TARGET_P95_MS} ms, <= {TARGET_QUERIES} queries): {len(failures)} of {len(urls)}"
+          + (f": {', '.join(failures)}" if failures else ""))
+
+
+if __name__ == "__main__":
+    main()
