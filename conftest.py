@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from integrations.sandbox.app import SandboxApp, SandboxTransport
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty Django cache. With REDIS_URL the cache outlives a test's rolled-back
+    rows (cached counts, a user's unread notifications by user id), so a later test would read them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "reviews",
     "analytics",
     "notifications",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "integrations.context_processors.accounts",
                 "notifications.context_processors.unread",
             ],
         },

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from core.api import AccountViewSet
+from integrations.api import AccountViewSet
 from reviews.api import ReplyTemplateViewSet
 
 api = DefaultRouter()
@@ -11,6 +11,8 @@ api.register("accounts", AccountViewSet, basename="api-account")
 api.register("reply-templates", ReplyTemplateViewSet, basename="api-reply-template")
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
+    path("", include("integrations.urls")),
     path("", include("core.urls")),
     path("catalog/", include("catalog.urls")),
     path("orders/", include("orders.urls")),

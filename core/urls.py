@@ -3,10 +3,6 @@ from django.urls import path
 from core import audit_views, token_views, views
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("settings/", views.settings_page, name="settings"),
-    path("settings/accounts/new/", views.account_edit, name="account_add"),
-    path("settings/accounts/<int:pk>/", views.account_edit, name="account_edit"),
     path("settings/users/<int:pk>/role/", views.user_role, name="user_role"),
     path("settings/audit/", audit_views.audit_list, name="audit"),
     path("settings/tokens/", token_views.token_list, name="tokens"),

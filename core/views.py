@@ -1,4 +1,5 @@
-"""Overview, settings (accounts and users; Administrator only), health check and error pages."""
+"""User roles (Administrator only), health check and error pages. The overview lives in dashboard/,
+the account settings in integrations/."""
 
 from __future__ import annotations
 
@@ -9,58 +10,16 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_record
-from core.forms import AccountForm, UserRoleForm
-from core.roles import ADMINS, EVERYONE, Role, require_role, role_of, set_role
-from core.selectors import accounts_with_health, overview_summary, users_with_roles, with_health
-from integrations.accounts import AccountError, account_persist
-from integrations.models import MarketplaceAccount
+from core.forms import UserRoleForm
+from core.roles import ADMINS, Role, require_role, role_of, set_role
 
 logger = logging.getLogger(__name__)
-
-
-@require_role(*EVERYONE)
-def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/overview.html", {"summaries": overview_summary()})
-
-
-@require_role(*ADMINS)
-def settings_page(request: HttpRequest) -> HttpResponse:
-    accounts = with_health(list(accounts_with_health()))
-    return render(
-        request,
-        "core/settings.html",
-        {"accounts": accounts, "users": users_with_roles(), "role_form": UserRoleForm()},
-    )
-
-
-@sensitive_variables("secret")
-@sensitive_post_parameters("secret")
-@require_role(*ADMINS)
-def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    account = get_object_or_404(MarketplaceAccount, pk=pk) if pk is not None else MarketplaceAccount()
-    form = AccountForm(request.POST or None, instance=account)
-    if request.method == "POST" and form.is_valid():
-        secret = form.cleaned_data.get("secret") or None
-        changed = [name for name in form.changed_data if name != "secret"]
-        try:
-            result = account_persist(account=form.instance, secret=secret, changed_fields=changed, actor=request.user)
-        except AccountError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                _("Account “%(name)s” saved. Key: %(hint)s")
-                % {"name": result.account.name, "hint": result.account.credentials_hint},
-            )
-            return redirect("settings")
-    return render(request, "core/account_form.html", {"form": form, "account": account if pk else None})
 
 
 @require_POST

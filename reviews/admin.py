@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import LargeTableAdmin, SyncedAdmin
-from reviews.models import Answer, Question, ReplyTemplate, Review
+from reviews.models import Alert, Answer, Question, ReplyTemplate, Review
 
 
 class RatingFilter(admin.SimpleListFilter):
@@ -52,3 +52,11 @@ class ReplyTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "min_rating", "max_rating", "for_questions", "updated_at"]
     list_filter = ["for_questions"]
     search_fields = ["name", "text"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["created_at", "kind", "severity", "key", "resolved_at"]
+    list_filter = ["kind", "severity"]
+    search_fields = ["key"]
+    raw_id_fields = ["review", "product", "listing", "resolved_by"]

@@ -10,6 +10,7 @@ from django.db import connection
 
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
 from integrations.base import ListingDTO, QuestionDTO, ReviewDTO
+from reviews.checks import after_reviews_stored
 
 # A review names its item by seller article and/or the marketplace's item id (sku / nmID): the
 # article's listing, else the oldest listing whose marketplace sku or external id is that sku.
@@ -66,7 +67,8 @@ def ingest_reviews(account_id: int, reviews: Sequence[ReviewDTO]) -> UpsertCount
         ),
         key=lambda r: r[0],
     )
-    counts, _ = upsert(replace(_REVIEW, params={"account": account_id}), rows)
+    counts, written = upsert(replace(_REVIEW, params={"account": account_id}), rows, returning=["external_id"])
+    after_reviews_stored([review_id for review_id, _ in written])
     return counts
 
 
@@ -154,6 +156,9 @@ def link_waiting_feedback_to_listings(account_id: int, listings: Sequence[Listin
                       AND (w.offer_id = ANY(%(offers)s) OR w.sku = ANY(%(skus)s))
                 ) x
                 WHERE r.id = x.id AND x.listing_id IS NOT NULL
+                RETURNING r.id
                 """,  # noqa: S608 - constant identifiers; values are parameters
                 params,
             )
+            if table == "reviews_review":  # a card's flags and alerts count them from now on
+                after_reviews_stored([row[0] for row in cursor.fetchall()])

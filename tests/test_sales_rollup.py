@@ -22,7 +22,7 @@ from analytics import rollup
 from analytics.models import SalesDaily, SalesDayTotal
 from catalog.models import Listing
 from core.roles import Role
-from core.selectors import OVERVIEW_COUNTS_KEY
+from dashboard.selectors import OVERVIEW_COUNTS_KEY
 from integrations.base import OrderDTO, OrderLineDTO, ReturnDTO
 from integrations.sync import engine
 from orders.ingest import ingest_orders, ingest_returns, link_waiting_to_listings

@@ -13,7 +13,6 @@ from django.test import Client
 from django.utils import timezone
 
 from core.roles import Role
-from core.selectors import account_health, accounts_with_health
 from integrations.base import AuthError, NotAvailableError
 from integrations.limiter import FakeClock, LocalLimiter
 from integrations.models import MarketplaceAccount, SyncRun, SyncState
@@ -21,6 +20,7 @@ from integrations.registry import get_client
 from integrations.sandbox import credentials as sandbox_credentials
 from integrations.sandbox.app import SandboxApp, SandboxTransport
 from integrations.sandbox.world import SandboxConfig, SandboxWorld
+from integrations.selectors import account_health, accounts_with_health
 from integrations.sync import engine
 from integrations.sync.schedule import UNAVAILABLE_RETRY_MINUTES, due_streams
 from reviews.models import Review

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from analytics.selectors import sales_by_day
 from core.roles import Role
-from core.selectors import OVERVIEW_COUNTS_KEY, overview_summary
+from dashboard.selectors import OVERVIEW_COUNTS_KEY, overview_summary
 from integrations.models import MarketplaceAccount, SyncRun
 from orders.models import OrderStatus, Scheme
 from tests.foundation_support import (

@@ -1,0 +1,50 @@
+"""Settings: the marketplace accounts (Administrator only) next to the users and their roles."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from core.forms import UserRoleForm
+from core.roles import ADMINS, require_role
+from core.selectors import users_with_roles
+from integrations.accounts import AccountError, account_persist
+from integrations.forms import AccountForm
+from integrations.models import MarketplaceAccount
+from integrations.selectors import accounts_with_health, with_health
+
+
+@require_role(*ADMINS)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    accounts = with_health(list(accounts_with_health()))
+    return render(
+        request,
+        "integrations/settings.html",
+        {"accounts": accounts, "users": users_with_roles(), "role_form": UserRoleForm()},
+    )
+
+
+@sensitive_variables("secret")
+@sensitive_post_parameters("secret")
+@require_role(*ADMINS)
+def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    account = get_object_or_404(MarketplaceAccount, pk=pk) if pk is not None else MarketplaceAccount()
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        secret = form.cleaned_data.get("secret") or None
+        changed = [name for name in form.changed_data if name != "secret"]
+        try:
+            result = account_persist(account=form.instance, secret=secret, changed_fields=changed, actor=request.user)
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Account “%(name)s” saved. Key: %(hint)s")
+                % {"name": result.account.name, "hint": result.account.credentials_hint},
+            )
+            return redirect("settings")
+    return render(request, "integrations/account_form.html", {"form": form, "account": account if pk else None})
