@@ -164,11 +164,14 @@ def _near_duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
             SELECT o.id, o.published_at, similarity(n.body, lower(concat_ws(' ', o.text, o.pros, o.cons))) AS similarity
             FROM reviews_review o
             WHERE o.text_bands && n.text_bands AND o.id <> n.id AND o.text_hash <> n.text_hash
+            -- Bounded: where many texts share bands (templated reviews), measuring every candidate
+            -- made the reviews sync quadratic; a near-duplicate needs only one match to be flagged.
+            LIMIT %(candidates)s
         ) c
         WHERE c.similarity >= %(threshold)s
         ORDER BY 4 DESC
         """,
-        {"ids": list(ids), "threshold": threshold},
+        {"ids": list(ids), "threshold": threshold, "candidates": int(_setting("CANDIDATES", 20))},
     )
     found: Evidence = {}
     implicated: Evidence = {}
