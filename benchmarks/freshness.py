@@ -35,29 +35,16 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.sync import free_port, make_accounts  # noqa: E402  (after the path is set)
+from benchmarks.sync import bench_database, free_port, make_accounts  # noqa: E402  (after the path is set)
 
 CATALOGUE = ("warehouses", "listings", "prices", "stocks", "promotions")
 CHANGES = ("orders", "returns", "reviews", "questions", "finance")
 HISTORY = timedelta(hours=2)  # how far back the steady state's change streams were synced
 QUEUES = "celery,sync_ozon,sync_wildberries,sync_yandex_market"
-
-
-def bench_database(url: str) -> str:
-    import psycopg
-
-    parts = urlparse(url)
-    name = (parts.path.lstrip("/") or "postgres") + "_freshbench"
-    admin = urlunparse(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parts._replace(path=f"/{name}"))
 
 
 def start_sandbox(products: int, orders: int, tick: float) -> tuple[subprocess.Popen[bytes], str]:
@@ -189,7 +176,7 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         raise SystemExit("Set DATABASE_URL (PostgreSQL) and REDIS_URL (a Redis database beat and the worker may use).")
 
-    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"], "_freshbench")
     os.environ["MARKETPLACE_LIMITS_ENABLED"] = "1"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django

@@ -57,12 +57,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_database(url: str) -> str:
-    """A fresh database next to the one DATABASE_URL names; returns its URL."""
+def bench_database(url: str, suffix: str = "_syncbench") -> str:
+    """A fresh database next to the one DATABASE_URL names (its name + suffix); returns its URL."""
     import psycopg
 
     parts = urlparse(url)
-    name = (parts.path.lstrip("/") or "postgres") + "_syncbench"
+    name = (parts.path.lstrip("/") or "postgres") + suffix
     admin = urlunparse(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
