@@ -75,7 +75,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the container health probe bypasses host validation and the HTTPS redirect.
+    "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.RussianFirstLocaleMiddleware",
@@ -139,6 +142,10 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a reverse proxy the lockout must key on the client, not on the proxy's address (which would lock
+# everyone out together): the number of proxies in front of the app whose X-Forwarded-For entries are trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "core.request_context.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "ru"
@@ -234,6 +241,19 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 NOTIFY_KEY_EXPIRY_DAYS = env_int("NOTIFY_KEY_EXPIRY_DAYS", 14)
 
 SESSION_COOKIE_HTTPONLY = True
+# A login lasts this long (seconds); with SESSION_IDLE_TIMEOUT it is renewed by every request instead,
+# so it ends after that much inactivity (one extra session write per request).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_IDLE_TIMEOUT", False)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+# Scripts only from our static files or with the request's nonce; photos come from the marketplaces' CDNs.
+_csp = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY = "" if _csp == "off" else _csp  # "off" disables the header
 CSRF_COOKIE_HTTPONLY = True
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.errors.SecretsExceptionReporterFilter"
 X_FRAME_OPTIONS = "DENY"

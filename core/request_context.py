@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
@@ -75,9 +77,28 @@ def command_context(name: str) -> contextlib.AbstractContextManager[ActingContex
     return acting(ActingContext(channel=Channel.COMMAND, label=f"command:{name}"))
 
 
+def _address(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is trusted only behind a configured proxy (issue 15, point 7).
-    return request.META.get("REMOTE_ADDR") or None
+    """The real client address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies the address the
+    outermost trusted proxy saw. Each proxy appends its peer to X-Forwarded-For, so only the last
+    `count` hops are ours; anything left of them was written by the client and may be forged.
+    The login lockout (AXES_CLIENT_IP_CALLABLE) and the audit trail both use it."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count <= 0:
+        return remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    chain = hops + ([remote] if remote else [])
+    if len(chain) <= count:
+        # Fewer hops than proxies configured: the request did not come through them all.
+        return _address(chain[0]) if chain else None
+    return _address(chain[-(count + 1)]) or remote
 
 
 def context_for_request(request: HttpRequest) -> ActingContext:

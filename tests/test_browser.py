@@ -37,8 +37,13 @@ def browser_page() -> Iterator[object]:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page()
             page.set_default_timeout(15_000)
+            # A script or style the Content-Security-Policy blocks is a broken screen, even if the test's
+            # own checks happen not to notice it.
+            blocked: list[str] = []
+            page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
             yield page
             browser.close()
+            assert blocked == [], blocked
             # While Playwright's loop runs, Django keeps this thread's connections in a separate
             # (context-local) slot; close them here or one outlives the test database.
             from django.db import connections
@@ -77,7 +82,7 @@ def test_login_shows_russian_shell_and_switches_to_english(browser_page, live_se
 
     page.select_option("select[name=language]", "en")
     page.wait_for_load_state("load")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_selector("html[lang='en']", state="attached")
     assert page.locator("nav.mainnav").get_by_text("Catalog").is_visible()
 
     page.click("nav.mainnav >> text=Orders")

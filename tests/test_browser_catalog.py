@@ -95,9 +95,7 @@ def test_manager_finds_a_product_edits_a_card_title_and_sees_it_applied(
     assert OutboxChange.objects.get(pk=row.pk).status == OutboxChange.Status.APPLIED
 
     # The panel polls and shows the result without a reload.
-    page.wait_for_function(
-        f"document.querySelector('#results-{card.pk} [data-status]').dataset.status === 'applied'", timeout=10_000
-    )
+    page.wait_for_selector(f"#results-{card.pk} [data-status='applied']", timeout=10_000)
     assert "применено" in panel.inner_text()
     assert page.locator(f"#results-{card.pk}[hx-trigger]").count() == 0  # polling stopped
     page.screenshot(path=str(SCREENSHOTS / "catalog_product_applied.png"), full_page=True)
