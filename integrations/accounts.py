@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlparse
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import crypto
 from core.audit import audit_record, diff
@@ -55,6 +58,30 @@ def wb_token_expiry(token: str) -> datetime | None:
     return datetime.fromtimestamp(exp, tz=UTC)
 
 
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> None:
+    """The key travels to this address in every request: plain HTTP is allowed only to this machine
+    (the sandbox, a local proxy), never across a network."""
+    if not url:
+        return
+    parts = urlparse(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return
+    raise AccountError(
+        _("The API address must start with https:// (plain http:// only to this machine: 127.0.0.1 or localhost).")
+    )
+
+
 @dataclass
 class AccountSaveResult:
     account: MarketplaceAccount
@@ -84,6 +111,10 @@ def account_persist(
     for name in REQUIRED_FIELDS[marketplace]:
         if not str(getattr(account, name) or "").strip():
             raise AccountError(f"{marketplace.label}: {name} is required.")
+    check_base_url(account.base_url)
+    if not created and "base_url" in changed_fields and not secret:
+        # Otherwise whoever may edit the account could send the saved key to an address of their choosing.
+        raise AccountError(_("Enter the API key again to change the API address: the key will be sent there."))
     key_changed = False
     if secret:
         secret = secret.strip()

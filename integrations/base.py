@@ -457,6 +457,10 @@ class MarketplaceClient(Protocol):
     marketplace: str
     config: AccountConfig
 
+    # What the last check_auth learnt the credential may do, in the marketplace's own terms (Ozon role
+    # names, Yandex Market ApiKeyScopeType values, "token_type:<type>" for WB); empty if nothing was said.
+    access: list[str]
+
     def check_auth(self) -> datetime | None:
         """One cheap authenticated call; returns the credential's expiry when the platform tells it."""
 

@@ -22,6 +22,9 @@ from integrations.sandbox import credentials as sandbox
 from tests.foundation_support import client_for, make_account, make_user
 
 CANARY = "CANARY-7f3a9c2e-never-show-me-5150"
+# Nothing listens there: the key check on save fails at once, as an unreachable marketplace, and no request
+# leaves the machine.
+CLOSED_PORT = "http://127.0.0.1:9/ozon"
 OLD_KEYS = f"old:{Fernet.generate_key().decode()}"
 NEW_PRIMARY = f"new:{Fernet.generate_key().decode()}"
 
@@ -238,7 +241,8 @@ class TestWebAndAdmin:
         client = client_for(admin)
         response = client.post(
             "/settings/accounts/new/",
-            {"marketplace": "ozon", "name": "Web Ozon", "client_id": "7", "secret": CANARY, "enabled": "on"},
+            {"marketplace": "ozon", "name": "Web Ozon", "client_id": "7", "secret": CANARY, "enabled": "on",
+             "base_url": CLOSED_PORT},
             follow=True,
         )
         assert response.status_code == 200
@@ -253,7 +257,10 @@ class TestWebAndAdmin:
         stored = account.credentials_encrypted
         edit = client.get(f"/settings/accounts/{account.pk}/").content.decode()
         assert CANARY not in edit and stored not in edit and "••••5150" in edit
-        client.post(f"/settings/accounts/{account.pk}/", {"name": "Web Ozon 2", "client_id": "7", "enabled": "on"})
+        client.post(
+            f"/settings/accounts/{account.pk}/",
+            {"name": "Web Ozon 2", "client_id": "7", "enabled": "on", "base_url": CLOSED_PORT},
+        )
         account.refresh_from_db()
         assert (account.name, account.credentials_encrypted) == ("Web Ozon 2", stored)
         assert AuditEvent.objects.get(action="account.updated").details["changed"] == ["name"]
@@ -261,7 +268,8 @@ class TestWebAndAdmin:
         # A new key re-encrypts.
         client.post(
             f"/settings/accounts/{account.pk}/",
-            {"name": "Web Ozon 2", "client_id": "7", "secret": "replacement-key-4321", "enabled": "on"},
+            {"name": "Web Ozon 2", "client_id": "7", "secret": "replacement-key-4321", "enabled": "on",
+             "base_url": CLOSED_PORT},
         )
         account.refresh_from_db()
         assert account.credentials_encrypted != stored
@@ -326,11 +334,16 @@ class TestWebAndAdmin:
 def test_canary_key_never_reaches_logs_or_audit(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with override_settings(FIELD_ENCRYPTION_KEYS=OLD_KEYS):
-        add_account("ozon", "--name", "Shop", "--client-id", "42", "--api-key", CANARY)
-        add_account("ozon", "--name", "Shop", "--client-id", "42", "--api-key", CANARY + "-v2")
+        add_account("ozon", "--name", "Shop", "--client-id", "42", "--api-key", CANARY, "--base-url", CLOSED_PORT)
+        add_account(
+            "ozon", "--name", "Shop", "--client-id", "42", "--api-key", CANARY + "-v2", "--base-url", CLOSED_PORT
+        )
         client = client_for(make_user(Role.ADMIN))
         account = MarketplaceAccount.objects.get()
-        client.post(f"/settings/accounts/{account.pk}/", {"name": "Shop", "client_id": "42", "secret": CANARY})
+        client.post(
+            f"/settings/accounts/{account.pk}/",
+            {"name": "Shop", "client_id": "42", "secret": CANARY, "base_url": CLOSED_PORT},
+        )
         client.post("/settings/accounts/new/", {"marketplace": "ozon", "name": "Bad", "secret": CANARY})
         client.get("/settings/")
     with override_settings(FIELD_ENCRYPTION_KEYS=f"{NEW_PRIMARY},{OLD_KEYS}"):

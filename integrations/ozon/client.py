@@ -149,6 +149,7 @@ class OzonClient:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
+        self.access: list[str] = []
         self.base_url = (config.base_url or BASE_URL).rstrip("/")
         self.http = HttpCore(
             config,
@@ -258,7 +259,9 @@ class OzonClient:
     # ---- account ----------------------------------------------------------------------------
 
     def check_auth(self) -> datetime | None:
+        """POST /v1/roles (AccessAPI_RolesByToken): the key's expiry, and its roles kept in `access`."""
         roles = self._call("POST /v1/roles", s.RolesResponse)
+        self.access = [role.name for role in roles.roles if role.name]
         return mapping.as_utc(roles.expires_at) if roles.expires_at else None
 
     # ---- catalogue --------------------------------------------------------------------------

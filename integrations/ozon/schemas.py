@@ -30,8 +30,15 @@ class ErrorBody:
 
 
 @payload
+class Role:
+    name: str = ""
+    methods: list[str] = Field(default_factory=list)
+
+
+@payload
 class RolesResponse:
     expires_at: datetime | None = None
+    roles: list[Role] = Field(default_factory=list)
 
 
 # ---- warehouses -------------------------------------------------------------------------------

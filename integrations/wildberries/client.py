@@ -111,6 +111,7 @@ class WildberriesClient:
         max_retries: int | None = None,
     ) -> None:
         self.config = config
+        self.access: list[str] = []
         self._token = config.secrets.get("token", "")
         self.http = HttpCore(
             config, classify=self._classify, transport=transport, clock=clock, limiter=limiter, max_retries=max_retries
@@ -275,6 +276,9 @@ class WildberriesClient:
     def check_auth(self) -> datetime | None:
         """GET common-api /ping (01-general); the expiry is the JWT's own `exp`, decoded locally."""
         self._parse(schemas.Ping, self._call("GET", Host.COMMON, "/ping", Bucket.PING), "ping")
+        # Categories are checked per service by the first sync of each stream (a refused one shows as
+        # "not available"); the token's type decides its rate limits, so say it.
+        self.access = [f"token_type:{token_type(self._token).value}"]
         return token_expiry(self._token)
 
     # ------------------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ class YandexMarketClient:
         max_retries: int | None = None,
     ) -> None:
         self.config = config
+        self.access: list[str] = []
         self._api_key = config.secrets.get("api_key", "")
         self.http = HttpCore(
             config, classify=self._classify, transport=transport, clock=clock, limiter=limiter, max_retries=max_retries
@@ -321,6 +322,7 @@ class YandexMarketClient:
         )
         token = parsed.result.apiKey
         logger.info("Yandex Market account %s: Api-Key %r, scopes %s", self.config.name, token.name, token.authScopes)
+        self.access = list(token.authScopes)
         return None
 
     # ------------------------------------------------------------------------------------------
