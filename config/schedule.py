@@ -66,4 +66,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": 60 * 60},
     },
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
+    # Stock forecast and reorder suggestions (supply/forecast.py), then one "stock-outs ahead" notification a day.
+    "refresh-stock-forecast": {
+        "task": "supply.refresh_forecasts",
+        "schedule": crontab(minute=40),
+        "options": {"expires": 50 * 60},
+    },
 }

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "reviews",
     "analytics",
     "notifications",
+    "supply",
     "dashboard",
 ]
 
@@ -237,6 +238,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "prilavok@localhost")
 # Absolute links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Stock forecast (supply/forecast.py): the sales window, safety days before a stock-out, days an order covers.
+SUPPLY_WINDOW_DAYS = env_int("SUPPLY_WINDOW_DAYS", 28)
+SUPPLY_SAFETY_DAYS = env_int("SUPPLY_SAFETY_DAYS", 7)
+SUPPLY_COVER_DAYS = env_int("SUPPLY_COVER_DAYS", 30)
 # Marketplace keys and API tokens expiring within this many days are notified (daily check).
 NOTIFY_KEY_EXPIRY_DAYS = env_int("NOTIFY_KEY_EXPIRY_DAYS", 14)
 

@@ -169,6 +169,7 @@ NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("overview", _("Overview"), EVERYONE),
     ("catalog:products", _("Catalog"), EVERYONE),
     ("catalog:stock", _("Stock"), EVERYONE),
+    ("supply:forecast", _("Purchasing"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),

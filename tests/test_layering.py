@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_APPS = {"catalog", "orders", "pricing", "reviews", "analytics", "integrations", "notifications", "dashboard"}
+DOMAIN_APPS = {
+    "catalog", "orders", "pricing", "reviews", "analytics", "integrations", "notifications", "dashboard", "supply",
+}
 MARKETPLACE_PACKAGES = ("integrations.ozon", "integrations.wildberries", "integrations.yandex_market")
 APPS_OUTSIDE_INTEGRATIONS = sorted(DOMAIN_APPS - {"integrations"} | {"core"})
 
