@@ -152,11 +152,9 @@ def _perform(request: HttpRequest, form: BulkActionForm) -> tuple[list[fulfilmen
 
 
 def _rows(results: list[fulfilment.ItemResult]) -> list[dict[str, Any]]:
-    numbers = dict(Order.objects.filter(pk__in=[r.order_id for r in results if r.order_id]).values_list(
-        "pk", "order_number"))
     statuses = dict(OrderStatus.choices)
     return [{
-        "order_id": r.order_id, "number": numbers.get(r.order_id) or r.external_id, "status": str(r.status),
+        "order_id": r.order_id, "number": r.external_id, "status": str(r.status),
         "message": r.message, "new_status": _(statuses[r.new_status]) if r.new_status in statuses else "",
         "supply": r.remote_ref,
     } for r in results]

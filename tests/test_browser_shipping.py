@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from django.db import transaction
 
 from core.roles import Role
 from integrations.registry import get_client
@@ -46,7 +47,9 @@ def sandbox_shop() -> Iterator[dict[str, object]]:
             client = get_client(account)
             try:
                 since = server.app.world.now - timedelta(days=29)
-                ingest_orders(account.pk, [o for page in client.iter_orders(since) for o in page.items])
+                read = [o for page in client.iter_orders(since) for o in page.items]
+                with transaction.atomic():  # as the sync stores a page
+                    ingest_orders(account.pk, read)
             finally:
                 client.close()
             accounts[marketplace] = account

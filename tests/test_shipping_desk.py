@@ -334,9 +334,6 @@ def test_order_actions_partial_offers_what_the_api_allows_and_says_what_it_does_
     html = render_partial("orders/_order_actions.html", manager, order=wb)
     assert 'value="add_to_supply"' in html and "Добавить в поставку" in html
 
-    ym_dbs = shop.orders("yandex_market", scheme="DBS", status="ready_to_ship")
-    if ym_dbs:
-        assert "Отгружен" in render_partial("orders/_order_actions.html", manager, order=ym_dbs[0])
 
     _client, analyst = signed_in(Role.ANALYST)
     html = render_partial("orders/_order_actions.html", analyst, order=ozon)
@@ -356,3 +353,22 @@ def test_bulk_actions_partial_is_the_form_the_inbox_checkboxes_point_at(shop: Sh
     _client, analyst = signed_in(Role.ANALYST)
     assert "<form" not in render_partial("orders/_bulk_actions.html", analyst, filters={})
 
+
+
+def test_actions_the_api_offers_for_some_schemes_only_are_not_offered_for_the_others(shop: Shop) -> None:
+    """YM hands over only DBS orders (FBS is set SHIPPED by Market itself); WB's DBS tasks have other methods."""
+    Order.objects.filter(account=shop.accounts["yandex_market"], scheme__in=["FBS", "DBS"]).update(
+        status="ready_to_ship")
+    ym_fbs = shop.orders("yandex_market", scheme="FBS")[0]
+    ym_dbs = shop.orders("yandex_market", scheme="DBS")[0]
+    assert "Отгружен" in fulfilment.actions_for(ym_fbs)["hand_over"]
+    assert fulfilment.actions_for(ym_dbs)["hand_over"] == ""
+    wb_task = shop.orders("wildberries", scheme="FBS")[0]
+    Order.objects.filter(pk=wb_task.pk).update(scheme="DBS", status="processing")
+    wb_task.refresh_from_db()
+    assert "только для сборочных заданий FBS" in fulfilment.actions_for(wb_task)["assemble"]
+    _client, manager = signed_in(Role.MANAGER)
+    html = render_partial("orders/_order_actions.html", manager, order=ym_dbs)
+    assert 'value="hand_over"' in html and "Отгружен" in html
+    html = render_partial("orders/_order_actions.html", manager, order=ym_fbs)
+    assert 'value="hand_over"' not in html and "Статус «Отгружен» Яндекс Маркет ставит сам" in html

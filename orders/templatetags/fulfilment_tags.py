@@ -91,6 +91,7 @@ def bulk_actions(context: template.Context, marketplace: str = "") -> dict[str, 
     supplies = "wildberries" in allowed(in_view, FulfilmentAction.CREATE_SUPPLY)
     return {
         "can_act": can_act(request),
+        "single": len(in_view) == 1,
         "next": request.get_full_path() if request is not None else "",
         "assemble": assemble_label if packers else "",
         "packing_choices": PACKING_CHOICES[:2],
