@@ -116,6 +116,22 @@ def test_manager_ships_an_ozon_posting_and_downloads_its_label(
     assert download.suggested_filename.endswith(".pdf")
     assert len(pypdf.PdfReader(io.BytesIO(content)).pages) == posting.lines.count()
 
+    # A bulk cancel asks first; declined, nothing is sent.
+    other = Order.objects.filter(account=sandbox_shop["ozon"], raw_status="awaiting_packaging",
+                                 scheme="FBS").exclude(pk=posting.pk).order_by("pk").first()
+    assert other is not None
+    page.uncheck(f"input[name=order][value='{posting.pk}']")
+    page.check(f"input[name=order][value='{other.pk}']")
+    page.select_option("#orders-bulk select[name=reason]", "out_of_stock")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("#orders-bulk button[value=cancel]")
+    page.wait_for_timeout(500)
+    assert asked and "Отменить выбранные заказы" in asked[0]
+    assert "Этикетки" in results.inner_text()  # the panel still shows the labels' results
+    other.refresh_from_db()
+    assert other.status != "cancelled"
+
 
 def test_an_analyst_cannot_act_on_the_shipping_desk(
     browser_page, live_server, django_user_model, sandbox_shop  # noqa: F811
