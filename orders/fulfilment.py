@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -113,6 +113,23 @@ def capabilities() -> dict[str, dict[str, str]]:
     return answer
 
 
+def scheme_limits() -> dict[str, dict[str, dict[str, str]]]:
+    """marketplace -> scheme -> action -> why the API offers it not for that scheme (YM hands over
+    DBS orders only; WB's DBS tasks are not built); in the active language."""
+    from integrations.base import AccountConfig
+    from integrations.registry import FULFILMENT_ADAPTERS, fulfilment_class
+
+    answer: dict[str, dict[str, dict[str, str]]] = {}
+    for marketplace in FULFILMENT_ADAPTERS:
+        client = fulfilment_class(marketplace)(AccountConfig(marketplace, "capabilities", {}))
+        try:
+            limits = getattr(client, "scheme_limits", None)
+            answer[marketplace] = limits() if limits else {}
+        finally:
+            client.close()
+    return answer
+
+
 # Statuses in which an action makes sense, to offer it on the page; the marketplace has the last word.
 ACTION_STATUSES: dict[str, frozenset[str]] = {
     FulfilmentAction.ASSEMBLE: frozenset({OrderStatus.NEW, OrderStatus.PROCESSING}),
@@ -122,16 +139,22 @@ ACTION_STATUSES: dict[str, frozenset[str]] = {
 }
 
 
-def actions_for(order: Order, table: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
+def actions_for(
+    order: Order, table: Mapping[str, Mapping[str, str]] | None = None,
+    schemes: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+) -> dict[str, str]:
     """The order actions for one order: action -> why not ("" = offer it). `table` is
-    capabilities(), passed in when a page shows many orders."""
+    capabilities() and `schemes` scheme_limits(), passed in when a page shows many orders."""
     table = capabilities() if table is None else table
+    by_scheme = (scheme_limits() if schemes is None else schemes).get(order.account.marketplace, {})
     answer = {}
     for action, statuses in ACTION_STATUSES.items():
         if order.scheme not in ACTIONABLE_SCHEMES:
             answer[str(action)] = str(NOT_SELLER_SHIPPED)
         elif table.get(order.account.marketplace, {}).get(action):
             answer[str(action)] = table[order.account.marketplace][action]
+        elif by_scheme.get(order.scheme, {}).get(action):
+            answer[str(action)] = by_scheme[order.scheme][action]
         elif order.status not in statuses:
             answer[str(action)] = str(NOT_IN_STATUS % {"status": order.get_status_display()})
         else:
@@ -157,7 +180,74 @@ def assemble(
             request = _replace(request, packages=tuple(tuple(ShipmentLine(k, q) for k, q in box) for box in boxes))
         return _replace(request, supply_id=supply_id)
 
-    return _run(user, FulfilmentAction.ASSEMBLE, orders, client_for, build, lambda c, r: c.assemble(r))
+    results = _run(user, FulfilmentAction.ASSEMBLE, orders, client_for, build, lambda c, r: c.assemble(r))
+    if not supply_id:
+        _note_new_supplies(user, results)
+    return results
+
+
+def add_to_supply(
+    user: Any, orders: Iterable[Order], *, supply_id: str = "", client_for: ClientFor = _default_client,
+) -> list[ItemResult]:
+    """WB only: the selected tasks into the supply `supply_id`, or into a new one (per account) when
+    empty. Orders of marketplaces without supplies are refused with the reason, nothing sent for them."""
+
+    def build(order: Order, request: FulfilmentRequest) -> FulfilmentRequest:
+        return _replace(request, supply_id=supply_id)
+
+    results = _run(user, FulfilmentAction.ASSEMBLE, orders, client_for, build, lambda c, r: c.assemble(r),
+                   gate=FulfilmentAction.CREATE_SUPPLY)
+    if not supply_id:
+        _note_new_supplies(user, results)
+    return results
+
+
+def _note_new_supplies(user: Any, results: Sequence[ItemResult]) -> None:
+    """A supply the adapter opened on its own is recorded like one created on purpose, so the
+    shipping desk offers it for more tasks and for delivery (open_supplies)."""
+    applied = {r.order_id: r.remote_ref for r in results if r.applied and r.remote_ref and r.order_id}
+    if not applied:
+        return
+    accounts = dict(Order.objects.filter(pk__in=list(applied)).values_list("pk", "account_id"))
+    seen: set[tuple[int, str]] = set()
+    for order_id, supply in applied.items():
+        seen.add((accounts[order_id], supply))
+    by_pk = MarketplaceAccount.objects.in_bulk([account for account, _ in seen])
+    for account_id, supply in sorted(seen):
+        audit_record(action="orders.create_supply", actor=user, obj=by_pk[account_id],
+                     details={"supply_id": supply, "name": ""})
+
+
+@dataclass(frozen=True)
+class OpenSupply:
+    account: MarketplaceAccount
+    supply_id: str
+    created_at: datetime
+
+    @property
+    def value(self) -> str:
+        """How a form names it: "<account pk>:<supply id>"."""
+        return f"{self.account.pk}:{self.supply_id}"
+
+
+def open_supplies(days: int = 14, limit: int = 50) -> list[OpenSupply]:
+    """WB supplies opened from here in the last `days` and not delivered from here since, newest first:
+    two reads of the audit trail's (action, created_at) index."""
+    from django.utils import timezone
+
+    from core.models import AuditEvent
+
+    since = timezone.now() - timedelta(days=days)
+    events = AuditEvent.objects.filter(created_at__gte=since, object_type="integrations.marketplaceaccount")
+    delivered = {(e.object_id, e.details.get("supply_id")) for e in
+                 events.filter(action="orders.deliver_supply").only("object_id", "details")}
+    created: dict[tuple[str, str], datetime] = {}
+    for event in events.filter(action="orders.create_supply").only("object_id", "details", "created_at")[:limit]:
+        key = (event.object_id, str(event.details.get("supply_id") or ""))
+        if key[1] and key not in delivered:
+            created.setdefault(key, event.created_at)
+    accounts = MarketplaceAccount.objects.in_bulk([int(account) for account, _ in created])
+    return [OpenSupply(accounts[int(a)], supply, at) for (a, supply), at in created.items() if int(a) in accounts]
 
 
 def hand_over(user: Any, orders: Iterable[Order], *, client_for: ClientFor = _default_client) -> list[ItemResult]:
@@ -223,7 +313,7 @@ def create_supply(user: Any, account: MarketplaceAccount, name: str, *, client_f
     _require_editor(user)
     client = client_for(account)
     try:
-        supply_id = client.create_supply(name)
+        supply_id = client.create_supply(name)  # MarketplaceError (WB's refusal, no supplies elsewhere) goes up
     finally:
         client.close()
     audit_record(action="orders.create_supply", actor=user, obj=account, details={"supply_id": supply_id,
@@ -239,6 +329,11 @@ def deliver_supply(
     client = client_for(account)
     try:
         answers = client.deliver_supply(supply_id)
+    except MarketplaceError as exc:  # WB refused (already delivered, empty) or no supplies there
+        refused = ItemResult(None, supply_id, WriteStatus.REJECTED, exc.message, remote_ref=supply_id)
+        audit_record(action="orders.deliver_supply_refused", actor=user, obj=account,
+                     details={"supply_id": supply_id, "message": exc.message})
+        return [refused]
     finally:
         client.close()
     known = {o.external_id: o for o in Order.objects.filter(account=account, external_id__in=[a.key for a in answers])}
@@ -284,7 +379,7 @@ def _refused(order: Order, message: Any) -> ItemResult:
 
 def _by_account(
     orders: Sequence[Order], results: dict[int, ItemResult], action: FulfilmentAction
-) -> dict[MarketplaceAccount, list[Order]]:
+) -> dict[MarketplaceAccount, list[Order]]:  # `action`: the one the marketplace must offer
     """The actionable orders grouped by account; the others get their refusal in `results`."""
     groups: dict[MarketplaceAccount, list[Order]] = {}
     unsupported = capabilities()
@@ -306,11 +401,13 @@ def _run(
     client_for: ClientFor,
     build: Callable[[Order, FulfilmentRequest], FulfilmentRequest] | None,
     send: Callable[[FulfilmentClient, list[FulfilmentRequest]], list[ActionResult]],
+    *, gate: FulfilmentAction | None = None,
 ) -> list[ItemResult]:
+    """`gate`: the capability the marketplace must have, when not `action` itself (WB supplies)."""
     _require_editor(user)
     selected = _selection(orders)
     results: dict[int, ItemResult] = {}
-    for account, group in _by_account(selected, results, action).items():
+    for account, group in _by_account(selected, results, gate or action).items():
         by_key = {_key(order): order for order in group}
         requests = [build(order, _request(order)) if build else _request(order) for order in group]
         client = client_for(account)

@@ -91,6 +91,14 @@ class Order(models.Model):
             models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
             # Returns, sales and finance rows find their WB order by srid; partial: other marketplaces have none.
             models.Index(fields=["account", "srid"], condition=~models.Q(srid=""), name="order_srid"),
+            # The shipping desk (orders.fulfilment_views): orders the seller still has to pack or hand over,
+            # partial, so the desk pages through a few thousand rows whatever the order history holds.
+            models.Index(
+                fields=["ordered_at", "id"], name="order_to_ship",
+                condition=models.Q(
+                    status__in=["new", "processing", "ready_to_ship"], scheme__in=["FBS", "DBS", "EXPRESS"]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

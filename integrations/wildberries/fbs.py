@@ -78,6 +78,12 @@ class WildberriesFulfilmentClient(WildberriesClient):
     def unsupported(self) -> dict[str, str]:
         return {str(action): str(reason) for action, reason in UNSUPPORTED.items()}
 
+    def scheme_limits(self) -> dict[str, dict[str, str]]:
+        """scheme -> action -> why not: DBS tasks have their own methods, not built here."""
+        every = (FulfilmentAction.ASSEMBLE, FulfilmentAction.LABEL, FulfilmentAction.CANCEL,
+                 FulfilmentAction.CREATE_SUPPLY)
+        return {scheme: {str(action): str(NOT_FBS) for action in every} for scheme in ("DBS", "EXPRESS")}
+
     def create_supply(self, name: str) -> str:
         created = self._fetch(SupplyCreated, "create supply", "POST", Host.MARKETPLACE, "/api/v3/supplies",
                               Bucket.FBS, body={"name": name[:128]})

@@ -72,6 +72,10 @@ class YandexMarketFulfilmentClient(YandexMarketClient):
     def unsupported(self) -> dict[str, str]:
         return {str(action): str(reason) for action, reason in UNSUPPORTED.items()}
 
+    def scheme_limits(self) -> dict[str, dict[str, str]]:
+        """scheme -> action -> why not, for actions the API offers only for some schemes."""
+        return {scheme: {str(FulfilmentAction.HAND_OVER): str(FBS_HAND_OVER)} for scheme in ("FBS", "EXPRESS")}
+
     # ---- lookups ----------------------------------------------------------------------------
     def _lookup(self, requests: Sequence[FulfilmentRequest]) -> dict[str, s.BusinessOrder]:
         ids = sorted({int(r.order_external_id) for r in requests if r.order_external_id.isdigit()})

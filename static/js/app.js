@@ -34,3 +34,13 @@ document.addEventListener("change", function (event) {
   }
   updateSelection(bar);
 });
+
+// A submit button with data-confirm asks before it acts (a bulk cancel), with htmx or without:
+// the click is stopped before the form (or htmx) sees a submit.
+document.addEventListener("click", function (event) {
+  var button = event.target instanceof Element ? event.target.closest("button[data-confirm]") : null;
+  if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
