@@ -170,6 +170,7 @@ NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("catalog:products", _("Catalog"), EVERYONE),
     ("catalog:stock", _("Stock"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
+    ("orders:returns", _("Returns"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
     ("analytics:sales", _("Analytics"), EVERYONE),

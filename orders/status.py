@@ -40,3 +40,16 @@ def resolve(current: str | None, incoming: str) -> str:
     if current is None or current == incoming:
         return incoming
     return incoming if can_transition(current, incoming) else current
+
+
+# How a status looks in the lists (the badge colour of static/css/app.css); the label is the status's own.
+BADGES: dict[str, str] = {
+    S.NEW: "warn",
+    S.PROCESSING: "warn",
+    S.READY_TO_SHIP: "warn",
+    S.IN_DELIVERY: "",
+    S.DELIVERED: "good",
+    S.CANCELLED: "muted",
+    S.RETURNED: "bad",
+    S.UNKNOWN: "muted",
+}

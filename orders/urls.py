@@ -3,4 +3,13 @@ from django.urls import path
 from orders import views
 
 app_name = "orders"
-urlpatterns = [path("", views.orders, name="list")]
+urlpatterns = [
+    path("", views.orders, name="list"),
+    path("<int:pk>/", views.order_detail, name="detail"),
+    path("export.<str:fmt>", views.orders_export, name="export"),
+    path("views/", views.view_save, name="view_save"),
+    path("views/<int:pk>/delete/", views.view_delete, name="view_delete"),
+    path("returns/", views.returns, name="returns"),
+    path("returns/reasons/", views.returns_reasons, name="returns_reasons"),
+    path("returns/export.<str:fmt>", views.returns_export, name="returns_export"),
+]
