@@ -7,6 +7,8 @@ the stored one is allowed. A terminal status is never overwritten by an earlier 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from orders.models import OrderStatus
 
 S = OrderStatus
@@ -53,3 +55,10 @@ BADGES: dict[str, str] = {
     S.RETURNED: "bad",
     S.UNKNOWN: "muted",
 }
+
+# The models' choice labels that the pages translate ({% translate item.get_kind_display %}), listed for
+# makemessages: the models keep plain labels (their migrations would change with lazy ones).
+CHOICE_LABELS = [
+    gettext_noop("Return"), gettext_noop("Cancellation"), gettext_noop("Not picked up"),
+    gettext_noop("Marketplace sync"), gettext_noop("Manual"), gettext_noop("Marketplace notification"),
+]
