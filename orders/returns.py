@@ -41,7 +41,7 @@ def known_return_statuses(limit: int = 50) -> list[str]:
         recent = Return.objects.exclude(raw_status="").order_by("-returned_at", "-id")
         return sorted(set(recent.values_list("raw_status", flat=True)[:20000]))[:limit]
 
-    return cache.get_or_set("orders:return-statuses", read, STATUSES_SECONDS)  # type: ignore[no-any-return]
+    return list(cache.get_or_set("orders:return-statuses", read, STATUSES_SECONDS) or [])
 
 
 @dataclass

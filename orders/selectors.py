@@ -99,7 +99,7 @@ def known_cities(limit: int = 300) -> list[str]:
         recent = Order.objects.exclude(buyer_city="").order_by("-ordered_at", "-id")
         return sorted(set(recent.values_list("buyer_city", flat=True)[:20000]))[:limit]
 
-    return cache.get_or_set("orders:known-cities", read, CITIES_SECONDS)  # type: ignore[no-any-return]
+    return list(cache.get_or_set("orders:known-cities", read, CITIES_SECONDS) or [])
 
 
 def warehouse_options() -> list[tuple[int, str]]:
@@ -109,7 +109,7 @@ def warehouse_options() -> list[tuple[int, str]]:
         warehouses = Warehouse.objects.select_related("account").order_by("account__name", "name", "id")
         return [(w.pk, f"{w.name} · {w.account.name}") for w in warehouses[:500]]
 
-    return cache.get_or_set("orders:warehouse-options", read, CITIES_SECONDS)  # type: ignore[no-any-return]
+    return list(cache.get_or_set("orders:warehouse-options", read, CITIES_SECONDS) or [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,10 +156,10 @@ def order_payout(order: Order) -> Payout | None:
     operations = list(FinanceOperation.objects.filter(order=order).order_by("operation_at", "id"))
     if not operations:
         return None
-    fees = list(
-        FeeLine.objects.filter(operation__order=order).values("kind", "name").annotate(amount=Sum("amount"))
-        .order_by("kind", "name")
-    )
+    fees: list[dict[str, Any]] = [
+        dict(row) for row in FeeLine.objects.filter(operation__order=order).values("kind", "name")
+        .annotate(amount=Sum("amount")).order_by("kind", "name")
+    ]
     return Payout(
         operations=operations,
         fees=fees,
