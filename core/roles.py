@@ -172,6 +172,7 @@ NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("supply:forecast", _("Purchasing"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
     ("orders:shipping", _("Assembly and shipping"), EVERYONE),
+    ("orders:returns", _("Returns"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
     ("analytics:sales", _("Analytics"), EVERYONE),

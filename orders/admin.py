@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyInline, SyncedAdmin
-from orders.models import Order, OrderLine, OrderStatusChange, Return
+from orders.models import Order, OrderLine, OrderStatusChange, Return, SavedOrderView
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -49,3 +49,10 @@ class ReturnAdmin(SyncedAdmin):
     list_select_related = ["account"]
 
 
+
+
+@admin.register(SavedOrderView)
+class SavedOrderViewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "user", "query", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["name"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.postgres.indexes import HashIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +29,12 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     RETURNED = "returned", "Returned"
     UNKNOWN = "unknown", "Unknown"
+
+
+# Not shipped yet: the seller still has to assemble or hand these over (orders.filters "overdue").
+TO_SHIP = [OrderStatus.NEW, OrderStatus.PROCESSING, OrderStatus.READY_TO_SHIP]
+# Not assembled yet ("to assemble today").
+TO_ASSEMBLE = [OrderStatus.NEW, OrderStatus.PROCESSING]
 
 
 class Order(models.Model):
@@ -82,13 +90,26 @@ class Order(models.Model):
             # The orders list (orders.selectors.ORDER_SORTS): one index per offered sort, and one per
             # common filter followed by the date sort, so a filtered page is a range scan as well.
             models.Index(fields=["ordered_at", "id"], name="order_sort_date"),
-            models.Index(fields=["total_amount", "id"], name="order_sort_amount"),
+            # "Largest paid first" over the orders whose buyer payment is known (Ozon reports none).
+            models.Index(fields=["buyer_total", "id"], condition=models.Q(buyer_total__isnull=False),
+                         name="order_sort_buyer_total"),
+            # "Shipment deadline first" over the orders that have one.
+            models.Index(fields=["shipment_due_at", "id"], condition=models.Q(shipment_due_at__isnull=False),
+                         name="order_sort_due"),
             models.Index(fields=["status", "ordered_at", "id"], name="order_status_date"),
             models.Index(fields=["account", "ordered_at", "id"], name="order_account_date"),
             models.Index(fields=["scheme", "ordered_at", "id"], name="order_scheme_date"),
+            models.Index(fields=["warehouse", "ordered_at", "id"], name="order_warehouse_date"),
+            models.Index(fields=["buyer_city", "ordered_at", "id"], name="order_city_date"),
+            # The inbox's "overdue" and "to assemble today": orders still to ship, by their deadline.
+            models.Index(fields=["shipment_due_at", "id"], condition=models.Q(status__in=TO_SHIP),
+                         name="order_to_ship_due"),
             # Its search: the marketplace's order ids by prefix.
             models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="order_external_id_prefix"),
             models.Index(fields=["order_number"], opclasses=["varchar_pattern_ops"], name="order_number_prefix"),
+            # The buyer-visible WB id (srid) by prefix, without the account the order_srid index leads with.
+            models.Index(fields=["srid"], opclasses=["varchar_pattern_ops"], condition=~models.Q(srid=""),
+                         name="order_srid_prefix"),
             # Returns, sales and finance rows find their WB order by srid; partial: other marketplaces have none.
             models.Index(fields=["account", "srid"], condition=~models.Q(srid=""), name="order_srid"),
             # The shipping desk (orders.fulfilment_views): orders the seller still has to pack or hand over,
@@ -190,7 +211,19 @@ class Return(models.Model):
         ordering = ["-returned_at"]
         constraints = [models.UniqueConstraint(fields=["account", "external_id"], name="uniq_return")]
         indexes = [
-            models.Index(fields=["account", "-returned_at"]),
+            # The returns list (orders.returns.RETURN_SORTS) and its common filters, each ending in its sort.
+            models.Index(fields=["returned_at", "id"], name="return_sort_date"),
+            models.Index(fields=["amount", "id"], condition=models.Q(amount__isnull=False), name="return_sort_amount"),
+            models.Index(fields=["account", "returned_at", "id"], name="return_account_date"),
+            models.Index(fields=["kind", "returned_at", "id"], name="return_kind_date"),
+            # Reasons are free text of any length: a hash index answers "this reason" without btree's size limit.
+            HashIndex(fields=["reason"], name="return_reason"),
+            HashIndex(fields=["raw_status"], name="return_raw_status"),
+            # Its search: the return's or the order's marketplace id by prefix, the seller article exactly.
+            models.Index(fields=["external_id"], opclasses=["varchar_pattern_ops"], name="return_external_id_prefix"),
+            models.Index(fields=["order_external_id"], opclasses=["varchar_pattern_ops"],
+                         name="return_order_id_prefix"),
+            models.Index(fields=["offer_id", "returned_at"], name="return_offer_date"),
             # Returns synced before their order (streams run independently), to link on its arrival;
             # partial, so it only ever holds those few.
             models.Index(
@@ -205,3 +238,21 @@ class Return(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+class SavedOrderView(models.Model):
+    """A user's own view of the orders inbox: a name and the filters' query string."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_order_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved orders view")
+        verbose_name_plural = _("saved orders views")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="uniq_saved_order_view")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,8 @@ the stored one is allowed. A terminal status is never overwritten by an earlier 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from orders.models import OrderStatus
 
 S = OrderStatus
@@ -40,3 +42,23 @@ def resolve(current: str | None, incoming: str) -> str:
     if current is None or current == incoming:
         return incoming
     return incoming if can_transition(current, incoming) else current
+
+
+# How a status looks in the lists (the badge colour of static/css/app.css); the label is the status's own.
+BADGES: dict[str, str] = {
+    S.NEW: "warn",
+    S.PROCESSING: "warn",
+    S.READY_TO_SHIP: "warn",
+    S.IN_DELIVERY: "",
+    S.DELIVERED: "good",
+    S.CANCELLED: "muted",
+    S.RETURNED: "bad",
+    S.UNKNOWN: "muted",
+}
+
+# The models' choice labels that the pages translate ({% translate item.get_kind_display %}), listed for
+# makemessages: the models keep plain labels (their migrations would change with lazy ones).
+CHOICE_LABELS = [
+    gettext_noop("Return"), gettext_noop("Cancellation"), gettext_noop("Not picked up"),
+    gettext_noop("Marketplace sync"), gettext_noop("Manual"), gettext_noop("Marketplace notification"),
+]

@@ -55,6 +55,9 @@ def _orders(accounts: list[MarketplaceAccount], count: int) -> list[Order]:
             status=statuses[i % 3],
             scheme=schemes[i % 2],
             total_amount=Decimal(100 * (i % 5)),
+            # The "largest paid first" and "deadline first" sorts list the orders where these are known.
+            buyer_total=Decimal(100 * (i % 5)),
+            shipment_due_at=BASE + timedelta(hours=i // 5),
         )
         for i in range(count)
     )

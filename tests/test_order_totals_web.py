@@ -30,5 +30,6 @@ def test_the_orders_list_shows_what_the_buyer_paid_and_the_sellers_price_in_name
 
     assert "Оплатил покупатель" in page and "Цена продавца" in page
     assert "Сколько заплатил покупатель, со всеми скидками" in page  # the column's explanation
-    assert "1014,99 RUB" in page and "1200,00 RUB" in page and "990,00 RUB" in page  # Russian number format
+    # Russian money format: narrow no-break space between thousands, decimal comma, no-break space, ₽.
+    assert "1\u202f014,99\u00a0₽" in page and "1\u202f200,00\u00a0₽" in page and "990,00\u00a0₽" in page
     assert page.count("<td class=\"num\">—</td>") == 1  # unknown, not zero
