@@ -155,7 +155,7 @@ def test_rows_open_the_order_and_carry_a_checkbox_for_bulk_actions(client: Clien
     assert f'href="/orders/{order.pk}/"' in page
     assert f'<input type="checkbox" name="order" value="{order.pk}" form="orders-bulk"' in page
     assert "data-select-all" in page
-    assert '<form id="orders-bulk" method="post"></form>' in page  # the fulfilment branch fills it
+    assert '<form id="orders-bulk" method="post" action="/orders/shipping/act/"' in page  # the bulk bar
     assert page.index('id="orders-bulk"') < page.index("<table")
     assert "1\u202f014,99\u00a0₽" in page
     assert 'title="Код маркетплейса: sold"' in page and "Доставлен" in page

@@ -262,7 +262,9 @@ def test_query_count_does_not_depend_on_rows(path: str, django_assert_max_num_qu
     many = _count_queries(path, lambda: client_for(admin_user))
     assert few == many, f"{path}: {few} queries for 5 rows, {many} for 50"
     client = client_for(admin_user)
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    # The list-page target is at most 15 queries (benchmarks/pages.py); the orders inbox's bulk bar asks which
+    # actions the marketplaces in view allow.
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
         assert client.get(path).status_code == 200
 
 
