@@ -183,4 +183,4 @@ def test_rollback_of_a_batch_and_of_one_change_is_a_new_batch(ozon, django_user_
                                      scheduled_for=timezone.now() + timedelta(hours=1))
     with pytest.raises(PriceChangeError):
         batches.rollback(scheduled.items.all(), user=user)
-    assert PriceBatchItem.objects.filter(batch__rollback_of=batch).count() == 2
+    assert PriceBatchItem.objects.filter(batch__rollback_of=batch).count() == 3  # 2 + 1
