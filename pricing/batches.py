@@ -81,6 +81,21 @@ class CardPlan:
     def current_price(self) -> Decimal | None:
         return self.preview.pending_price or self.preview.old_price
 
+    @property
+    def request_fields(self) -> list[tuple[str, Any]]:
+        """The request item's fields as paths (YM nests them: price.value), for the preview table."""
+        fields: list[tuple[str, Any]] = []
+
+        def walk(prefix: str, value: dict[str, Any]) -> None:
+            for name, inner in value.items():
+                if isinstance(inner, dict):
+                    walk(f"{prefix}{name}.", inner)
+                else:
+                    fields.append((prefix + name, inner))
+
+        walk("", self.request or {})
+        return fields
+
 
 def _change_percent(old: Decimal | None, new: Decimal) -> Decimal | None:
     return None if not old else quantize((new - old) / old * HUNDRED)
@@ -292,3 +307,19 @@ def rollback(
         user=user, formula=formula, reason=reason, override=override, confirmed=confirmed,
         rollback_of=source, rolled_back_items=by_listing,
     )
+
+
+def retry_item(item: PriceBatchItem, *, user: Any) -> PriceBatch | None:
+    """The history's retry: an undelivered change goes back in the queue (None); one the marketplace
+    rejected is sent again as a new batch of that card, through the same guard rails."""
+    change = item.outbox_change
+    if change is None or change.status not in (OutboxChange.Status.FAILED, OutboxChange.Status.REJECTED):
+        raise PriceChangeError(_("Only a rejected or undelivered change can be sent again."))
+    if change.status == OutboxChange.Status.FAILED:
+        try:
+            outbox.retry_change(change, user=user)
+        except outbox.OutboxError as exc:
+            raise PriceChangeError(str(exc)) from exc
+        return None
+    return create_batch({item.listing_id: item.new_price}, user=user,
+                        formula=_("Retry of batch #%(id)s") % {"id": item.batch_id})

@@ -40,7 +40,7 @@ def _with_cost(listing, cost: str):
 
 
 def test_below_the_floor_needs_an_override_with_a_written_reason(ozon, django_user_model):
-    sandbox, listings = ozon
+    _, listings = ozon
     card = _with_cost(listings[0], "1000")
     user = _user(django_user_model)
     changes = {card.pk: Decimal("900.00")}
