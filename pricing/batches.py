@@ -23,11 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from catalog.models import Listing
 from core.audit import audit_record
 from core.money import quantize
+from core.templatetags.formatting import format_money
 from integrations import outbox
 from integrations.models import OutboxChange
 from integrations.price_payloads import item_limit, request_item
@@ -148,11 +150,11 @@ def plan(changes: Mapping[int, Any] | Iterable[tuple[int, Any]], *, now: datetim
         except (ValueError, PriceChangeError) as exc:
             item.problems.append(_("The marketplace cannot take this price: %(why)s") % {"why": exc})
         if floor is not None and preview.new_price < floor:
-            item.problems.append(_("Below the floor %(floor)s ₽.") % {"floor": floor})
+            item.problems.append(_("Below the floor %(floor)s.") % {"floor": format_money(floor)})
         if item.change_percent is not None and abs(item.change_percent) > limit:
             item.problems.append(
                 _("A change of %(change)s %% is more than the maximum of %(limit)s %%.")
-                % {"change": item.change_percent, "limit": limit}
+                % {"change": localize(item.change_percent), "limit": localize(limit)}
             )
         if card.floor_problem and card.result is not None and card.result.cost is not None:
             item.warnings.append(card.floor_problem)

@@ -46,7 +46,7 @@ def test_below_the_floor_needs_an_override_with_a_written_reason(ozon, django_us
     changes = {card.pk: Decimal("900.00")}
     with pytest.raises(BatchRefused) as refused:
         batches.create_batch(changes, user=user, formula="set", override=False)
-    assert refused.value.needs_reason and "Below the floor 1000.00" in str(refused.value)
+    assert refused.value.needs_reason and "Below the floor ₽1,000.00" in str(refused.value)
     with pytest.raises(BatchRefused):  # an override without a reason is no override
         batches.create_batch(changes, user=user, formula="set", override=True, reason="  ")
     assert not PriceBatch.objects.exists() and not OutboxChange.objects.exists()
