@@ -184,3 +184,23 @@ def test_rollback_of_a_batch_and_of_one_change_is_a_new_batch(ozon, django_user_
     with pytest.raises(PriceChangeError):
         batches.rollback(scheduled.items.all(), user=user)
     assert PriceBatchItem.objects.filter(batch__rollback_of=batch).count() == 3  # 2 + 1
+
+
+def test_the_services_preview_reads_the_minimum_margins_once_for_all_cards(ozon):
+    """10k changes were 10k rule queries (benchmarks/push.py recorded them in 208 s)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pricing.models import RepricingRule
+    from pricing.services import preview_price_changes
+
+    _, listings = ozon
+    _with_cost(listings[1], "95")
+    RepricingRule.objects.create(name="p", product=listings[1].product, min_margin_percent=Decimal("10"))
+    RepricingRule.objects.create(name="l", listing=listings[1], min_margin_percent=Decimal("5"))
+    with CaptureQueriesContext(connection) as one:
+        preview_price_changes({listings[0].pk: "100"})
+    with CaptureQueriesContext(connection) as four:
+        previews = preview_price_changes({x.pk: "100" for x in listings})
+    assert len(four.captured_queries) == len(one.captured_queries)
+    assert previews[1].floor_price == Decimal("100.00")  # 95 ₽ at the listing's 5 %, not the product's 10 %

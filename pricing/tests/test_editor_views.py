@@ -117,3 +117,12 @@ def test_analysts_see_no_edit_controls_and_forged_posts_are_refused(cards):
         assert analyst.post(url, {f"change_{cards[0].pk}": "1.00", "formula": "x"}).status_code == 403
     assert PriceBatch.objects.count() == 1
     assert not AuditEvent.objects.filter(action="pricing.price_batch").exclude(object_id=str(batch.pk)).exists()
+
+
+def test_the_preview_queries_grow_with_the_cards_only_by_their_economics(cards, django_assert_max_num_queries):
+    """Each card's economics reads its own rates, cost and tax (pricing.fees.card_economics): a preview
+    is bounded by MAX_SELECTION cards; everything else is read once for the whole selection."""
+    client = client_for(make_user(Role.MANAGER))
+    ids = "&".join(f"listings={x.pk}" for x in cards)
+    with django_assert_max_num_queries(12 + 6 * len(cards)):
+        assert client.get(f"/prices/editor/bulk/?{ids}&operation=increase&value=5").status_code == 200
