@@ -126,3 +126,31 @@ def test_the_preview_queries_grow_with_the_cards_only_by_their_economics(cards, 
     ids = "&".join(f"listings={x.pk}" for x in cards)
     with django_assert_max_num_queries(12 + 6 * len(cards)):
         assert client.get(f"/prices/editor/bulk/?{ids}&operation=increase&value=5").status_code == 200
+
+
+def test_matching_another_marketplaces_price_minus_a_percent(cards):
+    Price.objects.filter(listing=cards[2]).update(price=Decimal("1200.00"))
+    client = client_for(make_user(Role.MANAGER))
+    ids = "&".join(f"listings={x.pk}" for x in cards[:2])
+    page = client.get(f"/prices/editor/bulk/?{ids}&operation=match&marketplace=yandex_market&sign=-1&value=10"
+                      "&rounding=9").content.decode()
+    # 1200 − 10 % = 1080, rounded up to …9: 1089 on Ozon and WB.
+    assert f'name="change_{cards[0].pk}" value="1089.00"' in page
+    assert f'name="change_{cards[1].pk}" value="1089.00"' in page
+
+
+def test_a_batch_scheduled_from_the_screen_waits_and_can_be_cancelled(cards):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = client_for(make_user(Role.MANAGER))
+    later = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post("/prices/editor/batches/new/",
+                {f"change_{cards[0].pk}": "1090.00", "formula": "x", "scheduled_for": later})
+    batch = PriceBatch.objects.get()
+    assert batch.state == PriceBatch.State.SCHEDULED and not OutboxChange.objects.exists()
+    assert 'id="cancel-batch"' in client.get(f"/prices/history/{batch.pk}/").content.decode()
+    client.post(f"/prices/history/{batch.pk}/cancel/")
+    batch.refresh_from_db()
+    assert batch.state == PriceBatch.State.CANCELLED and not OutboxChange.objects.exists()
