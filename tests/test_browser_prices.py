@@ -87,3 +87,25 @@ def test_manager_previews_pushes_sees_the_result_and_rolls_back(
     page.goto(f"{live_server.url}/prices/history/card/{card.pk}/")
     assert page.locator("table.card-history tbody tr").count() == 2
     page.screenshot(path=str(SCREENSHOTS / "price_card_history.png"), full_page=True)
+
+
+def test_analyst_sees_prices_and_history_without_edit_controls_and_a_forged_push_is_refused(
+    browser_page, live_server, django_user_model  # noqa: F811
+) -> None:
+    sandbox = Sandbox("ozon")
+    card = seed_listings(sandbox, 2)[0]
+    _user(django_user_model, "olga", Role.ANALYST)
+    page = browser_page
+    _login(page, live_server, "olga")
+    page.goto(f"{live_server.url}/prices/")
+    assert page.locator("input[name=listings]").count() == 0 and page.locator("#bulk-change").count() == 0
+    assert page.locator("a[href*='/prices/editor/']").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "prices_list_analyst.png"), full_page=True)
+    token = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    response = page.request.post(
+        f"{live_server.url}/prices/editor/batches/new/",
+        form={f"change_{card.pk}": "1.00", "formula": "взлом", "override": "on", "reason": "взлом"},
+        headers={"X-CSRFToken": token, "Referer": page.url},
+    )
+    assert response.status == 403 and "CSRF verification failed" not in response.text()
+    assert not PriceBatch.objects.exists() and not OutboxChange.objects.exists()

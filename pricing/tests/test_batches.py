@@ -204,3 +204,12 @@ def test_the_services_preview_reads_the_minimum_margins_once_for_all_cards(ozon)
         previews = preview_price_changes({x.pk: "100" for x in listings})
     assert len(four.captured_queries) == len(one.captured_queries)
     assert previews[1].floor_price == Decimal("100.00")  # 95 ₽ at the listing's 5 %, not the product's 10 %
+
+
+def test_beat_schedules_the_batch_task_and_the_worker_finds_it():
+    from config.celery import app
+    from config.schedule import BEAT_SCHEDULE
+
+    app.loader.import_default_modules()
+    entry = next(e for e in BEAT_SCHEDULE.values() if e["task"] == "pricing.send_due_price_batches")
+    assert entry["schedule"] <= 60 and "pricing.send_due_price_batches" in app.tasks
