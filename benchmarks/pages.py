@@ -334,6 +334,7 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     listing = Listing.objects.filter(archived=False, product__isnull=False).order_by("pk").only(
         "pk", "offer_id", "title", "product_id")[500]
     unlinked = Listing.objects.filter(product__isnull=True).order_by("pk").only("pk").first()
+    priced = list(Listing.objects.filter(price__isnull=False).order_by("pk").values_list("pk", flat=True)[:20])
     assert unlinked is not None
     assert account is not None
     word = listing.title.split()[2]  # e.g. "рюкзак": a name search that matches an eighth of the catalogue
@@ -385,6 +386,11 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("prices", "/prices/"),
         Page(f"prices page {deep_catalogue}", "", ("/prices/", deep_catalogue)),
         Page("prices search", f"/prices/?q={listing.offer_id}"),
+        Page("price editor preview", f"/prices/editor/product/{listing.product_id}/?price=1990"),
+        Page("price formula preview 20 cards", "/prices/editor/bulk/?operation=increase&value=5&rounding=9&"
+             + "&".join(f"listings={pk}" for pk in priced[:20])),
+        Page("price history", "/prices/history/"),
+        Page("card price history", f"/prices/history/card/{listing.pk}/"),
         Page("analytics 90 days", "/analytics/?days=90"),
         Page("analytics CSV 90 days", "/analytics/sales.csv?days=90"),
         Page("reviews", "/reviews/"),

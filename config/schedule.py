@@ -65,6 +65,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=30, hour=7),
         "options": {"expires": 60 * 60},
     },
+    # Scheduled price batches (pricing/push_tasks.py): queued to the outbox within a minute of their time.
+    "price-batches": {"task": "pricing.send_due_price_batches", "schedule": 60.0, "options": {"expires": 50}},
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
     # Stock forecast and reorder suggestions (supply/forecast.py), then one "stock-outs ahead" notification a day.
     "refresh-stock-forecast": {

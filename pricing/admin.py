@@ -91,3 +91,29 @@ class FeeRateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["account", "listing"]
     raw_id_fields = ["listing"]
     date_hierarchy = "effective_from"
+
+
+# Price batches (pricing.batches): written by the editor's services, read-only here.
+from pricing.models import PriceBatch, PriceBatchItem  # noqa: E402  (own block: merges cleanly)
+
+
+class PriceBatchItemInline(ReadOnlyInline):
+    model = PriceBatchItem
+    fields = ["listing", "old_price", "new_price", "floor", "outbox_change", "rollback_of"]
+
+
+@admin.register(PriceBatch)
+class PriceBatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "formula", "state", "created_by", "created_at", "scheduled_for", "overridden"]
+    list_filter = ["state", "overridden"]
+    list_select_related = ["created_by"]
+    raw_id_fields = ["created_by", "rollback_of"]
+    readonly_fields = ["created_at", "queued_at"]
+    inlines = [PriceBatchItemInline]
+
+
+@admin.register(PriceBatchItem)
+class PriceBatchItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "batch", "listing", "old_price", "new_price", "floor"]
+    list_select_related = ["batch", "listing"]
+    raw_id_fields = ["batch", "listing", "outbox_change", "rollback_of"]

@@ -5,6 +5,7 @@ Price changes are pushed through integrations.OutboxChange (kind=price), which i
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -205,3 +206,65 @@ class FeeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}: {self.percent}% + {self.fixed} from {self.effective_from}"
+
+
+class PriceBatch(models.Model):
+    """The price changes of one action (an editor save, a bulk formula, a file, a rollback): who, when,
+    why, how the prices were made, and when they go (pricing.batches). Each item becomes an outbox row."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        QUEUED = "queued", _("sent to the marketplaces")
+        CANCELLED = "cancelled", _("cancelled")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    formula = models.CharField(max_length=200, help_text="How the new prices were made, in the user's words.")
+    reason = models.TextField(blank=True, help_text="The written reason for overriding a guard rail.")
+    overridden = models.BooleanField(default=False, help_text="Some item breaks a guard rail; `reason` says why.")
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.SCHEDULED)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    rollback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("price batch")
+        verbose_name_plural = _("price batches")
+        indexes = [
+            models.Index(fields=["state", "scheduled_for"], name="price_batch_due"),
+            models.Index(fields=["-created_at", "-id"], name="price_batch_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.formula}"
+
+
+class PriceBatchItem(models.Model):
+    """One card's change in a batch: old → new as planned, and the outbox row that carries it."""
+
+    batch = models.ForeignKey(PriceBatch, on_delete=models.CASCADE, related_name="items")
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="+", db_index=False)
+    old_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(max_digits=14, decimal_places=2)
+    floor = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    outbox_change = models.ForeignKey(
+        "integrations.OutboxChange", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )
+    rollback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+        indexes = [models.Index(fields=["listing", "-id"], name="price_item_listing")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.old_price} → {self.new_price}"

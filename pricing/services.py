@@ -49,6 +49,30 @@ def min_margin_percent(listing: Listing) -> Decimal:
     return Decimal(str(getattr(settings, "PRICE_MIN_MARGIN_PERCENT", "0")))
 
 
+def min_margin_percents(listings: Iterable[Listing]) -> dict[int, Decimal]:
+    """min_margin_percent of many listings in one query: {listing id: percent}."""
+    chosen = list(listings)
+    default = Decimal(str(getattr(settings, "PRICE_MIN_MARGIN_PERCENT", "0")))
+    by_listing: dict[int, Decimal] = {}
+    by_product: dict[int, Decimal] = {}
+    rules = (
+        RepricingRule.objects.filter(enabled=True, min_margin_percent__isnull=False)
+        .filter(Q(listing__in=[x.pk for x in chosen])
+                | Q(product_id__in={x.product_id for x in chosen if x.product_id}, listing__isnull=True))
+        .order_by("pk")
+        .values_list("listing_id", "product_id", "min_margin_percent")
+    )
+    for listing_id, product_id, percent in rules:
+        if listing_id is not None:
+            by_listing.setdefault(listing_id, Decimal(percent))
+        elif product_id is not None:
+            by_product.setdefault(product_id, Decimal(percent))
+    return {
+        x.pk: by_listing.get(x.pk, by_product.get(x.product_id, default) if x.product_id else default)
+        for x in chosen
+    }
+
+
 def price_floor(cost_price: Decimal | None, margin_percent: Decimal) -> Decimal | None:
     """Lowest price keeping `margin_percent` of the price above cost: cost / (1 - m/100)."""
     if cost_price is None:
@@ -139,11 +163,13 @@ def _current_price(listing: Listing) -> Price | None:
         return None
 
 
-def _preview(listing: Listing, new_price: Decimal, pending: Decimal | None) -> PricePreview:
+def _preview(
+    listing: Listing, new_price: Decimal, pending: Decimal | None, margin: Decimal | None = None
+) -> PricePreview:
     current = _current_price(listing)
     old = current.price if current else None
     cost = listing.product.cost_price if listing.product else None
-    floor = price_floor(cost, min_margin_percent(listing))
+    floor = price_floor(cost, min_margin_percent(listing) if margin is None else margin)
     problem = ""
     if floor is not None and new_price < floor:
         problem = (
@@ -174,11 +200,12 @@ def preview_price_changes(changes: Mapping[Any, Any] | Iterable[tuple[Listing | 
     parsed = [(listing if isinstance(listing, int) else listing.pk, _parse_price(price)) for listing, price in items]
     listings = _listings_with_prices(listing_id for listing_id, _ in parsed)
     pending = pending_prices(listings)
+    margins = min_margin_percents(listings.values())
     previews = []
     for listing_id, new_price in parsed:
         if listing_id not in listings:
             raise PriceChangeError(f"listing {listing_id} does not exist")
-        previews.append(_preview(listings[listing_id], new_price, pending.get(listing_id)))
+        previews.append(_preview(listings[listing_id], new_price, pending.get(listing_id), margins[listing_id]))
     return previews
 
 

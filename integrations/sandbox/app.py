@@ -181,6 +181,8 @@ class SandboxApp:
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
         self.requests_seen = 0
+        # Requests per "marketplace METHOD path" (a benchmark's count of the API calls it caused).
+        self.requests_by_route: dict[str, int] = {}
         # 429/420 answers per marketplace (limits, parallel caps, injected faults): a benchmark's
         # count of limit violations.
         self.limit_answers: dict[str, int] = dict.fromkeys(MARKETPLACES, 0)
@@ -213,6 +215,9 @@ class SandboxApp:
             marketplace=prefix,
         )
         self.requests_seen += 1
+        route = f"{prefix} {sreq.method} {sreq.path}"
+        with self._in_flight_lock:
+            self.requests_by_route[route] = self.requests_by_route.get(route, 0) + 1
         denied = module.authenticate(self.world, sreq)
         if denied is not None:
             return denied
@@ -279,7 +284,7 @@ class SandboxApp:
         return json_response(
             {"now": self.world.now, "faults": self.world.faults.as_dict(), "seed": self.world.config.seed,
              "products": self.world.config.products, "requests": self.requests_seen,
-             "limit_answers": self.limit_answers}
+             "limit_answers": self.limit_answers, "requests_by_route": self.requests_by_route}
         )
 
 
