@@ -22,6 +22,10 @@ from integrations.sync.streams import STREAM_ORDER
 class AccountSerializer(DescribedModelSerializer):
     """Health and identifiers only: the credentials are represented by their masked hint alone."""
 
+    # A string, not format "uri": empty means the marketplace's own host.
+    base_url = serializers.CharField(read_only=True, help_text="Override of the marketplace API host (sandbox or "
+                                                               "proxy); empty: the marketplace's own.")
+
     class Meta:
         model = MarketplaceAccount
         fields = [
@@ -73,7 +77,7 @@ class OutboxChangeSerializer(DescribedModelSerializer):
         source="account.marketplace", read_only=True, help_text="Marketplace of the account."
     )
     created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who made the change (username), if a user."
+        slug_field="username", read_only=True, allow_null=True, help_text="Who made the change (username), if a user."
     )
 
     class Meta:

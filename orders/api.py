@@ -212,11 +212,11 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     @extend_schema(
         summary="Labels of orders as one PDF",
         description="Every printable label of the selection in one PDF, in the selection's order. The "
-                    "X-Refused-Orders header lists the orders without a label; 400 when none has one.",
+                    "X-Refused-Orders header lists the orders without a label; 422 when none has one.",
         request=SelectionSerializer,
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The labels."),
-            400: OpenApiResponse(LabelRefusalSerializer, description="No order has a label."),
+            422: OpenApiResponse(LabelRefusalSerializer, description="No order has a label."),
         },
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
@@ -224,7 +224,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         data = self._selection(request, SelectionSerializer)
         bundle = fulfilment.labels(request.user, data["orders"])
         if not bundle.pages:
-            return Response({"results": ItemResultSerializer(bundle.results, many=True).data}, status=400)
+            return Response({"results": ItemResultSerializer(bundle.results, many=True).data}, status=422)
         response = HttpResponse(bundle.pdf, content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="labels.pdf"'
         response["X-Refused-Orders"] = ",".join(r.external_id for r in bundle.results if not r.applied)

@@ -96,7 +96,8 @@ class QuestionSerializer(DescribedModelSerializer):
 class AnswerSerializer(DescribedModelSerializer):
     delivery = serializers.CharField(source="outbox.status", read_only=True, allow_null=True,
                                      help_text="Delivery status of the answer's outbox change.")
-    outbox = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The outbox change (id) delivering it.")
+    outbox = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                help_text="The outbox change (id) delivering it.")
 
     class Meta:
         model = Answer
