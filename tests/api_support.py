@@ -38,7 +38,9 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
     """n of each listed row on `account`; returns the id of the last of each kind."""
     ids: dict[str, int] = {}
     now = timezone.now()
-    warehouse = Warehouse.objects.create(account=account, external_id=f"wh-{account.pk}", name="Склад Москва")
+    warehouse = Warehouse.objects.create(
+        account=account, external_id=f"wh-{account.pk}-{Warehouse.objects.count()}", name="Склад Москва"
+    )
     ids["warehouse"] = warehouse.pk
     for i in range(n):
         listing = make_listing(account)
