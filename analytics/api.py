@@ -40,7 +40,7 @@ class FinanceOperationSerializer(DescribedModelSerializer):
         }
 
 
-class FinanceOperationFilter(django_filters.FilterSet):
+class FinanceOperationFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     order = django_filters.NumberFilter(field_name="order_id", min_value=1, label="Order (id).")

@@ -53,7 +53,7 @@ class ProblemSerializer(serializers.Serializer):  # type: ignore[type-arg]
     rule = serializers.CharField(help_text="Code of the rule the card breaks.")
     severity = serializers.ChoiceField(choices=["error", "warning"], help_text="error or warning.")
     message = serializers.CharField(help_text="What is wrong and how to fix it.")
-    source = serializers.CharField(required=False, help_text="Where the rule comes from.")
+    source = serializers.CharField(required=False, help_text="Where the rule comes from.")  # type: ignore[assignment]
     url = serializers.CharField(required=False, help_text="The marketplace's documentation of the rule.")
 
 
@@ -148,7 +148,7 @@ class WarehouseSerializer(DescribedModelSerializer):
         }
 
 
-class WarehouseFilter(django_filters.FilterSet):
+class WarehouseFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     kind = django_filters.ChoiceFilter(choices=Warehouse.Kind.choices, label="Kind of warehouse.")

@@ -70,7 +70,7 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get("page_size", "")
         return min(int(raw), MAX_PAGE_SIZE) if raw.isdigit() and int(raw) > 0 else PAGE_SIZE
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
         self.page: KeysetPage = keyset_page(
             request, queryset, self._sorts(queryset, view), per_page=self._page_size(request)

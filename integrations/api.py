@@ -76,7 +76,7 @@ class OutboxChangeSerializer(DescribedModelSerializer):
     marketplace = serializers.CharField(
         source="account.marketplace", read_only=True, help_text="Marketplace of the account."
     )
-    created_by = serializers.SlugRelatedField(
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Who made the change (username), if a user."
     )
 
@@ -102,7 +102,7 @@ class OutboxChangeSerializer(DescribedModelSerializer):
         }
 
 
-class OutboxChangeFilter(django_filters.FilterSet):
+class OutboxChangeFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     kind = django_filters.ChoiceFilter(choices=OutboxChange.Kind.choices, label="Kind of change.")
@@ -176,7 +176,7 @@ class SyncRunSerializer(DescribedModelSerializer):
         }
 
 
-class SyncRunFilter(django_filters.FilterSet):
+class SyncRunFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     stream = django_filters.ChoiceFilter(choices=[(s, s) for s in STREAM_ORDER], label="Stream.")

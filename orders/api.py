@@ -278,7 +278,7 @@ class ReturnSerializer(DescribedModelSerializer):
         }
 
 
-class ReturnFilter(django_filters.FilterSet):
+class ReturnFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     kind = django_filters.ChoiceFilter(choices=Return.Kind.choices, label="Kind of return.")

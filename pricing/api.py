@@ -32,7 +32,11 @@ from pricing.services import (
 )
 
 MAX_CHANGES = 1000
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def money(help_text: str, **options: Any) -> serializers.DecimalField:
+    """An amount in the database's money precision."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=help_text, **options)
 
 
 class PriceSerializer(DescribedModelSerializer):
@@ -63,7 +67,7 @@ class ListingPriceSerializer(DescribedModelSerializer):
 
 class PriceChangeItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
     listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all(), help_text="The card (listing id).")
-    price = serializers.DecimalField(min_value=0, help_text="New price (absolute).", **MONEY)
+    price = money("New price (absolute).", min_value=0)
 
 
 class PriceChangesSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -85,14 +89,14 @@ class ApplyPriceChangesSerializer(PriceChangesSerializer):
 
 class PricePreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
     listing = serializers.IntegerField(source="listing.pk", help_text="The card (listing id).")
-    new_price = serializers.DecimalField(help_text="The price asked for.", **MONEY)
-    old_price = serializers.DecimalField(allow_null=True, help_text="The price the marketplace shows now.", **MONEY)
-    pending_price = serializers.DecimalField(allow_null=True, help_text="A change not yet confirmed.", **MONEY)
-    cost_price = serializers.DecimalField(allow_null=True, help_text="Cost of the linked product.", **MONEY)
-    margin = serializers.DecimalField(allow_null=True, help_text="new price − cost.", **MONEY)
+    new_price = money("The price asked for.")
+    old_price = money("The price the marketplace shows now.", allow_null=True)
+    pending_price = money("A change not yet confirmed.", allow_null=True)
+    cost_price = money("Cost of the linked product.", allow_null=True)
+    margin = money("new price − cost.", allow_null=True)
     margin_percent = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True,
                                               help_text="Margin, % of the new price.")
-    floor_price = serializers.DecimalField(allow_null=True, help_text="cost + minimum margin.", **MONEY)
+    floor_price = money("cost + minimum margin.", allow_null=True)
     problem = serializers.CharField(allow_blank=True, help_text="Why the guards refuse it without force; empty when "
                                                                 "allowed.")
     allowed = serializers.BooleanField(help_text="Whether it passes the guards.")
@@ -241,7 +245,7 @@ class PromotionSerializer(DescribedModelSerializer):
         }
 
 
-class PromotionFilter(django_filters.FilterSet):
+class PromotionFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     participating = django_filters.BooleanFilter(field_name="is_participating", label="Seller takes part.")
@@ -254,8 +258,8 @@ class PromotionFilter(django_filters.FilterSet):
 class JoinItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
     listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.select_related("product"),
                                                  help_text="The card (listing id).")
-    action_price = serializers.DecimalField(required=False, allow_null=True, default=None, min_value=0,
-                                            help_text="Price in the promotion; empty: the marketplace's.", **MONEY)
+    action_price = money("Price in the promotion; empty: the marketplace's.", required=False, allow_null=True,
+                         default=None, min_value=0)
 
 
 class JoinSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -330,12 +334,12 @@ class CostSerializer(DescribedModelSerializer):
 
 class SetCostSerializer(serializers.Serializer):  # type: ignore[type-arg]
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), help_text="The product (id).")
-    cost_price = serializers.DecimalField(min_value=0, help_text="Cost of one unit.", **MONEY)
+    cost_price = money("Cost of one unit.", min_value=0)
     valid_from = serializers.DateField(required=False, allow_null=True, default=None,
                                        help_text="From this day on; default today. The same day again replaces it.")
 
 
-class CostFilter(django_filters.FilterSet):
+class CostFilter(django_filters.FilterSet):  # type: ignore[misc]
     product = django_filters.NumberFilter(field_name="product_id", min_value=1, label="Product (id).")
 
     class Meta:

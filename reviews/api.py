@@ -96,8 +96,9 @@ class QuestionSerializer(DescribedModelSerializer):
 class AnswerSerializer(DescribedModelSerializer):
     delivery = serializers.CharField(source="outbox.status", read_only=True, allow_null=True,
                                      help_text="Delivery status of the answer's outbox change.")
-    outbox = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
-                                                help_text="The outbox change (id) delivering it.")
+    outbox: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The outbox change (id) delivering it."
+    )
 
     class Meta:
         model = Answer
@@ -167,7 +168,7 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         return _answered(answer_review, self.get_object(), request)
 
 
-class QuestionFilter(django_filters.FilterSet):
+class QuestionFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     answered = django_filters.ChoiceFilter(choices=ANSWERED_CHOICES, method="filter_answered",
