@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
@@ -44,14 +48,25 @@ class FinanceOperationFilter(django_filters.FilterSet):  # type: ignore[misc]
     marketplace = MarketplaceFilter()
     account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
     order = django_filters.NumberFilter(field_name="order_id", min_value=1, label="Order (id).")
-    operation_from = django_filters.IsoDateTimeFilter(field_name="operation_at", lookup_expr="gte",
-                                                      label="Operations at or after this time.")
-    operation_to = django_filters.IsoDateTimeFilter(field_name="operation_at", lookup_expr="lt",
-                                                    label="Operations before this time.")
+    # Days in the display time zone, as the orders' filter (a range on the indexed column).
+    operation_from = django_filters.DateFilter(method="filter_from", label="Operations on or after this day.")
+    operation_to = django_filters.DateFilter(method="filter_to", label="Operations on or before this day.")
 
     class Meta:
         model = FinanceOperation
         fields = ["marketplace", "account", "order", "operation_from", "operation_to"]
+
+    def filter_from(self, queryset: QuerySet[FinanceOperation], name: str, value: date) -> QuerySet[FinanceOperation]:
+        return queryset.filter(operation_at__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet[FinanceOperation], name: str, value: date) -> QuerySet[FinanceOperation]:
+        if value >= date.max:
+            return queryset
+        return queryset.filter(operation_at__lt=_day_start(value + timedelta(days=1)))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @extend_schema_view(list=extend_schema(summary="List finance operations with their fees"),

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from catalog.filters import ListingFilter, ProductFilter
 from catalog.models import Listing, ListingCheck, Product, StockLevel, Warehouse
 from catalog.selectors import LISTING_SORTS, PRODUCT_SORTS, listing_list, product_list
-from catalog.services import CatalogChangeError, set_stock
+from catalog.services import CatalogChangeError, link_listing_to_product, set_stock, update_listing_content
 from catalog.stock_filters import StockFilter
 from catalog.stock_page import STOCK_SORTS, stock_list
 from core.api import DescribedModelSerializer, KeysetPagination, field_errors
@@ -117,6 +117,18 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     sorts = PRODUCT_SORTS
 
 
+class ContentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    title = serializers.CharField(required=False, allow_null=True, default=None, max_length=1000,
+                                  help_text="New title; omitted or null keeps it.")
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None,
+                                        max_length=50000, help_text="New description; omitted or null keeps it.")
+
+
+class LinkSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), allow_null=True,
+                                                 help_text="The master product (id); null unlinks the card.")
+
+
 @extend_schema_view(
     list=extend_schema(summary="List marketplace cards (listings) with their listing checks",
                        description="Filters and search as on the cards screen; `problems=true` keeps the cards "
@@ -129,6 +141,39 @@ class ListingViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     pagination_class = KeysetPagination
     filterset_class = ListingFilter
     sorts = LISTING_SORTS
+
+    @extend_schema(
+        summary="Change a card's title or description",
+        description="Queues the new content for the marketplace through the outbox "
+                    "(catalog.services.update_listing_content); the card changes when the next sync reads it "
+                    "back. Managers and administrators.",
+        request=ContentSerializer,
+        responses={202: OutboxChangeSerializer},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def content(self, request: Request, pk: str | None = None) -> Response:
+        form = ContentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data: dict[str, Any] = form.validated_data
+        try:
+            change = update_listing_content(self.get_object(), data["title"], data["description"], request.user)
+        except CatalogChangeError as error:
+            raise field_errors(error, "title") from error
+        return Response(OutboxChangeSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Link a card to a master product (or unlink it)",
+        description="A manual link, which the automatic linking by article or barcode never overrides. "
+                    "Managers and administrators.",
+        request=LinkSerializer,
+        responses={200: ListingSerializer},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def link(self, request: Request, pk: str | None = None) -> Response:
+        form = LinkSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        listing = link_listing_to_product(self.get_object(), form.validated_data["product"], request.user)
+        return Response(ListingSerializer(_listings().get(pk=listing.pk)).data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -149,8 +149,9 @@ COMMON_HELP: dict[str, str] = {
 }
 
 
+# A ModelSerializer whose every field has a description in the schema. (A comment, not a docstring: the
+# schema would show a docstring as the description of every serializer that has none of its own.)
 class DescribedModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """A ModelSerializer whose every field has a description in the schema."""
 
     def build_field(self, field_name: str, info: Any, model_class: Any, nested_depth: int) -> Any:
         field_class, kwargs = super().build_field(field_name, info, model_class, nested_depth)

@@ -178,7 +178,7 @@ class PriceChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
             row = rollback_price_change(self.get_object(), request.user, force=data["force"])
         except PriceChangeError as error:
             raise field_errors(error, "force") from error
-        return _changes([row])
+        return Response(OutboxChangeSerializer(outbox_changes().get(pk=row.pk)).data, status=status.HTTP_202_ACCEPTED)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,6 +54,24 @@ def test_a_manager_sets_fbs_stock_through_the_outbox_and_an_analyst_cannot(world
     assert response.json()["id"] == change.pk and response.json()["status"] == "pending"
 
 
+def test_a_card_content_change_and_a_manual_link(world: ApiWorld) -> None:
+    client = world.client(Role.MANAGER)
+    listing = world.ids["listing"]
+    other = make_listing(make_account("wildberries")).product
+
+    changed = post(client, f"/api/v1/listings/{listing}/content/", {"title": "  Футболка   хлопок  "})
+    empty = post(client, f"/api/v1/listings/{listing}/content/", {"title": " "})
+    linked = post(client, f"/api/v1/listings/{listing}/link/", {"product": other.pk})
+
+    assert changed.status_code == 202
+    change = OutboxChange.objects.get(kind=OutboxChange.Kind.LISTING_CONTENT)
+    assert change.payload["title"] == "Футболка хлопок"
+    assert empty.status_code == 400 and list(empty.json()) == ["title"]
+    assert linked.status_code == 200
+    assert (linked.json()["product"], linked.json()["link_source"]) == (other.pk, "manual")
+    assert AuditEvent.objects.filter(action="listing.link", object_id=str(listing)).exists()
+
+
 def test_a_refused_change_names_its_field(world: ApiWorld) -> None:
     level = StockLevel.objects.get(pk=world.ids["stock_level"])
     client = world.client(Role.MANAGER)
@@ -92,7 +110,7 @@ def test_prices_preview_change_guard_and_rollback(world: ApiWorld) -> None:
     rollback = post(client, f"/api/v1/price-changes/{change.pk}/rollback/", {})
 
     assert rollback.status_code == 202
-    back = OutboxChange.objects.get(pk=rollback.json()[0]["id"])
+    back = OutboxChange.objects.get(pk=rollback.json()["id"])
     assert back.payload["price"] == "1499.90" and back.pk != change.pk
 
 
@@ -213,6 +231,16 @@ def test_lists_filter_with_the_screens_filtersets_and_page_by_cursor(world: ApiW
     assert bad_filter.status_code == 400 and list(bad_filter.json()) == ["status"]
 
 
+def test_the_last_possible_day_is_a_valid_upper_bound(world: ApiWorld) -> None:
+    client = world.client(Role.ANALYST)
+
+    orders = client.get("/api/v1/orders/?ordered_to=9999-12-31")
+    operations = client.get("/api/v1/finance-operations/?operation_to=9999-12-31&operation_from=0001-01-01")
+
+    assert orders.status_code == 200 and len(orders.json()["results"]) == 1
+    assert operations.status_code == 200 and len(operations.json()["results"]) == 1
+
+
 def test_an_order_carries_its_lines_and_status_history(world: ApiWorld) -> None:
     order = world.client(Role.ANALYST).get(f"/api/v1/orders/{world.ids['order']}/").json()
 
@@ -286,4 +314,4 @@ def test_every_operation_parameter_and_field_is_described() -> None:
         missing += [f"{name}.{field}" for field, spec in (component.get("properties") or {}).items()
                     if not spec.get("description")]
     assert missing == []
-    assert len(api_operations(schema)) == 60
+    assert len(api_operations(schema)) == 62
