@@ -26,7 +26,7 @@ def test_every_list_endpoint_costs_the_same_queries_for_one_row_and_for_many() -
     world = seed_api_world(rows=1)
     client = world.client(Role.ADMIN)
     paths = list_paths()
-    assert len(paths) == 19
+    assert len(paths) >= 19
 
     def measure() -> dict[str, tuple[int, int]]:
         counts = {}
