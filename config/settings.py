@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "core",
@@ -222,6 +224,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI schema (/api/v1/schema/) and its Swagger UI (/api/v1/docs/), served from our own static
+# files (drf-spectacular-sidecar), never a CDN; readable by signed-in users only (not published).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Prilavok API",
+    "DESCRIPTION": (
+        "The back-office's data and actions for integrations (1C, spreadsheets, scripts). Authenticate with "
+        "`Authorization: Token <token>` (an administrator issues tokens on /settings/tokens/); a token acts "
+        "with its user's role: every role reads, managers and administrators write, analysts get 403 on a "
+        "write. Lists page by cursor: follow `next`. Writes go through the same services and outbox as the "
+        "screens; changes to a marketplace are queued (202) and confirmed by the next sync."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Email (notifications). Without EMAIL_HOST messages go to the console (development).

@@ -61,6 +61,8 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(ordered_at__gte=_day_start(value))
 
     def filter_to(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
+        if value >= date.max:  # the day after 9999-12-31 does not exist: no bound at all
+            return queryset
         return queryset.filter(ordered_at__lt=_day_start(value + timedelta(days=1)))
 
     def filter_shipment(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:

@@ -1,0 +1,78 @@
+"""The analytics API: the marketplaces' finance operations (accruals, fees, payouts) with their fee lines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from analytics.models import FeeLine, FinanceOperation
+from core.api import DescribedModelSerializer, KeysetPagination
+from core.filters import MarketplaceFilter
+from integrations.models import MarketplaceAccount
+
+
+class FeeLineSerializer(DescribedModelSerializer):
+    class Meta:
+        model = FeeLine
+        fields = ["kind", "name", "amount"]
+        read_only_fields = fields
+        help_texts = {
+            "kind": "Kind of fee (commission, logistics, storage, …).",
+            "name": "The marketplace's own name of the fee.",
+            "amount": "Amount of the fee (negative: charged).",
+        }
+
+
+class FinanceOperationSerializer(DescribedModelSerializer):
+    fees = FeeLineSerializer(many=True, read_only=True, help_text="The operation's fee lines.")
+
+    class Meta:
+        model = FinanceOperation
+        fields = ["id", "account", "external_id", "operation_type", "operation_at", "order_external_id", "order",
+                  "offer_id", "quantity", "sale_amount", "amount", "currency", "fees", "created_at", "updated_at"]
+        read_only_fields = fields
+        help_texts = {
+            "operation_type": "The marketplace's type of operation.",
+            "operation_at": "When the operation took place.",
+            "order": "The order (id), once linked.",
+            "quantity": "Units the operation is about.",
+        }
+
+
+class FinanceOperationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    marketplace = MarketplaceFilter()
+    account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
+    order = django_filters.NumberFilter(field_name="order_id", min_value=1, label="Order (id).")
+    # Days in the display time zone, as the orders' filter (a range on the indexed column).
+    operation_from = django_filters.DateFilter(method="filter_from", label="Operations on or after this day.")
+    operation_to = django_filters.DateFilter(method="filter_to", label="Operations on or before this day.")
+
+    class Meta:
+        model = FinanceOperation
+        fields = ["marketplace", "account", "order", "operation_from", "operation_to"]
+
+    def filter_from(self, queryset: QuerySet[FinanceOperation], name: str, value: date) -> QuerySet[FinanceOperation]:
+        return queryset.filter(operation_at__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet[FinanceOperation], name: str, value: date) -> QuerySet[FinanceOperation]:
+        if value >= date.max:
+            return queryset
+        return queryset.filter(operation_at__lt=_day_start(value + timedelta(days=1)))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@extend_schema_view(list=extend_schema(summary="List finance operations with their fees"),
+                    retrieve=extend_schema(summary="One finance operation with its fees"))
+class FinanceOperationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = FinanceOperationSerializer
+    queryset = FinanceOperation.objects.prefetch_related("fees")
+    pagination_class = KeysetPagination
+    filterset_class = FinanceOperationFilter

@@ -1,0 +1,367 @@
+"""The pricing API: prices with a preview and a change of several at once (pricing.services, through the
+outbox), price changes and their rollback, repricing rules, promotions (join, leave) and costs
+(pricing.costs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog.models import CostPriceHistory, Listing, Product
+from core.api import DescribedModelSerializer, KeysetPagination, field_errors
+from core.filters import MarketplaceFilter
+from integrations.api import OutboxChangeFilter, OutboxChangeSerializer, outbox_changes
+from integrations.models import MarketplaceAccount, OutboxChange
+from pricing import costs
+from pricing.filters import PriceFilter
+from pricing.models import Price, Promotion, PromotionOffer, RepricingRule
+from pricing.selectors import PRICE_SORTS, price_list
+from pricing.services import (
+    PriceChangeError,
+    change_prices,
+    join_promotion,
+    leave_promotion,
+    preview_price_changes,
+    rollback_price_change,
+)
+
+MAX_CHANGES = 1000
+
+
+def money(help_text: str, **options: Any) -> serializers.DecimalField:
+    """An amount in the database's money precision."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=help_text, **options)
+
+
+class PriceSerializer(DescribedModelSerializer):
+    class Meta:
+        model = Price
+        fields = ["price", "old_price", "min_price", "discount_percent", "currency", "external_updated_at",
+                  "updated_at"]
+        read_only_fields = fields
+        help_texts = {
+            "old_price": "Crossed-out price.",
+            "min_price": "Minimum price (Ozon, YM bestseller).",
+        }
+
+
+class ListingPriceSerializer(DescribedModelSerializer):
+    """A card and its current price, as the marketplace last showed it."""
+
+    marketplace = serializers.CharField(source="account.marketplace", read_only=True,
+                                        help_text="Marketplace of the card's account.")
+    price = PriceSerializer(read_only=True, help_text="The price the marketplace showed at the last sync.")
+
+    class Meta:
+        model = Listing
+        fields = ["id", "account", "marketplace", "external_id", "offer_id", "title", "product", "price"]
+        read_only_fields = fields
+        help_texts = {"id": "The card (listing id)."}
+
+
+class PriceChangeItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all(), help_text="The card (listing id).")
+    price = money("New price (absolute).", min_value=0)
+
+
+class PriceChangesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    changes = PriceChangeItemSerializer(many=True, help_text=f"1..{MAX_CHANGES} changes, one per card.")
+
+    def validate_changes(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not value or len(value) > MAX_CHANGES:
+            raise serializers.ValidationError(f"send 1 to {MAX_CHANGES} changes")
+        ids = [item["listing"].pk for item in value]
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("each card once")
+        return value
+
+
+class ApplyPriceChangesSerializer(PriceChangesSerializer):
+    force = serializers.BooleanField(default=False, help_text="Push even what the guards refuse (below the floor, "
+                                                              "a cut to a third or less).")
+
+
+class PricePreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listing = serializers.IntegerField(source="listing.pk", help_text="The card (listing id).")
+    new_price = money("The price asked for.")
+    old_price = money("The price the marketplace shows now.", allow_null=True)
+    pending_price = money("A change not yet confirmed.", allow_null=True)
+    cost_price = money("Cost of the linked product.", allow_null=True)
+    margin = money("new price − cost.", allow_null=True)
+    margin_percent = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True,
+                                              help_text="Margin, % of the new price.")
+    floor_price = money("cost + minimum margin.", allow_null=True)
+    problem = serializers.CharField(allow_blank=True, help_text="Why the guards refuse it without force; empty when "
+                                                                "allowed.")
+    allowed = serializers.BooleanField(help_text="Whether it passes the guards.")
+
+
+def _pairs(data: dict[str, Any]) -> list[tuple[Listing, Any]]:
+    return [(item["listing"], item["price"]) for item in data["changes"]]
+
+
+def _form(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+    form = serializer_class(data=request.data)
+    form.is_valid(raise_exception=True)
+    return dict(form.validated_data)
+
+
+def _changes(rows: list[OutboxChange]) -> Response:
+    fresh = outbox_changes().filter(pk__in=[row.pk for row in rows]).order_by("id")
+    return Response(OutboxChangeSerializer(fresh, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List cards with their prices", description="Filters as on the prices screen."),
+    retrieve=extend_schema(summary="One card's price"),
+)
+class PriceViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = ListingPriceSerializer
+    queryset = price_list()
+    pagination_class = KeysetPagination
+    filterset_class = PriceFilter
+    sorts = PRICE_SORTS
+
+    @extend_schema(summary="Preview price changes",
+                   description="Old → new, margin and the guards' verdict for each change; writes nothing.",
+                   request=PriceChangesSerializer, responses={200: PricePreviewSerializer(many=True)})
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def preview(self, request: Request) -> Response:
+        data = _form(PriceChangesSerializer, request)
+        try:
+            previews = preview_price_changes(_pairs(data))
+        except PriceChangeError as error:
+            raise field_errors(error, "changes") from error
+        return Response(PricePreviewSerializer(previews, many=True).data)
+
+    @extend_schema(summary="Change prices",
+                   description="All or none: queues one outbox change per card; any guard refusal (without "
+                               "force) refuses the whole set (400). Managers and administrators.",
+                   request=ApplyPriceChangesSerializer, responses={202: OutboxChangeSerializer(many=True)})
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def change(self, request: Request) -> Response:
+        data = _form(ApplyPriceChangesSerializer, request)
+        try:
+            rows = change_prices(_pairs(data), user=request.user, force=data["force"])
+        except PriceChangeError as error:
+            raise field_errors(error, "changes") from error
+        return _changes(rows)
+
+
+class RollbackSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    force = serializers.BooleanField(default=False, help_text="Push even if the guards refuse the old price.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List price changes", description="The outbox's price changes, newest first."),
+    retrieve=extend_schema(summary="One price change"),
+)
+class PriceChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = OutboxChangeSerializer
+    queryset = outbox_changes().filter(kind=OutboxChange.Kind.PRICE)
+    pagination_class = KeysetPagination
+    filterset_class = OutboxChangeFilter
+
+    @extend_schema(summary="Roll a price change back",
+                   description="A new change back to the price the marketplace showed before this one.",
+                   request=RollbackSerializer, responses={202: OutboxChangeSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def rollback(self, request: Request, pk: str | None = None) -> Response:
+        data = _form(RollbackSerializer, request)
+        try:
+            row = rollback_price_change(self.get_object(), request.user, force=data["force"])
+        except PriceChangeError as error:
+            raise field_errors(error, "force") from error
+        return Response(OutboxChangeSerializer(outbox_changes().get(pk=row.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Repricing rules
+
+
+class RepricingRuleSerializer(DescribedModelSerializer):
+    class Meta:
+        model = RepricingRule
+        fields = ["id", "name", "product", "listing", "strategy", "floor_price", "ceiling_price",
+                  "min_margin_percent", "step", "enabled", "created_at", "updated_at"]
+        read_only_fields = fields
+        help_texts = {
+            "name": "Name of the rule.",
+            "strategy": "fixed, beat_competitor or target_margin.",
+            "floor_price": "Never below this price.",
+            "ceiling_price": "Never above this price.",
+            "min_margin_percent": "Minimum margin, % (also the price guards' floor).",
+            "step": "Price step of a move.",
+            "enabled": "Whether the rule applies.",
+        }
+
+
+@extend_schema_view(list=extend_schema(summary="List repricing rules"),
+                    retrieve=extend_schema(summary="One repricing rule"))
+class RepricingRuleViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = RepricingRuleSerializer
+    queryset = RepricingRule.objects.all()
+    pagination_class = KeysetPagination
+
+
+# ---------------------------------------------------------------------------------------------
+# Promotions
+
+
+class PromotionOfferSerializer(DescribedModelSerializer):
+    class Meta:
+        model = PromotionOffer
+        fields = ["offer_key", "listing", "status", "action_price", "max_action_price", "base_price", "currency"]
+        read_only_fields = fields
+        help_texts = {
+            "status": "eligible (can join) or participating.",
+            "action_price": "Price in the promotion.",
+            "max_action_price": "Highest price the promotion accepts.",
+            "base_price": "Price before the promotion.",
+        }
+
+
+class PromotionSerializer(DescribedModelSerializer):
+    offers = PromotionOfferSerializer(many=True, read_only=True, help_text="Cards that can join or take part.")
+
+    class Meta:
+        model = Promotion
+        fields = ["id", "account", "external_id", "title", "kind", "starts_at", "ends_at", "is_participating",
+                  "description", "offers", "created_at", "updated_at"]
+        read_only_fields = fields
+        help_texts = {
+            "title": "Name of the promotion.",
+            "kind": "The marketplace's type of promotion.",
+            "starts_at": "Start.",
+            "ends_at": "End.",
+            "is_participating": "Whether any card of the seller takes part.",
+            "description": "The marketplace's description.",
+        }
+
+
+class PromotionFilter(django_filters.FilterSet):  # type: ignore[misc]
+    marketplace = MarketplaceFilter()
+    account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
+    participating = django_filters.BooleanFilter(field_name="is_participating", label="Seller takes part.")
+
+    class Meta:
+        model = Promotion
+        fields = ["marketplace", "account", "participating"]
+
+
+class JoinItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.select_related("product"),
+                                                 help_text="The card (listing id).")
+    action_price = money("Price in the promotion; empty: the marketplace's.", required=False, allow_null=True,
+                         default=None, min_value=0)
+
+
+class JoinSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    offers = JoinItemSerializer(many=True, help_text=f"1..{MAX_CHANGES} cards to join.")
+    force = serializers.BooleanField(default=False, help_text="Push even above the maximum or below the floor.")
+
+    def validate_offers(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not value or len(value) > MAX_CHANGES:
+            raise serializers.ValidationError(f"send 1 to {MAX_CHANGES} cards")
+        return value
+
+
+class LeaveSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listings = serializers.PrimaryKeyRelatedField(many=True, queryset=Listing.objects.all(),
+                                                  help_text=f"1..{MAX_CHANGES} cards (listing ids) to withdraw.")
+
+    def validate_listings(self, value: list[Listing]) -> list[Listing]:
+        if not value or len(value) > MAX_CHANGES:
+            raise serializers.ValidationError(f"send 1 to {MAX_CHANGES} cards")
+        return value
+
+
+@extend_schema_view(list=extend_schema(summary="List promotions with their cards"),
+                    retrieve=extend_schema(summary="One promotion with its cards"))
+class PromotionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = PromotionSerializer
+    queryset = Promotion.objects.prefetch_related("offers")
+    pagination_class = KeysetPagination
+    filterset_class = PromotionFilter
+
+    @extend_schema(summary="Join cards to the promotion",
+                   description="Queues one outbox change per card. Managers and administrators.",
+                   request=JoinSerializer, responses={202: OutboxChangeSerializer(many=True)})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def join(self, request: Request, pk: str | None = None) -> Response:
+        data = _form(JoinSerializer, request)
+        offers = [(item["listing"], item["action_price"]) for item in data["offers"]]
+        try:
+            rows = join_promotion(self.get_object(), offers, request.user, force=data["force"])
+        except PriceChangeError as error:
+            raise field_errors(error, "offers") from error
+        return _changes(rows)
+
+    @extend_schema(summary="Withdraw cards from the promotion",
+                   description="Queues one outbox change per card. Managers and administrators.",
+                   request=LeaveSerializer, responses={202: OutboxChangeSerializer(many=True)})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def leave(self, request: Request, pk: str | None = None) -> Response:
+        data = _form(LeaveSerializer, request)
+        try:
+            rows = leave_promotion(self.get_object(), data["listings"], request.user)
+        except PriceChangeError as error:
+            raise field_errors(error, "listings") from error
+        return _changes(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Costs
+
+
+class CostSerializer(DescribedModelSerializer):
+    class Meta:
+        model = CostPriceHistory
+        fields = ["id", "product", "cost_price", "currency", "valid_from", "source", "created_at"]
+        read_only_fields = fields
+        help_texts = {
+            "cost_price": "Cost of one unit from `valid_from` on.",
+            "valid_from": "The first day the cost applies.",
+            "source": "form, import, api or demo.",
+        }
+
+
+class SetCostSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), help_text="The product (id).")
+    cost_price = money("Cost of one unit.", min_value=0)
+    valid_from = serializers.DateField(required=False, allow_null=True, default=None,
+                                       help_text="From this day on; default today. The same day again replaces it.")
+
+
+class CostFilter(django_filters.FilterSet):  # type: ignore[misc]
+    product = django_filters.NumberFilter(field_name="product_id", min_value=1, label="Product (id).")
+
+    class Meta:
+        model = CostPriceHistory
+        fields = ["product"]
+
+
+@extend_schema_view(list=extend_schema(summary="List product costs", description="Each product's cost history."),
+                    retrieve=extend_schema(summary="One cost entry"))
+class CostViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = CostSerializer
+    queryset = CostPriceHistory.objects.all()
+    pagination_class = KeysetPagination
+    filterset_class = CostFilter
+
+    @extend_schema(summary="Set a product's cost from a date on", request=SetCostSerializer,
+                   responses={201: CostSerializer})
+    def create(self, request: Request) -> Response:
+        data = _form(SetCostSerializer, request)
+        try:
+            row = costs.set_cost(data["product"], data["cost_price"], data["valid_from"], actor=request.user,
+                                 source="api")
+        except costs.CostError as error:
+            raise field_errors(error, "cost_price") from error
+        return Response(CostSerializer(row).data, status=status.HTTP_201_CREATED)

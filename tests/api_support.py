@@ -1,0 +1,128 @@
+"""What the API tests share: one of everything the API lists (seed_api_world), a token per role, and the
+list of every endpoint of the schema (api_operations)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from analytics.models import FeeLine, FinanceOperation
+from catalog.models import CostPriceHistory, ListingCheck, StockLevel, Warehouse
+from core.roles import Role
+from core.tokens import token_issue
+from integrations.models import OutboxChange, SyncRun
+from orders.models import OrderStatusChange, Return, Scheme
+from pricing.models import Promotion, PromotionOffer, RepricingRule
+from reviews.models import Answer, Question, ReplyTemplate
+from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
+
+ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
+
+
+@dataclass
+class ApiWorld:
+    ids: dict[str, int]
+    tokens: dict[Role, str]
+
+    def client(self, role: Role) -> Client:
+        return Client(HTTP_AUTHORIZATION=f"Token {self.tokens[role]}")
+
+
+def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
+    """n of each listed row on `account`; returns the id of the last of each kind."""
+    ids: dict[str, int] = {}
+    now = timezone.now()
+    warehouse = Warehouse.objects.create(
+        account=account, external_id=f"wh-{account.pk}-{Warehouse.objects.count()}", name="Склад Москва"
+    )
+    ids["warehouse"] = warehouse.pk
+    for i in range(n):
+        listing = make_listing(account)
+        ids["listing"], ids["product"] = listing.pk, listing.product_id  # type: ignore[assignment]
+        ListingCheck.objects.create(listing=listing, score=80, problem_count=1, checked_at=now, problems=[
+            {"rule": "title_length", "severity": "warning", "message": "Короткое название", "source": "ozon",
+             "url": ""}])
+        ids["stock_level"] = StockLevel.objects.create(listing=listing, warehouse=warehouse, present=7,
+                                                       reserved=1).pk
+        ids["cost"] = CostPriceHistory.objects.create(product=listing.product, cost_price=Decimal("500.00"),
+                                                      valid_from=date.today() - timedelta(days=i)).pk
+        # FBO: the marketplace ships it, so an action on it is refused here without calling anyone.
+        order = make_order(account, scheme=Scheme.FBO)
+        ids["order"] = order.pk
+        OrderStatusChange.objects.create(order=order, to_status="new", changed_at=now)
+        ids["return"] = Return.objects.create(account=account, external_id=f"ret-{order.pk}", order=order,
+                                              returned_at=now, amount=Decimal("10.50")).pk
+        ids["review"] = make_review(account).pk
+        ids["answer"] = Answer.objects.create(review_id=ids["review"], text="Спасибо за отзыв!").pk
+        ids["question"] = Question.objects.create(account=account, external_id=f"q-{order.pk}", text="Есть размер M?",
+                                                  published_at=now).pk
+        promotion = Promotion.objects.create(account=account, external_id=f"promo-{order.pk}", title="Распродажа",
+                                             ends_at=now + timedelta(days=10))
+        ids["promotion"] = promotion.pk
+        PromotionOffer.objects.create(promotion=promotion, offer_key=listing.external_id, listing=listing,
+                                      status=PromotionOffer.Status.ELIGIBLE, max_action_price=Decimal("1200"))
+        ids["price_change"] = OutboxChange.objects.create(
+            account=account, kind=OutboxChange.Kind.PRICE, target_key=listing.external_id, listing=listing,
+            payload={"price": "1399.00"}, previous={"price": "1499.90"}, status=OutboxChange.Status.FAILED,
+        ).pk
+        ids["sync_run"] = SyncRun.objects.create(account=account, stream=f"orders{i}", status="succeeded").pk
+        operation = FinanceOperation.objects.create(account=account, external_id=f"op-{order.pk}",
+                                                    operation_type="sale", operation_at=now, amount=Decimal("900"))
+        FeeLine.objects.create(operation=operation, kind=FeeLine.Kind.COMMISSION, name="Комиссия",
+                               amount=Decimal("-100"))
+        ids["finance_operation"] = operation.pk
+        ids["repricing_rule"] = RepricingRule.objects.create(name=f"Rule {i}", listing=listing).pk
+        ids["reply_template"] = ReplyTemplate.objects.create(name=f"Спасибо {i}", text="Спасибо, {author}!").pk
+    return ids
+
+
+def seed_api_world(rows: int = 1) -> ApiWorld:
+    account = make_account("ozon")
+    ids = {"account": account.pk, **seed_rows(account, rows)}
+    tokens = {role: token_issue(user=make_user(role, f"api-{role}"), name="tests").secret for role in ROLES}
+    return ApiWorld(ids=ids, tokens=tokens)
+
+
+def build_schema() -> dict[str, Any]:
+    """The OpenAPI document as /api/v1/schema/ serves it (JSON types only)."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    loaded: dict[str, Any] = json.loads(OpenApiJsonRenderer().render(schema))
+    return loaded
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def api_operations(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every (method, path template) of the schema."""
+    return [
+        (method, path) for path, item in schema["paths"].items() for method in item if method in HTTP_METHODS
+    ]
+
+
+# The seeded row each collection's detail paths name.
+ROW_OF = {
+    "accounts": "account", "reply-templates": "reply_template", "products": "product", "listings": "listing",
+    "warehouses": "warehouse", "stock-levels": "stock_level", "orders": "order", "returns": "return",
+    "reviews": "review", "questions": "question", "answers": "answer", "prices": "listing",
+    "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
+    "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
+}
+ADMIN_ONLY = ("accounts",)
+
+
+def collection(path: str) -> str:
+    return path.removeprefix("/api/v1/").split("/")[0]
+
+
+def concrete(path: str, ids: dict[str, int]) -> str:
+    return path.replace("{id}", str(ids[ROW_OF[collection(path)]]))
