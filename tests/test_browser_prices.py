@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from catalog.models import Product
 from core.roles import Role
@@ -67,8 +68,9 @@ def test_manager_previews_pushes_sees_the_result_and_rolls_back(
     # The worker pushes to the sandbox; the page follows the result by itself.
     sandbox.push()
     assert OutboxChange.objects.get(pk=item.outbox_change_id).status == OutboxChange.Status.APPLIED
-    page.wait_for_function(
-        f"document.querySelector('#item-{item.pk} [data-status]').dataset.status === 'applied'", timeout=10_000
+    # Selectors, not string predicates: Playwright evaluates those with eval, which the CSP refuses.
+    expect(page.locator(f"#item-{item.pk} [data-status]").first).to_have_attribute(
+        "data-status", "applied", timeout=10_000
     )
     assert "применено" in page.locator(f"#item-{item.pk}").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "price_batch_applied.png"), full_page=True)
@@ -79,8 +81,8 @@ def test_manager_previews_pushes_sees_the_result_and_rolls_back(
     back = PriceBatch.objects.exclude(pk=batch.pk).get()
     assert back.rollback_of_id == batch.pk and back.items.get().new_price == old
     sandbox.push()
-    page.wait_for_function(
-        "document.querySelector('#batch-items [data-status]').dataset.status === 'applied'", timeout=10_000
+    expect(page.locator("#batch-items [data-status]").first).to_have_attribute(
+        "data-status", "applied", timeout=10_000
     )
     assert f"#{batch.pk}" in page.locator("div.batch-summary").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "price_batch_rollback.png"), full_page=True)

@@ -44,3 +44,12 @@ document.addEventListener("click", function (event) {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// A "select all" checkbox of a plain list form: data-check-all names the row checkboxes it ticks
+// (inline handlers would be refused by the Content-Security-Policy).
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (!(target instanceof HTMLInputElement) || !target.hasAttribute("data-check-all")) { return; }
+  var name = target.getAttribute("data-check-all");
+  document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) { box.checked = target.checked; });
+});
