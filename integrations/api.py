@@ -9,6 +9,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -216,17 +217,24 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     @extend_schema(
         summary="Start a sync now",
         description="Queues one stream of an account for the sync workers, as the schedule does "
-                    "(integrations.tasks.enqueue_sync). Managers and administrators.",
+                    "(integrations.sync_status.request_sync, as the settings' \"sync now\"); `queued` is false when "
+                    "that stream is already running. Managers and administrators.",
         request=SyncStartSerializer,
         responses={202: SyncQueuedSerializer},
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def start(self, request: Request) -> Response:
-        from integrations.tasks import enqueue_sync
+        from integrations.sync_status import SyncRequestError, request_sync
 
         form = SyncStartSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data: dict[str, Any] = form.validated_data
-        enqueue_sync(data["account"], data["stream"], full=data["full"], trigger="api")
-        body = {"account": data["account"].pk, "stream": data["stream"], "full": data["full"], "queued": True}
+        # The same service as the settings' "sync now": audited, queued after commit, never twice at once.
+        try:
+            queued = request_sync(
+                data["account"], [data["stream"]], full=data["full"], actor=request.user, trigger="api"
+            )
+        except SyncRequestError as exc:
+            raise ValidationError({"account": [str(exc)]}) from exc
+        body = {"account": data["account"].pk, "stream": data["stream"], "full": data["full"], "queued": bool(queued)}
         return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -122,7 +122,7 @@ class SyncRequestError(ValueError):
 
 
 def request_sync(
-    account: MarketplaceAccount, streams: list[str], *, full: bool = False, actor: Any = None
+    account: MarketplaceAccount, streams: list[str], *, full: bool = False, actor: Any = None, trigger: str = "manual"
 ) -> list[str]:
     """Queue a run of the given streams now ("sync now"); a stream already running is not queued twice."""
     unknown = [s for s in streams if s not in STREAM_ORDER]
@@ -141,16 +141,16 @@ def request_sync(
             action="sync.requested",
             actor=actor,
             obj=account,
-            details={"streams": queued, "full": full, "already_running": sorted(running)},
+            details={"streams": queued, "full": full, "already_running": sorted(running), "trigger": trigger},
         )
         # Published once the audit row is committed: a worker never runs a request that was rolled back.
-        transaction.on_commit(lambda: _enqueue(account, queued, full))
+        transaction.on_commit(lambda: _enqueue(account, queued, full, trigger))
     return queued
 
 
-def _enqueue(account: MarketplaceAccount, streams: list[str], full: bool) -> None:
+def _enqueue(account: MarketplaceAccount, streams: list[str], full: bool, trigger: str) -> None:
     for stream in streams:
-        enqueue_sync(account, stream, full=full, trigger="manual")
+        enqueue_sync(account, stream, full=full, trigger=trigger)
 
 
 def any_running(account: MarketplaceAccount) -> bool:

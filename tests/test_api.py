@@ -189,12 +189,15 @@ def test_fbs_actions_answer_per_order_and_refuse_an_fbo_order_without_calling_an
     assert AuditEvent.objects.filter(action="orders.assemble", object_id=str(order)).exists()
 
 
-def test_starting_a_sync_queues_the_same_task_as_the_schedule(world: ApiWorld) -> None:
+def test_starting_a_sync_queues_the_same_task_as_the_schedule(
+    world: ApiWorld, django_capture_on_commit_callbacks
+) -> None:
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("sync_ozon")
 
-    response = post(world.client(Role.MANAGER), "/api/v1/sync-runs/start/",
-                    {"account": world.ids["account"], "stream": "orders"})
+    with django_capture_on_commit_callbacks(execute=True):  # the task is published once the request commits
+        response = post(world.client(Role.MANAGER), "/api/v1/sync-runs/start/",
+                        {"account": world.ids["account"], "stream": "orders"})
     unknown = post(world.client(Role.MANAGER), "/api/v1/sync-runs/start/",
                    {"account": world.ids["account"], "stream": "everything"})
 
