@@ -66,4 +66,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": 60 * 60},
     },
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
+    # Products' ratings dropping (reviews/alerts.py), hourly; the reviews sync checks its own pages too.
+    "review-rating-alerts": {
+        "task": "reviews.check_rating_drops",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 50 * 60},
+    },
 }
