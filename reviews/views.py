@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from core.roles import EDITORS, EVERYONE, has_role, require_role
 from reviews import services
@@ -99,8 +100,13 @@ def item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @require_GET
 @require_role(*EVERYONE)
 def answer_state(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    """The item's answer state; polled while the answer is on its way."""
-    return render(request, "reviews/_answer_state.html", _item_context(request, _item_or_404(kind, pk)))
+    """The item's answer state; polled while the answer is on its way. Once it settles (published,
+    rejected), the whole item is redrawn: its "answered" badge, checkbox and buttons change too."""
+    item = _item_or_404(kind, pk)
+    if request.htmx and item.answer_state not in IN_FLIGHT_STATES:
+        response = render(request, "reviews/_item.html", _item_context(request, item))
+        return reswap(retarget(response, f"#item-{kind}-{pk}"), "outerHTML")
+    return render(request, "reviews/_answer_state.html", _item_context(request, item))
 
 
 def _answer_form(request: HttpRequest, item: InboxItem, *, text: str, template: ReplyTemplate | None,

@@ -223,6 +223,11 @@ def test_an_answer_goes_through_the_outbox_and_its_state_follows_it(shop, manage
     Review.objects.filter(pk=low.pk).update(is_answered=True, answer_text="Анна, простите!")
     html = manager.get(state).content.decode()
     assert 'data-state="published"' in html and "опубликован" in html and "hx-trigger" not in html
+    # Polled by the page, a settled state redraws the whole item: answered, no checkbox, no buttons.
+    response = manager.get(state, HTTP_HX_REQUEST="true")
+    assert response["HX-Retarget"] == f"#item-review-{low.pk}" and response["HX-Reswap"] == "outerHTML"
+    html = response.content.decode()
+    assert "есть ответ" in html and 'name="items"' not in html and "Ответить" not in html
 
 
 def test_a_rejected_answer_shows_the_marketplace_message_and_can_be_sent_again(shop, manager):
@@ -286,7 +291,8 @@ def test_bulk_answer_sends_per_item_and_shows_each_result(shop, manager):
                                                      "Здравствуйте! «Кружка «Север»» можно мыть."}
     assert OutboxChange.objects.filter(kind=OutboxChange.Kind.QUESTION_ANSWER).count() == 2
     # The items' states are swapped in out of band, and poll.
-    assert f'id="state-question-{extra.pk}" data-state="sending" hx-swap-oob="true"' in html
+    assert re.search(rf'<li [^>]*id="item-question-{extra.pk}"[^>]*hx-swap-oob="true"', html)
+    assert f'id="state-question-{extra.pk}" data-state="sending"' in html
     assert AuditEvent.objects.filter(action="question.answer").count() == 2
 
 
