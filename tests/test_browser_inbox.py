@@ -6,13 +6,15 @@ preview; an analyst sees no answer controls."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from core.roles import Role
 from integrations.models import OutboxChange
 from integrations.sync import engine
-from reviews.models import Answer, Question, ReplyTemplate, Review
+from reviews import alerts
+from reviews.models import Alert, Answer, Question, ReplyTemplate, Review
 from tests.test_browser import SCREENSHOTS, browser_page  # noqa: F401  (the Chromium fixture)
 from tests.test_outbox_sandbox import Sandbox
 
@@ -201,16 +203,38 @@ def test_manager_bulk_answers_questions_with_a_preview(
 def test_analyst_reads_the_inbox_without_answer_controls(
     browser_page, live_server, django_user_model  # noqa: F811
 ) -> None:
-    sandbox = _synced("ozon")
+    sandbox = _synced("wildberries")
     review = Review.objects.filter(account=sandbox.account, is_answered=False).first()
     assert review is not None
+    # The alerts as the reviews sync raises them, an hour after the newest review.
+    ids = list(Review.objects.filter(account=sandbox.account).values_list("pk", flat=True))
+    newest = Review.objects.filter(account=sandbox.account).latest("published_at").published_at
+    assert alerts.check_reviews(ids, now=newest + timedelta(hours=1)) > 0
+    low = Alert.objects.filter(kind=Alert.Kind.LOW_RATING).order_by("-created_at", "-id").first()
+    assert low is not None
     _user(django_user_model, "olga", Role.ANALYST)
     page = browser_page
     _login(page, live_server, "olga")
     page.goto(f"{live_server.url}/reviews/")
     assert page.locator("li.inbox-item").count() > 0
     assert page.locator("form.bulkbar, button.answer-open, input[name=items]").count() == 0
+    header = page.locator("section.alerts")
+    assert "требу" in header.inner_text() and header.locator("button").count() == 0  # analysts resolve nothing
     _shot(page, "inbox_analyst.png")
+    # An alert opens its review.
+    page.click(f"section.alerts a[href='?item=review:{low.review_id}']")
+    page.wait_for_url(f"**/reviews/?item=review:{low.review_id}")
+    assert page.locator("li.inbox-item").count() == 1
+    assert page.locator(f"#item-review-{low.review_id}").count() == 1
+
+    ReplyTemplate.objects.create(name="Спасибо за отзыв", text="{author}, спасибо за отзыв о «{product}»!",
+                                 min_rating=4)
+    ReplyTemplate.objects.create(name="Ответ на вопрос", text="Здравствуйте! «{product}» можно стирать при 30°.",
+                                 for_questions=True)
+    page.goto(f"{live_server.url}/reviews/templates/")
+    assert "{product}" in page.locator("section.variables").inner_text()
+    assert "Анна, спасибо за отзыв о «Кружка керамическая, 350 мл»!" in page.locator("table.templates").inner_text()
+    _shot(page, "reply_templates.png")
     token = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
     response = page.request.post(
         f"{live_server.url}/reviews/review/{review.pk}/answer/", form={"text": "Взлом"},

@@ -98,6 +98,10 @@ def test_flags_are_shown_with_their_reasons_in_russian(shop, manager):
     assert "Похоже на накрутку" in html
     assert "Такой же текст ещё в 3 отзывах." in html
     assert "Автор написал 6 отзывов за 30 дней, обычно 0,5." in html
+    burst = {"burst": {"count": 7, "day": "2026-11-20", "usual": 0.01}}
+    Review.objects.filter(pk=shop["good"].pk).update(flags=burst)
+    html = manager.get("/reviews/?flagged=true").content.decode()
+    assert "7 отзывов на этот товар за 20.11.2026, а раньше их почти не было." in html
     assert str(shop["low"].text) not in html  # the filter keeps the flagged ones only
 
 
