@@ -361,3 +361,20 @@ def test_the_templates_page_explains_the_variables_and_refuses_an_unknown_one(sh
     response = manager.post("/reviews/templates/", {"name": "Опечатка", "text": "Спасибо, {name}!"})
     assert "Неизвестная переменная {name}" in response.content.decode()
     assert not ReplyTemplate.objects.filter(name="Опечатка").exists()
+
+
+def test_without_javascript_the_forms_still_work(shop, manager):
+    keys = [f"question:{shop['question'].pk}"]
+    page = manager.post("/reviews/bulk/preview/", {"items": keys, "template": shop["reply"].pk,
+                                                   "next": "/reviews/?kind=question"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "<h1>Ответ на выбранные</h1>" in html and "Отправить 1 ответ" in html
+    sent = manager.post("/reviews/bulk/", {"items": keys, "template": shop["reply"].pk,
+                                           "next": "/reviews/?kind=question"}, follow=True)
+    assert sent.redirect_chain[-1][0] == "/reviews/?kind=question"
+    assert "Ответов поставлено в очередь: 1, не отправлено: 0." in sent.content.decode()
+    answered = manager.post(f"/reviews/review/{shop['good'].pk}/answer/", {"text": "Спасибо!"}, follow=True)
+    assert "Ответ поставлен в очередь на отправку в маркетплейс." in answered.content.decode()
+    outside = manager.post(f"/reviews/review/{shop['low'].pk}/answer/", {"text": "Да", "next": "https://evil.example/"})
+    assert outside["Location"] == "/reviews/"  # never redirected off the site
+    assert Answer.objects.count() == 3
