@@ -44,7 +44,7 @@ NEWEST = "newest"
 SENDING, SENT, PUBLISHED, REJECTED, FAILED = "sending", "sent", "published", "rejected", "failed"
 ANSWER_STATES = (SENDING, SENT, PUBLISHED, REJECTED, FAILED)
 IN_FLIGHT_STATES = (SENDING, SENT)  # the page asks again until these settle
-_STATE_OF_STATUS = {
+_STATE_OF_STATUS: dict[str, str] = {
     OutboxChange.Status.PENDING: SENDING,
     OutboxChange.Status.SENDING: SENDING,
     OutboxChange.Status.SENT: SENT,
@@ -226,7 +226,7 @@ def _branch_base(kind: str, filters: InboxFilters) -> QuerySet[Any] | None:
 def searched_listing_ids(term: str) -> QuerySet[Any]:
     """The cards a product search finds: the catalogue's card search (article, marketplace ids,
     barcodes, title) and the cards of the products whose name has the term; each on its index."""
-    branches = [listing_search_ids(term)]
+    branches: list[QuerySet[Any]] = [listing_search_ids(term)]
     if len(term) >= SUBSTRING_MIN_LENGTH:
         named = Product.objects.filter(name__icontains=term).order_by().values("pk")
         branches.append(Listing.objects.filter(product_id__in=named).order_by().values("pk"))
@@ -270,7 +270,9 @@ def inbox_page(
     if not grouped:
         groups = [filters.answered]
     elif cursor is not None:
-        groups = [g for g in groups if (g <= cursor.answered if backwards else g >= cursor.answered)]
+        after_cursor = cursor  # groups are bools here (grouped, so never None)
+        groups = [g for g in groups if g is not None and (
+            g <= after_cursor.answered if backwards else g >= after_cursor.answered)]
     order = ("published_at", "id") if backwards else ("-published_at", "-id")
     branches = []
     for kind in KINDS:
@@ -278,13 +280,14 @@ def inbox_page(
         if base is None:
             continue
         for answered in groups:
-            rows = base if answered is None else base.filter(is_answered=answered)
+            branch = base if answered is None else base.filter(is_answered=answered)
             if cursor is not None and (not grouped or answered == cursor.answered):
                 bound = _before if backwards else _after
-                rows = rows.filter(bound(cursor, _KIND_RANK[kind]))
-            branches.append(rows.order_by(*order).values(**_columns(kind))[: limit + 1])
+                branch = branch.filter(bound(cursor, _KIND_RANK[kind]))
+            branches.append(branch.order_by(*order).values(**_columns(kind))[: limit + 1])
     if not branches:
         return InboxPage([], "")
+    rows: list[dict[str, Any]]
     if len(branches) == 1:
         rows = list(branches[0])  # already in the inbox's order
     else:
@@ -313,7 +316,8 @@ def inbox_page(
 def count_items(filters: InboxFilters, *, cap: int) -> tuple[int, int]:
     """(reviews, questions) matching the filters, each counted up to cap + 1 (a capped count on the
     inbox indexes: an exact count of a large seller's reviews costs seconds), in one query."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for kind in KINDS:
         base = _branch_base(kind, filters)
         if base is None:

@@ -39,6 +39,11 @@ from reviews.selectors import (
 POLL_SECONDS = 3
 
 
+def _htmx(request: HttpRequest) -> bool:
+    """An htmx request (django_htmx's request.htmx): answered with a partial, else with a page."""
+    return bool(getattr(request, "htmx", False))
+
+
 def _item_key(kind: str, pk: int) -> str:
     if kind not in ("review", "question"):
         raise Http404
@@ -72,7 +77,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
         "ratings": range(5, 0, -1),
         "can_edit": can_edit,
         "alerts": alerts,
-        "alerts_total": alerts[0].open_total if alerts else 0,
+        "alerts_total": getattr(alerts[0], "open_total", 0) if alerts else 0,
         "templates": list(reply_templates()) if can_edit else [],
         "poll_seconds": POLL_SECONDS,
         "in_flight": IN_FLIGHT_STATES,
@@ -103,7 +108,7 @@ def answer_state(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The item's answer state; polled while the answer is on its way. Once it settles (published,
     rejected), the whole item is redrawn: its "answered" badge, checkbox and buttons change too."""
     item = _item_or_404(kind, pk)
-    if request.htmx and item.answer_state not in IN_FLIGHT_STATES:
+    if _htmx(request) and item.answer_state not in IN_FLIGHT_STATES:
         response = render(request, "reviews/_item.html", _item_context(request, item))
         return reswap(retarget(response, f"#item-{kind}-{pk}"), "outerHTML")
     return render(request, "reviews/_answer_state.html", _item_context(request, item))
@@ -136,7 +141,7 @@ def answer(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         return HttpResponse(status=405)
     text = request.POST.get("text", "")
     result = services.answer_one(key, text, request.user, template)
-    if not request.htmx:
+    if not _htmx(request):
         if result.ok:
             messages.success(request, _("The answer is queued for the marketplace."))
         else:
@@ -188,7 +193,7 @@ def bulk_preview(request: HttpRequest) -> HttpResponse:
         "no_template": template is None,
         "next": _back(request),
     }
-    name = "reviews/_bulk_preview.html" if request.htmx else "reviews/bulk_page.html"
+    name = "reviews/_bulk_preview.html" if _htmx(request) else "reviews/bulk_page.html"
     return render(request, name, context)
 
 
@@ -201,7 +206,7 @@ def bulk_answer(request: HttpRequest) -> HttpResponse:
     results = services.answer_many(keys, "", request.user, template)
     accepted = [r for r in results if r.ok]
     refused = [r for r in results if not r.ok]
-    if not request.htmx:
+    if not _htmx(request):
         messages.success(request, _("Answers queued: %(ok)s, refused: %(refused)s.") % {
             "ok": len(accepted), "refused": len(refused)})
         return redirect(_back(request))
@@ -219,7 +224,7 @@ def bulk_answer(request: HttpRequest) -> HttpResponse:
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
     services.resolve_alert(alert.pk, request.user)
-    if request.htmx:
+    if _htmx(request):
         return HttpResponse("")
     return redirect(_back(request))
 
