@@ -337,6 +337,9 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     priced = list(Listing.objects.filter(price__isnull=False).order_by("pk").values_list("pk", flat=True)[:20])
     assert unlinked is not None
     assert account is not None
+    from reviews.models import Review
+
+    review = Review.objects.filter(is_answered=False).order_by("-published_at").only("pk")[100]
     word = listing.title.split()[2]  # e.g. "рюкзак": a name search that matches an eighth of the catalogue
     deep_orders, deep_catalogue = max(2, round(500 * scale)), max(2, round(1000 * scale))
     return [
@@ -396,6 +399,15 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("reviews", "/reviews/"),
         Page("reviews unanswered", "/reviews/?answered=no"),
         Page("reviews templates", "/reviews/templates/"),
+        # The customer inbox (reviews and questions in one list): filters, product search, a deep page.
+        Page("inbox questions unanswered", "/reviews/?kind=question&answered=no"),
+        Page("inbox 1★ reviews WB", "/reviews/?kind=review&rating=1&marketplace=wildberries&answered=no"),
+        Page("inbox account newest", f"/reviews/?account={account.pk}&sort=newest"),
+        Page("inbox flagged", "/reviews/?flagged=true"),
+        Page("inbox search product", f"/reviews/?q={listing.offer_id}"),
+        Page("inbox search name", f"/reviews/?q={word}&answered=no"),
+        Page(f"inbox page {deep_orders}", "", ("/reviews/", deep_orders)),
+        Page("inbox answer form", f"/reviews/review/{review.pk}/answer/"),
         Page("settings", "/settings/"),
         Page("settings account", f"/settings/accounts/{account.pk}/"),
         Page("api accounts", "/api/v1/accounts/"),

@@ -74,4 +74,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=40),
         "options": {"expires": 50 * 60},
     },
+    # Products' ratings dropping (reviews/alerts.py), hourly; the reviews sync checks its own pages too.
+    "review-rating-alerts": {
+        "task": "reviews.check_rating_drops",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 50 * 60},
+    },
 }

@@ -340,6 +340,10 @@ def _date(value: str) -> str:
     return date_format(parsed, "SHORT_DATE_FORMAT")
 
 
+# A usual rate that rounds to "0,0" is worded as "hardly any before", not as a figure.
+RARE = 0.05
+
+
 def flag_reasons(flags: dict[str, Any]) -> list[str]:
     """One sentence per flag, saying why the review looks suspicious."""
     reasons = []
@@ -354,14 +358,28 @@ def flag_reasons(flags: dict[str, Any]) -> list[str]:
         reasons.append(_("The text is %(similarity)s%% like the review of %(date)s.") % {
             "similarity": evidence["similarity"], "date": _date(evidence["published_at"]),
         })
-    if evidence := flags.get(BURST):
+    if (evidence := flags.get(BURST)) and evidence["usual"] < RARE:
+        count = evidence["count"]
+        reasons.append(ngettext(
+            "%(count)s review of this product on %(day)s, while it hardly got any before.",
+            "%(count)s reviews of this product on %(day)s, while it hardly got any before.",
+            count,
+        ) % {"count": count, "day": _date(evidence["day"])})
+    elif evidence:
         count = evidence["count"]
         reasons.append(ngettext(
             "%(count)s review of this product on %(day)s, against %(usual)s a day usually.",
             "%(count)s reviews of this product on %(day)s, against %(usual)s a day usually.",
             count,
         ) % {"count": count, "day": _date(evidence["day"]), "usual": number_format(evidence["usual"], 1)})
-    if evidence := flags.get(AUTHOR):
+    if (evidence := flags.get(AUTHOR)) and evidence["usual"] < RARE:
+        count = evidence["count"]
+        reasons.append(ngettext(
+            "The author wrote %(count)s review in %(days)s days and hardly any before.",
+            "The author wrote %(count)s reviews in %(days)s days and hardly any before.",
+            count,
+        ) % {"count": count, "days": evidence["days"]})
+    elif evidence:
         count = evidence["count"]
         reasons.append(ngettext(
             "The author wrote %(count)s review in %(days)s days, against %(usual)s usually.",

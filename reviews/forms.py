@@ -17,8 +17,17 @@ class ReplyTemplateForm(forms.ModelForm):  # type: ignore[type-arg]
             "max_rating": _("Maximum rating"),
             "for_questions": _("For questions"),
         }
-        help_texts = {"text": _("May use {author} and {product}.")}
+        help_texts = {"text": _("May use {author} (the buyer's name) and {product} (the product's name).")}
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_text(self) -> str:
+        from reviews.services import unknown_variables
+
+        text: str = self.cleaned_data["text"]
+        if unknown := unknown_variables(text):
+            message = _("Unknown variable %(names)s: use {author} (or {buyer}) and {product}.")
+            raise forms.ValidationError(message % {"names": ", ".join(unknown)})
+        return text
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

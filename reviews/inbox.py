@@ -14,12 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models import fields as model_fields
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, JSONObject, NullIf
 
-from catalog.models import Listing
+from catalog.filters import listing_search_ids
+from catalog.models import Listing, Product
+from core.filters import SUBSTRING_MIN_LENGTH
+from core.models import Marketplace
+from integrations.models import OutboxChange
 from reviews.flags import flag_reasons
 from reviews.models import Answer, Question, Review
 
@@ -29,6 +34,24 @@ KINDS = (REVIEW, QUESTION)
 # At one instant, reviews come before questions: the kind is part of the order (and the cursor).
 _KIND_RANK = {REVIEW: 1, QUESTION: 0}
 PAGE_SIZE = 50
+# The two orders offered: unanswered first, then newest (the manager's day); or newest, answered or not.
+UNANSWERED_FIRST = "unanswered"
+NEWEST = "newest"
+
+
+# An item's answer, as the page tells it: on its way to the marketplace; delivered (the marketplace
+# accepted it, not yet read back); published (the marketplace shows the item answered); refused.
+SENDING, SENT, PUBLISHED, REJECTED, FAILED = "sending", "sent", "published", "rejected", "failed"
+ANSWER_STATES = (SENDING, SENT, PUBLISHED, REJECTED, FAILED)
+IN_FLIGHT_STATES = (SENDING, SENT)  # the page asks again until these settle
+_STATE_OF_STATUS: dict[str, str] = {
+    OutboxChange.Status.PENDING: SENDING,
+    OutboxChange.Status.SENDING: SENDING,
+    OutboxChange.Status.SENT: SENT,
+    OutboxChange.Status.APPLIED: SENT,  # delivered; "published" once the sync reads it back
+    OutboxChange.Status.REJECTED: REJECTED,
+    OutboxChange.Status.FAILED: FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +63,10 @@ class InboxFilters:
     answered: bool | None = None
     product_id: int | None = None
     flagged: bool = False  # reviews with a suspicious-review flag only
+    listing_id: int | None = None  # the feedback on one card (its page links here)
+    search: str = ""  # a product search: article, marketplace id, barcode, name or title
+    item: str = ""  # one item by its key, "review:12" (an alert links to it)
+    items: tuple[str, ...] = ()  # several items by their keys (a bulk answer's results)
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,8 @@ class InboxItem:
     answer_text: str  # as the marketplace shows it (read back by the sync)
     answer_status: str  # the outbox status of the newest answer written here, "" if none
     answer_error: str  # the marketplace's message when that answer was rejected or failed
+    sent_text: str = ""  # the text of that answer
+    answer_confirmed: bool = False  # that answer was read back from the marketplace
     flags: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,14 +100,30 @@ class InboxItem:
         return f"{self.kind}:{self.id}"
 
     @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def marketplace_label(self) -> str:
+        return str(Marketplace(self.marketplace).label) if self.marketplace in Marketplace.values else self.marketplace
+
+    @property
     def flag_reasons(self) -> list[str]:
         return flag_reasons(self.flags)
+
+    @property
+    def answer_state(self) -> str:
+        """Where the answer stands, for the page: one of ANSWER_STATES, "" when there is none."""
+        if self.is_answered:
+            return PUBLISHED
+        return _STATE_OF_STATUS.get(self.answer_status, "")
 
 
 @dataclass(frozen=True)
 class InboxPage:
     items: list[InboxItem]
     next_cursor: str  # "" on the last page
+    previous_cursor: str = ""  # "" on the first page
 
 
 @dataclass(frozen=True)
@@ -135,11 +180,13 @@ def _columns(kind: str) -> dict[str, Any]:
         "i_published": F("published_at"),
         "i_answered": F("is_answered"),
         "i_answer_text": F("answer_text"),
-        "i_answer_status": Coalesce(
-            Subquery(answer_of.values("outbox__status")[:1]), nothing, output_field=text_field
-        ),
-        "i_answer_error": Coalesce(
-            Subquery(answer_of.values("outbox__error_message")[:1]), nothing, output_field=text_field
+        # The newest answer written here, one subquery for all its fields.
+        "i_answer": Subquery(
+            answer_of.values(j=JSONObject(
+                text="text", status="outbox__status", error="outbox__error_message",
+                confirmed="outbox__confirmed_at", created="created_at",
+            ))[:1],
+            output_field=model_fields.json.JSONField(),
         ),
         "i_flags": F("flags") if is_review else Value({}, output_field=model_fields.json.JSONField()),
     }
@@ -152,17 +199,39 @@ def _branch_base(kind: str, filters: InboxFilters) -> QuerySet[Any] | None:
         return None  # questions have neither a rating nor flags
     if filters.kind and filters.kind != kind:
         return None
+    keys = (filters.item, *filters.items) if filters.item else filters.items
+    if keys:
+        ids = [int(pk) for item_kind, _sep, pk in (key.partition(":") for key in keys)
+               if item_kind == kind and pk.isdigit()]
+        if not ids:
+            return None
+        rows = rows.filter(pk__in=ids)
     if filters.marketplace:
         rows = rows.filter(account__marketplace=filters.marketplace)
     if filters.account_id is not None:
         rows = rows.filter(account_id=filters.account_id)
     if filters.product_id is not None:
         rows = rows.filter(listing_id__in=Listing.objects.filter(product_id=filters.product_id).values("id"))
+    if filters.listing_id is not None:
+        rows = rows.filter(listing_id=filters.listing_id)
+    if filters.search:
+        rows = rows.filter(listing_id__in=searched_listing_ids(filters.search))
     if filters.rating is not None:
         rows = rows.filter(rating=filters.rating)
     if filters.flagged:
         rows = rows.exclude(flags={})
     return rows
+
+
+def searched_listing_ids(term: str) -> QuerySet[Any]:
+    """The cards a product search finds: the catalogue's card search (article, marketplace ids,
+    barcodes, title) and the cards of the products whose name has the term; each on its index."""
+    branches: list[QuerySet[Any]] = [listing_search_ids(term)]
+    if len(term) >= SUBSTRING_MIN_LENGTH:
+        named = Product.objects.filter(name__icontains=term).order_by().values("pk")
+        branches.append(Listing.objects.filter(product_id__in=named).order_by().values("pk"))
+    first, *rest = branches
+    return first.union(*rest, all=True) if rest else first
 
 
 def _after(cursor: _Cursor, rank: int) -> Q:
@@ -177,34 +246,96 @@ def _after(cursor: _Cursor, rank: int) -> Q:
     return Q(published_at__lt=cursor.published_at)
 
 
-def inbox_page(filters: InboxFilters, *, after: str = "", limit: int = PAGE_SIZE) -> InboxPage:
-    cursor = _Cursor.decode(after) if after else None
-    groups = [False, True] if filters.answered is None else [filters.answered]
-    if cursor is not None:
-        groups = [g for g in groups if g >= cursor.answered]
+def _before(cursor: _Cursor, rank: int) -> Q:
+    """Rows of this branch that come before the cursor within the cursor's answered group."""
+    if rank == cursor.rank:
+        return Q(published_at__gte=cursor.published_at) & (
+            Q(published_at__gt=cursor.published_at) | Q(published_at=cursor.published_at, id__gt=cursor.id)
+        )
+    if rank > cursor.rank:  # this kind comes before the cursor's kind at the same instant
+        return Q(published_at__gte=cursor.published_at)
+    return Q(published_at__gt=cursor.published_at)
+
+
+def inbox_page(
+    filters: InboxFilters, *, after: str = "", before: str = "", limit: int = PAGE_SIZE, sort: str = UNANSWERED_FIRST
+) -> InboxPage:
+    """One page after the `after` cursor (or before the `before` one, for the "previous" link).
+    `sort`: UNANSWERED_FIRST (then newest) or NEWEST (answered or not)."""
+    backwards = not after and bool(before)
+    cursor = _Cursor.decode(after or before) if (after or before) else None
+    backwards = backwards and cursor is not None
+    grouped = sort != NEWEST
+    groups: list[bool | None] = [False, True] if filters.answered is None else [filters.answered]
+    if not grouped:
+        groups = [filters.answered]
+    elif cursor is not None:
+        after_cursor = cursor  # groups are bools here (grouped, so never None)
+        groups = [g for g in groups if g is not None and (
+            g <= after_cursor.answered if backwards else g >= after_cursor.answered)]
+    order = ("published_at", "id") if backwards else ("-published_at", "-id")
     branches = []
     for kind in KINDS:
         base = _branch_base(kind, filters)
         if base is None:
             continue
         for answered in groups:
-            rows = base.filter(is_answered=answered)
-            if cursor is not None and answered == cursor.answered:
-                rows = rows.filter(_after(cursor, _KIND_RANK[kind]))
-            branches.append(rows.order_by("-published_at", "-id").values(**_columns(kind))[: limit + 1])
+            branch = base if answered is None else base.filter(is_answered=answered)
+            if cursor is not None and (not grouped or answered == cursor.answered):
+                bound = _before if backwards else _after
+                branch = branch.filter(bound(cursor, _KIND_RANK[kind]))
+            branches.append(branch.order_by(*order).values(**_columns(kind))[: limit + 1])
     if not branches:
         return InboxPage([], "")
+    rows: list[dict[str, Any]]
     if len(branches) == 1:
         rows = list(branches[0])  # already in the inbox's order
     else:
+        union_order = ["-i_published", "-i_rank", "-i_id"]
+        if grouped:
+            union_order.insert(0, "i_answered")
+        if backwards:
+            union_order = [name[1:] if name.startswith("-") else f"-{name}" for name in union_order]
         union = branches[0].union(*branches[1:], all=True)
-        rows = list(union.order_by("i_answered", "-i_published", "-i_rank", "-i_id")[: limit + 1])
-    items = [_item(row) for row in rows[:limit]]
-    next_cursor = ""
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = _Cursor(last["i_answered"], last["i_published"], last["i_rank"], last["i_id"]).encode()
-    return InboxPage(items, next_cursor)
+        rows = list(union.order_by(*union_order)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+        has_next, has_previous = True, more
+    else:
+        has_next, has_previous = more, cursor is not None
+    items = [_item(row) for row in rows]
+    return InboxPage(
+        items,
+        next_cursor=_cursor_of(rows[-1]) if has_next and rows else "",
+        previous_cursor=_cursor_of(rows[0]) if has_previous and rows else "",
+    )
+
+
+def count_items(filters: InboxFilters, *, cap: int) -> tuple[int, int]:
+    """(reviews, questions) matching the filters, each counted up to cap + 1 (a capped count on the
+    inbox indexes: an exact count of a large seller's reviews costs seconds), in one query."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for kind in KINDS:
+        base = _branch_base(kind, filters)
+        if base is None:
+            parts.append("0")
+            continue
+        if filters.answered is not None:
+            base = base.filter(is_answered=filters.answered)
+        sql, sql_params = base.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) capped)")  # noqa: S608 - Django's compiled SQL, values as params
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        reviews, questions = cursor.fetchone()
+    return reviews, questions
+
+
+def _cursor_of(row: dict[str, Any]) -> str:
+    return _Cursor(row["i_answered"], row["i_published"], row["i_rank"], row["i_id"]).encode()
 
 
 def _item(row: dict[str, Any]) -> InboxItem:
@@ -226,7 +357,9 @@ def _item(row: dict[str, Any]) -> InboxItem:
         published_at=row["i_published"],
         is_answered=row["i_answered"],
         answer_text=row["i_answer_text"],
-        answer_status=row["i_answer_status"],
-        answer_error=row["i_answer_error"],
+        answer_status=(row["i_answer"] or {}).get("status") or "",
+        answer_error=(row["i_answer"] or {}).get("error") or "",
+        sent_text=(row["i_answer"] or {}).get("text") or "",
+        answer_confirmed=bool((row["i_answer"] or {}).get("confirmed")),
         flags=row["i_flags"] or {},
     )

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Listing
 from integrations.models import OutboxChange
 from reviews import services
-from reviews.inbox import QUESTION, REVIEW, InboxFilters, inbox_page
+from reviews.inbox import NEWEST, QUESTION, REVIEW, UNANSWERED_FIRST, InboxFilters, inbox_page
 from reviews.models import Question, Review
 from tests.outbox_support import make_account, make_listing
 
@@ -150,3 +150,54 @@ def test_one_query_per_page_whatever_the_page_size(world):
     with CaptureQueriesContext(connection) as context:
         inbox_page(InboxFilters(marketplace="wildberries", answered=False, product_id=world["plate"].product_id))
     assert len(context.captured_queries) == 1
+
+
+def walk_back(filters: InboxFilters, limit: int, sort: str) -> list[str]:
+    """Walk to the last page by `after` cursors, then back to the first by `before` cursors."""
+    page = inbox_page(filters, limit=limit, sort=sort)
+    while page.next_cursor:
+        page = inbox_page(filters, after=page.next_cursor, limit=limit, sort=sort)
+    seen = names(page)
+    while page.previous_cursor:
+        page = inbox_page(filters, before=page.previous_cursor, limit=limit, sort=sort)
+        seen = names(page) + seen
+    return seen
+
+
+NEWEST_ORDER = [  # answered or not, newest first; at the same instant a review before a question
+    "r:r-ozon-answered", "q:q-ym-answered", "r:r-ozon-new", "q:q-wb", "r:r-ym", "r:r-wb-tie", "q:q-ozon-tie",
+    "r:r-wb-old", "r:r-unlinked",
+]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_previous_cursors_walk_back_over_the_same_pages_in_both_orders(world, limit):
+    assert walk_back(InboxFilters(), limit, UNANSWERED_FIRST) == ALL
+    assert walk_back(InboxFilters(), limit, NEWEST) == NEWEST_ORDER
+    assert walk_back(InboxFilters(marketplace="wildberries"), limit, NEWEST) == [
+        "q:q-wb", "r:r-wb-tie", "r:r-wb-old", "r:r-unlinked",
+    ]
+    first = inbox_page(InboxFilters(), limit=limit)
+    assert first.previous_cursor == ""  # the first page has no previous one
+
+
+def test_newest_first_ignores_the_answered_groups(world):
+    assert names(inbox_page(InboxFilters(), sort=NEWEST)) == NEWEST_ORDER
+    assert names(inbox_page(InboxFilters(answered=False), sort=NEWEST)) == ALL[:6]
+
+
+def test_product_search_finds_items_by_article_name_and_title(world):
+    assert names(inbox_page(InboxFilters(search=world["plate"].offer_id))) == ["q:q-wb", "r:r-wb-tie", "r:r-wb-old"]
+    # "Кружка на Маркете" is the YM card's title; the cup's product is "Товар 1" on both cards.
+    assert names(inbox_page(InboxFilters(search="Маркете"))) == ["r:r-ym", "q:q-ym-answered"]
+    assert names(inbox_page(InboxFilters(search="Товар 1"))) == [
+        "r:r-ozon-new", "r:r-ym", "q:q-ozon-tie", "r:r-ozon-answered", "q:q-ym-answered",
+    ]
+    assert names(inbox_page(InboxFilters(search="нет такого"))) == []
+
+
+def test_items_by_key(world):
+    keys = (f"review:{world['r-ym'].pk}", f"question:{world['q-wb'].pk}", "review:999999", "junk")
+    assert names(inbox_page(InboxFilters(items=keys))) == ["q:q-wb", "r:r-ym"]
+    assert names(inbox_page(InboxFilters(item=f"question:{world['q-wb'].pk}"))) == ["q:q-wb"]
+    assert names(inbox_page(InboxFilters(item="junk"))) == []
