@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from catalog.models import CategoryAttribute, Listing, Product, StockLevel, Warehouse
 from core.audit import audit_record
@@ -212,16 +213,17 @@ def _clean_attributes(listing: Listing, attributes: Sequence[Sequence[str]]) -> 
     seen = set()
     for item in attributes:
         if len(item) != 3:
-            raise CatalogChangeError("a characteristic is given as (id, name, value)")
+            raise CatalogChangeError(_("A characteristic is given as (id, name, value)."))
         external_id, name, value = (str(x).strip() for x in item)
         if not external_id:
-            raise CatalogChangeError(f"the characteristic «{name}» has no id")
+            raise CatalogChangeError(_("The characteristic «%(name)s» has no id.") % {"name": name})
         if known and external_id not in known:
-            raise CatalogChangeError(f"the characteristic {external_id} is not in the card's category")
+            raise CatalogChangeError(
+                _("The characteristic %(id)s is not in the card's category.") % {"id": external_id})
         if len(value) > MAX_ATTRIBUTE_VALUE:
-            raise CatalogChangeError(f"the value of «{name}» is too long")
+            raise CatalogChangeError(_("The value of «%(name)s» is too long.") % {"name": name})
         if external_id in seen:
-            raise CatalogChangeError(f"the characteristic {external_id} is given twice")
+            raise CatalogChangeError(_("The characteristic %(id)s is given twice.") % {"id": external_id})
         seen.add(external_id)
         if value:
             cleaned.append((external_id, known.get(external_id) or name, value))
@@ -232,13 +234,13 @@ def _clean_images(marketplace: str, images: Sequence[str]) -> list[str]:
     urls = [str(url).strip() for url in images if str(url).strip()]
     limit = MAX_IMAGES.get(marketplace, 30)
     if len(urls) > limit:
-        raise CatalogChangeError(f"a card may have at most {limit} photos")
+        raise CatalogChangeError(_("A card may have at most %(limit)s photos.") % {"limit": limit})
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in url):
-            raise CatalogChangeError(f"a photo must be an https link: {url[:100]}")
+            raise CatalogChangeError(_("A photo must be an https link: %(url)s") % {"url": url[:100]})
     if len(set(urls)) != len(urls):
-        raise CatalogChangeError("the same photo is given twice")
+        raise CatalogChangeError(_("The same photo is given twice."))
     return urls
 
 
