@@ -74,7 +74,7 @@ def attribute_fields(listing: Listing, dictionary: Sequence[AttributeField]) -> 
 
 class CardMediaForm(forms.Form):
     """A card's characteristics (free text, one field each) and photos (links, one a line, the first
-    the main one). Sent as the card's whole desired set."""
+    the main one). The changed characteristics and the whole photo set are sent."""
 
     images = forms.CharField(
         label=_("Photos"), required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
@@ -126,8 +126,10 @@ class CardMediaForm(forms.Form):
         """Only what differs from what the card has (or is getting)."""
         attributes, images = self.proposed()
         values: dict[str, Any] = {}
-        if any(value != " ".join(self.current.get(i, "").split()) for i, _name, value in attributes):
-            values["attributes"] = attributes
+        # Only the characteristics changed: unchanged dictionary values are not resent as free text.
+        changed = [(i, n, v) for i, n, v in attributes if v != " ".join(self.current.get(i, "").split())]
+        if changed:
+            values["attributes"] = changed
         if images != self.current_images:
             values["images"] = images
         return values

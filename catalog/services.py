@@ -119,9 +119,10 @@ def update_listing_content(
 ) -> OutboxChange:
     """Change a listing's title, description, characteristics and/or photos (None keeps the value).
 
-    Each row carries the full desired content (title, description and, once edited, the whole set of
-    characteristics and photos), so coalescing (newest row wins) never drops an earlier edit of
-    another field that has not been delivered yet."""
+    `attributes`: the characteristics to set, (id, name, value) each; the others stay as the
+    marketplace has them (YM and Ozon change only those sent; WB's whole card is merged by the adapter).
+    Each row carries the full desired content (title, description, every characteristic edited and not
+    delivered yet, the photo set), so coalescing (newest row wins) never drops an earlier edit."""
     if title is None and description is None and attributes is None and images is None:
         raise CatalogChangeError("nothing to change: give a title, a description, characteristics or photos")
     if title is not None:
@@ -140,8 +141,11 @@ def update_listing_content(
             new_description = description.strip()
         else:
             new_description = pending.get("description", listing.description)
-        if new_attributes is None and pending.get("attributes") is not None:
-            new_attributes = [tuple(a) for a in pending["attributes"]]  # type: ignore[misc]
+        if pending.get("attributes") is not None:
+            # Characteristics edited earlier and not delivered yet stay; a newer value of one replaces it.
+            given = {a[0] for a in new_attributes or ()}
+            earlier = [(str(i), str(n), str(v)) for i, n, v in pending["attributes"] if str(i) not in given]
+            new_attributes = earlier + list(new_attributes or ())
         if new_images is None and pending.get("images") is not None:
             new_images = list(pending["images"])
         payload = _content_payload(listing, new_title, new_description)

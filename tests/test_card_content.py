@@ -57,10 +57,13 @@ def test_attributes_and_images_go_into_the_payload_with_the_previous_values(list
 
 
 def test_a_later_title_edit_keeps_the_undelivered_photos_and_characteristics(listing, manager):
+    services.update_listing_content(listing, user=manager, attributes=[("90", "Материал", "стекло")])
     services.update_listing_content(listing, user=manager, attributes=[("90", "Материал", "фарфор")])
+    services.update_listing_content(listing, user=manager, attributes=[("14177449", "Цвет", "синий")])
     services.update_listing_content(listing, user=manager, images=[PHOTO.format(3)])
     last = services.update_listing_content(listing, title="Кружка фарфоровая", user=manager)
-    assert last.payload["attributes"] == [["90", "Материал", "фарфор"]]
+    # Each edited characteristic with its newest value.
+    assert last.payload["attributes"] == [["90", "Материал", "фарфор"], ["14177449", "Цвет", "синий"]]
     assert last.payload["images"] == [PHOTO.format(3)]
     assert last.payload["title"] == "Кружка фарфоровая"
     # Coalescing keeps only the newest row, which carries everything.
@@ -193,6 +196,10 @@ def test_the_form_sends_characteristics_and_photos_through_the_outbox(page_card)
     # The same content again: nothing to send.
     client.post(f"/catalog/cards/{page_card.pk}/media/", _media_post(page_card))
     assert OutboxChange.objects.filter(listing=page_card).count() == 1
+    # Only what changed is sent: the colour alone, the rest carried over from the row not delivered yet.
+    client.post(f"/catalog/cards/{page_card.pk}/media/", _media_post(page_card, attr_14177449="красный"))
+    newest = OutboxChange.objects.filter(listing=page_card).latest("id")
+    assert newest.payload["attributes"] == [["90", "Материал", "керамика"], ["14177449", "Цвет", "красный"]]
 
 
 def test_a_missing_required_characteristic_is_refused_with_422_and_nothing_sent(page_card):
