@@ -202,6 +202,10 @@ def _describe(values: dict[str, Any], kind: str) -> str:
         parts = [str(values.get("title") or "")]
         if values.get("description"):
             parts.append(str(_("description: %(chars)s characters") % {"chars": len(str(values["description"]))}))
+        if values.get("attributes") is not None:
+            parts.append(str(_("characteristics: %(n)s") % {"n": len(values["attributes"])}))
+        if values.get("images") is not None:
+            parts.append(str(_("photos: %(n)s") % {"n": len(values["images"])}))
         return "; ".join(p for p in parts if p)
     if kind == OutboxChange.Kind.PRICE:
         return str(values.get("price", ""))

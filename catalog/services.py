@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from catalog.models import Listing, Product, StockLevel, Warehouse
+from catalog.models import CategoryAttribute, Listing, Product, StockLevel, Warehouse
 from core.audit import audit_record
 from core.models import AuditEvent
 from integrations import outbox
@@ -99,21 +101,39 @@ def _pending_content(listing: Listing) -> dict[str, Any]:
     return row.payload if row else {}
 
 
-def update_listing_content(
-    listing: Listing, title: str | None = None, description: str | None = None, user: Any = None
-) -> OutboxChange:
-    """Change a listing's title and/or description (None keeps the value).
+# Photos a card may carry: Ozon pictures/import «up to 30», WB media «максимум — 30», YM pictures maxItems 30.
+MAX_IMAGES = {"ozon": 30, "wildberries": 30, "yandex_market": 30}
+MAX_ATTRIBUTE_VALUE = 5000
 
-    Each row carries the full desired title and description, so coalescing (newest row wins)
-    never drops an earlier edit of the other field that has not been delivered yet."""
-    if title is None and description is None:
-        raise CatalogChangeError("nothing to change: give a title or a description")
+Attribute = tuple[str, str, str]  # (attribute external id, name, value text)
+
+
+def update_listing_content(
+    listing: Listing,
+    title: str | None = None,
+    description: str | None = None,
+    user: Any = None,
+    *,
+    attributes: Sequence[Sequence[str]] | None = None,
+    images: Sequence[str] | None = None,
+) -> OutboxChange:
+    """Change a listing's title, description, characteristics and/or photos (None keeps the value).
+
+    `attributes`: the characteristics to set, (id, name, value) each; the others stay as the
+    marketplace has them (YM and Ozon change only those sent; WB's whole card is merged by the adapter).
+    Each row carries the full desired content (title, description, every characteristic edited and not
+    delivered yet, the photo set), so coalescing (newest row wins) never drops an earlier edit."""
+    if title is None and description is None and attributes is None and images is None:
+        raise CatalogChangeError("nothing to change: give a title, a description, characteristics or photos")
     if title is not None:
         title = " ".join(title.split())
         if not title:
             raise CatalogChangeError("the title cannot be empty")
         if len(title) > Listing._meta.get_field("title").max_length:  # type: ignore[operator]
             raise CatalogChangeError("the title is too long")
+    marketplace = listing.account.marketplace
+    new_attributes = _clean_attributes(listing, attributes) if attributes is not None else None
+    new_images = _clean_images(marketplace, images) if images is not None else None
     with transaction.atomic():
         pending = _pending_content(listing)
         new_title = title if title is not None else pending.get("title", listing.title)
@@ -121,21 +141,111 @@ def update_listing_content(
             new_description = description.strip()
         else:
             new_description = pending.get("description", listing.description)
+        if pending.get("attributes") is not None:
+            # Characteristics edited earlier and not delivered yet stay; a newer value of one replaces it.
+            given = {a[0] for a in new_attributes or ()}
+            earlier = [(str(i), str(n), str(v)) for i, n, v in pending["attributes"] if str(i) not in given]
+            new_attributes = earlier + list(new_attributes or ())
+        if new_images is None and pending.get("images") is not None:
+            new_images = list(pending["images"])
+        payload = _content_payload(listing, new_title, new_description)
+        previous: dict[str, Any] = {"title": listing.title, "description": listing.description}
+        if new_attributes is not None:
+            payload["attributes"] = [list(a) for a in new_attributes]
+            previous["attributes"] = [list(a) for a in current_attributes(listing)]
+        if new_images is not None:
+            payload["images"] = new_images
+            previous["images"] = image_urls(listing.images)
         change = outbox.record_change(
             listing.account,
             OutboxChange.Kind.LISTING_CONTENT,
             outbox.content_key(listing.external_id),
-            _content_payload(listing, new_title, new_description),
-            previous={"title": listing.title, "description": listing.description},
+            payload,
+            previous=previous,
             user=user,
             listing_id=listing.pk,
         )
         audit_record(
             action="listing.content", actor=user, obj=listing,
             details={"change": change.pk, "title": new_title != listing.title,
-                     "description": new_description != listing.description},
+                     "description": new_description != listing.description,
+                     "attributes": new_attributes is not None and payload["attributes"] != previous["attributes"],
+                     "images": new_images is not None and new_images != previous["images"]},
         )
     return change
+
+
+def image_urls(images: Any) -> list[str]:
+    """A card's photo links in order, whatever shape the marketplace's read stored them in."""
+    urls = []
+    for image in images or []:
+        url = image.get("url") or image.get("file_name") if isinstance(image, dict) else image
+        if url:
+            urls.append(str(url))
+    return urls
+
+
+def attribute_text(attribute: dict[str, Any]) -> str:
+    """The value of a card's characteristic as text (Ozon values, WB value lists, YM value)."""
+    if "values" in attribute:
+        values = [str(v.get("value") or "") for v in attribute.get("values") or [] if isinstance(v, dict)]
+    else:
+        value = attribute.get("value")
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value if value is not None else "")]
+    return ", ".join(v for v in values if v.strip())
+
+
+def current_attributes(listing: Listing) -> list[Attribute]:
+    """The card's characteristics as the marketplace has them: (id, name, value text); YM gives names only."""
+    result = []
+    for attribute in listing.attributes or []:
+        if isinstance(attribute, dict):
+            text = attribute_text(attribute)
+            if text:
+                result.append((str(attribute.get("id") or ""), str(attribute.get("name") or ""), text))
+    return result
+
+
+def _clean_attributes(listing: Listing, attributes: Sequence[Sequence[str]]) -> list[Attribute]:
+    """Checked characteristics: ids of the category's dictionary when it is synced, text values."""
+    known = dict(
+        CategoryAttribute.objects.filter(
+            category__marketplace=listing.account.marketplace, category__external_id=listing.category_id
+        ).values_list("external_id", "name")
+    ) if listing.category_id else {}
+    cleaned: list[Attribute] = []
+    seen = set()
+    for item in attributes:
+        if len(item) != 3:
+            raise CatalogChangeError(_("A characteristic is given as (id, name, value)."))
+        external_id, name, value = (str(x).strip() for x in item)
+        if not external_id:
+            raise CatalogChangeError(_("The characteristic «%(name)s» has no id.") % {"name": name})
+        if known and external_id not in known:
+            raise CatalogChangeError(
+                _("The characteristic %(id)s is not in the card's category.") % {"id": external_id})
+        if len(value) > MAX_ATTRIBUTE_VALUE:
+            raise CatalogChangeError(_("The value of «%(name)s» is too long.") % {"name": name})
+        if external_id in seen:
+            raise CatalogChangeError(_("The characteristic %(id)s is given twice.") % {"id": external_id})
+        seen.add(external_id)
+        if value:
+            cleaned.append((external_id, known.get(external_id) or name, value))
+    return cleaned
+
+
+def _clean_images(marketplace: str, images: Sequence[str]) -> list[str]:
+    urls = [str(url).strip() for url in images if str(url).strip()]
+    limit = MAX_IMAGES.get(marketplace, 30)
+    if len(urls) > limit:
+        raise CatalogChangeError(_("A card may have at most %(limit)s photos.") % {"limit": limit})
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in url):
+            raise CatalogChangeError(_("A photo must be an https link: %(url)s") % {"url": url[:100]})
+    if len(set(urls)) != len(urls):
+        raise CatalogChangeError(_("The same photo is given twice."))
+    return urls
 
 
 def _content_payload(listing: Listing, title: str, description: str) -> dict[str, Any]:

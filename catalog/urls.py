@@ -11,6 +11,7 @@ urlpatterns = [
     path("products/<int:pk>/link/", views.product_link_card, name="product_link_card"),
     path("cards/<int:pk>/", views.card_detail, name="card"),
     path("cards/<int:pk>/content/", views.card_content, name="card_content"),
+    path("cards/<int:pk>/media/", views.card_media, name="card_media"),
     path("cards/<int:pk>/results/", views.card_results, name="card_results"),
     path("cards/<int:pk>/unlink/", views.card_unlink, name="card_unlink"),
     path("cards/<int:pk>/link/", views.card_link_product, name="card_link_product"),

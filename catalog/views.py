@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,8 +16,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog import checks, services
 from catalog.filters import PROBLEM_CHOICES, STOCK_CHOICES, ListingFilter, ProductFilter
-from catalog.forms import BULK_ACTIONS, BulkForm, LinkCardForm, LinkProductForm, ListingContentForm
-from catalog.models import Listing, Product
+from catalog.forms import (
+    BULK_ACTIONS,
+    AttributeField,
+    BulkForm,
+    CardMediaForm,
+    LinkCardForm,
+    LinkProductForm,
+    ListingContentForm,
+    attribute_fields,
+)
+from catalog.models import CategoryAttribute, Listing, Product
 from catalog.selectors import (
     LISTING_SORTS,
     LOW_STOCK,
@@ -127,12 +137,38 @@ def products_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _dictionaries(listings: Sequence[Listing]) -> dict[int, list[AttributeField]]:
+    """Each card's category characteristics (catalog.CategoryAttribute), in one query."""
+    pairs = {(x.account.marketplace, x.category_id) for x in listings if x.category_id}
+    if not pairs:
+        return {}
+    match = Q()
+    for marketplace, category_id in pairs:
+        match |= Q(category__marketplace=marketplace, category__external_id=category_id)
+    by_category: dict[tuple[str, str], list[AttributeField]] = {}
+    rows = CategoryAttribute.objects.filter(match).order_by("-required", "name").values_list(
+        "category__marketplace", "category__external_id", "external_id", "name", "required", "max_length"
+    )
+    for marketplace, category_id, external_id, name, required, max_length in rows:
+        by_category.setdefault((marketplace, category_id), []).append(
+            AttributeField(external_id, name, required, max_length)
+        )
+    return {x.pk: by_category.get((x.account.marketplace, x.category_id), []) for x in listings}
+
+
+def _media_form(listing: Listing, dictionary: list[AttributeField], pending: dict[str, Any] | None,
+                data: Any = None) -> CardMediaForm:
+    return CardMediaForm(data, listing=listing, attributes=attribute_fields(listing, dictionary), pending=pending)
+
+
 def _card_context(
     listings: list[Listing], request: HttpRequest, draft: tuple[ListingContentForm, list[checks.Problem]] | None = None,
+    media_draft: tuple[CardMediaForm, list[checks.Problem]] | None = None,
 ) -> dict[str, Any]:
-    """The cards of a page. `draft`: a refused edit (its bound form and the problems that stopped it),
-    shown in place of its card's form."""
+    """The cards of a page. `draft` / `media_draft`: a refused edit (its bound form and the problems
+    that stopped it), shown in place of its card's form."""
     can_edit = has_role(request.user, EDITORS)
+    dictionaries = _dictionaries(listings) if can_edit else {}
     ids = [listing.pk for listing in listings]
     stock = stock_by_size(listings)
     results = content_results(ids)
@@ -150,10 +186,15 @@ def _card_context(
         waiting = results[listing.pk].awaiting_readback
         pending = waiting.payload if waiting is not None else None
         form = ListingContentForm(listing=listing, pending=pending) if can_edit else None
+        media_form = _media_form(listing, dictionaries.get(listing.pk, []), pending) if can_edit else None
         draft_problems: list[dict[str, Any]] = []
+        media_problems: list[dict[str, Any]] = []
         if draft is not None and draft[0].listing.pk == listing.pk:
             form = draft[0]
             draft_problems = [{**p.as_dict(), "message": p.message} for p in draft[1]]
+        if media_draft is not None and media_draft[0].listing.pk == listing.pk:
+            media_form = media_draft[0]
+            media_problems = [{**p.as_dict(), "message": p.message} for p in media_draft[1]]
         check = getattr(listing, "quality_check", None)  # select_related: None when never checked
         cards.append({
             "row": row,
@@ -162,6 +203,8 @@ def _card_context(
             "results": results[listing.pk],
             "form": form,
             "draft_problems": draft_problems,
+            "media_form": media_form,
+            "media_problems": media_problems,
             "check": check,
             "fixes": checks.fixes(check),
             "pending": pending,
@@ -223,19 +266,23 @@ def _draft_problems(listing: Listing, form: ListingContentForm) -> list[checks.P
 
 
 def _refused_edit(
-    request: HttpRequest, listing: Listing, form: ListingContentForm, problems: list[checks.Problem]
+    request: HttpRequest, listing: Listing, form: ListingContentForm | CardMediaForm, problems: list[checks.Problem]
 ) -> HttpResponse:
     """The page again with the edit in its form and the problems that stop it next to it; nothing sent."""
-    edited = sorted((p for p in problems if p.rule in EDITED_RULES), key=lambda p: p.severity != checks.ERROR)
+    rules = MEDIA_RULES if isinstance(form, CardMediaForm) else EDITED_RULES
+    edited = sorted((p for p in problems if p.rule in rules), key=lambda p: p.severity != checks.ERROR)
     listing = Listing.objects.select_related("account", "price", "quality_check").get(pk=listing.pk)
     form.listing = listing
+    drafts: dict[str, Any] = (
+        {"media_draft": (form, edited)} if isinstance(form, CardMediaForm) else {"draft": (form, edited)}
+    )
     product = listing.product
     if product is not None:
         listings = [listing if card.pk == listing.pk else card for card in _product_cards(product)]
-        context = _card_context(listings, request, draft=(form, edited))
+        context = _card_context(listings, request, **drafts)
         context.update(product=product, link_form=LinkCardForm() if context["can_edit"] else None)
     else:
-        context = _card_context([listing], request, draft=(form, edited))
+        context = _card_context([listing], request, **drafts)
         context.update(product=None, listing=listing, link_form=LinkProductForm() if context["can_edit"] else None)
     messages.error(
         request, _("Card %(article)s is not sent: fix the problems shown next to its form.")
@@ -270,6 +317,50 @@ def card_content(request: HttpRequest, pk: int) -> HttpResponse:
             )
             for problem in problems:
                 if problem.rule in EDITED_RULES:
+                    messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
+            return HttpResponseRedirect(_card_page(listing))
+    for error in form.errors.values():
+        messages.error(request, f"{listing.offer_id}: {' '.join(error)}")
+    return HttpResponseRedirect(_card_page(listing))
+
+
+# The rules an edit of the characteristics and photos can break or fix.
+MEDIA_RULES = frozenset({"required_attributes", "attribute_too_long", "images_too_few", "images_too_many",
+                         "image_format"})
+
+
+@require_POST
+@require_role(*EDITORS)
+def card_media(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card's characteristics and photos: checked by the listing rules, then sent through the outbox."""
+    listing = get_object_or_404(Listing.objects.select_related("account"), pk=pk)
+    waiting = content_results([listing.pk])[listing.pk].awaiting_readback
+    pending = waiting.payload if waiting else None
+    form = _media_form(listing, _dictionaries([listing]).get(listing.pk, []), pending, request.POST)
+    if form.is_valid():
+        values = form.changed_values()
+        if not values:
+            messages.info(request, _("Nothing changed: the card already has these characteristics and photos."))
+            return HttpResponseRedirect(_card_page(listing))
+        attributes, images = form.proposed()
+        source = pending or {"title": listing.title, "description": listing.description}
+        problems = checks.check_listing_draft(
+            listing, str(source.get("title") or ""), str(source.get("description") or ""),
+            [{"id": i, "name": n, "value": v} for i, n, v in attributes], images,
+        )
+        if checks.blocking(p for p in problems if p.rule in MEDIA_RULES):
+            return _refused_edit(request, listing, form, problems)
+        try:
+            services.update_listing_content(listing, user=request.user, **values)
+        except services.CatalogChangeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The change to card %(article)s is queued; its result appears below the form.")
+                % {"article": listing.offer_id},
+            )
+            for problem in problems:
+                if problem.rule in MEDIA_RULES:
                     messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
             return HttpResponseRedirect(_card_page(listing))
     for error in form.errors.values():

@@ -413,6 +413,10 @@ class ContentUpdate:
     listing_external_id: str
     title: str | None = None
     description: str | None = None
+    # The card's desired characteristics, (attribute external id, name, value text) each; None keeps them.
+    attributes: tuple[tuple[str, str, str], ...] | None = None
+    # The card's desired photos in order (the first is the main one); None keeps them.
+    images: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -378,6 +378,9 @@ def _content_update(row: OutboxChange) -> ContentUpdate:
         listing_external_id=p["listing_external_id"],
         title=p.get("title"),
         description=p.get("description"),
+        attributes=None if p.get("attributes") is None
+        else tuple((str(i), str(n), str(v)) for i, n, v in p["attributes"]),
+        images=None if p.get("images") is None else tuple(str(url) for url in p["images"]),
     )
 
 

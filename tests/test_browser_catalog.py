@@ -121,7 +121,8 @@ def test_analyst_sees_no_edit_controls_and_a_forged_post_is_refused(
     assert page.locator("input[name=products]").count() == 0
     page.goto(f"{live_server.url}/catalog/products/{card.product_id}/")
     assert page.locator("section.mp-card").count() == 1
-    edit_controls = "form.content-form, form.unlink, form.linkform, button:has-text('Отправить снова')"
+    edit_controls = ("form.content-form, form.media-form, form.unlink, form.linkform, "
+                     "button:has-text('Отправить снова')")
     assert page.locator(edit_controls).count() == 0
     page.screenshot(path=str(SCREENSHOTS / "catalog_product_analyst.png"), full_page=True)
 
@@ -135,3 +136,53 @@ def test_analyst_sees_no_edit_controls_and_a_forged_post_is_refused(
     # Refused for the role (the app's 403 page), not for the token (Django's CSRF failure page).
     assert response.status == 403 and "CSRF verification failed" not in response.text()
     assert not OutboxChange.objects.exists()
+
+
+def test_manager_edits_a_characteristic_and_the_photos_and_sees_them_applied(
+    browser_page, live_server, django_user_model  # noqa: F811
+) -> None:
+    from integrations.sync.engine import run_stream
+
+    sandbox, listings = _catalogue()
+    client = sandbox.client()
+    try:  # the cards' categories and their dictionaries, as the sync leaves them
+        run_stream(sandbox.account, "listings", client=client, heartbeat=False)
+        run_stream(sandbox.account, "categories", client=client, heartbeat=False)
+    finally:
+        client.close()
+    card = Listing.objects.get(pk=listings[1].pk)
+    _user(django_user_model, "maria", Role.MANAGER)
+    page = browser_page
+    _login(page, live_server, "maria")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{live_server.url}/catalog/products/{card.product_id}/")
+    form = page.locator(f"#card-{card.pk} form.media-form")
+    assert "Характеристики и фото" in form.inner_text()
+    material = f"#id_media{card.pk}-attr_4975"  # «Материал» of the sandbox's Ozon dictionary
+    photos = ["https://cdn.example.ru/mug/front.jpg", "https://cdn.example.ru/mug/side.jpg"]
+    page.fill(material, "фарфор")
+    page.fill(f"#id_media{card.pk}-images", "\n".join(photos))
+    page.screenshot(path=str(SCREENSHOTS / "catalog_card_media_form.png"), full_page=True)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("load")
+    panel = page.locator(f"#results-{card.pk}")
+    assert "в очереди" in panel.inner_text() and "2 фото" in panel.inner_text()
+
+    row = OutboxChange.objects.get(listing=card)
+    sandbox.push()
+    sandbox.settle([row])
+    page.wait_for_selector(f"#results-{card.pk} [data-status='applied']", timeout=10_000)
+    assert "применено" in panel.inner_text()
+
+    # The next catalogue sync reads the card back with the new characteristic and photos.
+    client = sandbox.client()
+    try:
+        run_stream(sandbox.account, "listings", client=client, heartbeat=False)
+    finally:
+        client.close()
+    assert OutboxChange.objects.get(pk=row.pk).confirmed_at is not None
+    page.reload()
+    section = page.locator(f"#card-{card.pk}")
+    assert page.input_value(material) == "фарфор"
+    assert section.locator(".gallery img").first.get_attribute("src") == photos[0]
+    page.screenshot(path=str(SCREENSHOTS / "catalog_card_media_applied.png"), full_page=True)

@@ -40,6 +40,8 @@ from integrations.sandbox.contract import ContractChecker, RecordingTransport, c
 from integrations.sandbox.world import SandboxWorld
 
 MARKETPLACES = ["ozon", "wildberries", "yandex_market"]
+# A characteristic of each sandbox's dictionaries, set in the content write.
+CONTRACT_ATTRIBUTE = {"ozon": "4975", "wildberries": "14177450", "yandex_market": "23674510"}
 # Every method of the Protocol; the test fails if base.py grows one this test does not call.
 PROTOCOL_METHODS = {
     name for name, value in vars(MarketplaceClient).items() if callable(value) and not name.startswith("_")
@@ -117,6 +119,14 @@ class Exercise:
             ContentUpdate(f"content-{dto.external_id}", dto.offer_id, dto.external_id,
                           title=f"{dto.title} (обновлено)", description=f"{dto.description} Новая партия.")
             for dto in chosen
+        ])
+        # Characteristics and photos of a card (each marketplace's own calls for them).
+        card = chosen[0]
+        self.write("update_listing_content", [
+            ContentUpdate(f"content-{card.external_id}", card.offer_id, card.external_id,
+                          title=card.title, description=card.description,
+                          attributes=((CONTRACT_ATTRIBUTE[self.client.marketplace], "Материал", "керамика"),),
+                          images=("https://cdn.example.ru/photos/1.jpg", "https://cdn.example.ru/photos/2.jpg"))
         ])
         review = next((r for r in reviews if not r.is_answered), reviews[0] if reviews else None)
         if review is not None:

@@ -738,21 +738,45 @@ class OzonClient:
         return [results[i] for i in range(len(updates))]
 
     def update_listing_content(self, updates: Sequence[ContentUpdate]) -> list[WriteResult]:
-        """Ozon applies characteristic updates asynchronously: ACCEPTED with the task id."""
+        """Ozon applies characteristic updates asynchronously: ACCEPTED with the task id. Photos go
+        with pictures/import per card (the whole set, the first the main one); a refusal of the
+        photos is the card's result."""
         results: dict[int, WriteResult] = {}
         sendable = []
         for index, update in enumerate(updates):
-            if update.title is None and update.description is None:
-                results[index] = WriteResult(update.key, WriteStatus.APPLIED, "nothing to change")
-            else:
-                sendable.append((index, update))
+            if update.title is None and update.description is None and not update.attributes:
+                if update.images is None:
+                    results[index] = WriteResult(update.key, WriteStatus.APPLIED, "nothing to change")
+                continue
+            sendable.append((index, update))
         for chunk in _chunks(sendable, CONTENT_BATCH):
             latest = {u.offer_id: u for _, u in chunk}
             body = {"items": [_content_row(u) for u in latest.values()]}
             task = self._call("POST /v1/product/attributes/update", s.AttributesUpdateResponse, body)
             for index, update in chunk:
                 results[index] = WriteResult(update.key, WriteStatus.ACCEPTED, remote_ref=str(task.task_id))
+        for index, update in enumerate(updates):
+            if update.images is None:
+                continue
+            refused = self._import_pictures(update)
+            if refused is not None:
+                results[index] = refused
+            elif index not in results:
+                results[index] = WriteResult(update.key, WriteStatus.APPLIED)
         return [results[i] for i in range(len(updates))]
+
+    def _import_pictures(self, update: ContentUpdate) -> WriteResult | None:
+        """Send a card's photos; the refusal as the card's result, None when they are taken."""
+        if not update.listing_external_id.isdigit():
+            return WriteResult(update.key, WriteStatus.REJECTED, "Ozon needs the product id to upload photos")
+        body = {"product_id": int(update.listing_external_id), "images": list(update.images or ())}
+        try:
+            self._call("POST /v1/product/pictures/import", s.PicturesImportResponse, body)
+        except AuthError:
+            raise
+        except PermanentError as exc:
+            return WriteResult(update.key, WriteStatus.REJECTED, exc.message)
+        return None
 
     def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
         """Outcome of a characteristics update task, keyed by the article (None while pending)."""
@@ -950,4 +974,10 @@ def _content_row(update: ContentUpdate) -> dict[str, Any]:
         attributes.append(
             {"id": mapping.DESCRIPTION_ATTRIBUTE_ID, "complex_id": 0, "values": [{"value": update.description}]}
         )
+    sent = {mapping.NAME_ATTRIBUTE_ID, mapping.DESCRIPTION_ATTRIBUTE_ID}
+    for attribute_id, _name, value in update.attributes or ():
+        # The title and description fields win over the same characteristics given again.
+        if attribute_id.isdigit() and int(attribute_id) not in sent:
+            sent.add(int(attribute_id))
+            attributes.append({"id": int(attribute_id), "complex_id": 0, "values": [{"value": value}]})
     return {"offer_id": update.offer_id, "attributes": attributes}

@@ -658,6 +658,23 @@ class AttributesUpdateResponse:
 
 
 @payload
+class ImportedPicture:
+    url: str = ""
+    state: str = ""
+    is_primary: bool = False
+
+
+@payload
+class PicturesImportResult:
+    pictures: list[ImportedPicture] = Field(default_factory=list)
+
+
+@payload
+class PicturesImportResponse:
+    result: PicturesImportResult | None = None
+
+
+@payload
 class ImportInfoError:
     code: str = ""
     message: str = ""

@@ -266,7 +266,7 @@ class OzonState:
     initial_questions: int
     question_step: int
     prices: dict[int, dict[str, Decimal]] = field(default_factory=dict)
-    content: dict[int, dict[str, str]] = field(default_factory=dict)
+    content: dict[int, dict[str, Any]] = field(default_factory=dict)
     stocks: dict[tuple[int, int], int] = field(default_factory=dict)
     stock_written_at: dict[tuple[int, int], int] = field(default_factory=dict)
     price_written_at: dict[int, deque[int]] = field(default_factory=dict)  # the last PRICE_WRITES_PER_HOUR
@@ -325,6 +325,25 @@ class OzonState:
 
     def description_of(self, index: int) -> str:
         return self.content.get(index, {}).get("description") or self.world.catalog[index].description
+
+    def images_of(self, index: int) -> list[str]:
+        return list(self.content.get(index, {}).get("images") or self.world.catalog[index].images)
+
+    def attributes_of(self, index: int) -> list[dict[str, Any]]:
+        """The card's characteristics: the world's, with those the seller sent replacing or adding."""
+        item = self.world.catalog[index]
+        values = {
+            BRAND_ATTRIBUTE: (0, item.brand),
+            NAME_ATTRIBUTE: (0, self.name_of(index)),
+            DESCRIPTION_ATTRIBUTE: (0, self.description_of(index)),
+            COLOUR_ATTRIBUTE: (61571 + len(item.colour), item.colour),
+        }
+        for attribute_id, text in (self.content.get(index, {}).get("attributes") or {}).items():
+            values[attribute_id] = (0, text)
+        return [
+            {"id": attribute_id, "complex_id": 0, "values": [{"dictionary_value_id": value_id, "value": text}]}
+            for attribute_id, (value_id, text) in values.items()
+        ]
 
     def archived(self, index: int) -> bool:
         return index % 31 == 30
@@ -763,6 +782,7 @@ def product_list(world: SandboxWorld, state: OzonState, request: SandboxRequest)
 
 def _attributes(state: OzonState, i: int) -> dict[str, Any]:
     item = state.world.catalog[i]
+    images = state.images_of(i)
     return {
         "id": PRODUCT_ID_BASE + i,
         "offer_id": item.article,
@@ -778,18 +798,11 @@ def _attributes(state: OzonState, i: int) -> dict[str, Any]:
         "dimension_unit": "mm",
         "weight": item.weight_g,
         "weight_unit": "g",
-        "primary_image": item.images[0],
+        "primary_image": images[0] if images else "",
         # The spec types images as objects {file_name, default, index} (its prose says links).
-        "images": [{"file_name": url, "default": n == 0, "index": n} for n, url in enumerate(item.images)],
+        "images": [{"file_name": url, "default": n == 0, "index": n} for n, url in enumerate(images)],
         "color_image": "",
-        "attributes": [
-            {"id": BRAND_ATTRIBUTE, "complex_id": 0, "values": [{"dictionary_value_id": 0, "value": item.brand}]},
-            {"id": NAME_ATTRIBUTE, "complex_id": 0, "values": [{"dictionary_value_id": 0, "value": state.name_of(i)}]},
-            {"id": DESCRIPTION_ATTRIBUTE, "complex_id": 0,
-             "values": [{"dictionary_value_id": 0, "value": state.description_of(i)}]},
-            {"id": COLOUR_ATTRIBUTE, "complex_id": 0,
-             "values": [{"dictionary_value_id": 61571 + len(item.colour), "value": item.colour}]},
-        ],
+        "attributes": state.attributes_of(i),
         "complex_attributes": [],
         "attributes_with_defaults": [],
         "pdf_list": [],
@@ -869,8 +882,8 @@ def product_info_list(world: SandboxWorld, state: OzonState, request: SandboxReq
                 "old_price": f"{price['old_price']:.2f}",
                 "min_price": f"{price['min_price']:.2f}",
                 "vat": "0.2",
-                "images": list(item.images),
-                "primary_image": [item.images[0]],
+                "images": state.images_of(i),
+                "primary_image": state.images_of(i)[:1],
                 "is_archived": state.archived(i),
                 "is_autoarchived": False,
                 "is_discounted": False,
@@ -2157,10 +2170,36 @@ def attributes_update(world: SandboxWorld, state: OzonState, request: SandboxReq
                 changes["name"] = text
             elif attribute.get("id") == DESCRIPTION_ATTRIBUTE:
                 changes["description"] = text
+            elif isinstance(attribute.get("id"), int):
+                changes.setdefault("attributes", {})[attribute["id"]] = text
         outcome.append({"offer_id": offer_id, "product_id": PRODUCT_ID_BASE + i, "status": "imported", "errors": []})
     task_id = TASK_ID_BASE + len(state.tasks) + 1
     state.tasks[task_id] = {"items": outcome, "polls": 0}
     return json_response({"task_id": task_id})
+
+
+def pictures_import(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
+    """Photos replace the card's whole set; the first is the main one (as Ozon's pictures/import)."""
+    body = _body(request)
+    if isinstance(body, httpx.Response):
+        return body
+    i = state.product_index(body.get("product_id"))
+    if i is None:
+        return _error(404, 5, "product not found")
+    images = body.get("images")
+    if not isinstance(images, list) or not all(isinstance(url, str) and url for url in images):
+        return _bad_request("Request validation error: images must be a list of links")
+    if len(images) > 30:
+        return _bad_request("Request validation error: no more than 30 images")
+    if world.catalog[i].article in world.faults.reject_offer_ids:
+        return _bad_request("Изображение не загружено: недопустимый формат файла")
+    state.content.setdefault(i, {})["images"] = list(images)
+    pictures = [
+        {"is_360": False, "is_color": False, "is_primary": n == 0, "product_id": PRODUCT_ID_BASE + i,
+         "state": "imported", "url": url}
+        for n, url in enumerate(images)
+    ]
+    return json_response({"result": {"pictures": pictures}})
 
 
 def import_info(world: SandboxWorld, state: OzonState, request: SandboxRequest) -> httpx.Response:
@@ -2207,6 +2246,7 @@ ROUTES = [
     Route("POST", "/v2/products/stocks", update_stocks),
     Route("POST", "/v1/product/attributes/update", attributes_update),
     Route("POST", "/v1/product/import/info", import_info),
+    Route("POST", "/v1/product/pictures/import", pictures_import),
 ]
 
 # Category dictionaries (the listing checks) live in their own module.

@@ -127,6 +127,8 @@ class Card:
     images: tuple[str, ...]
     updated_at: datetime
     created_at: datetime
+    # Characteristics the seller sent (cards/update), by id: replace the generated ones.
+    characteristics: dict[int, Any] | None = None
 
 
 @dataclass
@@ -608,15 +610,25 @@ def _card_json(card: Card) -> dict[str, Any]:
         "video": "",
         "wholesale": {"enabled": False, "quantum": 0},
         "dimensions": {"length": 30, "width": 20, "height": 10, "weightBrutto": card.weight, "isValid": True},
-        "characteristics": [
-            {"id": 14177449, "name": "Цвет", "value": [card.colour]},
-            {"id": 88952, "name": "Бренд", "value": [card.brand]},
-        ],
+        "characteristics": _characteristics(card),
         "sizes": [dict(size) for size in card.sizes],
         "tags": [],
         "createdAt": _iso(card.created_at),
         "updatedAt": _iso(card.updated_at),
     }
+
+
+CHARACTERISTIC_NAMES = {14177449: "Цвет", 88952: "Бренд", 14177450: "Состав", 90630: "Вес товара без упаковки (г)"}
+
+
+def _characteristics(card: Card) -> list[dict[str, Any]]:
+    if card.characteristics is not None:
+        return [{"id": charc_id, "name": CHARACTERISTIC_NAMES.get(charc_id, str(charc_id)), "value": value}
+                for charc_id, value in card.characteristics.items()]
+    return [
+        {"id": 14177449, "name": "Цвет", "value": [card.colour]},
+        {"id": 88952, "name": "Бренд", "value": [card.brand]},
+    ]
 
 
 def cards_list(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
@@ -682,6 +694,9 @@ def cards_update(world: SandboxWorld, state: WBState, request: SandboxRequest) -
         else:
             card.title = str(entry.get("title", card.title))
             card.description = str(entry.get("description", card.description))
+            if isinstance(entry.get("characteristics"), list):  # the whole set replaces the old one
+                card.characteristics = {int(c["id"]): c.get("value") for c in entry["characteristics"]
+                                        if isinstance(c, dict) and str(c.get("id", "")).isdigit()}
             old_key = (card.updated_at, card.nm_id)
             state.card_keys.pop(bisect.bisect_left(state.card_keys, old_key))
             card.updated_at = world.now
@@ -691,6 +706,23 @@ def cards_update(world: SandboxWorld, state: WBState, request: SandboxRequest) -
             {"data": None, "error": True, "errorText": "Часть карточек не обновлена", "additionalErrors": errors}
         )
     return json_response({"data": None, "error": False, "errorText": "", "additionalErrors": {}})
+
+
+def media_save(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """Photos by links: the new set replaces the old one, in the order given."""
+    body = request.json()
+    if not isinstance(body, dict):
+        return _bad_request("Некорректный формат запроса")
+    card = state.by_nm.get(int(body.get("nmId") or 0)) if str(body.get("nmId") or "").isdigit() else None
+    links = body.get("data")
+    if card is None:
+        return _bad_request("Карточка товара не найдена")
+    if not isinstance(links, list) or not all(isinstance(url, str) and url for url in links) or len(links) > 30:
+        return _bad_request("Некорректные ссылки: нужен список до 30 ссылок")
+    if card.article in world.faults.reject_offer_ids:
+        return _bad_request("Изображение не соответствует требованиям: минимальное разрешение 700×900 px")
+    card.images = tuple(links)
+    return json_response({"data": {}, "error": False, "errorText": "", "additionalErrors": None})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1963,6 +1995,7 @@ ROUTES = [
     Route("GET", "/ping", ping),
     Route("POST", "/content/v2/get/cards/list", cards_list),
     Route("POST", "/content/v2/cards/update", cards_update),
+    Route("POST", "/content/v3/media/save", media_save),
     Route("GET", "/api/v2/list/goods/filter", goods_filter),
     Route("POST", "/api/v2/upload/task", upload_task),
     Route("GET", "/api/v2/history/tasks", history_tasks),

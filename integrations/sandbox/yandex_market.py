@@ -192,7 +192,7 @@ class YMState:
     extra_questions: dict[int, dict[str, Any]] = field(default_factory=dict)
     question_answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # offerId -> written price
-    content: dict[str, dict[str, str]] = field(default_factory=dict)  # offerId -> written name/description
+    content: dict[str, dict[str, Any]] = field(default_factory=dict)  # offerId -> written name/description...
     archive: dict[str, bool] = field(default_factory=dict)  # offerId -> archived, as archive/unarchive set it
     stocks: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # (campaign, offer) -> (count, ts)
     promo_offers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # promo -> offer -> params
@@ -979,6 +979,18 @@ def _price_row(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[s
     return price
 
 
+# Names of the category parameters (yandex_market_categories), for params read back after a write.
+PARAMETER_NAMES = {14871214: "Цвет товара", 23674510: "Материал", 7893318: "Комплектация", 15341921: "Вес"}
+
+
+def _params(item: CatalogItem, written: dict[str, Any]) -> list[dict[str, Any]]:
+    """The offer's characteristics by name: the generated colour, then what the seller sent."""
+    values = {"Цвет товара": item.colour}
+    for parameter_id, value in (written.get("parameters") or {}).items():
+        values[PARAMETER_NAMES.get(parameter_id, str(parameter_id))] = value
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
 def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> dict[str, Any]:
     written = state.content.get(item.article, {})
     archived = _is_archived(world, state, item.index)
@@ -987,13 +999,13 @@ def _offer_mapping(world: SandboxWorld, state: YMState, item: CatalogItem) -> di
         "name": written.get("name", item.name),
         "marketCategoryId": CATEGORY_IDS[item.category],
         "category": item.category,
-        "pictures": list(item.images),
+        "pictures": list(written.get("pictures") or item.images),
         "vendor": item.brand,
         "vendorCode": f"{item.brand[:3].upper()}-{item.index + 1:05d}",
         "barcodes": [item.barcode],
         "description": written.get("description", item.description),
         "weightDimensions": {"length": 30, "width": 20, "height": 10, "weight": Decimal(item.weight_g) / 1000},
-        "params": [{"name": "Цвет товара", "value": item.colour}],
+        "params": _params(item, written),
         "cardStatus": "HAS_CARD_CAN_UPDATE" if _has_card(item.index) else "NO_CARD_NEED_CONTENT",
         "campaigns": [{"campaignId": cid, "status": "ARCHIVED" if archived else "PUBLISHED"}
                       for cid in sorted(YM_CAMPAIGNS)],
@@ -1261,6 +1273,12 @@ def mapping_updates(world: SandboxWorld, state: YMState, request: SandboxRequest
         for name in ("name", "description"):
             if offer.get(name) is not None:
                 written[name] = str(offer[name])
+        pictures = offer.get("pictures")
+        if isinstance(pictures, list) and pictures:
+            written["pictures"] = [str(url) for url in pictures]
+        for value in offer.get("parameterValues") or []:
+            if isinstance(value, dict) and isinstance(value.get("parameterId"), int):
+                written.setdefault("parameters", {})[value["parameterId"]] = str(value.get("value") or "")
         results.append({"offerId": offer_id})
     return json_response({"status": "OK", "results": results})
 

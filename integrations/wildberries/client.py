@@ -1019,7 +1019,22 @@ class WildberriesClient:
                     results[index] = WriteResult(updates[index].key, WriteStatus.REJECTED, outcome.errorText)
                 else:
                     results[index] = WriteResult(updates[index].key, WriteStatus.APPLIED)
+        for index, update in enumerate(updates):
+            if update.images is not None and results[index].status == WriteStatus.APPLIED:
+                results[index] = self._save_media(update)
         return [results[i] for i in range(len(updates))]
+
+    def _save_media(self, update: ContentUpdate) -> WriteResult:
+        """POST content-api /content/v3/media/save (02-items): the links replace the card's photos."""
+        body = {"nmId": int(update.listing_external_id), "data": list(update.images or ())}
+        try:
+            response = self._call("POST", Host.CONTENT, "/content/v3/media/save", Bucket.CONTENT_READ, body=body)
+        except WBRequestError as exc:
+            return WriteResult(update.key, WriteStatus.REJECTED, exc.message)
+        outcome = self._parse(schemas.ContentResult, response, "media save")
+        if outcome.error:
+            return WriteResult(update.key, WriteStatus.REJECTED, outcome.errorText or "Wildberries refused the photos")
+        return WriteResult(update.key, WriteStatus.APPLIED)
 
     def _find_card(self, nm_id: str) -> schemas.Card | None:
         body = {
@@ -1135,7 +1150,7 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
         "brand": card.brand,
         "title": update.title if update.title is not None else card.title,
         "description": update.description if update.description is not None else card.description,
-        "characteristics": [{"id": c.id, "value": c.value} for c in card.characteristics],
+        "characteristics": _characteristics(card, update),
         "sizes": [
             {"chrtID": s.chrtID, "techSize": s.techSize, "wbSize": s.wbSize, "skus": list(s.skus)} for s in card.sizes
         ],
@@ -1146,6 +1161,30 @@ def card_payload(card: schemas.Card, update: ContentUpdate) -> dict[str, Any]:
             dims["weightBrutto"] = float(dims["weightBrutto"])  # JSON number; WB allows 3 decimals
         payload["dimensions"] = dims
     return payload
+
+
+def _characteristics(card: schemas.Card, update: ContentUpdate) -> list[dict[str, Any]]:
+    """The card's characteristics with those of the update replacing them by id (the rest kept: WB
+    overwrites the whole set). A number stays a number where the card has one; other values go as a list of texts."""
+    current = {c.id: c.value for c in card.characteristics}
+    for attribute_id, _name, text in update.attributes or ():
+        if not attribute_id.isdigit():
+            continue
+        charc_id, old = int(attribute_id), current.get(int(attribute_id))
+        number = _number(text)
+        if number is not None and isinstance(old, int | float) and not isinstance(old, bool):
+            current[charc_id] = number
+        else:
+            current[charc_id] = [part.strip() for part in text.split(",") if part.strip()]
+    return [{"id": charc_id, "value": value} for charc_id, value in current.items()]
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        value = float(text.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
 
 
 def _check_card_page_moves(page: schemas.CardsList, asked: Mapping[str, Any]) -> None:

@@ -787,7 +787,7 @@ class YandexMarketClient:
         results: dict[str, WriteResult] = {}
         sendable = []
         for update in updates:
-            if update.title is None and update.description is None:
+            if update.title is None and update.description is None and not update.attributes and not update.images:
                 results[update.key] = WriteResult(
                     key=update.key, status=WriteStatus.REJECTED, message="nothing to update: no title or description"
                 )
@@ -1031,6 +1031,12 @@ def _content_offer(update: ContentUpdate) -> dict[str, Any]:
         offer["name"] = update.title
     if update.description is not None:
         offer["description"] = update.description
+    # Only the characteristics given are changed (UpdateOfferDTO.parameterValues); own values, no valueId.
+    values = [{"parameterId": int(i), "value": v} for i, _name, v in update.attributes or () if i.isdigit()]
+    if values:
+        offer["parameterValues"] = values
+    if update.images:
+        offer["pictures"] = list(update.images)  # the first is the main photo
     return offer
 
 
