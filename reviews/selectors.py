@@ -164,3 +164,8 @@ def templates_for(item: InboxItem, templates: list[ReplyTemplate]) -> list[Reply
             (t.min_rating is None or t.min_rating <= rating) and (t.max_rating is None or rating <= t.max_rating)
         ))
     ]
+
+
+def review_list() -> QuerySet[Review]:
+    """The reviews alone, for the API's reviews endpoint."""
+    return Review.objects.select_related("account", "listing")
