@@ -66,4 +66,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": 60 * 60},
     },
     "outbox-sweep": {"task": "integrations.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
+    # Money at risk (pricing/risk.py): YM price quarantine, card floors, then the queue, every 15 min.
+    "refresh-money-at-risk": {
+        "task": "pricing.refresh_money_at_risk",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
 }

@@ -87,6 +87,9 @@ class WildberriesClient:
     feedbacks_page_size = 1000
     questions_page_size = 1000
     promotions_page_size = 1000
+    # 08-promotion: goods join a calendar promotion at the price WB plans for them and cannot be removed by API.
+    promotion_leave_supported = False
+    promotion_price_settable = False
     # The API allows 100,000 rows, but a decoded finance row weighs ~10 KB: 10,000 keeps a page near
     # 100 MB (the daily stream makes ten times the calls at 1 a minute, still well within its day).
     finance_page_size = 10_000
