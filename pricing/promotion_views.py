@@ -31,7 +31,7 @@ def promotion_list(request: HttpRequest) -> HttpResponse:
     context = filter_context(filterset)
     page = keyset_page(request, filterset.qs, desk.PROMOTION_SORTS)
     counts = desk.offer_counts(p.pk for p in page.rows)
-    rows = [{"promotion": p, "state": desk.promotion_state(p), "counts": counts[p.pk],
+    rows = [{"promotion": p, "state": desk.promotion_state(p), "counts": counts[p.pk], "kind": desk.kind_label(p.kind),
              "leave": desk.leave_supported(p.account.marketplace)} for p in page.rows]
     context.update(page=page, rows=rows, sort_options=desk.PROMOTION_SORTS.options,
                    states=filterset.form.fields["state"].choices)
@@ -54,6 +54,7 @@ def _detail_context(request: HttpRequest, promotion: Promotion) -> dict[str, obj
     context.update(
         promotion=promotion, tab=tab, page=page, rows=desk.offer_rows(promotion, page.rows),
         counts=desk.offer_counts([promotion.pk])[promotion.pk], state=desk.promotion_state(promotion),
+        kind=desk.kind_label(promotion.kind),
         can_edit=can_edit, leave_supported=leave, selectable=can_edit and (tab == "eligible" or leave),
         leave_message=desk.leave_unsupported_message(promotion.account),
         price_settable=desk.price_settable(marketplace), results=results, polling=desk.in_progress(results),
@@ -80,7 +81,7 @@ def _results_panel(request: HttpRequest, promotion: Promotion) -> HttpResponse:
     results = desk.promotion_changes(promotion)
     return render(request, "pricing/promotions/_results.html", {
         "promotion": promotion, "results": results, "polling": desk.in_progress(results),
-        "can_edit": has_role(request.user, EDITORS),
+        "can_edit": has_role(request.user, EDITORS), "out_of_band": True,
     })
 
 

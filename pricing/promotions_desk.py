@@ -90,6 +90,23 @@ def promotion_offers(promotion: Promotion, status: str) -> QuerySet[PromotionOff
             .select_related("listing__product", "listing__price", "listing__account"))
 
 
+# The promotion types the marketplaces name (Ozon action_type, WB calendar type, YM mechanics).
+KIND_LABELS = {
+    "DISCOUNT": gettext_lazy("Discount"),
+    "STOCK_DISCOUNT": gettext_lazy("Discount on stock"),
+    "MARKDOWN_DISCOUNT": gettext_lazy("Markdown"),
+    "regular": gettext_lazy("Calendar promotion"),
+    "auto": gettext_lazy("Automatic promotion"),
+    "DIRECT_DISCOUNT": gettext_lazy("Direct discount"),
+    "BLUE_FLASH": gettext_lazy("Flash sale"),
+    "MARKET_PROMOCODE": gettext_lazy("Promo code"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind or "—"))
+
+
 def promotion_state(promotion: Promotion) -> StateLabel:
     now = timezone.now()
     if promotion.ends_at is not None and promotion.ends_at <= now:
@@ -156,6 +173,7 @@ class ChangeResult:
     change: OutboxChange
     label: StateLabel
     retryable: bool
+    newest: bool = False  # the card's newest change here: its row's result column shows it
 
 
 def promotion_changes(promotion: Promotion, limit: int = RESULTS_SHOWN) -> list[ChangeResult]:
@@ -163,7 +181,12 @@ def promotion_changes(promotion: Promotion, limit: int = RESULTS_SHOWN) -> list[
     rows = (OutboxChange.objects.filter(account_id=promotion.account_id, kind__in=PROMO_KINDS,
                                         payload__promotion_external_id=promotion.external_id)
             .select_related("created_by").order_by("-id")[:limit])
-    return [ChangeResult(row, change_label(row.status), row.status in RETRYABLE) for row in rows]
+    seen: set[int | None] = set()
+    results = []
+    for row in rows:
+        results.append(ChangeResult(row, change_label(row.status), row.status in RETRYABLE, row.listing_id not in seen))
+        seen.add(row.listing_id)
+    return results
 
 
 def in_progress(results: Iterable[ChangeResult]) -> bool:

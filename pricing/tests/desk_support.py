@@ -30,7 +30,7 @@ class SyncedSandbox:
         self.recording = RecordingTransport(SandboxTransport(self.app))
         self.clock = FakeClock()
         self.account: MarketplaceAccount = make_account(marketplace)
-        self.sync("listings", "prices", "promotions")
+        self.sync("listings", "prices", "promotions", "fees")
         Product.objects.update(cost_price=Decimal(cost))
 
     def client(self, account: MarketplaceAccount | None = None) -> Any:

@@ -38,7 +38,7 @@ def promotion_with_cards(marketplace: str = "ozon", cards: int = 3) -> tuple[Pro
 
 
 def test_the_desk_lists_promotions_with_counts_and_a_promotion_shows_margins_floor_and_warning():
-    promotion, listings = promotion_with_cards()
+    promotion, _ = promotion_with_cards()
     browser = client_for(make_user(Role.MANAGER))
 
     page = browser.get("/prices/promotions/").content.decode()

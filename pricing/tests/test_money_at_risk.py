@@ -104,7 +104,8 @@ def test_stored_floors_are_the_solved_break_even_prices_of_the_card_economics():
         expected = card_economics(listing)
         stored = CardFloor.objects.get(listing=listing)
         assert stored.floor == expected.floor and stored.problem == expected.floor_problem
-    assert CardFloor.objects.get(listing=listings[0]).floor == Decimal("552.94")  # 470 / 0.85 = 552.941…; the commission rounds to 82.94
+    # 470 / 0.85 = 552.941…: at 552.94 the commission rounds to 82.94 and the card breaks even.
+    assert CardFloor.objects.get(listing=listings[0]).floor == Decimal("552.94")
     money = card_money(listings, {listing.pk: Decimal("500") for listing in listings})
     assert money[listings[0].pk].below_floor and not money[listings[1].pk].below_floor
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from core.models import AuditEvent
+from core.roles import Role
 from integrations.models import OutboxChange
 from notifications.models import Notification
 from pricing import promotions_desk as desk
@@ -14,7 +15,6 @@ from pricing.models import PromotionOffer
 from pricing.services import PriceChangeError
 from pricing.tests.desk_support import SyncedSandbox
 from tests.foundation_support import make_user
-from core.roles import Role
 
 pytestmark = pytest.mark.django_db
 Status = OutboxChange.Status
