@@ -108,7 +108,7 @@ def _finance(listings: Sequence[Listing], on: date) -> dict[tuple[int, str], tup
         account_id__in={item.account_id for item in listings}, offer_id__in=articles, quantity__gt=0,
         sale_amount__gt=0, operation_at__date__gt=since, operation_at__date__lte=on,
     )
-    totals = {
+    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {
         (row["account_id"], row["offer_id"]): (row["units"], row["revenue"], {})
         for row in sales.values("account_id", "offer_id").annotate(units=Sum("quantity"), revenue=Sum("sale_amount"))
         if row["units"]

@@ -243,7 +243,8 @@ def join_cards(promotion: Promotion, prices: Mapping[int, Decimal | None], user:
                 "cards": {listing.offer_id: {"price": effective[listing.pk], "floor": money[listing.pk].floor}
                           for listing in below},
             })
-            stake = sum((money[listing.pk].floor - (effective[listing.pk] or 0) for listing in below), Decimal(0))
+            stake = sum(((money[listing.pk].floor or Decimal(0)) - (effective[listing.pk] or Decimal(0))
+                         for listing in below), Decimal(0))
             producers.promotion_below_floor(promotion, len(below), stake)
     return rows
 

@@ -187,8 +187,10 @@ def money_at_risk_count() -> int:
 
 def risk_summary() -> list[dict[str, Any]]:
     """Per reason: cards and money at stake (one grouped query over the queue)."""
-    rows = {row["reason"]: row for row in
-            MoneyAtRisk.objects.values("reason").annotate(cards=Count("id"), stake=Sum("at_stake")).order_by()}
+    rows: dict[str, dict[str, Any]] = {
+        row["reason"]: dict(row)
+        for row in MoneyAtRisk.objects.values("reason").annotate(cards=Count("id"), stake=Sum("at_stake")).order_by()
+    }
     return [{"reason": value, "label": label, "cards": rows.get(value, {}).get("cards", 0),
              "stake": rows.get(value, {}).get("stake") or Decimal(0)}
             for value, label in MoneyAtRisk.Reason.choices]
@@ -236,7 +238,7 @@ def confirm_quarantined_prices(
     rows = {q.offer_id: q for q in QuarantinedPrice.objects.filter(account=account, offer_id__in=list(offer_ids))}
     if not rows:
         return []
-    results = client_for(account).confirm_quarantined_prices({offer: offer for offer in rows})
+    results: list[WriteResult] = client_for(account).confirm_quarantined_prices({offer: offer for offer in rows})
     applied = [r.key for r in results if r.status == WriteStatus.APPLIED]
     with transaction.atomic():
         for result in results:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ RISK_SORTS = Sorts(MoneyAtRisk, [
 ])
 
 
-def risk_queryset():  # type: ignore[no-untyped-def]
+def risk_queryset() -> QuerySet[MoneyAtRisk]:
     return MoneyAtRisk.objects.select_related("listing", "account", "promotion", "change", "quarantine")
 
 
@@ -37,7 +38,7 @@ def risk_list(request: HttpRequest) -> HttpResponse:
     page = keyset_page(request, filterset.qs, RISK_SORTS)
     leave = {m: desk.leave_supported(m) for m in {row.account.marketplace for row in page.rows}}
     for row in page.rows:
-        row.can_leave = leave[row.account.marketplace]  # type: ignore[attr-defined]
+        row.can_leave = leave[row.account.marketplace]
     context.update(page=page, rows=page.rows, reasons=MoneyAtRisk.Reason.choices,
                    can_edit=has_role(request.user, EDITORS), summary=risk.risk_summary())
     return render(request, "pricing/risk/list.html", context)
