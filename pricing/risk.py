@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import Listing
 from core.audit import audit_record
@@ -35,6 +36,7 @@ from integrations.models import MarketplaceAccount
 from notifications import producers
 from pricing.floors import inputs_for, solve
 from pricing.models import CardFloor, MoneyAtRisk, Promotion, QuarantinedPrice
+from pricing.services import PriceChangeError
 
 logger = logging.getLogger(__name__)
 
@@ -197,13 +199,18 @@ def risk_summary() -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Price quarantine (Yandex Market; Ozon and WB have no list-and-confirm API of their own)
+# Price quarantine: Yandex Market lists and confirms through its API; Wildberries lists (release
+# only in its cabinet); Ozon has none (a refused price comes back as a rejected change).
 
 ClientFor = Callable[[MarketplaceAccount], Any]
 
 
 def supports_quarantine(account: MarketplaceAccount) -> bool:
     return hasattr(registry.client_class(account.marketplace), "iter_price_quarantine")
+
+
+def quarantine_confirmable(marketplace: str) -> bool:
+    return hasattr(registry.client_class(marketplace), "confirm_quarantined_prices")
 
 
 def sync_price_quarantine(account: MarketplaceAccount, *, client_for: ClientFor = registry.get_client,
@@ -235,6 +242,10 @@ def confirm_quarantined_prices(
     """Confirm held prices on the marketplace (the seller checked them): the cards sell at them from
     now on. A synchronous acknowledgement, not a value to converge on, so it is sent at once rather
     than through the outbox; each confirmation is in the audit trail."""
+    if not quarantine_confirmable(account.marketplace):
+        marketplace = account.get_marketplace_display()
+        raise PriceChangeError(_("%(marketplace)s has no API method to confirm a price in quarantine: release it "
+                                 "in the marketplace's seller cabinet.") % {"marketplace": marketplace})
     rows = {q.offer_id: q for q in QuarantinedPrice.objects.filter(account=account, offer_id__in=list(offer_ids))}
     if not rows:
         return []

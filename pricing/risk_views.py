@@ -37,8 +37,10 @@ def risk_list(request: HttpRequest) -> HttpResponse:
     context = filter_context(filterset)
     page = keyset_page(request, filterset.qs, RISK_SORTS)
     leave = {m: desk.leave_supported(m) for m in {row.account.marketplace for row in page.rows}}
+    confirm = {m: risk.quarantine_confirmable(m) for m in leave}
     for row in page.rows:
         row.can_leave = leave[row.account.marketplace]
+        row.can_confirm = confirm[row.account.marketplace]
     context.update(page=page, rows=page.rows, reasons=MoneyAtRisk.Reason.choices,
                    can_edit=has_role(request.user, EDITORS), summary=risk.risk_summary())
     return render(request, "pricing/risk/list.html", context)
@@ -51,7 +53,11 @@ def risk_confirm_quarantine(request: HttpRequest, pk: int) -> HttpResponse:
                              reason=MoneyAtRisk.Reason.QUARANTINE, quarantine__isnull=False)
     quarantined = item.quarantine
     assert quarantined is not None
-    results = risk.confirm_quarantined_prices(quarantined.account, [quarantined.offer_id], request.user)
+    try:
+        results = risk.confirm_quarantined_prices(quarantined.account, [quarantined.offer_id], request.user)
+    except PriceChangeError as error:
+        messages.error(request, str(error))
+        return redirect("pricing:risk")
     for result in results:
         if result.status == WriteStatus.APPLIED:
             messages.success(request, _("The price of %(article)s is confirmed: the card sells at it again.")

@@ -159,7 +159,26 @@ def test_ym_price_quarantine_is_listed_queued_and_confirmed_on_the_marketplace()
     assert len(sandbox.writes_to("/price-quarantine/confirm")) == 1
 
 
-def test_marketplaces_without_a_quarantine_list_are_skipped():
+def test_ozon_has_no_quarantine_list_and_is_skipped():
     account = make_account("ozon")
     assert not risk.supports_quarantine(account)
     assert risk.sync_price_quarantine(account) is None
+
+
+def test_wb_quarantine_is_listed_in_the_queue_but_released_only_in_the_cabinet():
+    sandbox = SyncedSandbox("wildberries")
+    listing = sandbox.account.listings.select_related("price").filter(price__isnull=False).order_by("pk").first()
+    manager = make_user(Role.MANAGER)
+    cut = (listing.price.price / 4).quantize(Decimal(1))
+    row = pricing.change_price(listing, cut, user=manager, force=True)
+    sandbox.push()
+    row.refresh_from_db()
+
+    assert risk.sync_price_quarantine(sandbox.account, client_for=sandbox.client) == 1
+    risk.refresh_money_at_risk(now=timezone.now() + timedelta(hours=2))
+
+    assert row.status == OutboxChange.Status.REJECTED  # WB's message says the price went to quarantine
+    assert set(MoneyAtRisk.objects.filter(listing=listing).values_list("reason", flat=True)) == {Reason.QUARANTINE}
+    assert not risk.quarantine_confirmable("wildberries") and risk.quarantine_confirmable("yandex_market")
+    with pytest.raises(pricing.PriceChangeError, match="no API method"):
+        risk.confirm_quarantined_prices(sandbox.account, [listing.external_id], manager, client_for=sandbox.client)
