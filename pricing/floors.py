@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from analytics.models import FeeLine, FinanceOperation
 from catalog.models import CostPriceHistory, Listing, StockLevel, Warehouse
-from pricing.costs import costs_at
 from pricing.economics import (
     DEFAULT_TAX_RATES,
     EXPECTED_FEES,
@@ -38,7 +37,7 @@ from pricing.economics import (
     unit_economics,
 )
 from pricing.fees import _FINANCE_KINDS, _PERCENT_KINDS, FINANCE_WINDOW_DAYS, _litres, _rule
-from pricing.models import FeeRate, LegalEntityAccount
+from pricing.models import FeeRate, LegalEntity, LegalEntityAccount
 
 HUNDRED = Decimal(100)
 
@@ -53,13 +52,28 @@ def _schemes(listings: Sequence[Listing]) -> dict[int, str]:
     return {item.pk: "fbo" if item.pk in on_marketplace else "fbs" for item in listings}
 
 
-def _taxes(account_ids: set[int]) -> dict[int, TaxSettings]:
-    out = {}
-    for link in LegalEntityAccount.objects.filter(account_id__in=account_ids).select_related("legal_entity"):
-        entity = link.legal_entity
-        regime = TaxRegime(entity.tax_regime)
-        rate = entity.tax_rate if entity.tax_rate is not None else DEFAULT_TAX_RATES[regime]
-        out[link.account_id] = TaxSettings(regime, Decimal(rate), Decimal(entity.vat_rate), entity.cost_includes_vat)
+def _tax(entity: LegalEntity) -> TaxSettings:
+    regime = TaxRegime(entity.tax_regime)
+    rate = entity.tax_rate if entity.tax_rate is not None else DEFAULT_TAX_RATES[regime]
+    return TaxSettings(regime, Decimal(rate), Decimal(entity.vat_rate), entity.cost_includes_vat)
+
+
+def _taxes(listings: Sequence[Listing]) -> dict[int, TaxSettings]:
+    """Each account's tax; read from the listings when they were loaded with
+    select_related("account__legal_entity_link__legal_entity"), else in one query."""
+    out: dict[int, TaxSettings] = {}
+    unknown: set[int] = set()
+    for item in listings:
+        account = item._state.fields_cache.get("account")
+        if account is not None and "legal_entity_link" in account._state.fields_cache:
+            link = account._state.fields_cache["legal_entity_link"]
+            if link is not None:
+                out[item.account_id] = _tax(link.legal_entity)
+        else:
+            unknown.add(item.account_id)
+    if unknown:
+        for link in LegalEntityAccount.objects.filter(account_id__in=unknown).select_related("legal_entity"):
+            out[link.account_id] = _tax(link.legal_entity)
     return out
 
 
@@ -146,18 +160,26 @@ def _averages(missing: set[FeeKind], found: tuple[int, Decimal, dict[str, Decima
 
 
 def inputs_for(listings: Sequence[Listing], *, on: date | None = None) -> dict[int, tuple[str, EconomicsInputs]]:
-    """{listing id: (scheme, inputs)} for cards loaded with select_related("product"): seven queries."""
+    """{listing id: (scheme, inputs)} for cards loaded with select_related("product"): at most six queries
+    (five when their accounts' legal entities came with them)."""
     if not listings:
         return {}
     on = on or timezone.localdate()
     schemes = _schemes(listings)
     rates = _rates(listings, schemes, on)
     finance = _finance(listings, on)
-    taxes = _taxes({item.account_id for item in listings})
+    taxes = _taxes(listings)
     product_ids = {item.product_id for item in listings if item.product_id}
-    costs = costs_at(product_ids, on)
-    dated = set(CostPriceHistory.objects.filter(product_id__in=product_ids).values_list("product_id", flat=True)
-                .distinct())
+    # Every dated cost of these products in one query: the one in effect on the day, and which
+    # products have dated costs at all (pricing.costs.cost_at and the fallback of pricing.fees).
+    costs: dict[int, Decimal] = {}
+    dated: set[int] = set()
+    history = (CostPriceHistory.objects.filter(product_id__in=product_ids).order_by("product_id", "-valid_from")
+               .values_list("product_id", "valid_from", "cost_price"))
+    for product_id, valid_from, cost_price in history:
+        dated.add(product_id)
+        if valid_from <= on and product_id not in costs:
+            costs[product_id] = cost_price
     out = {}
     for item in listings:
         notes: list[str] = []

@@ -87,7 +87,7 @@ def offer_counts(promotion_ids: Iterable[int]) -> dict[int, dict[str, int]]:
 
 def promotion_offers(promotion: Promotion, status: str) -> QuerySet[PromotionOffer]:
     return (PromotionOffer.objects.filter(promotion=promotion, status=status)
-            .select_related("listing__product", "listing__price", "listing__account"))
+            .select_related("listing__product", "listing__price", "listing__account__legal_entity_link__legal_entity"))
 
 
 # The promotion types the marketplaces name (Ozon action_type, WB calendar type, YM mechanics).

@@ -3,17 +3,28 @@ per-item results panel, and a bounded number of queries whatever the number of r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from analytics.models import FeeLine, FinanceOperation
 from core.roles import Role
 from integrations import outbox
 from integrations.models import OutboxChange
 from pricing import risk
-from pricing.models import CardFloor, MoneyAtRisk, Price, Promotion, PromotionOffer, QuarantinedPrice
+from pricing.costs import set_cost
+from pricing.models import (
+    CardFloor,
+    LegalEntity,
+    LegalEntityAccount,
+    MoneyAtRisk,
+    Price,
+    Promotion,
+    PromotionOffer,
+    QuarantinedPrice,
+)
 from tests.foundation_support import client_for, make_user
 from tests.outbox_support import make_account, make_listing
 
@@ -117,6 +128,16 @@ def test_wildberries_promotions_say_cards_cannot_leave_by_api():
 
 def test_desk_pages_read_in_a_bounded_number_of_queries(django_assert_max_num_queries):
     promotion, listings = promotion_with_cards(cards=40)
+    # Every input of the economics present: a tax, dated costs, finance averages, fee lines.
+    entity = LegalEntity.objects.create(name="ООО Ромашка")
+    LegalEntityAccount.objects.create(account=promotion.account, legal_entity=entity)
+    for n, listing in enumerate(listings):
+        set_cost(listing.product, "480", date(2026, 1, 1))
+        operation = FinanceOperation.objects.create(
+            account=promotion.account, external_id=f"op-{n}", operation_type="sale", offer_id=listing.offer_id,
+            operation_at=timezone.now() - timedelta(days=3), amount=Decimal("900"), quantity=1,
+            sale_amount=Decimal("1190"))
+        FeeLine.objects.create(operation=operation, kind="commission", name="Комиссия", amount=Decimal("-180"))
     for listing in listings:
         outbox.record_change(promotion.account, "promo_join", f"501|{listing.external_id}",
                              {"promotion_external_id": "501", "offer_key": listing.external_id,
@@ -128,7 +149,10 @@ def test_desk_pages_read_in_a_bounded_number_of_queries(django_assert_max_num_qu
                 f"/prices/promotions/{promotion.pk}/?tab=eligible&below_floor=true",
                 f"/prices/promotions/{promotion.pk}/results/"):
         with django_assert_max_num_queries(15):
-            assert browser.get(url).status_code == 200
+            page = browser.get(url)
+        assert page.status_code == 200
+    # At 1190: cost 480, the commission averaged from finance (180 of 1190), USN 6 % (71.40).
+    assert "458,60" in browser.get(f"/prices/promotions/{promotion.pk}/").content.decode()
 
 
 def test_the_queue_offers_its_actions_to_a_manager():
