@@ -299,6 +299,25 @@ def load(volumes: Volumes) -> None:
             "fetched": "g % 500", "created": "0", "updated": "g % 50", "unchanged": "0", "errors": "0", "pages": "1",
             "error_message": "''", "progress": "'{}'", "account_id": "a.id",
         }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g", volumes.sync_runs // 3)
+        # Promotions desk and money at risk: 20 promotions per account (two ended), each open to a
+        # twentieth of the catalogue with a third joined; floors for every card, a fiftieth above its price.
+        insert(c, "pricing_promotion", {
+            "external_id": "'' || g", "title": "'Акция ' || g", "kind": "'DISCOUNT'",
+            "starts_at": "now() - g * interval '1 day'", "ends_at": "now() + (18 - g) * interval '1 day'",
+            "is_participating": "true", "description": "''", "created_at": "now()", "updated_at": "now()",
+            "account_id": "a.id",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, 20) g")
+        insert(c, "pricing_promotionoffer", {
+            "promotion_id": "pr.id", "offer_key": "l.external_id", "listing_id": "l.id",
+            "status": "CASE WHEN l.id % 3 = 0 THEN 'participating' ELSE 'eligible' END",
+            "action_price": "round(p.price * 0.8)", "max_action_price": "round(p.price * 0.85)",
+            "base_price": "p.price", "currency": "'RUB'", "updated_at": "now()",
+        }, "FROM pricing_promotion pr JOIN catalog_listing l ON l.account_id = pr.account_id "
+           "AND l.id % 20 = pr.external_id::int % 20 JOIN pricing_price p ON p.listing_id = l.id")
+        insert(c, "pricing_cardfloor", {
+            "listing_id": "p.listing_id", "floor": "round(p.price * CASE WHEN p.listing_id % 50 = 0 THEN 1.2 "
+            "ELSE 0.7 END, 2)", "problem": "''", "scheme": "'fbs'", "computed_at": "now()",
+        }, "FROM pricing_price p")
     with connection.cursor() as c:
         started = time.perf_counter()
         c.execute("VACUUM ANALYZE")
@@ -309,6 +328,11 @@ def load(volumes: Volumes) -> None:
     for account_id in ids:
         rebuild(account_id)
     print(f"  sales roll-up rebuilt in {time.perf_counter() - started:.1f}s", flush=True)
+    from pricing.risk import refresh_money_at_risk
+
+    started = time.perf_counter()
+    counts = refresh_money_at_risk(notify=False)
+    print(f"  money at risk {sum(counts.values())} rows in {time.perf_counter() - started:.1f}s", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +351,7 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     from catalog.models import Listing
     from integrations.models import MarketplaceAccount
     from orders.models import Order
+    from pricing.models import Promotion
 
     account = MarketplaceAccount.objects.order_by("pk").first()
     order = Order.objects.order_by("-ordered_at").only("pk", "external_id")[1000]
@@ -335,6 +360,7 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         "pk", "offer_id", "title", "product_id")[500]
     unlinked = Listing.objects.filter(product__isnull=True).order_by("pk").only("pk").first()
     priced = list(Listing.objects.filter(price__isnull=False).order_by("pk").values_list("pk", flat=True)[:20])
+    promotion = Promotion.objects.filter(account=account).order_by("pk").only("pk").first()
     assert unlinked is not None
     assert account is not None
     from reviews.models import Review
@@ -394,6 +420,13 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
              + "&".join(f"listings={pk}" for pk in priced[:20])),
         Page("price history", "/prices/history/"),
         Page("card price history", f"/prices/history/card/{listing.pk}/"),
+        Page("promotions", "/prices/promotions/"),
+        Page("promotion joined", f"/prices/promotions/{promotion.pk}/"),
+        Page("promotion can join", f"/prices/promotions/{promotion.pk}/?tab=eligible"),
+        Page("promotion below floor", f"/prices/promotions/{promotion.pk}/?tab=eligible&below_floor=true"),
+        Page("money at risk", "/prices/risk/"),
+        Page("money at risk in promotions", "/prices/risk/?reason=promo_below_floor"),
+        Page(f"money at risk page {max(2, round(20 * scale))}", "", ("/prices/risk/", max(2, round(20 * scale)))),
         Page("analytics 90 days", "/analytics/?days=90"),
         Page("analytics CSV 90 days", "/analytics/sales.csv?days=90"),
         Page("reviews", "/reviews/"),

@@ -80,4 +80,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=41),
         "options": {"expires": 50 * 60},
     },
+    # Money at risk (pricing/risk.py): YM price quarantine, card floors, then the queue, every 15 min.
+    "refresh-money-at-risk": {
+        "task": "pricing.refresh_money_at_risk",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
 }

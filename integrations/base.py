@@ -336,6 +336,19 @@ class PromotionOfferDTO:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarantinedPriceDTO:
+    """A price the marketplace holds back (Yandex Market's price quarantine): the offer sells at
+    `last_valid_price` until the seller confirms `price` or sets another one."""
+
+    offer_id: str
+    price: Decimal  # the price that went into quarantine
+    currency: str = "RUB"
+    verdict: str = ""  # PRICE_CHANGE, LOW_PRICE, LOW_PRICE_PROMO (kept as sent)
+    last_valid_price: Decimal | None = None  # PRICE_CHANGE: the price before
+    min_price: Decimal | None = None  # LOW_PRICE*: the threshold the price fell under
+
+
+@dataclass(frozen=True, slots=True)
 class FeeDTO:
     kind: str  # analytics.models.FeeLine.Kind value
     name: str

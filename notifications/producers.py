@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -110,3 +111,20 @@ def keys_expiring(*, now: datetime | None = None) -> int:
             )
         )
     return sent
+
+
+def promotion_below_floor(promotion: Any, cards: int, at_stake: Decimal) -> None:
+    """Joined cards of a running promotion that sell below their break-even floor (pricing.risk)."""
+    from django.utils.translation import gettext as _
+
+    values = {"title": promotion.title[:120], "cards": cards, "stake": at_stake}
+    notify(
+        Kind.MONEY_AT_RISK,
+        f"promotion:{promotion.pk}:below-floor",
+        _("«%(title)s»: %(cards)s joined cards sell below their break-even floor; %(stake)s ₽ at stake "
+          "over a month of sales.") % values,
+        link=f"/prices/promotions/{promotion.pk}/",
+        severity=Severity.CRITICAL,
+        title=_("Promotion «%(title)s»: cards below their floor") % values,
+        window=timedelta(hours=24),
+    )

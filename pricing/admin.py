@@ -117,3 +117,30 @@ class PriceBatchItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "batch", "listing", "old_price", "new_price", "floor"]
     list_select_related = ["batch", "listing"]
     raw_id_fields = ["batch", "listing", "outbox_change", "rollback_of"]
+# Promotions desk and money at risk (pricing.risk): computed rows, read-only.
+from pricing.models import CardFloor, MoneyAtRisk, QuarantinedPrice  # noqa: E402
+
+
+@admin.register(CardFloor)
+class CardFloorAdmin(SyncedAdmin):
+    list_display = ["listing", "floor", "scheme", "problem", "computed_at"]
+    ordering = ["-listing_id"]  # the listing is the primary key
+    search_fields = ["^listing__offer_id"]
+    list_select_related = ["listing"]
+
+
+@admin.register(QuarantinedPrice)
+class QuarantinedPriceAdmin(SyncedAdmin):
+    list_display = ["offer_id", "account", "verdict", "price", "last_valid_price", "min_price", "seen_at"]
+    list_filter = ["verdict", "account"]
+    search_fields = ["^offer_id"]
+    list_select_related = ["account"]
+
+
+@admin.register(MoneyAtRisk)
+class MoneyAtRiskAdmin(SyncedAdmin):
+    list_display = ["listing", "account", "reason", "price", "expected", "per_unit", "units_30d", "at_stake",
+                    "detected_at"]
+    list_filter = ["reason", "account__marketplace"]
+    search_fields = ["^listing__offer_id"]
+    list_select_related = ["listing", "account"]

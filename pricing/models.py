@@ -268,3 +268,94 @@ class PriceBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.old_price} → {self.new_price}"
+class CardFloor(models.Model):
+    """A card's break-even floor as last solved (pricing.risk.refresh_floors), kept so that SQL can
+    compare prices and promotion prices with it across every card at once."""
+
+    listing = models.OneToOneField(
+        "catalog.Listing", on_delete=models.CASCADE, primary_key=True, related_name="card_floor"
+    )
+    floor = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    problem = models.CharField(max_length=300, blank=True, help_text="Why no floor could be solved.")
+    scheme = models.CharField(max_length=16, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("card floor")
+        verbose_name_plural = _("card floors")
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.floor}"
+
+
+class QuarantinedPrice(models.Model):
+    """A price the marketplace holds back (Yandex Market's price quarantine), as last listed by its API."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    offer_id = models.CharField(max_length=255)
+    listing = models.ForeignKey(
+        "catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
+    price = models.DecimalField(max_digits=14, decimal_places=2, help_text="The price held in quarantine.")
+    last_valid_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    min_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    verdict = models.CharField(max_length=32, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("price in quarantine")
+        verbose_name_plural = _("prices in quarantine")
+        constraints = [models.UniqueConstraint(fields=["account", "offer_id"], name="uniq_quarantined_price")]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}: {self.price} ({self.verdict})"
+
+
+class MoneyAtRisk(models.Model):
+    """One card losing money now, and why: the queue of /prices/risk/, rebuilt in SQL by
+    pricing.risk.refresh_money_at_risk. `per_unit` is what each unit sold loses against what it
+    should bring; `at_stake` is that times the units sold in the last 30 days (at least one)."""
+
+    class Reason(models.TextChoices):
+        BELOW_FLOOR = "below_floor", _("Price below the floor")
+        PROMO_BELOW_FLOOR = "promo_below_floor", _("In a promotion below the floor")
+        NOT_APPLIED = "not_applied", _("Price sent but not applied")
+        QUARANTINE = "quarantine", _("Price held in quarantine")
+        CHANGED_OUTSIDE = "changed_outside", _("Price changed outside Prilavok")
+
+    listing = models.ForeignKey("catalog.Listing", on_delete=models.CASCADE, related_name="+", db_index=False)
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    price = models.DecimalField(max_digits=14, decimal_places=2, help_text="What the card sells at now.")
+    expected = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="The floor, or the price we sent and expected to see.",
+    )
+    per_unit = models.DecimalField(max_digits=14, decimal_places=2)
+    units_30d = models.IntegerField(default=0)
+    at_stake = models.DecimalField(max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3, default=RUB)
+    promotion = models.ForeignKey(Promotion, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
+    change = models.ForeignKey("integrations.OutboxChange", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", db_index=False)
+    quarantine = models.ForeignKey(QuarantinedPrice, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", db_index=False)
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("money at risk")
+        verbose_name_plural = _("money at risk")
+        indexes = [
+            models.Index(fields=["-at_stake", "-id"], name="risk_stake"),
+            models.Index(fields=["reason", "-at_stake", "-id"], name="risk_reason_stake"),
+            models.Index(fields=["listing"], name="risk_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.reason}: {self.at_stake}"

@@ -43,6 +43,11 @@ def test_demo_setup_connects_and_syncs_the_three_sandbox_marketplaces(sandbox_se
     assert card.result is not None and card.result.profit is not None and card.result.margin_percent is not None
     assert card.floor is not None and card.floor < card.result.price
     assert all(tax_settings(a.pk) is not None for a in accounts)
+    # The money-at-risk queue is counted on the first start: Market's seeded price quarantine is in it.
+    from pricing.models import CardFloor, MoneyAtRisk
+
+    assert CardFloor.objects.filter(floor__isnull=False).exists()
+    assert MoneyAtRisk.objects.filter(reason="quarantine", account__marketplace="yandex_market").exists()
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password("prilavok-demo")
 

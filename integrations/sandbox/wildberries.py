@@ -156,6 +156,8 @@ class WBState:
     feedback_answers: dict[str, str] = field(default_factory=dict)
     question_answers: dict[str, str] = field(default_factory=dict)
     promo_joined: dict[int, set[int]] = field(default_factory=dict)
+    # nmID -> (new list price, new discount, old list price, old discount) of a price cut held in quarantine
+    quarantine: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     order_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
     review_cache: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     comm_cache: dict[tuple[Any, ...], tuple[list[Any], int]] = field(default_factory=dict)
@@ -805,6 +807,23 @@ def upload_task(world: SandboxWorld, state: WBState, request: SandboxRequest) ->
     return json_response({"data": {"id": upload.upload_id, "alreadyExists": False}, "error": False, "errorText": ""})
 
 
+def quarantine_goods(world: SandboxWorld, state: WBState, request: SandboxRequest) -> httpx.Response:
+    """GET /api/v2/quarantine/goods (02-items): price cuts held in quarantine."""
+    _process_uploads(world, state)
+    limit = _int_arg(request, "limit")
+    offset = _int_arg(request, "offset", 0) or 0
+    if limit is None or not 1 <= limit <= 1000 or offset < 0:
+        return _bad_request("Invalid query params: limit must be 1..1000")
+    rows = []
+    for nm_id in sorted(state.quarantine)[offset : offset + limit]:
+        new_price, new_discount, old_price, old_discount = state.quarantine[nm_id]
+        diff = (Decimal(new_price) * (100 - new_discount) - Decimal(old_price) * (100 - old_discount)) / 100
+        rows.append({"nmID": nm_id, "sizeID": None, "techSizeName": "", "currencyIsoCode4217": "RUB",
+                     "newPrice": new_price, "oldPrice": old_price, "newDiscount": new_discount,
+                     "oldDiscount": old_discount, "priceDiff": float(diff)})
+    return json_response({"data": {"quarantineGoods": rows}, "error": False, "errorText": ""})
+
+
 def _new_upload(world: SandboxWorld, state: WBState, kind: str, goods: list[dict[str, Any]], signature: str) -> Upload:
     state.next_upload_id += 1
     upload = Upload(state.next_upload_id, kind, world.now, world.now + state.upload_delay, goods, signature)
@@ -819,10 +838,14 @@ def _process_uploads(world: SandboxWorld, state: WBState) -> None:
             continue
         upload.processed = True
         for good in upload.goods:
+            if upload.kind == "price" and good["error"] == QUARANTINE:
+                old = state.prices.get(good["nmID"], (0, 0))
+                state.quarantine[good["nmID"]] = (good["price"], good["discount"], *old)
             if good["error"]:
                 continue
             if upload.kind == "price":
                 state.prices[good["nmID"]] = (good["price"], good["discount"])
+                state.quarantine.pop(good["nmID"], None)  # a new valid price ends the quarantine
             else:
                 state.promo_joined[good["promotionID"]].add(good["nmID"])
         failed = sum(1 for g in upload.goods if g["error"])
@@ -1997,6 +2020,7 @@ ROUTES = [
     Route("POST", "/content/v2/cards/update", cards_update),
     Route("POST", "/content/v3/media/save", media_save),
     Route("GET", "/api/v2/list/goods/filter", goods_filter),
+    Route("GET", "/api/v2/quarantine/goods", quarantine_goods),
     Route("POST", "/api/v2/upload/task", upload_task),
     Route("GET", "/api/v2/history/tasks", history_tasks),
     Route("GET", "/api/v2/history/goods/task", history_goods),

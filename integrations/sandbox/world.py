@@ -115,6 +115,9 @@ class Faults:
     # Bad data as a marketplace may send it: (old, new) text replaced in every successful answer's
     # body, e.g. a NUL a buyer typed ("\\u0000" in JSON) or an id out of any integer's range.
     body_replacements: list[tuple[str, str]] = field(default_factory=list)
+    # Yandex Market: the cabinet's price-quarantine threshold, in percent: a price update that moves
+    # the price by more than this goes to quarantine (sells at the old price until confirmed). 0: off.
+    ym_price_quarantine_percent: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():

@@ -196,9 +196,14 @@ class YMState:
     archive: dict[str, bool] = field(default_factory=dict)  # offerId -> archived, as archive/unarchive set it
     stocks: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # (campaign, offer) -> (count, ts)
     promo_offers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # promo -> offer -> params
+    # offerId -> {type, price (held), last (valid before), min (threshold), written (applied on confirm)}
+    quarantine: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_entity_id: int = 77_000_000
     windows: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)  # limits: (used, window end)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+QUARANTINE_EVERY, QUARANTINE_AT = 37, 6  # seeded LOW_PRICE quarantine: every 37th offer from the 7th
 
 
 def _ts(moment: datetime) -> int:
@@ -247,6 +252,13 @@ def build_state(world: SandboxWorld) -> YMState:
             base = _whole(_base_price(world.catalog[index]))
             state.promo_offers.setdefault(promo.id, {})[world.catalog[index].article] = {
                 "price": base, "promoPrice": _whole(Decimal(base) * Decimal("0.85"))}
+    for index in range(QUARANTINE_AT, min(len(world.catalog), 5000), QUARANTINE_EVERY):
+        if _archived(index) or index % 29 == 28:
+            continue
+        # Set in the cabinet far below the market: held as LOW_PRICE until the seller confirms it.
+        held = _base_price(world.catalog[index])
+        state.quarantine[world.catalog[index].article] = {
+            "type": "LOW_PRICE", "price": held, "last": None, "min": Decimal(_whole(held * Decimal("1.3")))}
     return state
 
 
@@ -569,6 +581,9 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/promos/offers/update": ("updatePromoOffers", _PROMO_WRITE),
     "POST /v2/businesses/{businessId}/promos/offers/delete": ("deletePromoOffers", _PROMO_WRITE),
     "POST /v2/campaigns/{campaignId}/stats/orders": ("getOrdersStats", _ORDERS_READ),
+    "POST /v2/businesses/{businessId}/price-quarantine": ("getBusinessQuarantineOffers",
+                                                           (*_READ, "PRICING", "PRICING_READ_ONLY")),
+    "POST /v2/businesses/{businessId}/price-quarantine/confirm": ("confirmBusinessPrices", ("ALL_METHODS", "PRICING")),
     # yandex_market_fbs.py
     "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
     "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
@@ -665,6 +680,8 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "POST /v2/businesses/{businessId}/offer-mappings/update": (5000, 60, "offerMappings"),
     "POST /v2/businesses/{businessId}/offer-mappings/archive": (5000, 60, "offerIds"),
     "POST /v2/businesses/{businessId}/offer-mappings/unarchive": (5000, 60, "offerIds"),
+    "POST /v2/businesses/{businessId}/price-quarantine": (5000, 60, "limit"),
+    "POST /v2/businesses/{businessId}/price-quarantine/confirm": (5000, 60, "offerIds"),
 }
 
 
@@ -672,6 +689,7 @@ LIMITS: dict[str, tuple[int, int, str]] = {
 LIMIT_COUNTED_PAGES = {
     "POST /v2/businesses/{businessId}/offer-prices": (250, 500),
     "POST /v2/campaigns/{campaignId}/offers/stocks": (100, 200),
+    "POST /v2/businesses/{businessId}/price-quarantine": (100, 200),
 }
 
 
@@ -1242,8 +1260,28 @@ def price_updates(world: SandboxWorld, state: YMState, request: SandboxRequest, 
         for name in ("discountBase", "minimumForBestseller"):
             if price.get(name) is not None:
                 written[name] = _exact(price[name])
-        state.prices[offer] = written
+        held = _quarantined(world, state, offer, written)
+        if held is None:
+            state.prices[offer] = written
+            state.quarantine.pop(offer, None)  # a new valid price ends a quarantine
+        else:
+            state.quarantine[offer] = held
     return json_response({"status": "OK"})
+
+
+def _quarantined(world: SandboxWorld, state: YMState, offer: str, written: dict[str, Any]) -> dict[str, Any] | None:
+    """PRICE_CHANGE quarantine: the new price moves the current one by more than the cabinet's threshold."""
+    threshold = world.faults.ym_price_quarantine_percent
+    index = _catalog_indices(world, [offer])
+    if not threshold or not index:
+        return None
+    current = _price_row(world, state, world.catalog[index[0]])
+    if current is None:
+        return None
+    last = _exact(current["value"])
+    if abs(written["value"] - last) * 100 <= last * threshold:
+        return None
+    return {"type": "PRICE_CHANGE", "price": written["value"], "last": last, "min": None, "written": written}
 
 
 def _exact(value: Any) -> Decimal:
@@ -1925,6 +1963,52 @@ def calculate_tariffs(world: SandboxWorld, state: YMState, request: SandboxReque
     return _ok({"offers": results})
 
 
+# ---------------------------------------------------------------------------------------------
+# Price quarantine
+
+
+def _quarantine_json(offer: str, row: dict[str, Any]) -> dict[str, Any]:
+    params = [{"name": "CURRENT_PRICE", "value": str(row["price"])}]
+    if row["last"] is not None:
+        params.append({"name": "LAST_VALID_PRICE", "value": str(row["last"])})
+    if row["min"] is not None:
+        params.append({"name": "MIN_PRICE", "value": str(row["min"])})
+    params.append({"name": "CURRENCY", "value": "RUR"})
+    out: dict[str, Any] = {"offerId": offer, "currentPrice": _money(row["price"]),
+                           "verdicts": [{"type": row["type"], "params": params}]}
+    if row["last"] is not None:
+        out["lastValidPrice"] = _money(row["last"])
+    return out
+
+
+@_handler
+def price_quarantine(world: SandboxWorld, state: YMState, request: SandboxRequest, businessId: str) -> httpx.Response:
+    body = _body(request)
+    limit = _limit(request, 200, 100)
+    wanted = _list_arg(body, "offerIds", 200)
+    offers = sorted(o for o in state.quarantine if wanted is None or o in {str(w) for w in wanted})
+    page, token = _offset_page(len(offers), request, limit)
+    return _ok({"offers": [_quarantine_json(offers[i], state.quarantine[offers[i]]) for i in page],
+                "paging": _paging(token)})
+
+
+@_handler
+def price_quarantine_confirm(world: SandboxWorld, state: YMState, request: SandboxRequest,
+                             businessId: str) -> httpx.Response:
+    offer_ids = _list_arg(_body(request), "offerIds", 200)
+    if not offer_ids:
+        raise BadRequest("offerIds is required")
+    unknown = [str(o) for o in offer_ids if not _catalog_indices(world, [str(o)])]
+    if unknown:
+        return _error(400, "OFFER_NOT_FOUND", f"Товары не найдены в каталоге: {', '.join(unknown)}")
+    for offer in offer_ids:
+        row = state.quarantine.pop(str(offer), None)
+        if row is not None:
+            state.prices[str(offer)] = row.get("written") or {
+                "value": row["price"], "currencyId": "RUR", "updatedAt": _iso(_ts(world.now))}
+    return json_response({"status": "OK"})
+
+
 ROUTES = [
     Route("GET", "/v2/campaigns", campaigns),
     Route("POST", "/v2/auth/token", auth_token),
@@ -1950,6 +2034,8 @@ ROUTES = [
     Route("POST", "/v2/businesses/{businessId}/promos/offers/update", promo_offers_update),
     Route("POST", "/v2/businesses/{businessId}/promos/offers/delete", promo_offers_delete),
     Route("POST", "/v2/campaigns/{campaignId}/stats/orders", stats_orders),
+    Route("POST", "/v2/businesses/{businessId}/price-quarantine", price_quarantine),
+    Route("POST", "/v2/businesses/{businessId}/price-quarantine/confirm", price_quarantine_confirm),
 ]
 
 # Category dictionaries (the listing checks) live in their own module.

@@ -38,6 +38,7 @@ from integrations.base import (
     PromotionDTO,
     PromotionItem,
     PromotionOfferDTO,
+    QuarantinedPriceDTO,
     QuestionDTO,
     RateLimitedError,
     ReturnDTO,
@@ -87,6 +88,9 @@ class WildberriesClient:
     feedbacks_page_size = 1000
     questions_page_size = 1000
     promotions_page_size = 1000
+    # 08-promotion: goods join a calendar promotion at the price WB plans for them and cannot be removed by API.
+    promotion_leave_supported = False
+    promotion_price_settable = False
     # The API allows 100,000 rows, but a decoded finance row weighs ~10 KB: 10,000 keeps a page near
     # 100 MB (the daily stream makes ten times the calls at 1 a minute, still well within its day).
     finance_page_size = 10_000
@@ -349,6 +353,25 @@ class WildberriesClient:
             offset += len(goods)
             done = len(goods) < limit
             yield Page(items=[mapping.price_dto(g) for g in goods], cursor={"offset": offset}, done=done)
+            if done:
+                return
+
+    def iter_price_quarantine(self) -> Iterator[Page[QuarantinedPriceDTO]]:
+        """GET discounts-prices-api /api/v2/quarantine/goods (02-items), offset paging: price cuts WB
+        holds. There is no API method to release them (the seller does it in the cabinet)."""
+        offset = 0
+        while True:
+            limit = self.prices_page_size
+            page = self._fetch(
+                schemas.QuarantinePage, "price quarantine",
+                "GET", Host.PRICES, "/api/v2/quarantine/goods", Bucket.PRICES,
+                params={"limit": limit, "offset": offset},
+            )
+            goods = (page.data.quarantineGoods if page.data else None) or []
+            offset += len(goods)
+            done = len(goods) < limit
+            items = [q for q in (mapping.quarantined_price(g) for g in goods) if q is not None]
+            yield Page(items=items, cursor={"offset": offset}, done=done)
             if done:
                 return
 

@@ -16,6 +16,7 @@ from integrations.base import (
     PriceDTO,
     PromotionDTO,
     PromotionOfferDTO,
+    QuarantinedPriceDTO,
     QuestionDTO,
     ReturnDTO,
     ReviewDTO,
@@ -427,3 +428,22 @@ def finance_dto(row: schemas.SalesReportRow) -> FinanceOperationDTO:
 
 def _nonzero(values: Iterable[Decimal]) -> list[Decimal]:
     return [v for v in values if v]
+
+
+def quarantined_price(good: schemas.QuarantineGood) -> QuarantinedPriceDTO | None:
+    """A price cut WB holds (a new price after discount a third or less of the old one): the card
+    sells at the old price until the seller changes it or releases it in the cabinet."""
+    if good.newPrice is None:
+        return None
+    new_discount = good.newDiscount if good.newDiscount is not None else good.oldDiscount
+
+    def after(price: Decimal, discount: int) -> Decimal:
+        return (price * (100 - discount) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    return QuarantinedPriceDTO(
+        offer_id=str(good.nmID),
+        price=after(good.newPrice, new_discount),
+        currency=normalize_currency(good.currencyIsoCode4217),
+        verdict="PRICE_CHANGE",
+        last_valid_price=after(good.oldPrice, good.oldDiscount),
+    )

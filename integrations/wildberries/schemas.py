@@ -580,3 +580,28 @@ class SalesReportRow:
     saleDt: str | None = None
     srid: str = ""
     orderId: int | None = None
+
+
+# ---- price quarantine (02-items: GET /api/v2/quarantine/goods) -----------------------------
+
+
+@payload
+class QuarantineGood:  # QuarantineItems
+    nmID: int
+    oldPrice: Decimal
+    oldDiscount: int = 0
+    newPrice: Decimal | None = None
+    newDiscount: int | None = None
+    currencyIsoCode4217: str = "RUB"
+
+
+@payload
+class QuarantineData:
+    quarantineGoods: list[QuarantineGood] | None = None
+
+
+@payload
+class QuarantinePage:  # ResponseQuarantineItems
+    data: QuarantineData | None = None
+    error: bool = False
+    errorText: str = ""

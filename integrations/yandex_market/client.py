@@ -45,6 +45,7 @@ from integrations.base import (
     PromotionDTO,
     PromotionItem,
     PromotionOfferDTO,
+    QuarantinedPriceDTO,
     QuestionDTO,
     RateLimitedError,
     ReturnDTO,
@@ -909,6 +910,47 @@ class YandexMarketClient:
             for item in batch:
                 results[item.key] = _promo_result(item.key, rejected.get(item.offer_key))
         return [results[i.key] for i in items]
+
+    # ---- price quarantine ------------------------------------------------------------------------
+
+    def iter_price_quarantine(self) -> Iterator[Page[QuarantinedPriceDTO]]:
+        """POST /v2/businesses/{businessId}/price-quarantine
+        (paths/v2_businesses_businessId_price-quarantine.yaml): the offers whose cabinet-wide price
+        Market holds back (a sharp change, or far below the market); they sell at the last valid price."""
+
+        def fetch(token: str | None) -> tuple[list[s.QuarantineOffer], str | None]:
+            result = self._call_parsed(
+                s.QuarantineResponse, "price quarantine",
+                "POST", f"/v2/businesses/{self._business()}/price-quarantine", Bucket.PRICE_QUARANTINE,
+                scope=self._business_scope(), params={"limit": limits.QUARANTINE_PAGE, "pageToken": token}, body={},
+            ).result
+            return result.offers, result.paging.nextPageToken if result.paging else None
+
+        for rows, token in self._token_pages(fetch, None):
+            items = [q for q in (mapping.quarantined_price(r) for r in rows) if q is not None]
+            yield Page(items=items, cursor={"page_token": token}, done=token is None)
+
+    def confirm_quarantined_prices(self, keys_by_offer: Mapping[str, str]) -> list[WriteResult]:
+        """POST /v2/businesses/{businessId}/price-quarantine/confirm
+        (paths/v2_businesses_businessId_price-quarantine_confirm.yaml): the seller confirms the held
+        prices ({offerId: result key}), 200 offers a request. A refused batch rejects its offers."""
+        results: list[WriteResult] = []
+        offers = list(keys_by_offer)
+        for start in range(0, len(offers), limits.QUARANTINE_CONFIRM_BATCH):
+            batch = offers[start : start + limits.QUARANTINE_CONFIRM_BATCH]
+            try:
+                self._call_parsed(
+                    s.EmptyResponse, "price quarantine confirm",
+                    "POST", f"/v2/businesses/{self._business()}/price-quarantine/confirm",
+                    Bucket.PRICE_QUARANTINE_CONFIRM, scope=self._business_scope(), body={"offerIds": batch},
+                )
+            except AuthError:
+                raise
+            except PermanentError as exc:
+                results += [WriteResult(keys_by_offer[o], WriteStatus.REJECTED, exc.message) for o in batch]
+                continue
+            results += [WriteResult(keys_by_offer[o], WriteStatus.APPLIED) for o in batch]
+        return results
 
     def fetch_write_results(self, remote_ref: str) -> list[WriteResult] | None:
         """Every Yandex Market write we use answers synchronously: nothing is ever left pending."""

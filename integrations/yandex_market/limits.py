@@ -31,6 +31,8 @@ PRICE_UPDATES_BATCH = 500
 STOCK_UPDATES_BATCH = 2000
 MAPPING_UPDATES_BATCH = 500
 PROMO_UPDATES_BATCH = 500
+QUARANTINE_PAGE = 200
+QUARANTINE_CONFIRM_BATCH = 200
 
 MAX_PARALLEL = 4  # per businessId / campaignId; the 5th concurrent request gets 420
 
@@ -62,6 +64,8 @@ class Bucket(StrEnum):
     ORDER_LABELS = "order-labels"
     TARIFFS = "tariffs-calculate"
     CATEGORY_PARAMETERS = "category-parameters"
+    PRICE_QUARANTINE = "price-quarantine"
+    PRICE_QUARANTINE_CONFIRM = "price-quarantine-confirm"
 
 
 def _rule(amount: float, period: float) -> LimitRule:
@@ -96,6 +100,9 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.ORDER_BOXES: _rule(10_000, HOUR),
     Bucket.ORDER_LABELS: _rule(10_000, HOUR),
     Bucket.TARIFFS: _rule(100, MINUTE),  # v2_tariffs_calculate.yaml: 100 per minute
+    # v2_businesses_businessId_price-quarantine(_confirm).yaml: 5000 offers a minute (answered / sent)
+    Bucket.PRICE_QUARANTINE: _rule(5000 / QUARANTINE_PAGE, MINUTE),
+    Bucket.PRICE_QUARANTINE_CONFIRM: _rule(5000 / QUARANTINE_CONFIRM_BATCH, MINUTE),
 }
 
 # Held around every request to a business or campaign, next to the method's own bucket.

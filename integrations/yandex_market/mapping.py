@@ -19,6 +19,7 @@ from integrations.base import (
     PriceDTO,
     PromotionDTO,
     PromotionOfferDTO,
+    QuarantinedPriceDTO,
     QuestionDTO,
     ReturnDTO,
     ReviewDTO,
@@ -384,4 +385,32 @@ def finance_operation(row: s.StatsOrder) -> FinanceOperationDTO | None:
         quantity=quantity,
         sale_amount=sale,
         fees=fees,
+    )
+
+
+def quarantined_price(item: s.QuarantineOffer) -> QuarantinedPriceDTO | None:
+    """The verdict's params (CURRENT_PRICE, LAST_VALID_PRICE, MIN_PRICE, CURRENCY), else the
+    deprecated currentPrice / lastValidPrice fields."""
+    verdict = item.verdicts[0] if item.verdicts else None
+    params = {p.name: p.value for p in verdict.params} if verdict else {}
+
+    def amount(name: str, fallback: s.CurrencyValue | None) -> Decimal | None:
+        if params.get(name):
+            try:
+                return Decimal(params[name])
+            except ArithmeticError:
+                return None
+        return to_decimal(fallback.value) if fallback is not None else None
+
+    current = amount("CURRENT_PRICE", item.currentPrice)
+    if current is None:
+        return None
+    currency = params.get("CURRENCY") or (item.currentPrice.currencyId if item.currentPrice else "RUR")
+    return QuarantinedPriceDTO(
+        offer_id=item.offerId,
+        price=current,
+        currency=normalize_currency(currency),
+        verdict=verdict.type if verdict else "",
+        last_valid_price=amount("LAST_VALID_PRICE", item.lastValidPrice),
+        min_price=amount("MIN_PRICE", None),
     )

@@ -680,3 +680,38 @@ class StatsOrdersResult:
 class StatsOrdersResponse:  # GetOrdersStatsResponse
     status: str
     result: StatsOrdersResult
+
+
+# ---- price quarantine ------------------------------------------------------------------------
+
+
+@frozen_payload
+class QuarantineVerdictParam:  # PriceQuarantineVerdictParameterDTO
+    name: str
+    value: str
+
+
+@frozen_payload
+class QuarantineVerdict:  # PriceQuarantineVerdictDTO
+    params: list[QuarantineVerdictParam]
+    type: str = ""
+
+
+@frozen_payload
+class QuarantineOffer:  # QuarantineOfferDTO
+    offerId: str
+    currentPrice: CurrencyValue | None = None  # deprecated: verdicts[].params say the same
+    lastValidPrice: CurrencyValue | None = None
+    verdicts: list[QuarantineVerdict] | None = None
+
+
+@frozen_payload
+class QuarantineResult:  # GetQuarantineOffersResultDTO
+    offers: list[QuarantineOffer]
+    paging: Paging | None = None
+
+
+@frozen_payload
+class QuarantineResponse:  # GetQuarantineOffersResponse
+    status: str
+    result: QuarantineResult

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from integrations.models import MarketplaceAccount
 from integrations.sandbox import credentials as sandbox
 from pricing.demo import seed_demo_economics
+from pricing.risk import refresh_all as refresh_money_at_risk_all
 
 DEMO_USER, DEMO_PASSWORD = "admin", "prilavok-demo"
 
@@ -48,5 +49,9 @@ class Command(BaseCommand):
         # Costs and a tax regime, so margins show on the first start.
         names = [name for _, name, _ in accounts]
         seed_demo_economics(list(MarketplaceAccount.objects.filter(name__in=names)))
+        try:  # the money-at-risk queue (YM price quarantine, floors) so /prices/risk/ shows on the first start
+            refresh_money_at_risk_all()
+        except Exception as exc:  # the scheduled recount retries; the demo itself is ready
+            failed.append(f"money at risk: {exc}")
         if failed:
             self.stderr.write("Some demo syncs failed (the scheduled syncs will retry): " + "; ".join(failed))

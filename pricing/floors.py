@@ -1,0 +1,228 @@
+"""Unit economics and break-even floors of many cards at once: the inputs of pricing.fees gathered
+in a fixed number of queries whatever the number of cards (a page of a promotion, a batch of the
+money-at-risk refresh), then solved in Python card by card (pricing.economics).
+
+The choices are pricing.fees's: the narrowest scope's newest rate set per fee kind, finance
+averages for a kind no rate covers, the cost in effect on the day, the legal entity's tax.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from analytics.models import FeeLine, FinanceOperation
+from catalog.models import CostPriceHistory, Listing, StockLevel, Warehouse
+from pricing.economics import (
+    DEFAULT_TAX_RATES,
+    EXPECTED_FEES,
+    ZERO,
+    EconomicsInputs,
+    FeeKind,
+    FeeRule,
+    NoPriceError,
+    TaxRegime,
+    TaxSettings,
+    UnitEconomics,
+    fee_kind_label,
+    kopecks,
+    solve_price,
+    unit_economics,
+)
+from pricing.fees import _FINANCE_KINDS, _PERCENT_KINDS, FINANCE_WINDOW_DAYS, _litres, _rule
+from pricing.models import FeeRate, LegalEntity, LegalEntityAccount
+
+HUNDRED = Decimal(100)
+
+
+def _schemes(listings: Sequence[Listing]) -> dict[int, str]:
+    """pricing.fees.default_scheme for many: fbo where the marketplace's warehouse holds stock."""
+    on_marketplace = set(
+        StockLevel.objects.filter(
+            listing_id__in=[item.pk for item in listings], warehouse__kind=Warehouse.Kind.MARKETPLACE, present__gt=0
+        ).values_list("listing_id", flat=True).distinct()
+    )
+    return {item.pk: "fbo" if item.pk in on_marketplace else "fbs" for item in listings}
+
+
+def _tax(entity: LegalEntity) -> TaxSettings:
+    regime = TaxRegime(entity.tax_regime)
+    rate = entity.tax_rate if entity.tax_rate is not None else DEFAULT_TAX_RATES[regime]
+    return TaxSettings(regime, Decimal(rate), Decimal(entity.vat_rate), entity.cost_includes_vat)
+
+
+def _taxes(listings: Sequence[Listing]) -> dict[int, TaxSettings]:
+    """Each account's tax; read from the listings when they were loaded with
+    select_related("account__legal_entity_link__legal_entity"), else in one query."""
+    out: dict[int, TaxSettings] = {}
+    unknown: set[int] = set()
+    for item in listings:
+        account = item._state.fields_cache.get("account")
+        if account is not None and "legal_entity_link" in account._state.fields_cache:
+            link = account._state.fields_cache["legal_entity_link"]
+            if link is not None:
+                out[item.account_id] = _tax(link.legal_entity)
+        else:
+            unknown.add(item.account_id)
+    if unknown:
+        for link in LegalEntityAccount.objects.filter(account_id__in=unknown).select_related("legal_entity"):
+            out[link.account_id] = _tax(link.legal_entity)
+    return out
+
+
+def _rates(listings: Sequence[Listing], schemes: dict[int, str], on: date) -> dict[int, dict[str, list[FeeRate]]]:
+    """Per card and fee kind, the set pricing.fees._rates_in_effect would choose."""
+    accounts = {item.account_id for item in listings}
+    categories = {item.category for item in listings} | {""}
+    rows = list(FeeRate.objects.filter(
+        Q(listing_id__in=[item.pk for item in listings]) | Q(listing__isnull=True, category__in=categories),
+        account_id__in=accounts, effective_from__lte=on,
+    ))
+    by_listing: dict[int, list[FeeRate]] = defaultdict(list)
+    shared: dict[tuple[int, str], list[FeeRate]] = defaultdict(list)
+    for row in rows:
+        if row.listing_id:
+            by_listing[row.listing_id].append(row)
+        else:
+            shared[(row.account_id, row.category)].append(row)
+
+    def rank(row: FeeRate) -> tuple[int, int, int]:
+        scope = 0 if row.listing_id else 1 if row.category else 2
+        return scope, 0 if row.scheme else 1, -row.effective_from.toordinal()
+
+    out: dict[int, dict[str, list[FeeRate]]] = {}
+    for item in listings:
+        scheme = schemes[item.pk]
+        candidates = [r for r in (*by_listing[item.pk], *shared[(item.account_id, item.category)],
+                                  *(shared[(item.account_id, "")] if item.category else ()))
+                      if r.scheme in ("", scheme)]
+        chosen: dict[str, tuple[tuple[int, int, int], list[FeeRate]]] = {}
+        for row in sorted(candidates, key=rank):
+            key = rank(row)
+            if row.kind not in chosen:
+                chosen[row.kind] = (key, [row])
+            elif chosen[row.kind][0] == key:
+                chosen[row.kind][1].append(row)
+        out[item.pk] = {kind: rates for kind, (_key, rates) in chosen.items()}
+    return out
+
+
+def _finance(listings: Sequence[Listing], on: date) -> dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]]:
+    """(account, article) -> (units, revenue, {fee kind: charged}) over the finance window."""
+    since = on - timedelta(days=FINANCE_WINDOW_DAYS)
+    articles = {item.offer_id for item in listings}
+    sales = FinanceOperation.objects.filter(
+        account_id__in={item.account_id for item in listings}, offer_id__in=articles, quantity__gt=0,
+        sale_amount__gt=0, operation_at__date__gt=since, operation_at__date__lte=on,
+    )
+    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {
+        (row["account_id"], row["offer_id"]): (row["units"], row["revenue"], {})
+        for row in sales.values("account_id", "offer_id").annotate(units=Sum("quantity"), revenue=Sum("sale_amount"))
+        if row["units"]
+    }
+    if totals:
+        lines = FeeLine.objects.filter(operation__in=sales).values(
+            "operation__account_id", "operation__offer_id", "kind").annotate(total=Sum("amount"))
+        for row in lines:
+            key = (row["operation__account_id"], row["operation__offer_id"])
+            kind = _FINANCE_KINDS.get(row["kind"])
+            if key in totals and kind:
+                charged: dict[str, Decimal] = totals[key][2]
+                charged[kind] = charged.get(kind, ZERO) - Decimal(row["total"])
+    return totals
+
+
+def _averages(missing: set[FeeKind], found: tuple[int, Decimal, dict[str, Decimal]] | None
+              ) -> tuple[list[FeeRule], list[str]]:
+    if not found:
+        return [], []
+    units, revenue, charged = found
+    rules, notes = [], []
+    for kind, total in sorted(charged.items()):
+        if kind not in missing or total <= 0:
+            continue
+        name = _("%(fee)s, average of %(units)s units sold") % {"fee": fee_kind_label(kind), "units": units}
+        if kind in _PERCENT_KINDS:
+            rules.append(FeeRule(kind, name, percent=(total / revenue * HUNDRED).quantize(Decimal("0.0001")),
+                                 source="finance"))
+        else:
+            rules.append(FeeRule(kind, name, fixed=kopecks(total / units), source="finance"))
+        notes.append(_("The %(fee)s is averaged from finance reports, not a rate from the marketplace.")
+                     % {"fee": fee_kind_label(kind)})
+    return rules, notes
+
+
+def inputs_for(listings: Sequence[Listing], *, on: date | None = None) -> dict[int, tuple[str, EconomicsInputs]]:
+    """{listing id: (scheme, inputs)} for cards loaded with select_related("product"): at most six queries
+    (five when their accounts' legal entities came with them)."""
+    if not listings:
+        return {}
+    on = on or timezone.localdate()
+    schemes = _schemes(listings)
+    rates = _rates(listings, schemes, on)
+    finance = _finance(listings, on)
+    taxes = _taxes(listings)
+    product_ids = {item.product_id for item in listings if item.product_id}
+    # Every dated cost of these products in one query: the one in effect on the day, and which
+    # products have dated costs at all (pricing.costs.cost_at and the fallback of pricing.fees).
+    costs: dict[int, Decimal] = {}
+    dated: set[int] = set()
+    history = (CostPriceHistory.objects.filter(product_id__in=product_ids).order_by("product_id", "-valid_from")
+               .values_list("product_id", "valid_from", "cost_price"))
+    for product_id, valid_from, cost_price in history:
+        dated.add(product_id)
+        if valid_from <= on and product_id not in costs:
+            costs[product_id] = cost_price
+    out = {}
+    for item in listings:
+        notes: list[str] = []
+        litres = _litres(item)
+        rules = [_rule(rate, litres, notes) for kind_rates in rates[item.pk].values() for rate in kind_rates]
+        missing = {kind for kind in EXPECTED_FEES if kind not in {rule.kind for rule in rules}}
+        if missing:
+            averaged, average_notes = _averages(missing, finance.get((item.account_id, item.offer_id)))
+            rules += averaged
+            notes += average_notes
+        cost = costs.get(item.product_id) if item.product_id else None
+        if cost is None and item.product_id and item.product_id not in dated and item.product:
+            cost = item.product.cost_price  # a cost set before costs had dates applies to every date
+        out[item.pk] = (schemes[item.pk], EconomicsInputs(cost, rules, taxes.get(item.account_id), notes))
+    return out
+
+
+@dataclass
+class CardMoney:
+    """One card at one price: its economics there (None without a price) and its floor."""
+
+    result: UnitEconomics | None
+    floor: Decimal | None
+    floor_problem: str = ""
+
+    @property
+    def below_floor(self) -> bool:
+        return self.result is not None and self.floor is not None and self.result.price < self.floor
+
+
+def solve(inputs: EconomicsInputs) -> tuple[Decimal | None, str]:
+    try:
+        return solve_price(inputs), ""
+    except NoPriceError as exc:
+        return None, str(exc)
+
+
+def card_money(listings: Sequence[Listing], prices: dict[int, Decimal | None], *, on: date | None = None
+               ) -> dict[int, CardMoney]:
+    """Economics of each card at the price given for it, and its floor."""
+    out = {}
+    for listing_id, (_scheme, inputs) in inputs_for(listings, on=on).items():
+        price = prices.get(listing_id)
+        floor, problem = solve(inputs)
+        out[listing_id] = CardMoney(unit_economics(price, inputs) if price else None, floor, problem)
+    return out
