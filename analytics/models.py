@@ -144,3 +144,40 @@ class SalesDayTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} account {self.account_id}: {self.orders} / {self.revenue} {self.currency}"
+
+
+class FinanceDaily(models.Model):
+    """What the finance reports accrued, charged and paid for one seller article of one account on one
+    day (Europe/Moscow, by the operation's time), kept by analytics.finance_rollup in the same
+    transaction as the finance ingest's upserts. Fees are signed as the reports sign them (a charge
+    is negative); sale + every fee = payout. Account-level charges (storage, advertising without an
+    article) are kept under the empty article."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    offer_id = models.CharField(max_length=255)
+    currency = models.CharField(max_length=3, default=RUB)
+    operations = models.IntegerField(default=0)
+    quantity = models.IntegerField(default=0)
+    sale_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    payout = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    logistics = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    storage = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    acquiring = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    advertising = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    penalty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    other = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = "finance daily"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "offer_id", "currency"], name="uniq_finance_daily"),
+        ]
+        # No other index: the ingest writes these rows with every page; the reports read them by
+        # the unique key (account_id = ANY(every account) AND day range).
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.offer_id}: {self.payout} {self.currency}"

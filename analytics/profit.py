@@ -1,0 +1,248 @@
+"""Sales and profit per article of each account over a period, from the two daily roll-ups
+(analytics.SalesDaily from the orders, analytics.FinanceDaily from the finance reports), grouped
+by marketplace, account, product, brand or category.
+
+Three views of the money, as the marketplaces' cabinets show them:
+- predicted: what the orders placed in the period are worth (orders − returns, the seller's price);
+- accrued: what the finance reports accrued for sales in the period;
+- paid: what they paid out, after every fee (sale + fees = payout; fees are negative).
+Profit = paid − cost of the units sold (today's cost price × units net of returns) − tax of the
+account's legal entity on the accrued sale (pricing.economics). One SQL statement returns one row
+per (account, article); tax and grouping are arithmetic on those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from analytics.finance_rollup import FEE_KINDS
+from analytics.period import Period
+from core.money import RUB
+from integrations.models import MarketplaceAccount
+from pricing.economics import DEFAULT_TAX_RATES, TaxRegime, TaxSettings, kopecks
+from pricing.economics import _tax_amounts as tax_amounts
+from pricing.models import LegalEntityAccount
+
+ZERO = Decimal(0)
+
+DIMENSIONS = {
+    "product": _("Product"),
+    "brand": _("Brand"),
+    "category": _("Category"),
+    "marketplace": _("Marketplace"),
+    "account": _("Account"),
+}
+DEFAULT_DIMENSION = "product"
+
+_FEE_SUMS = ", ".join(f"sum({kind}) AS {kind}" for kind in FEE_KINDS)
+_FEE_COLUMNS = ", ".join(f"coalesce(f.{kind}, 0) AS {kind}" for kind in FEE_KINDS)
+
+# The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
+ARTICLES_SQL = f"""
+    WITH s AS (
+        SELECT account_id, offer_id, sum(orders) AS orders, sum(units) AS units, sum(revenue) AS revenue,
+               sum(returns) AS returns, sum(return_units) AS return_units, sum(return_amount) AS return_amount
+        FROM analytics_salesdaily
+        WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
+        GROUP BY 1, 2
+    ), f AS (
+        SELECT account_id, offer_id, sum(quantity) AS quantity, sum(sale_amount) AS sale_amount,
+               sum(payout) AS payout, {_FEE_SUMS}
+        FROM analytics_financedaily
+        WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
+        GROUP BY 1, 2
+    ), a AS (
+        SELECT coalesce(s.account_id, f.account_id) AS account_id, coalesce(s.offer_id, f.offer_id) AS offer_id,
+               coalesce(s.orders, 0) AS orders, coalesce(s.units, 0) AS units, coalesce(s.revenue, 0) AS revenue,
+               coalesce(s.returns, 0) AS returns, coalesce(s.return_units, 0) AS return_units,
+               coalesce(s.return_amount, 0) AS return_amount, coalesce(f.quantity, 0) AS quantity,
+               coalesce(f.sale_amount, 0) AS sale_amount, coalesce(f.payout, 0) AS payout, {_FEE_COLUMNS}
+        FROM s FULL JOIN f ON f.account_id = s.account_id AND f.offer_id = s.offer_id
+    )
+    SELECT a.*, m.marketplace, m.name AS account_name, l.id AS listing_id, l.title, l.category,
+           p.id AS product_id, p.article, p.name AS product_name,
+           coalesce(nullif(p.brand, ''), l.brand, '') AS brand, p.cost_price
+    FROM a
+    JOIN integrations_marketplaceaccount m ON m.id = a.account_id
+    LEFT JOIN LATERAL (
+        SELECT id, product_id, title, category, brand FROM catalog_listing
+        WHERE account_id = a.account_id AND offer_id = a.offer_id AND a.offer_id <> '' ORDER BY id LIMIT 1
+    ) l ON true
+    LEFT JOIN catalog_product p ON p.id = l.product_id
+"""  # noqa: S608 - kinds are the model's constants; values are parameters
+
+
+@dataclass
+class Figures:
+    orders: int = 0
+    units: int = 0
+    returns: int = 0
+    return_units: int = 0
+    predicted: Decimal = ZERO  # orders' revenue net of returns
+    accrued: Decimal = ZERO
+    paid: Decimal = ZERO
+    fees: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(FEE_KINDS, ZERO))
+    cost: Decimal = ZERO
+    tax: Decimal = ZERO
+    cost_unknown: int = 0  # articles sold whose product has no cost price
+
+    @property
+    def fees_total(self) -> Decimal:
+        """Charged by the marketplace, as a positive amount."""
+        return -sum(self.fees.values(), ZERO)
+
+    @property
+    def profit(self) -> Decimal:
+        return self.paid - self.cost - self.tax
+
+    @property
+    def margin(self) -> Decimal | None:
+        return (self.profit * 100 / self.accrued).quantize(Decimal("0.1")) if self.accrued else None
+
+    def fee(self, kind: str) -> Decimal:
+        return -self.fees[kind]
+
+    def add(self, other: Figures) -> None:
+        for name in ("orders", "units", "returns", "return_units", "predicted", "accrued", "paid", "cost", "tax",
+                     "cost_unknown"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind in FEE_KINDS:
+            self.fees[kind] += other.fees[kind]
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    detail: str = ""  # a second line: the product's article, the account's marketplace
+    product_id: int | None = None
+    figures: Figures = field(default_factory=Figures)
+
+
+def tax_settings_by_account() -> dict[int, TaxSettings]:
+    """Every account's legal entity's tax, in one query."""
+    result = {}
+    for link in LegalEntityAccount.objects.select_related("legal_entity"):
+        entity = link.legal_entity
+        regime = TaxRegime(entity.tax_regime)
+        rate = entity.tax_rate if entity.tax_rate is not None else DEFAULT_TAX_RATES[regime]
+        result[link.account_id] = TaxSettings(regime, Decimal(rate), Decimal(entity.vat_rate),
+                                              entity.cost_includes_vat)
+    return result
+
+
+def article_rows(period: Period, *, currency: str = RUB, accounts: Iterable[int] | None = None
+                 ) -> list[dict[str, Any]]:
+    if accounts is None:
+        accounts = account_ids()
+    params = {"accounts": list(accounts), "start": period.start, "end": period.end, "currency": currency}
+    with connection.cursor() as cursor:
+        cursor.execute(ARTICLES_SQL, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def figures_of(row: dict[str, Any], tax: TaxSettings | None) -> Figures:
+    net_units = int(row["units"]) - int(row["return_units"])
+    figures = Figures(
+        orders=int(row["orders"]), units=int(row["units"]), returns=int(row["returns"]),
+        return_units=int(row["return_units"]), predicted=Decimal(row["revenue"]) - Decimal(row["return_amount"]),
+        accrued=Decimal(row["sale_amount"]), paid=Decimal(row["payout"]),
+        fees={kind: Decimal(row[kind]) for kind in FEE_KINDS},
+    )
+    if row["cost_price"] is not None:
+        figures.cost = kopecks(Decimal(row["cost_price"]) * net_units)
+    elif net_units and row["offer_id"]:
+        figures.cost_unknown = 1
+    if tax is not None and (figures.accrued or figures.paid):
+        vat, income_tax = tax_amounts(figures.accrued, figures.cost, figures.fees_total, tax, rounded=True)
+        figures.tax = vat + income_tax
+    return figures
+
+
+def _group_key(row: dict[str, Any], dimension: str) -> tuple[str, str, str, int | None]:
+    if dimension == "marketplace":
+        return row["marketplace"], row["marketplace"], "", None
+    if dimension == "account":
+        return str(row["account_id"]), row["account_name"], row["marketplace"], None
+    if dimension == "brand":
+        return row["brand"] or "", row["brand"] or "", "", None
+    if dimension == "category":
+        return row["category"] or "", row["category"] or "", "", None
+    if row["product_id"] is not None:
+        return f"p{row['product_id']}", row["product_name"], row["article"], row["product_id"]
+    if not row["offer_id"]:
+        return f"a{row['account_id']}:", "", row["account_name"], None
+    return f"a{row['account_id']}:{row['offer_id']}", row["title"] or row["offer_id"], row["offer_id"], None
+
+
+@dataclass
+class ProfitReport:
+    period: Period
+    dimension: str
+    groups: list[Group]
+    total: Figures
+    marketplace: str = ""
+
+
+def group_rows(rows: Iterable[dict[str, Any]], dimension: str, taxes: dict[int, TaxSettings]) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for row in rows:
+        key, label, detail, product_id = _group_key(row, dimension)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(key, label, detail, product_id)
+        group.figures.add(figures_of(row, taxes.get(row["account_id"])))
+    return sorted(groups.values(), key=lambda g: (-g.figures.accrued, -g.figures.predicted, g.key))
+
+
+def account_ids(marketplace: str = "") -> list[int]:
+    accounts = MarketplaceAccount.objects.order_by("pk")
+    if marketplace:
+        accounts = accounts.filter(marketplace=marketplace)
+    return list(accounts.values_list("pk", flat=True))
+
+
+def profit_report(period: Period, dimension: str = DEFAULT_DIMENSION, *, marketplace: str = "",
+                  currency: str = RUB) -> ProfitReport:
+    if dimension not in DIMENSIONS:
+        dimension = DEFAULT_DIMENSION
+    rows = article_rows(period, currency=currency, accounts=account_ids(marketplace))
+    groups = group_rows(rows, dimension, tax_settings_by_account())
+    total = Figures()
+    for group in groups:
+        total.add(group.figures)
+    return ProfitReport(period, dimension, groups, total, marketplace)
+
+
+DAILY_SQL = """
+    SELECT d.day, coalesce(s.revenue, 0), coalesce(f.sale_amount, 0), coalesce(f.payout, 0)
+    FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d(day)
+    LEFT JOIN (
+        SELECT day, sum(revenue - return_amount) AS revenue FROM analytics_salesdaytotal
+        WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
+        GROUP BY 1
+    ) s ON s.day = d.day
+    LEFT JOIN (
+        SELECT day, sum(sale_amount) AS sale_amount, sum(payout) AS payout FROM analytics_financedaily
+        WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
+        GROUP BY 1
+    ) f ON f.day = d.day
+    ORDER BY 1
+"""
+
+
+def daily_series(
+    period: Period, accounts: list[int], currency: str = RUB
+) -> list[tuple[Any, Decimal, Decimal, Decimal]]:
+    """(day, predicted, accrued, paid) for every day of the period: the chart's data."""
+    params = {"accounts": accounts, "start": period.start, "end": period.end, "currency": currency}
+    with connection.cursor() as cursor:
+        cursor.execute(DAILY_SQL, params)
+        return [(day.date(), Decimal(p), Decimal(a), Decimal(paid)) for day, p, a, paid in cursor.fetchall()]
