@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
 
 from analytics.period import Period
-from analytics.profit import Group, group_rows
+from analytics.profit import Group, grouped
 from core.money import RUB
 
 A_SHARE = Decimal(80)
@@ -117,9 +116,9 @@ class Matrix:
         ]
 
 
-def abc_xyz(period: Period, measure: str, rows: list[dict[str, Any]], taxes: Mapping[int, Any],
-            accounts: list[int], currency: str = RUB) -> Matrix:
-    groups = group_rows(rows, "product", dict(taxes))
+def abc_xyz(period: Period, measure: str, accounts: list[int], currency: str = RUB) -> Matrix:
+    # Products and articles; the account-level charges (no article) are no product to class.
+    groups = [g for g in grouped(period, "product", accounts, currency=currency) if not g.key.endswith(":")]
     value = {g.key: (g.figures.profit if measure == "profit" else g.figures.predicted) for g in groups}
     classes = abc_classes(value)
     weeks, series = weekly_units(period, accounts, currency)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -181,3 +182,34 @@ class FinanceDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.offer_id}: {self.payout} {self.currency}"
+
+
+class ReportJob(models.Model):
+    """A report over a long period, built by a background task (analytics.jobs) and kept for download."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20, help_text="profit or abc")
+    fmt = models.CharField(max_length=4, help_text="xlsx or csv")
+    params = models.JSONField(default=dict, help_text="The report's query string, as a dict.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="report_job_user")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.fmt} {self.status} {self.progress}%"

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from analytics.finance_rollup import FEE_KINDS
@@ -44,27 +45,32 @@ _FEE_SUMS = ", ".join(f"sum({kind}) AS {kind}" for kind in FEE_KINDS)
 _FEE_COLUMNS = ", ".join(f"coalesce(f.{kind}, 0) AS {kind}" for kind in FEE_KINDS)
 
 # The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
-ARTICLES_SQL = f"""
+_CTES = f"""
     WITH s AS (
-        SELECT account_id, offer_id, sum(orders) AS orders, sum(units) AS units, sum(revenue) AS revenue,
+        SELECT account_id, offer_id, day >= %(split)s AS current, sum(orders) AS orders, sum(units) AS units,
+               sum(revenue) AS revenue,
                sum(returns) AS returns, sum(return_units) AS return_units, sum(return_amount) AS return_amount
         FROM analytics_salesdaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        GROUP BY 1, 2
+        GROUP BY 1, 2, 3
     ), f AS (
-        SELECT account_id, offer_id, sum(quantity) AS quantity, sum(sale_amount) AS sale_amount,
+        SELECT account_id, offer_id, day >= %(split)s AS current, sum(quantity) AS quantity,
+               sum(sale_amount) AS sale_amount,
                sum(payout) AS payout, {_FEE_SUMS}
         FROM analytics_financedaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        GROUP BY 1, 2
+        GROUP BY 1, 2, 3
     ), a AS (
         SELECT coalesce(s.account_id, f.account_id) AS account_id, coalesce(s.offer_id, f.offer_id) AS offer_id,
+               coalesce(s.current, f.current) AS current,
                coalesce(s.orders, 0) AS orders, coalesce(s.units, 0) AS units, coalesce(s.revenue, 0) AS revenue,
                coalesce(s.returns, 0) AS returns, coalesce(s.return_units, 0) AS return_units,
                coalesce(s.return_amount, 0) AS return_amount, coalesce(f.quantity, 0) AS quantity,
                coalesce(f.sale_amount, 0) AS sale_amount, coalesce(f.payout, 0) AS payout, {_FEE_COLUMNS}
-        FROM s FULL JOIN f ON f.account_id = s.account_id AND f.offer_id = s.offer_id
+        FROM s FULL JOIN f ON f.account_id = s.account_id AND f.offer_id = s.offer_id AND f.current = s.current
     )
+"""  # noqa: S608 - kinds are the model's constants; values are parameters
+_ARTICLES = """
     SELECT a.*, m.marketplace, m.name AS account_name, l.id AS listing_id, l.title, l.category,
            p.id AS product_id, p.article, p.name AS product_name,
            coalesce(nullif(p.brand, ''), l.brand, '') AS brand, p.cost_price
@@ -75,7 +81,67 @@ ARTICLES_SQL = f"""
         WHERE account_id = a.account_id AND offer_id = a.offer_id AND a.offer_id <> '' ORDER BY id LIMIT 1
     ) l ON true
     LEFT JOIN catalog_product p ON p.id = l.product_id
-"""  # noqa: S608 - kinds are the model's constants; values are parameters
+"""
+ARTICLES_SQL = _CTES + _ARTICLES
+
+# The same rows with their cost, fees and tax (pricing.economics' formulas per the account's legal
+# entity, rounded to kopecks half up as there), summed per group in SQL: the page gets one row per
+# product (brand, …), never one per article to add up in Python.
+_FEES_TOTAL = " + ".join(f"x.{kind}" for kind in FEE_KINDS)
+_VAT_PART = "({amount}) * t.vat_rate / (100 + t.vat_rate)"
+_FEE_GROUP_SUMS = ", ".join(f"sum({kind})" for kind in FEE_KINDS)
+GROUPED_SQL = _CTES + f""",
+    x AS ({_ARTICLES}),
+    t AS (
+        SELECT * FROM unnest(%(tax_accounts)s::bigint[], %(tax_regimes)s::text[], %(tax_rates)s::numeric[],
+                             %(tax_vats)s::numeric[], %(tax_cost_vat)s::boolean[])
+            AS t(account_id, regime, rate, vat_rate, cost_vat)
+    ),
+    y AS (
+        SELECT x.*, -({_FEES_TOTAL}) AS fees_total,
+               coalesce(round(x.cost_price * (x.units - x.return_units), 2), 0) AS cost,
+               (x.cost_price IS NULL AND x.units <> x.return_units AND x.offer_id <> '')::int AS cost_unknown,
+               t.regime, t.rate, t.vat_rate, t.cost_vat
+        FROM x LEFT JOIN t ON t.account_id = x.account_id
+    ),
+    v AS (
+        SELECT y.*, CASE WHEN coalesce(t.vat_rate, 0) = 0 THEN 0 ELSE round(
+                   {_VAT_PART.format(amount="y.sale_amount")}
+                   - CASE WHEN t.regime = 'osno' THEN {_VAT_PART.format(amount="y.fees_total")}
+                          + CASE WHEN t.cost_vat THEN {_VAT_PART.format(amount="y.cost")} ELSE 0 END
+                     ELSE 0 END, 2) END AS vat
+        FROM y LEFT JOIN t ON t.account_id = y.account_id
+    ),
+    z AS (
+        SELECT v.*, CASE
+            WHEN v.regime IS NULL OR (v.sale_amount = 0 AND v.payout = 0) THEN 0
+            WHEN v.regime = 'usn_income' THEN v.vat + round((v.sale_amount - v.vat) * v.rate / 100, 2)
+            WHEN v.regime = 'osno' THEN v.vat + round(greatest((
+                v.sale_amount - v.sale_amount * v.vat_rate / (100 + v.vat_rate)
+                - CASE WHEN v.cost_vat THEN v.cost - v.cost * v.vat_rate / (100 + v.vat_rate) ELSE v.cost END
+                - (v.fees_total - v.fees_total * v.vat_rate / (100 + v.vat_rate))) * v.rate / 100, 0), 2)
+            ELSE v.vat + round(greatest((v.sale_amount - v.vat - v.cost - v.fees_total) * v.rate / 100, 0), 2)
+        END AS tax
+        FROM v
+    )
+    SELECT current, {{key}} AS key, min({{label}}) AS label, min({{detail}}) AS detail, min(product_id) AS product_id,
+           sum(orders), sum(units), sum(returns), sum(return_units), sum(revenue - return_amount),
+           sum(sale_amount), sum(payout), sum(cost), sum(tax), sum(cost_unknown), {_FEE_GROUP_SUMS}
+    FROM z
+    GROUP BY 1, 2
+    ORDER BY 1, sum(sale_amount) DESC, sum(revenue - return_amount) DESC, 2
+"""  # noqa: S608 - kinds are the model's constants; dimensions are the constants below
+
+_PRODUCT_KEY = ("CASE WHEN product_id IS NOT NULL THEN 'p' || product_id "
+                "ELSE 'a' || account_id || ':' || offer_id END")
+GROUPINGS = {
+    "product": (_PRODUCT_KEY, "coalesce(product_name, nullif(title, ''), offer_id)",
+                "coalesce(article, nullif(offer_id, ''), account_name)"),
+    "brand": ("brand", "brand", "''"),
+    "category": ("coalesce(category, '')", "coalesce(category, '')", "''"),
+    "marketplace": ("marketplace", "marketplace", "''"),
+    "account": ("account_id::text", "account_name", "marketplace"),
+}
 
 
 @dataclass
@@ -141,7 +207,8 @@ def article_rows(period: Period, *, currency: str = RUB, accounts: Iterable[int]
                  ) -> list[dict[str, Any]]:
     if accounts is None:
         accounts = account_ids()
-    params = {"accounts": list(accounts), "start": period.start, "end": period.end, "currency": currency}
+    params = {"accounts": list(accounts), "start": period.start, "end": period.end, "split": period.start,
+              "currency": currency}
     with connection.cursor() as cursor:
         cursor.execute(ARTICLES_SQL, params)
         columns = [c.name for c in cursor.description]
@@ -166,22 +233,6 @@ def figures_of(row: dict[str, Any], tax: TaxSettings | None) -> Figures:
     return figures
 
 
-def _group_key(row: dict[str, Any], dimension: str) -> tuple[str, str, str, int | None]:
-    if dimension == "marketplace":
-        return row["marketplace"], row["marketplace"], "", None
-    if dimension == "account":
-        return str(row["account_id"]), row["account_name"], row["marketplace"], None
-    if dimension == "brand":
-        return row["brand"] or "", row["brand"] or "", "", None
-    if dimension == "category":
-        return row["category"] or "", row["category"] or "", "", None
-    if row["product_id"] is not None:
-        return f"p{row['product_id']}", row["product_name"], row["article"], row["product_id"]
-    if not row["offer_id"]:
-        return f"a{row['account_id']}:", "", row["account_name"], None
-    return f"a{row['account_id']}:{row['offer_id']}", row["title"] or row["offer_id"], row["offer_id"], None
-
-
 @dataclass
 class ProfitReport:
     period: Period
@@ -191,15 +242,53 @@ class ProfitReport:
     marketplace: str = ""
 
 
-def group_rows(rows: Iterable[dict[str, Any]], dimension: str, taxes: dict[int, TaxSettings]) -> list[Group]:
-    groups: dict[str, Group] = {}
-    for row in rows:
-        key, label, detail, product_id = _group_key(row, dimension)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = Group(key, label, detail, product_id)
-        group.figures.add(figures_of(row, taxes.get(row["account_id"])))
-    return sorted(groups.values(), key=lambda g: (-g.figures.accrued, -g.figures.predicted, g.key))
+def _report_settings(cursor: Any) -> None:
+    """Each report is one statement over a few hundred thousand roll-up rows: hash them in memory
+    (not in spilled sorts) and without parallel workers, whose start costs more than they save here."""
+    cursor.execute("SELECT set_config('work_mem', '64MB', true), "
+                   "set_config('max_parallel_workers_per_gather', '0', true)")
+
+
+def grouped(period: Period, dimension: str, accounts: list[int], *, currency: str = RUB) -> list[Group]:
+    """One Group per product (brand, category, marketplace, account) with its figures, by accrued
+    sales, largest first: a single SQL statement over the two roll-ups."""
+    return _grouped(period.start, period.start, period.end, dimension, accounts, currency)[0]
+
+
+def grouped_with_previous(period: Period, dimension: str, accounts: list[int], *, currency: str = RUB
+                          ) -> tuple[list[Group], list[Group]]:
+    """The period's groups and the previous period's, in one pass over both."""
+    return _grouped(period.previous().start, period.start, period.end, dimension, accounts, currency)
+
+
+def _grouped(start: date, split: date, end: date, dimension: str, accounts: list[int], currency: str
+             ) -> tuple[list[Group], list[Group]]:
+    """Groups of the days from `split` to `end`, and of those from `start` to the day before `split`."""
+    key, label, detail = GROUPINGS[dimension]
+    taxes = tax_settings_by_account()
+    params = {
+        "accounts": accounts, "start": start, "end": end, "split": split, "currency": currency,
+        "tax_accounts": list(taxes), "tax_regimes": [str(t.regime) for t in taxes.values()],
+        "tax_rates": [t.rate for t in taxes.values()], "tax_vats": [t.vat_rate for t in taxes.values()],
+        "tax_cost_vat": [t.cost_includes_vat for t in taxes.values()],
+    }
+    current: list[Group] = []
+    previous: list[Group] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        _report_settings(cursor)
+        cursor.execute(GROUPED_SQL.format(key=key, label=label, detail=detail), params)
+        for row in cursor.fetchall():
+            (is_current, group_key, group_label, group_detail, product_id, orders, units, returns, return_units,
+             predicted, accrued, paid, cost, tax, cost_unknown, *fees) = row
+            figures = Figures(
+                orders=int(orders), units=int(units), returns=int(returns), return_units=int(return_units),
+                predicted=Decimal(predicted), accrued=Decimal(accrued), paid=Decimal(paid),
+                fees={kind: Decimal(amount) for kind, amount in zip(FEE_KINDS, fees, strict=True)},
+                cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown),
+            )
+            group = Group(group_key, group_label or "", group_detail or "", product_id, figures)
+            (current if is_current else previous).append(group)
+    return current, previous
 
 
 def account_ids(marketplace: str = "") -> list[int]:
@@ -213,8 +302,7 @@ def profit_report(period: Period, dimension: str = DEFAULT_DIMENSION, *, marketp
                   currency: str = RUB) -> ProfitReport:
     if dimension not in DIMENSIONS:
         dimension = DEFAULT_DIMENSION
-    rows = article_rows(period, currency=currency, accounts=account_ids(marketplace))
-    groups = group_rows(rows, dimension, tax_settings_by_account())
+    groups = grouped(period, dimension, account_ids(marketplace), currency=currency)
     total = Figures()
     for group in groups:
         total.add(group.figures)

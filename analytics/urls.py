@@ -11,3 +11,7 @@ urlpatterns = [
     path("abc/", report_views.abc, name="abc"),
     path("abc.<str:fmt>", report_views.abc_export, name="abc_export"),
 ]
+urlpatterns += [
+    path("jobs/<int:pk>/", report_views.job, name="job"),
+    path("jobs/<int:pk>/download/", report_views.job_download, name="job_download"),
+]

@@ -6,7 +6,6 @@ for cost prices) are computed once a minute and shared by every page view."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,8 +18,7 @@ from django.utils import timezone
 
 from analytics.models import SalesDayTotal
 from analytics.period import Period
-from analytics.profit import ZERO, group_rows, tax_settings_by_account
-from analytics.profit import article_rows as profit_article_rows
+from analytics.profit import ZERO, account_ids, grouped_with_previous
 from catalog.models import Listing
 from catalog.selectors import LOW_STOCK
 from core.models import Marketplace
@@ -137,22 +135,22 @@ def _slow_counts() -> dict[str, Any]:
         "reviews": _per_marketplace(Review.objects.filter(is_answered=False)),
         "questions": _per_marketplace(Question.objects.filter(is_answered=False)),
         "stock": _stock_counts(),
+        "money_at_risk": money_at_risk(),
     }
 
 
-def _profit_by_marketplace(period: Period) -> dict[str, Decimal | None]:
-    """Profit after every fee and tax (analytics.profit), None where no finance operation counted."""
-    groups = group_rows(profit_article_rows(period), "marketplace", tax_settings_by_account())
-    return {g.key: (g.figures.profit if (g.figures.paid or g.figures.accrued) else None) for g in groups}
+def _profits(period: Period) -> dict[str, dict[str, Decimal | None]]:
+    """Profit after every fee and tax (analytics.profit) per marketplace, of the period and the one
+    before, in one statement; None where no finance operation counted."""
 
+    def compute() -> dict[str, dict[str, Decimal | None]]:
+        current, previous = grouped_with_previous(period, "marketplace", account_ids())
+        return {
+            name: {g.key: (g.figures.profit if (g.figures.paid or g.figures.accrued) else None) for g in groups}
+            for name, groups in (("period", current), ("previous", previous))
+        }
 
-def _profits(period: Period, today: date) -> dict[str, dict[str, Decimal | None]]:
-    key = f"overview:profit:v1:{period.start}:{period.end}:{today}"
-    compute: Callable[[], Any] = lambda: {  # noqa: E731
-        "today": _profit_by_marketplace(Period(today, today)),
-        "period": _profit_by_marketplace(period),
-        "previous": _profit_by_marketplace(period.previous()),
-    }
+    key = f"overview:profit:v1:{period.start}:{period.end}"
     return cache.get_or_set(key, compute, OVERVIEW_COUNTS_SECONDS)  # type: ignore[no-any-return]
 
 
@@ -204,15 +202,15 @@ def overview(period: Period, now: datetime | None = None) -> Overview | None:
     rows = (
         SalesDayTotal.objects.filter(day__gte=first, day__lte=last)
         .values("day", "account__marketplace")
-        .annotate(orders=Sum("orders"), placed=Sum(F("orders") + F("cancelled")), revenue=Sum("revenue"),
-                  returns=Sum("returns"))
+        .annotate(sales=Sum("orders"), placed=Sum(F("orders") + F("cancelled")), income=Sum("revenue"),
+                  came_back=Sum("returns"))
         .order_by()
     )
     daily: dict[date, dict[str, Figures]] = {}
     previous = period.previous()
     for row in rows:
         marketplace, day = row["account__marketplace"], row["day"]
-        cell = Figures(int(row["orders"]), Decimal(row["revenue"]), int(row["returns"]))
+        cell = Figures(int(row["sales"]), Decimal(row["income"]), int(row["came_back"]))
         daily.setdefault(day, {})[marketplace] = cell
         summary = summaries[marketplace]
         if day == today:
@@ -223,13 +221,12 @@ def overview(period: Period, now: datetime | None = None) -> Overview | None:
         if previous.start <= day <= previous.end:
             summary.previous.add(cell)
 
-    profits = _profits(period, today)
+    profits = _profits(period)
     for key, summary in summaries.items():
         summary.listings = counts["listings"].get(key, 0)
         summary.unanswered_reviews = counts["reviews"].get(key, 0)
         summary.unanswered_questions = counts["questions"].get(key, 0)
         summary.low_stock, summary.out_of_stock = counts["stock"].get(key, (0, 0))
-        summary.today.profit = profits["today"].get(key)
         summary.period.profit = profits["period"].get(key)
         summary.previous.profit = profits["previous"].get(key)
 
@@ -242,7 +239,7 @@ def overview(period: Period, now: datetime | None = None) -> Overview | None:
         total.period.add(summary.period)
         total.previous.add(summary.previous)
     total.low_stock, total.out_of_stock = counts["stock"].get("", (0, 0))
-    return Overview(period, today, shown, total, _chart(period, daily), money_at_risk())
+    return Overview(period, today, shown, total, _chart(period, daily), counts.get("money_at_risk"))
 
 
 def overview_summary(now: datetime | None = None) -> list[MarketplaceSummary]:
