@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from analytics.finance_rollup import FEE_KINDS
@@ -286,6 +287,8 @@ def _grouped(start: date, split: date, end: date, dimension: str, accounts: list
                 fees={kind: Decimal(amount) for kind, amount in zip(FEE_KINDS, fees, strict=True)},
                 cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown),
             )
+            if dimension == "product" and group_key.endswith(":"):
+                group_label = gettext("Charges without an article")  # storage, ads of the account as a whole
             group = Group(group_key, group_label or "", group_detail or "", product_id, figures)
             (current if is_current else previous).append(group)
     return current, previous

@@ -45,7 +45,9 @@ def profit(request: HttpRequest) -> HttpResponse:
     }
     context = {
         "report": report, "rows": report.groups[:PAGE_ROWS], "more": max(len(report.groups) - PAGE_ROWS, 0),
-        "period": period, "periods": PERIODS, "dimensions": list(DIMENSIONS.items()), "fees": fee_labels(),
+        "period": period, "periods": PERIODS, "dimensions": list(DIMENSIONS.items()),
+        # Only the fees charged in the period: a column of dashes is noise (the export has every kind).
+        "fees": [(kind, label) for kind, label in fee_labels() if report.total.fees[kind]],
         "marketplaces": Marketplace.choices, "chart": chart, "long_period": period.days > LONG_PERIOD_DAYS,
     }
     return render(request, "analytics/profit.html", context)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.abc import A_SHARE, B_SHARE, abc_classes, variation, xyz_class
@@ -61,3 +63,43 @@ def test_variation_is_non_negative_and_scale_free(series: list[int], factor: int
 def test_xyz_thresholds_are_monotonic(cv: Decimal) -> None:
     order = "XYZ"
     assert order.index(xyz_class(cv)) <= order.index(xyz_class(cv + 1))
+
+
+# The profit report computes tax in SQL (analytics.profit.GROUPED_SQL); pricing.economics is the
+# reference: for any regime, rates and amounts, both give the same tax to the kopeck.
+regimes = st.sampled_from(["usn_income", "usn_income_expense", "osno"])
+money = st.decimals(min_value=Decimal("0"), max_value=Decimal("50000"), places=2)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(regime=regimes, rate=st.sampled_from([None, Decimal("7"), Decimal("15")]),
+       vat=st.sampled_from([Decimal(0), Decimal(5), Decimal(20)]), cost_vat=st.booleans(), sale=money,
+       commission=money, cost=st.one_of(st.none(), money), units=st.integers(0, 5))
+def test_sql_tax_equals_the_unit_economics_tax(regime: str, rate: Decimal | None, vat: Decimal, cost_vat: bool,
+                                               sale: Decimal, commission: Decimal, cost: Decimal | None,
+                                               units: int) -> None:
+    from analytics.models import FinanceDaily, SalesDaily
+    from analytics.period import Period
+    from analytics.profit import article_rows, figures_of, grouped, tax_settings_by_account
+    from catalog.models import Listing, Product
+    from pricing.models import LegalEntity, LegalEntityAccount
+    from tests.foundation_support import make_account
+
+    account = make_account("wildberries")
+    entity = LegalEntity.objects.create(name=f"ООО {account.pk}", tax_regime=regime, tax_rate=rate, vat_rate=vat,
+                                        cost_includes_vat=cost_vat)
+    LegalEntityAccount.objects.create(account=account, legal_entity=entity)
+    product = Product.objects.create(article=f"T-{account.pk}", name="Товар", cost_price=cost)
+    Listing.objects.create(account=account, external_id="1", offer_id="SKU", product=product)
+    day = date(2026, 11, 2)
+    SalesDaily.objects.create(account=account, day=day, offer_id="SKU", orders=units, units=units,
+                              revenue=sale)
+    FinanceDaily.objects.create(account=account, day=day, offer_id="SKU", operations=1, quantity=units,
+                                sale_amount=sale, payout=sale - commission, commission=-commission)
+    period = Period(day, day)
+    [row] = article_rows(period, accounts=[account.pk])
+    expected = figures_of(row, tax_settings_by_account()[account.pk])
+    [group] = grouped(period, "product", [account.pk])
+    assert (group.figures.tax, group.figures.cost, group.figures.profit) == (
+        expected.tax, expected.cost, expected.profit)

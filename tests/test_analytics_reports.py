@@ -97,12 +97,14 @@ def test_profit_per_product_after_every_fee_and_tax(dataset: dict[str, Any]) -> 
     # No cost price: flagged, not assumed; УСН 6 % of 333.33 = 19.9998 → 20.00.
     assert (mug.paid, mug.cost, mug.tax, mug.profit, mug.cost_unknown) == (
         D("283.33"), D("0"), D("20.00"), D("263.33"), 1)
-    assert by_label[""].fee("storage") == D("12.34") and by_label[""].profit == D("-12.34")
+    charges = next(g for g in report.groups if g.key == f"a{dataset['account'].pk}:")  # no article: storage
+    assert (charges.label, charges.figures.fee("storage"), charges.figures.profit) == (
+        "Удержания без артикула", D("12.34"), D("-12.34"))
     assert (report.total.paid, report.total.profit) == (D("1025.24"), D("745.24"))
 
 
 @pytest.mark.parametrize(("dimension", "expected"), [
-    ("brand", {"Brand1": D("494.25"), "Brand2": D("263.33"), "": D("-12.34")}),
+    ("brand", {"Brand1": D("494.25"), "Brand2": D("263.33"), "": D("-12.34")}),  # "": no brand (the storage)
     ("category", {"Кухня": D("494.25"), "Посуда": D("263.33"), "": D("-12.34")}),
     ("marketplace", {"ozon": D("745.24")}),
     ("account", {"Ozon main": D("745.24")}),
