@@ -42,33 +42,27 @@ DIMENSIONS = {
 }
 DEFAULT_DIMENSION = "product"
 
-_FEE_SUMS = ", ".join(f"sum({kind}) AS {kind}" for kind in FEE_KINDS)
-_FEE_COLUMNS = ", ".join(f"coalesce(f.{kind}, 0) AS {kind}" for kind in FEE_KINDS)
 
 # The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
+_SALES_FIGURES = ["orders", "units", "revenue", "returns", "return_units", "return_amount"]
+_FINANCE_FIGURES = ["quantity", "sale_amount", "payout", *FEE_KINDS]
+_ZEROS = {name: f"0 AS {name}" for name in _SALES_FIGURES + _FINANCE_FIGURES}
+_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in _FINANCE_FIGURES)])
+_FINANCE_COLUMNS = ", ".join([*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES])
+_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _SALES_FIGURES + _FINANCE_FIGURES)
+# Both roll-ups' rows of the period in one hash aggregate per (account, article, which period).
+# The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
 _CTES = f"""
-    WITH s AS (
-        SELECT account_id, offer_id, day >= %(split)s AS current, sum(orders) AS orders, sum(units) AS units,
-               sum(revenue) AS revenue,
-               sum(returns) AS returns, sum(return_units) AS return_units, sum(return_amount) AS return_amount
+    WITH u AS (
+        SELECT account_id, offer_id, day >= %(split)s AS current, {_SALES_COLUMNS}
         FROM analytics_salesdaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        GROUP BY 1, 2, 3
-    ), f AS (
-        SELECT account_id, offer_id, day >= %(split)s AS current, sum(quantity) AS quantity,
-               sum(sale_amount) AS sale_amount,
-               sum(payout) AS payout, {_FEE_SUMS}
+        UNION ALL
+        SELECT account_id, offer_id, day >= %(split)s AS current, {_FINANCE_COLUMNS}
         FROM analytics_financedaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        GROUP BY 1, 2, 3
     ), a AS (
-        SELECT coalesce(s.account_id, f.account_id) AS account_id, coalesce(s.offer_id, f.offer_id) AS offer_id,
-               coalesce(s.current, f.current) AS current,
-               coalesce(s.orders, 0) AS orders, coalesce(s.units, 0) AS units, coalesce(s.revenue, 0) AS revenue,
-               coalesce(s.returns, 0) AS returns, coalesce(s.return_units, 0) AS return_units,
-               coalesce(s.return_amount, 0) AS return_amount, coalesce(f.quantity, 0) AS quantity,
-               coalesce(f.sale_amount, 0) AS sale_amount, coalesce(f.payout, 0) AS payout, {_FEE_COLUMNS}
-        FROM s FULL JOIN f ON f.account_id = s.account_id AND f.offer_id = s.offer_id AND f.current = s.current
+        SELECT account_id, offer_id, current, {_ALL_SUMS} FROM u GROUP BY 1, 2, 3
     )
 """  # noqa: S608 - kinds are the model's constants; values are parameters
 _ARTICLES = """
@@ -77,10 +71,12 @@ _ARTICLES = """
            coalesce(nullif(p.brand, ''), l.brand, '') AS brand, p.cost_price
     FROM a
     JOIN integrations_marketplaceaccount m ON m.id = a.account_id
-    LEFT JOIN LATERAL (
-        SELECT id, product_id, title, category, brand FROM catalog_listing
-        WHERE account_id = a.account_id AND offer_id = a.offer_id AND a.offer_id <> '' ORDER BY id LIMIT 1
-    ) l ON true
+    -- The account's first card of the article, as the ingests link them (one pass over the cards,
+    -- hashed: cheaper than a lookup per article once a period holds thousands of them).
+    LEFT JOIN (
+        SELECT DISTINCT ON (account_id, offer_id) account_id, offer_id, id, product_id, title, category, brand
+        FROM catalog_listing WHERE account_id = ANY(%(accounts)s) ORDER BY account_id, offer_id, id
+    ) l ON l.account_id = a.account_id AND l.offer_id = a.offer_id AND a.offer_id <> ''
     LEFT JOIN catalog_product p ON p.id = l.product_id
 """
 ARTICLES_SQL = _CTES + _ARTICLES

@@ -29,11 +29,14 @@ from benchmarks.sync import bench_database  # noqa: E402
 
 TARGET_RATIO = 1.5
 
-# What the reports compute, straight from the raw rows: orders and their lines, finance operations
-# and their fee lines, grouped by account and article (the profit report, the ABC's measure).
+# What the reports compute, straight from the raw rows: orders and their lines (with the cards'
+# products for the cost price, brand and category), finance operations and their fee lines, grouped
+# by account and article (the profit report, the ABC's measure).
 RAW_ORDERS = """
-    SELECT o.account_id, l.offer_id, count(DISTINCT o.id), sum(l.quantity), sum(l.price * l.quantity)
+    SELECT o.account_id, l.offer_id, count(DISTINCT o.id), sum(l.quantity), sum(l.price * l.quantity),
+           sum(l.quantity * p.cost_price), min(p.brand), min(li.category)
     FROM orders_order o JOIN orders_orderline l ON l.order_id = o.id
+    LEFT JOIN catalog_listing li ON li.id = l.listing_id LEFT JOIN catalog_product p ON p.id = li.product_id
     WHERE o.ordered_at >= %(since)s AND o.status <> ALL(ARRAY['cancelled', 'returned'])
     GROUP BY 1, 2
 """
