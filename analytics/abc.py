@@ -43,11 +43,13 @@ def abc_classes(measures: Mapping[str, Decimal]) -> dict[str, str]:
 
 
 def variation(weekly_units: Iterable[int]) -> Decimal | None:
-    """Coefficient of variation in percent, or None when nothing sold."""
+    """Coefficient of variation in percent, or None when nothing sold (net of returns)."""
     weeks = [Decimal(units) for units in weekly_units]
     if not weeks or not any(weeks):
         return None
     mean = sum(weeks, Decimal(0)) / len(weeks)
+    if mean <= 0:
+        return None  # returns outweigh sales (units net of returns): no demand to measure
     variance = sum(((w - mean) ** 2 for w in weeks), Decimal(0)) / len(weeks)
     return (variance.sqrt() * 100 / mean).quantize(Decimal("0.1"))
 

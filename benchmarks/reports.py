@@ -157,6 +157,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run loaded")
+    parser.add_argument("--only", default="", help="run only the reports whose name contains this text")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
@@ -197,6 +198,8 @@ def main() -> None:
     print(f"{'report':34} {'report ms':>10} {'raw ms':>10} {'ratio':>7}", flush=True)
     worst = 0.0
     for name, report, raw_query in reports():
+        if args.only.lower() not in name.lower():
+            continue
         report_s = median_seconds(report, args.rounds)
         raw_s = median_seconds(raw_query, args.rounds)
         ratio = report_s / raw_s

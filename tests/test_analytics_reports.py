@@ -144,6 +144,7 @@ def test_xyz_by_hand() -> None:
     assert variation([10, 12, 8, 10]) == D("14.1") and xyz_class(D("14.1")) == "Y"
     assert variation([0, 0, 20, 0]) == D("173.2") and xyz_class(D("173.2")) == "Z"
     assert variation([0, 0]) is None and xyz_class(None) == "Z"
+    assert variation([2, -2]) is None and variation([1, -3]) is None  # returns outweigh sales
 
 
 def test_abc_page_matrix_and_cell_list(dataset: dict[str, Any]) -> None:
