@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -75,7 +76,7 @@ WEEKLY_SQL = """
 def weekly_units(period: Period, accounts: list[int], currency: str = RUB) -> tuple[int, dict[str, list[int]]]:
     weeks = max(period.days // 7, 1)
     start = period.end.toordinal() - weeks * 7 + 1
-    params = {"accounts": accounts, "start": period.start.fromordinal(start), "end": period.end,
+    params: dict[str, Any] = {"accounts": accounts, "start": period.start.fromordinal(start), "end": period.end,
               "currency": currency}
     series: dict[str, list[int]] = {}
     with connection.cursor() as cursor:

@@ -204,8 +204,10 @@ def article_rows(period: Period, *, currency: str = RUB, accounts: Iterable[int]
                  ) -> list[dict[str, Any]]:
     if accounts is None:
         accounts = account_ids()
-    params = {"accounts": list(accounts), "start": period.start, "end": period.end, "split": period.start,
-              "currency": currency}
+    params: dict[str, Any] = {
+        "accounts": list(accounts), "start": period.start, "end": period.end, "split": period.start,
+        "currency": currency,
+    }
     with connection.cursor() as cursor:
         cursor.execute(ARTICLES_SQL, params)
         columns = [c.name for c in cursor.description]
@@ -263,7 +265,7 @@ def _grouped(start: date, split: date, end: date, dimension: str, accounts: list
     """Groups of the days from `split` to `end`, and of those from `start` to the day before `split`."""
     key, label, detail = GROUPINGS[dimension]
     taxes = tax_settings_by_account()
-    params = {
+    params: dict[str, Any] = {
         "accounts": accounts, "start": start, "end": end, "split": split, "currency": currency,
         "tax_accounts": list(taxes), "tax_regimes": [str(t.regime) for t in taxes.values()],
         "tax_rates": [t.rate for t in taxes.values()], "tax_vats": [t.vat_rate for t in taxes.values()],
@@ -329,7 +331,7 @@ def daily_series(
     period: Period, accounts: list[int], currency: str = RUB
 ) -> list[tuple[Any, Decimal, Decimal, Decimal]]:
     """(day, predicted, accrued, paid) for every day of the period: the chart's data."""
-    params = {"accounts": accounts, "start": period.start, "end": period.end, "currency": currency}
+    params: dict[str, Any] = {"accounts": accounts, "start": period.start, "end": period.end, "currency": currency}
     with connection.cursor() as cursor:
         cursor.execute(DAILY_SQL, params)
         return [(day.date(), Decimal(p), Decimal(a), Decimal(paid)) for day, p, a, paid in cursor.fetchall()]

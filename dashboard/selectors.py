@@ -151,7 +151,7 @@ def _profits(period: Period) -> dict[str, dict[str, Decimal | None]]:
         }
 
     key = f"overview:profit:v1:{period.start}:{period.end}"
-    return cache.get_or_set(key, compute, OVERVIEW_COUNTS_SECONDS)  # type: ignore[no-any-return]
+    return cache.get_or_set(key, compute, OVERVIEW_COUNTS_SECONDS)  # type: ignore[return-value]
 
 
 def money_at_risk() -> int | None:
