@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from analytics.finance_rollup import finance_delta
 from core.bulk import Upsert, UpsertCounts, upsert
 from integrations.base import FinanceOperationDTO
 
@@ -75,6 +76,8 @@ def ingest_finance(account_id: int, operations: Sequence[FinanceOperationDTO]) -
          op.offer_id[:255], op.quantity, op.sale_amount, op.amount, op.currency)
         for op in by_id.values()
     ]
+    # The daily finance roll-up moves with the rows, in this transaction (analytics.finance_rollup).
+    rollup = finance_delta(account_id, list(by_id))
     op_counts, _ = upsert(_OPERATION, rows)
     # Several fees of one kind and name in one operation are one line: their sum.
     fee_sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
@@ -83,6 +86,7 @@ def ingest_finance(account_id: int, operations: Sequence[FinanceOperationDTO]) -
             fee_sums[(op.external_id, fee.kind, fee.name[:200])] += fee.amount
     fee_rows = [(*key, amount) for key, amount in fee_sums.items()]
     fee_counts, _ = upsert(replace(_FEE, params={"account": account_id}), fee_rows)
+    rollup.apply()
     return FinanceIngestResult(op_counts, fee_counts)
 
 

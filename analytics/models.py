@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -144,3 +145,71 @@ class SalesDayTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} account {self.account_id}: {self.orders} / {self.revenue} {self.currency}"
+
+
+class FinanceDaily(models.Model):
+    """What the finance reports accrued, charged and paid for one seller article of one account on one
+    day (Europe/Moscow, by the operation's time), kept by analytics.finance_rollup in the same
+    transaction as the finance ingest's upserts. Fees are signed as the reports sign them (a charge
+    is negative); sale + every fee = payout. Account-level charges (storage, advertising without an
+    article) are kept under the empty article."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    offer_id = models.CharField(max_length=255)
+    currency = models.CharField(max_length=3, default=RUB)
+    operations = models.IntegerField(default=0)
+    quantity = models.IntegerField(default=0)
+    sale_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    payout = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    logistics = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    storage = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    acquiring = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    advertising = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    penalty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    other = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = "finance daily"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "offer_id", "currency"], name="uniq_finance_daily"),
+        ]
+        # No other index: the ingest writes these rows with every page; the reports read them by
+        # the unique key (account_id = ANY(every account) AND day range).
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.offer_id}: {self.payout} {self.currency}"
+
+
+class ReportJob(models.Model):
+    """A report over a long period, built by a background task (analytics.jobs) and kept for download."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20, help_text="profit or abc")
+    fmt = models.CharField(max_length=4, help_text="xlsx or csv")
+    params = models.JSONField(default=dict, help_text="The report's query string, as a dict.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="report_job_user")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.fmt} {self.status} {self.progress}%"

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from analytics.models import SalesDaily, SalesDayTotal
+from analytics.models import FinanceDaily, ReportJob, SalesDaily, SalesDayTotal
 
 
 class _CappedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -52,3 +52,18 @@ class SalesDailyAdmin(_ReadOnly):
 @admin.register(SalesDayTotal)
 class SalesDayTotalAdmin(_ReadOnly):
     list_display = ["day", "account", "orders", "cancelled", "units", "revenue", "returns", "currency"]
+
+
+@admin.register(FinanceDaily)
+class FinanceDailyAdmin(_ReadOnly):
+    list_display = ["day", "account", "offer_id", "operations", "sale_amount", "commission", "logistics", "payout",
+                    "currency"]
+    search_fields = ["=offer_id"]
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(_ReadOnly):
+    list_display = ["created_at", "user", "kind", "fmt", "status", "progress", "filename"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["user"]
+    exclude = ["content"]

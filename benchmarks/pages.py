@@ -322,6 +322,7 @@ def load(volumes: Volumes) -> None:
         started = time.perf_counter()
         c.execute("VACUUM ANALYZE")
         print(f"  VACUUM ANALYZE {time.perf_counter() - started:.1f}s", flush=True)
+    from analytics import finance_rollup
     from analytics.rollup import rebuild
 
     started = time.perf_counter()
@@ -333,6 +334,10 @@ def load(volumes: Volumes) -> None:
     started = time.perf_counter()
     counts = refresh_money_at_risk(notify=False)
     print(f"  money at risk {sum(counts.values())} rows in {time.perf_counter() - started:.1f}s", flush=True)
+    started = time.perf_counter()
+    for account_id in ids:
+        finance_rollup.rebuild(account_id)
+    print(f"  finance roll-up rebuilt in {time.perf_counter() - started:.1f}s", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,6 +434,14 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page(f"money at risk page {max(2, round(20 * scale))}", "", ("/prices/risk/", max(2, round(20 * scale)))),
         Page("analytics 90 days", "/analytics/?days=90"),
         Page("analytics CSV 90 days", "/analytics/sales.csv?days=90"),
+        Page("overview 90 days", "/?days=90"),
+        Page("profit by product 30 days", "/analytics/profit/?days=30"),
+        Page("profit by brand 90 days", "/analytics/profit/?days=90&by=brand"),
+        Page("profit by marketplace 90 days", "/analytics/profit/?days=90&by=marketplace"),
+        Page("profit XLSX 30 days", "/analytics/profit.xlsx?days=30"),
+        Page("ABC XYZ 90 days", "/analytics/abc/?days=90"),
+        Page("ABC XYZ by profit AX", "/analytics/abc/?days=90&measure=profit&cell=AX"),
+        Page("ABC XYZ CSV 90 days", "/analytics/abc.csv?days=90"),
         Page("reviews", "/reviews/"),
         Page("reviews unanswered", "/reviews/?answered=no"),
         Page("reviews templates", "/reviews/templates/"),

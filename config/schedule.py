@@ -86,4 +86,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # Last week's sales and profit by email on Monday morning (analytics/weekly.py; recipients in the settings).
+    "analytics-weekly-report": {
+        "task": "analytics.send_weekly_report",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }

@@ -260,6 +260,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "prilavok@localhost")
+# The weekly sales and profit report (analytics.weekly): comma-separated addresses; empty: not sent.
+ANALYTICS_WEEKLY_REPORT_RECIPIENTS = env_list("ANALYTICS_WEEKLY_REPORT_RECIPIENTS")
 # Absolute links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Stock forecast (supply/forecast.py): the sales window, safety days before a stock-out, days an order covers.

@@ -3,5 +3,5 @@ from django.urls import path
 from dashboard import views
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", views.overview_page, name="overview"),
 ]

@@ -32,6 +32,10 @@ READ_PAGES = [
     "/reviews/templates/",
     "/analytics/",
     "/analytics/sales.csv",
+    "/analytics/profit/",
+    "/analytics/profit.xlsx",
+    "/analytics/abc/",
+    "/analytics/abc.csv",
     "/api/v1/reply-templates/",
 ]
 ADMIN_PAGES = ["/settings/", "/settings/accounts/new/", "/settings/accounts/{account}/", "/api/v1/accounts/"]

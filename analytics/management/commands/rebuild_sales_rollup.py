@@ -9,12 +9,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from analytics import finance_rollup
 from analytics.rollup import rebuild
 from integrations.models import MarketplaceAccount
 
 
 class Command(BaseCommand):
-    help = "Rebuild analytics.SalesDaily and SalesDayTotal from orders and returns."
+    help = "Rebuild analytics.SalesDaily, SalesDayTotal and FinanceDaily from orders, returns and finance."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", type=int, action="append", help="account id (repeatable; default all)")
@@ -34,7 +35,9 @@ class Command(BaseCommand):
         for account_id in accounts.values_list("pk", flat=True):
             started = time.perf_counter()
             result = rebuild(account_id, since)
+            finance_days = finance_rollup.rebuild(account_id, since)
             self.stdout.write(
-                f"account {account_id}: {result.articles} article-days, {result.days} days "
+                f"account {account_id}: {result.articles} article-days, {result.days} days, "
+                f"{finance_days} finance article-days "
                 f"in {time.perf_counter() - started:.1f}s"
             )

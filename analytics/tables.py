@@ -1,0 +1,93 @@
+"""The reports as tables (header and rows) for the exports: the same figures as the pages, every row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from analytics.abc import ABC, MEASURES, XYZ, Matrix, abc_xyz
+from analytics.finance_rollup import FEE_KINDS
+from analytics.models import FeeLine
+from analytics.period import Period, parse_period
+from analytics.profit import (
+    DEFAULT_DIMENSION,
+    DIMENSIONS,
+    ProfitReport,
+    account_ids,
+    daily_series,
+    profit_report,
+)
+from core.models import Marketplace
+
+Sheet = tuple[str, Sequence[Any], Sequence[Sequence[Any]]]
+
+
+def marketplace_of(params: Mapping[str, str]) -> str:
+    value = params.get("marketplace", "")
+    return value if value in Marketplace.values else ""
+
+
+def dimension_of(params: Mapping[str, str]) -> str:
+    value = params.get("by", "")
+    return value if value in DIMENSIONS else DEFAULT_DIMENSION
+
+
+def cell_of(params: Mapping[str, str]) -> str:
+    cell = params.get("cell", "").upper()
+    return cell if len(cell) == 2 and cell[0] in ABC and cell[1] in XYZ else ""
+
+
+def fee_labels() -> list[tuple[str, str]]:
+    names = {"commission": _("Commission"), "logistics": _("Logistics"), "storage": _("Storage"),
+             "acquiring": _("Acquiring"), "advertising": _("Advertising"), "penalty": _("Penalties"),
+             "other": _("Other fees")}
+    labels = dict(FeeLine.Kind.choices)
+    return [(kind, str(names.get(kind, labels[kind]))) for kind in FEE_KINDS]
+
+
+def chart_rows(period: Period, marketplace: str) -> list[tuple[Any, ...]]:
+    return list(daily_series(period, account_ids(marketplace)))
+
+
+def profit_sheets(report: ProfitReport, chart: list[tuple[Any, ...]]) -> list[Sheet]:
+    fees = fee_labels()
+    header = [str(DIMENSIONS[report.dimension]), _("Article / marketplace"), _("Orders"), _("Units"), _("Returns"),
+              _("Predicted from orders"), _("Accrued"), *[label for _, label in fees], _("Fees total"), _("Paid"),
+              _("Cost price"), _("Tax"), _("Profit"), _("Margin, %")]
+    rows = []
+    for group in [*report.groups, None]:
+        f = group.figures if group else report.total
+        rows.append([group.label if group else _("Total"), group.detail if group else "", f.orders, f.units,
+                     f.returns, f.predicted, f.accrued, *[f.fee(kind) for kind, _ in fees], f.fees_total, f.paid,
+                     f.cost, f.tax, f.profit, f.margin])
+    chart_header = [_("Date"), _("Predicted from orders"), _("Accrued"), _("Paid")]
+    return [(_("Sales and profit"), header, rows), (_("By day"), chart_header, [list(r) for r in chart])]
+
+
+def matrix_of(params: Mapping[str, str]) -> Matrix:
+    period = parse_period(params)
+    measure = params.get("measure", "")
+    measure = measure if measure in MEASURES else "revenue"
+    return abc_xyz(period, measure, account_ids(marketplace_of(params)))
+
+
+def abc_sheets(matrix: Matrix, cell: str) -> list[Sheet]:
+    items = matrix.cells.get(cell, []) if cell else matrix.items
+    header = [_("Product"), _("Article / marketplace"), _("Revenue") if matrix.measure == "revenue" else _("Profit"),
+              "ABC", _("Variation of weekly units, %"), "XYZ", _("Cell")]
+    rows = [[i.group.label, i.group.detail, i.measure, i.abc, i.cv, i.xyz, i.cell] for i in items]
+    matrix_rows = [[a, *[count for _, count, _ in cells]] for a, cells in matrix.rows()]
+    return [("ABC XYZ", header, rows), (_("Matrix"), ["", *XYZ], matrix_rows)]
+
+
+def report_sheets(kind: str, params: Mapping[str, str]) -> tuple[str, list[Sheet], int | None]:
+    """(file name stem, sheets, the sheet with a chart) of a report by its kind and query string."""
+    if kind == "abc":
+        matrix = matrix_of(params)
+        return f"abc_xyz_{matrix.period.start}_{matrix.period.end}", abc_sheets(matrix, cell_of(params)), None
+    period = parse_period(params)
+    marketplace = marketplace_of(params)
+    report = profit_report(period, dimension_of(params), marketplace=marketplace)
+    return f"profit_{period.start}_{period.end}", profit_sheets(report, chart_rows(period, marketplace)), 1
