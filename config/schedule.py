@@ -86,6 +86,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # The overview's counts and profits, recomputed ahead of the page views (dashboard/selectors.py warm).
+    "warm-overview": {"task": "dashboard.warm_overview", "schedule": 5 * 60.0, "options": {"expires": 4 * 60}},
     # Last week's sales and profit by email on Monday morning (analytics/weekly.py; recipients in the settings).
     "analytics-weekly-report": {
         "task": "analytics.send_weekly_report",
