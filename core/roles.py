@@ -171,7 +171,7 @@ NAVIGATION: tuple[tuple[str, Any, frozenset[Role]], ...] = (
     ("catalog:stock", _("Stock"), EVERYONE),
     ("supply:forecast", _("Purchasing"), EVERYONE),
     ("orders:list", _("Orders"), EVERYONE),
-    ("orders:shipping", _("Assembly and shipping"), EVERYONE),
+    ("orders:shipping", _("Shipping"), EVERYONE),
     ("orders:returns", _("Returns"), EVERYONE),
     ("pricing:prices", _("Prices"), EVERYONE),
     ("reviews:list", _("Reviews"), EVERYONE),
