@@ -795,7 +795,7 @@ def _matches(row: OutboxChange, observed: Any) -> bool:
         # A field the read does not carry (None or empty, e.g. a description not in the list call)
         # is not compared.
         shared = [name for name in observed if name in payload and observed[name] not in (None, "")]
-        return bool(shared) and all(_same_value(row.kind, payload[name], observed[name]) for name in shared)
+        return bool(shared) and all(_same_value(row.kind, payload[name], observed[name], name) for name in shared)
     if row.kind in (Kind.REVIEW_ANSWER, Kind.QUESTION_ANSWER) and observed in (None, ""):
         return True  # listed as answered, but this platform's list does not carry the text (Ozon)
     primary: str = {
@@ -808,10 +808,46 @@ def _matches(row: OutboxChange, observed: Any) -> bool:
     return _same_value(row.kind, payload.get(primary), observed)
 
 
-def _same_value(kind: str, pushed: Any, observed: Any) -> bool:
+def _same_value(kind: str, pushed: Any, observed: Any, name: str = "") -> bool:
+    if kind == Kind.LISTING_CONTENT and name == "attributes":
+        return _attributes_applied(pushed, observed)
+    if kind == Kind.LISTING_CONTENT and name == "images":
+        return [str(url).strip() for url in pushed or ()] == [str(url).strip() for url in observed or ()]
     if kind in (Kind.PRICE, Kind.STOCK) and _same_decimal(pushed, observed):
         return True
     return _same_text(pushed, observed)
+
+
+def _attributes_applied(pushed: Any, observed: Any) -> bool:
+    """Every pushed characteristic (id, name, value) shows the pushed value in the read: found by id where
+    the read gives ids (Ozon, WB), by name where it does not (YM); the others on the card are not compared."""
+    by_id: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for attribute_id, name, text in observed or ():
+        if attribute_id:
+            by_id[str(attribute_id)] = str(text)
+        else:
+            by_name[_attribute_name(name)] = str(text)
+    for attribute_id, name, value in pushed or ():
+        shown = by_id.get(str(attribute_id), by_name.get(_attribute_name(name)))
+        if shown is None or not _same_attribute_value(value, shown):
+            return False
+    return True
+
+
+def _attribute_name(name: Any) -> str:
+    return " ".join(str(name or "").split()).casefold()
+
+
+def _same_attribute_value(pushed: Any, shown: Any) -> bool:
+    """Values as normalised text: case, spaces and the spacing of a list ("a,b" = "a, b") aside;
+    a number in either decimal notation ("10,5" = "10.5", WB answers numbers as numbers)."""
+    def parts(text: Any) -> list[str]:
+        return [" ".join(p.split()) for p in str(text or "").casefold().split(",") if p.strip()]
+
+    if parts(pushed) == parts(shown):
+        return True
+    return _same_decimal(str(pushed).replace(" ", "").replace(",", "."), str(shown).replace(" ", "").replace(",", "."))
 
 
 def confirm_from_readback(
@@ -827,8 +863,9 @@ def confirm_from_readback(
     external id / promotion_key) to what the read shows: a price (Decimal or str), a stock
     quantity, a title, an answer text (pass only answered items; "" when the read says answered
     without the text), True/False for promotion participation (either promo
-    kind), or a dict of several payload fields ({"title": ..., "description": ...}; None or ""
-    means "not read" and is skipped). Only the newest delivered row per target is compared.
+    kind), or a dict of several payload fields ({"title": ..., "description": ..., "attributes":
+    [[id, name, value text], ...], "images": [url, ...]}; None or "" means "not read" and is
+    skipped). Only the newest delivered row per target is compared.
     Returns the number of rows confirmed."""
     now = now or timezone.now()
     account_id = account if isinstance(account, int) else account.pk

@@ -3,6 +3,8 @@
 Hooked now:
 - sync_failed: integrations/sync/engine.py `run_stream`, when a run fails (not on a time limit);
 - push_outcomes: integrations/outbox.py `push_account`, after a push with REJECTED or FAILED rows;
+- low_rating: reviews/alerts.py `_create`, for each low-rating or rating-drop alert it raises
+  (one per alert key: a review, or a product's rating per month), in the alert's transaction;
 - keys_expiring: the daily beat entry `notify-expiring-keys` (config/schedule.py): marketplace keys
   whose token_expires_at is within NOTIFY_KEY_EXPIRY_DAYS, and API tokens about to expire (to their owner).
 
@@ -12,9 +14,6 @@ so repeats within the window are dropped):
     from notifications.kinds import Kind, Severity
     from notifications.services import notify
 
-    # low ratings (reviews inbox alerts): one per review
-    notify(Kind.LOW_RATING, f"review:{review.pk}", f"{review.rating}★ on {listing}: {text[:200]}",
-           link=f"/reviews/?id={review.pk}", severity=Severity.WARNING)
     # stock-outs ahead (stock forecast): one per listing and day
     notify(Kind.STOCKOUT_AHEAD, f"listing:{listing.pk}:{day}", "... runs out in N days", link=...)
     # money at risk (reconciliation, unit economics): one per finding
@@ -32,13 +31,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from notifications.kinds import Kind, Severity
 from notifications.services import notify
 
 if TYPE_CHECKING:
     from integrations.models import MarketplaceAccount
+    from reviews.models import Alert
 
 SETTINGS_LINK = "/settings/"
 
@@ -115,8 +118,6 @@ def keys_expiring(*, now: datetime | None = None) -> int:
 
 def promotion_below_floor(promotion: Any, cards: int, at_stake: Decimal) -> None:
     """Joined cards of a running promotion that sell below their break-even floor (pricing.risk)."""
-    from django.utils.translation import gettext as _
-
     values = {"title": promotion.title[:120], "cards": cards, "stake": at_stake}
     notify(
         Kind.MONEY_AT_RISK,
@@ -127,4 +128,39 @@ def promotion_below_floor(promotion: Any, cards: int, at_stake: Decimal) -> None
         severity=Severity.CRITICAL,
         title=_("Promotion «%(title)s»: cards below their floor") % values,
         window=timedelta(hours=24),
+    )
+
+
+def low_rating(alert: Alert) -> None:
+    """A low-rated review or a product's falling rating (a reviews inbox alert): one message per
+    alert key, linking to the review, or to the product's (card's) newest reviews, in the inbox.
+    The alert comes with its review, product and listing__product loaded."""
+    from reviews.alerts import alert_message
+
+    if alert.review_id:
+        query = {"item": f"review:{alert.review_id}"}
+    elif alert.product_id:
+        query = {"kind": "review", "product": str(alert.product_id), "sort": "newest"}
+    else:
+        query = {"kind": "review", "listing": str(alert.listing_id), "sort": "newest"}
+    listing = alert.listing
+    product = alert.product or (listing.product if listing else None)
+    name = product.name if product else (listing.title or listing.offer_id) if listing else ""
+    with translation.override(settings.LANGUAGE_CODE):  # stored text, read by everyone
+        message = alert_message(alert)
+        text = alert.review.text.strip() if alert.review_id and alert.review else ""
+        if text:
+            message = f"{message} «{text[:200]}»"
+        if alert.review_id:
+            title = _("Low rating: %(name)s") % {"name": name} if name else _("Low rating")
+        else:
+            title = _("Rating dropping: %(name)s") % {"name": name} if name else _("Rating dropping")
+    notify(
+        Kind.LOW_RATING,
+        alert.key,
+        f"{name}: {message}" if name else message,
+        link=f"{reverse('reviews:list')}?{urlencode(query)}",
+        severity=Severity.CRITICAL if alert.severity == "critical" else Severity.WARNING,
+        title=title,
+        window=timedelta(days=31),
     )

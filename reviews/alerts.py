@@ -19,11 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from notifications import producers as notifications
 from reviews.models import Alert, Review
 
 WINDOW_DAYS = 30
@@ -70,9 +71,17 @@ def _create(alerts: list[Alert]) -> int:
     if not alerts:
         return 0
     existing = set(Alert.objects.filter(key__in=[a.key for a in alerts]).values_list("key", flat=True))
-    # A concurrent page may raise the same key between the read and the insert: the unique key wins.
-    Alert.objects.bulk_create([a for a in alerts if a.key not in existing], ignore_conflicts=True)
-    return len({a.key for a in alerts} - existing)
+    new_keys = {a.key for a in alerts} - existing
+    if not new_keys:
+        return 0
+    with transaction.atomic():
+        # A concurrent page may raise the same key between the read and the insert: the unique key
+        # wins, and notify() drops the second message of the same subject.
+        Alert.objects.bulk_create([a for a in alerts if a.key in new_keys], ignore_conflicts=True)
+        raised = Alert.objects.filter(key__in=new_keys).select_related("review", "product", "listing__product")
+        for alert in raised:
+            notifications.low_rating(alert)
+    return len(new_keys)
 
 
 _RATING_WINDOWS = """

@@ -140,6 +140,103 @@ def test_characteristics_and_photos_reach_the_marketplace_and_come_back_on_the_n
     assert confirmed.confirmed_at is not None
 
 
+def _sync_listings(sandbox) -> None:
+    from integrations.sync.engine import run_stream
+
+    client = sandbox.client()
+    try:
+        run_stream(sandbox.account, "listings", client=client, heartbeat=False)
+    finally:
+        client.close()
+
+
+def _shown_instead(old: str, new: str) -> list[tuple[str, str]]:
+    """Sandbox answers showing `new` where `old` was stored, in raw and in \\u-escaped JSON."""
+    import json
+
+    return [(old, new), (json.dumps(old)[1:-1], json.dumps(new)[1:-1])]
+
+
+@pytest.mark.parametrize("marketplace", ["ozon", "wildberries", "yandex_market"])
+def test_a_content_row_is_confirmed_only_once_the_read_shows_the_pushed_characteristic(marketplace):
+    """Title and description read back as pushed are not enough: a characteristic the marketplace did
+    not apply keeps the row unconfirmed until a read shows it (matched by id on Ozon/WB, by name on YM)."""
+    from catalog.models import Listing
+    from tests.test_outbox_sandbox import Sandbox, seed_listings
+
+    sandbox = Sandbox(marketplace)
+    listing = seed_listings(sandbox, 2)[0]
+    _sync_listings(sandbox)
+    listing = Listing.objects.select_related("account").get(pk=listing.pk)
+    change = services.update_listing_content(listing, attributes=[(MATERIAL[marketplace], "Материал", "керамика")])
+    sandbox.push()
+    sandbox.settle([change])
+    assert OutboxChange.objects.get(pk=change.pk).status == OutboxChange.Status.APPLIED
+
+    sandbox.world.faults.body_replacements = _shown_instead("керамика", "стекло")
+    _sync_listings(sandbox)
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is None
+
+    sandbox.world.faults.body_replacements = []
+    _sync_listings(sandbox)
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is not None
+
+
+@pytest.mark.parametrize("marketplace", ["ozon", "wildberries", "yandex_market"])
+def test_a_content_row_is_confirmed_only_once_the_read_shows_the_pushed_photos(marketplace):
+    from catalog.models import Listing
+    from tests.test_outbox_sandbox import Sandbox, seed_listings
+
+    sandbox = Sandbox(marketplace)
+    listing = seed_listings(sandbox, 2)[0]
+    _sync_listings(sandbox)
+    listing = Listing.objects.select_related("account").get(pk=listing.pk)
+    change = services.update_listing_content(listing, images=[PHOTO.format("front"), PHOTO.format("side")])
+    sandbox.push()
+    sandbox.settle([change])
+
+    sandbox.world.faults.body_replacements = [("photos/side.jpg", "photos/back.jpg")]
+    _sync_listings(sandbox)
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is None
+
+    sandbox.world.faults.body_replacements = []
+    _sync_listings(sandbox)
+    assert OutboxChange.objects.get(pk=change.pk).confirmed_at is not None
+
+
+def test_the_read_back_compares_characteristics_as_text_and_photos_in_order():
+    account = make_account("wildberries")
+    listing = make_listing(account, 1)
+    change = services.update_listing_content(
+        listing, attributes=[("90", "Материал", "Хлопок,  полиэстер"), ("91", "Вес", "10,5")],
+        images=[PHOTO.format(1), PHOTO.format(2)],
+    )
+    OutboxChange.objects.filter(pk=change.pk).update(status=OutboxChange.Status.APPLIED)
+    key, kind = change.target_key, OutboxChange.Kind.LISTING_CONTENT
+
+    def read(attributes, images):
+        return {key: {"title": listing.title, "description": listing.description,
+                      "attributes": attributes, "images": images}}
+
+    applied = [["90", "Материал", "хлопок, полиэстер"], ["91", "Вес", "10.5"], ["92", "Цвет", "белый"]]
+    assert outbox.confirm_from_readback(account, kind, read(applied, [PHOTO.format(2), PHOTO.format(1)])) == 0
+    assert outbox.confirm_from_readback(account, kind, read(applied[1:], [PHOTO.format(1), PHOTO.format(2)])) == 0
+    assert outbox.confirm_from_readback(account, kind, read(applied, [PHOTO.format(1), PHOTO.format(2)])) == 1
+
+
+def test_without_ids_in_the_read_characteristics_are_matched_by_name():
+    account = make_account("yandex_market")
+    listing = make_listing(account, 1)
+    change = services.update_listing_content(listing, attributes=[("23674510", "Материал", "керамика")])
+    OutboxChange.objects.filter(pk=change.pk).update(status=OutboxChange.Status.APPLIED)
+    key, kind = change.target_key, OutboxChange.Kind.LISTING_CONTENT
+    read = {"title": listing.title, "description": listing.description, "images": []}
+    elsewhere = {key: {**read, "attributes": [["", "Цвет", "керамика"]]}}
+    assert outbox.confirm_from_readback(account, kind, elsewhere) == 0
+    by_name = {key: {**read, "attributes": [["", "материал", "Керамика"]]}}
+    assert outbox.confirm_from_readback(account, kind, by_name) == 1
+
+
 @pytest.mark.parametrize("marketplace", ["ozon", "wildberries", "yandex_market"])
 def test_a_refused_photo_set_is_the_cards_rejected_result_with_the_marketplaces_message(marketplace):
     from tests.test_outbox_sandbox import Sandbox, seed_listings

@@ -19,6 +19,7 @@ from analytics.ingest import ingest_finance, link_waiting_finance
 from catalog.categories import categories_to_fetch, ingest_categories
 from catalog.checks import check_all_listings, check_listings_of_account
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
+from catalog.services import attribute_text, image_urls
 from core.bulk import UpsertCounts
 from integrations import outbox
 from integrations.base import (
@@ -193,7 +194,17 @@ def _readback_stocks(items: Sequence[StockDTO]) -> tuple[str, dict[str, Any]]:
 
 def _readback_listings(items: Sequence[ListingDTO]) -> tuple[str, dict[str, Any]]:
     return OutboxChange.Kind.LISTING_CONTENT, {
-        outbox.content_key(x.external_id): {"title": x.title, "description": x.description} for x in items
+        outbox.content_key(x.external_id): {
+            "title": x.title,
+            "description": x.description,
+            # (id, name, value text) each: ids where the marketplace gives them (Ozon, WB), names (YM).
+            "attributes": [
+                [str(a.get("id") or ""), str(a.get("name") or ""), attribute_text(a)]
+                for a in x.attributes if isinstance(a, dict)
+            ],
+            "images": image_urls(x.images),
+        }
+        for x in items
     }
 
 

@@ -114,3 +114,65 @@ def test_resolving_an_alert_records_who_and_when(account, listing):
     alerts.resolve(alert, user)
     alert.refresh_from_db()
     assert alert.resolved_by == user and alert.resolved_at is not None
+
+
+# ---- the notifications they send ---------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_celery():
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+def test_a_new_1_star_review_notifies_a_manager_once_with_a_link_to_it(
+    account, listing, eager_celery, django_capture_on_commit_callbacks, mailoutbox
+):
+    from core.roles import Role
+    from notifications.kinds import Kind
+    from notifications.models import Notification
+    from tests.foundation_support import client_for, make_user
+
+    manager = make_user(Role.MANAGER, "manager")
+    manager.email = "manager@example.com"
+    manager.save()
+    make_user(Role.ANALYST, "analyst")  # analysts do not get low ratings by default
+    with django_capture_on_commit_callbacks(execute=True):
+        review, = ingest(account, review_dto(listing, timezone.now() - timedelta(hours=1), rating=1, text="Сломался"))
+
+    note = Notification.objects.get()
+    assert (note.user, note.kind, note.severity) == (manager, Kind.LOW_RATING, "critical")
+    assert note.in_app and note.email
+    assert note.title == f"Низкая оценка: {listing.product.name}"
+    assert "Новый отзыв с оценкой 1★." in note.message and "«Сломался»" in note.message
+    assert note.link == f"/reviews/?item=review%3A{review.pk}"
+    page = client_for(manager).get(note.link)
+    assert page.status_code == 200 and "Сломался" in page.content.decode()
+    assert [m.to for m in mailoutbox] == [["manager@example.com"]]
+
+    # The next sync reads the same review again: no second alert, no second notification.
+    ingest(account, review_dto(listing, review.published_at, rating=1, text="Сломался",
+                               external_id=review.external_id))
+    assert Notification.objects.count() == 1
+
+
+def test_a_falling_rating_notifies_with_a_link_to_the_products_reviews(account, listing):
+    from core.roles import Role
+    from notifications.models import Notification
+    from tests.foundation_support import make_user
+
+    make_user(Role.MANAGER, "manager")
+    now = timezone.now()
+    ingest(account, *[review_dto(listing, now - timedelta(days=31 + n), rating=5) for n in range(5)])
+    ingest(account, *[review_dto(listing, now - timedelta(days=20 + n), rating=4) for n in range(5)])
+    alert = Alert.objects.get(kind=Alert.Kind.RATING_DROP)
+    note = Notification.objects.get(subject=alert.key)
+    assert note.title == f"Рейтинг падает: {listing.product.name}"
+    assert "Средняя оценка за 30 дней упала до 4,00 с 5,00." in note.message
+    assert note.link == f"/reviews/?kind=review&product={listing.product_id}&sort=newest"
+    alerts.check_rating_drops(now=now)  # the nightly recompute: the same month's alert, nothing new
+    assert Notification.objects.filter(subject=alert.key).count() == 1
