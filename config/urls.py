@@ -16,6 +16,7 @@ from pricing.api import (
     RepricingRuleViewSet,
 )
 from reviews.api import AnswerViewSet, QuestionViewSet, ReplyTemplateViewSet, ReviewViewSet
+from supply.api import ForecastViewSet, SupplierProductViewSet, SupplierViewSet
 
 api = DefaultRouter()
 api.include_root_view = False  # the schema and its docs page describe the API
@@ -38,6 +39,9 @@ api.register("promotions", PromotionViewSet, basename="api-promotion")
 api.register("costs", CostViewSet, basename="api-cost")
 api.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 api.register("finance-operations", FinanceOperationViewSet, basename="api-finance-operation")
+api.register("suppliers", SupplierViewSet, basename="api-supplier")
+api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
+api.register("forecasts", ForecastViewSet, basename="api-forecast")
 
 urlpatterns = [
     path("", include("dashboard.urls")),
