@@ -10,6 +10,7 @@ from integrations.api import AccountViewSet, OutboxChangeViewSet, SyncRunViewSet
 from orders.api import OrderViewSet, ReturnViewSet
 from pricing.api import (
     CostViewSet,
+    PriceBatchViewSet,
     PriceChangeViewSet,
     PriceViewSet,
     PromotionViewSet,
@@ -42,6 +43,7 @@ api.register("finance-operations", FinanceOperationViewSet, basename="api-financ
 api.register("suppliers", SupplierViewSet, basename="api-supplier")
 api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
 api.register("forecasts", ForecastViewSet, basename="api-forecast")
+api.register("price-batches", PriceBatchViewSet, basename="api-price-batch")
 
 urlpatterns = [
     path("", include("dashboard.urls")),

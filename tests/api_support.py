@@ -18,7 +18,7 @@ from core.roles import Role
 from core.tokens import token_issue
 from integrations.models import OutboxChange, SyncRun
 from orders.models import OrderStatusChange, Return, Scheme
-from pricing.models import Promotion, PromotionOffer, RepricingRule
+from pricing.models import PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
 from reviews.models import Answer, Question, ReplyTemplate
 from supply.models import ProductForecast, Supplier, SupplierProduct
 from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
@@ -72,6 +72,10 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
             account=account, kind=OutboxChange.Kind.PRICE, target_key=listing.external_id, listing=listing,
             payload={"price": "1399.00"}, previous={"price": "1499.90"}, status=OutboxChange.Status.FAILED,
         ).pk
+        batch = PriceBatch.objects.create(formula="+5 %", state=PriceBatch.State.QUEUED, queued_at=now)
+        PriceBatchItem.objects.create(batch=batch, listing=listing, old_price=Decimal("1499.90"),
+                                      new_price=Decimal("1399.00"), outbox_change_id=ids["price_change"])
+        ids["price_batch"] = batch.pk
         ids["sync_run"] = SyncRun.objects.create(account=account, stream=f"orders{i}", status="succeeded").pk
         operation = FinanceOperation.objects.create(account=account, external_id=f"op-{order.pk}",
                                                     operation_type="sale", operation_at=now, amount=Decimal("900"))
@@ -125,6 +129,7 @@ ROW_OF = {
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
     "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
+    "price-batches": "price_batch",
 }
 ADMIN_ONLY = ("accounts",)
 
