@@ -10,12 +10,14 @@ from integrations.api import AccountViewSet, OutboxChangeViewSet, SyncRunViewSet
 from orders.api import OrderViewSet, ReturnViewSet
 from pricing.api import (
     CostViewSet,
+    PriceBatchViewSet,
     PriceChangeViewSet,
     PriceViewSet,
     PromotionViewSet,
     RepricingRuleViewSet,
 )
 from reviews.api import AnswerViewSet, QuestionViewSet, ReplyTemplateViewSet, ReviewViewSet
+from supply.api import ForecastViewSet, SupplierProductViewSet, SupplierViewSet
 
 api = DefaultRouter()
 api.include_root_view = False  # the schema and its docs page describe the API
@@ -38,6 +40,10 @@ api.register("promotions", PromotionViewSet, basename="api-promotion")
 api.register("costs", CostViewSet, basename="api-cost")
 api.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 api.register("finance-operations", FinanceOperationViewSet, basename="api-finance-operation")
+api.register("suppliers", SupplierViewSet, basename="api-supplier")
+api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
+api.register("forecasts", ForecastViewSet, basename="api-forecast")
+api.register("price-batches", PriceBatchViewSet, basename="api-price-batch")
 
 urlpatterns = [
     path("", include("dashboard.urls")),

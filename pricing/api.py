@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.db.models import Prefetch
+from django.utils.translation import gettext
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -16,11 +18,15 @@ from rest_framework.response import Response
 from catalog.models import CostPriceHistory, Listing, Product
 from core.api import DescribedModelSerializer, KeysetPagination, field_errors
 from core.filters import MarketplaceFilter
+from core.models import Marketplace
 from integrations.api import OutboxChangeFilter, OutboxChangeSerializer, outbox_changes
 from integrations.models import MarketplaceAccount, OutboxChange
-from pricing import costs
+from pricing import batches, costs
+from pricing.batches import BatchRefused
+from pricing.editor import Formula, Operation, Rounding, apply_to
+from pricing.editor_forms import FormulaForm
 from pricing.filters import PriceFilter
-from pricing.models import Price, Promotion, PromotionOffer, RepricingRule
+from pricing.models import Price, PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
 from pricing.selectors import PRICE_SORTS, price_list
 from pricing.services import (
     PriceChangeError,
@@ -32,6 +38,7 @@ from pricing.services import (
 )
 
 MAX_CHANGES = 1000
+MAX_SELECTION = 500  # cards in one formula batch, as on the editor screen (each is planned with its economics)
 
 
 def money(help_text: str, **options: Any) -> serializers.DecimalField:
@@ -365,3 +372,249 @@ class CostViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         except costs.CostError as error:
             raise field_errors(error, "cost_price") from error
         return Response(CostSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Price batches (pricing.batches): a formula or explicit prices, previewed, checked by the guard rails,
+# queued now or scheduled; cancelled while scheduled, rolled back as a new batch.
+
+
+class BatchItemSerializer(DescribedModelSerializer):
+    delivery = serializers.CharField(source="outbox_change.status", read_only=True, allow_null=True,
+                                     help_text="Status of the item's outbox change (null while scheduled): pending, "
+                                               "sending, sent, applied, rejected, failed or superseded.")
+    error_message = serializers.CharField(source="outbox_change.error_message", read_only=True, allow_null=True,
+                                          help_text="Why the marketplace refused it or the last attempt failed.")
+
+    class Meta:
+        model = PriceBatchItem
+        fields = ["id", "listing", "old_price", "new_price", "floor", "warnings", "outbox_change", "delivery",
+                  "error_message", "rollback_of"]
+        read_only_fields = fields
+        help_texts = {
+            "old_price": "The card's price before the change (null: unknown).",
+            "new_price": "The price sent.",
+            "floor": "The card's floor when planned (break-even, or cost + minimum margin).",
+            "warnings": "Guard rails it broke (overridden with the batch's reason) and other warnings.",
+            "outbox_change": "The outbox change (id) carrying it; null while the batch is scheduled.",
+            "rollback_of": "The item (id) this one rolls back, if any.",
+        }
+
+
+class PriceBatchSerializer(DescribedModelSerializer):
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Who made the batch (username)."
+    )
+    items = BatchItemSerializer(many=True, read_only=True, help_text="One change per card.")
+
+    class Meta:
+        model = PriceBatch
+        fields = ["id", "created_by", "created_at", "formula", "reason", "overridden", "scheduled_for", "state",
+                  "queued_at", "rollback_of", "items"]
+        read_only_fields = fields
+        help_texts = {
+            "scheduled_for": "When it goes (null: at once).",
+            "state": "scheduled, queued (sent to the outbox) or cancelled.",
+            "queued_at": "When its changes were queued to the outbox.",
+            "rollback_of": "The batch (id) this one rolls back, if any.",
+        }
+
+
+class FormulaSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    operation = serializers.ChoiceField(choices=[o.value for o in Operation],
+                                        help_text="increase / decrease by `value` %, set to `value`, or match "
+                                                  "another marketplace's price of the product ± `value` %.")
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, help_text="The percent or price.")
+    rounding = serializers.ChoiceField(choices=[r.value for r in Rounding], default="", allow_blank=True,
+                                       help_text="Round up to roubles ending in 9, 90 or 99; empty: to kopecks.")
+    marketplace = serializers.ChoiceField(choices=Marketplace.choices, default="", allow_blank=True,
+                                          help_text="match: whose price.")
+    sign = serializers.ChoiceField(choices=[1, -1], default=1, help_text="match: plus (1) or minus (-1) `value` %.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The screen's own checks (pricing.editor_forms.FormulaForm)."""
+        form = FormulaForm(data={name: str(value) for name, value in attrs.items()})
+        if not form.is_valid():
+            raise serializers.ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
+        return {**attrs, "formula": form.formula()}
+
+
+class BatchChangesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listings = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                     help_text=f"With `formula`: the cards (listing ids), 1..{MAX_SELECTION}.")
+    formula = FormulaSerializer(required=False, help_text="How to make the new prices from the current ones.")
+    changes = PriceChangeItemSerializer(many=True, required=False,
+                                        help_text=f"Instead of a formula: explicit prices, 1..{MAX_CHANGES}.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("formula" in attrs) == ("changes" in attrs):
+            raise serializers.ValidationError("send either `listings` with `formula`, or `changes`")
+        if "changes" in attrs:
+            PriceChangesSerializer().validate_changes(attrs["changes"])
+        elif not attrs.get("listings") or len(attrs["listings"]) > MAX_SELECTION:
+            raise serializers.ValidationError({"listings": [f"send 1 to {MAX_SELECTION} cards"]})
+        return attrs
+
+    def prices(self) -> tuple[dict[int, Any], list[str], str]:
+        """{listing id: new price}, the cards the formula skipped and why, and the batch's description."""
+        data = self.validated_data
+        if "changes" in data:
+            return {item["listing"].pk: item["price"] for item in data["changes"]}, [], gettext("Prices set via API")
+        formula: Formula = data["formula"]["formula"]
+        prices, skipped = apply_to(formula, data["listings"])
+        return prices, skipped, formula.describe()
+
+
+class CreateBatchSerializer(BatchChangesSerializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000,
+                                   help_text="The written reason for overriding a guard rail (stored, audited).")
+    override = serializers.BooleanField(default=False, help_text="Push despite a price below the floor or a change "
+                                                                 "above the maximum; needs `reason`.")
+    confirmed = serializers.BooleanField(default=False, help_text="Needed for a batch of more cards than the "
+                                                                  "confirmation threshold.")
+    scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                              help_text="Send at this (future) time; null: at once.")
+
+
+class CardPlanSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listing = serializers.IntegerField(source="listing.pk", help_text="The card (listing id).")
+    offer_id = serializers.CharField(source="listing.offer_id", help_text="Seller article on the marketplace.")
+    current_price = money("The price now (or a change not yet confirmed).", allow_null=True)
+    new_price = money("The price to send.")
+    floor = money("The card's floor: break-even, or cost + minimum margin.", allow_null=True)
+    change_percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                              help_text="Change against the current price, %.")
+    request = serializers.JSONField(allow_null=True, help_text="The item of the marketplace's price request.")
+    problems = serializers.ListField(child=serializers.CharField(), help_text="Guard rails it breaks (need an "
+                                                                              "override with a reason).")
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="Shown, not blocking.")
+
+
+class BatchPreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    formula = serializers.CharField(help_text="The batch's description.")
+    cards = CardPlanSerializer(many=True, help_text="Each card's planned change.")
+    skipped = serializers.ListField(child=serializers.CharField(), help_text="Cards the formula gave no price, why.")
+    needs_reason = serializers.BooleanField(help_text="Some card breaks a guard rail: override with a reason.")
+    needs_confirmation = serializers.BooleanField(help_text="More cards than the threshold: send `confirmed`.")
+    max_change_percent = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                                  help_text="The largest change allowed without an override, %.")
+
+
+class BatchRefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    problems = serializers.ListField(child=serializers.CharField(), help_text="Why, per card where it applies.")
+    needs_reason = serializers.BooleanField(help_text="An override with a written reason would pass it.")
+    needs_confirmation = serializers.BooleanField(help_text="`confirmed` would pass it.")
+
+
+class BatchRollbackSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    items = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
+                                  help_text="Only these items (ids) of the batch; empty: the whole batch.")
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000,
+                                   help_text="The reason for overriding a guard rail.")
+    override = serializers.BooleanField(default=False, help_text="Push despite the guard rails; needs `reason`.")
+
+
+class PriceBatchFilter(django_filters.FilterSet):  # type: ignore[misc]
+    state = django_filters.ChoiceFilter(choices=PriceBatch.State.choices, label="scheduled, queued or cancelled.")
+
+    class Meta:
+        model = PriceBatch
+        fields = ["state"]
+
+
+REFUSED = OpenApiResponse(BatchRefusalSerializer, description="The guard rails refuse the batch; nothing written.")
+
+
+def _refused(error: BatchRefused) -> Response:
+    body = {"problems": error.problems, "needs_reason": error.needs_reason,
+            "needs_confirmation": error.needs_confirmation}
+    return Response(BatchRefusalSerializer(body).data, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List price batches",
+                       description="Newest first, each with its cards' changes and their outbox results."),
+    retrieve=extend_schema(summary="One price batch with its changes"),
+)
+class PriceBatchViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = PriceBatchSerializer
+    queryset = PriceBatch.objects.select_related("created_by").prefetch_related(
+        Prefetch("items", queryset=PriceBatchItem.objects.select_related("outbox_change").order_by("pk"))
+    )
+    pagination_class = KeysetPagination
+    filterset_class = PriceBatchFilter
+
+    def _batch(self, pk: int) -> Response:
+        return Response(PriceBatchSerializer(self.get_queryset().get(pk=pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Preview a price batch",
+                   description="Each card's new price, floor, change and the guard rails' verdict, as the editor's "
+                               "preview shows them; writes nothing. Managers and administrators.",
+                   request=BatchChangesSerializer, responses={200: BatchPreviewSerializer})
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def preview(self, request: Request) -> Response:
+        form = BatchChangesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        prices, skipped, formula = form.prices()
+        try:
+            plans = batches.plan(prices) if prices else []
+        except PriceChangeError as error:
+            raise field_errors(error, "changes") from error
+        body = {
+            "formula": formula, "cards": plans, "skipped": skipped,
+            "needs_reason": any(p.problems for p in plans), "needs_confirmation": len(plans) > batches.confirm_over(),
+            "max_change_percent": batches.max_change_percent(),
+        }
+        return Response(BatchPreviewSerializer(body).data)
+
+    @extend_schema(summary="Create a price batch",
+                   description="Checks the guard rails (a price below the floor or a change above the maximum needs "
+                               "`override` with a `reason`; a large batch needs `confirmed`; `scheduled_for` must be "
+                               "in the future), then queues one outbox change per card, or leaves the batch "
+                               "scheduled. Audited. Managers and administrators.",
+                   request=CreateBatchSerializer, responses={201: PriceBatchSerializer, 422: REFUSED})
+    def create(self, request: Request) -> Response:
+        form = CreateBatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        prices, _skipped, formula = form.prices()
+        data = form.validated_data
+        try:
+            batch = batches.create_batch(
+                prices, user=request.user, formula=formula, reason=data["reason"], override=data["override"],
+                confirmed=data["confirmed"], scheduled_for=data["scheduled_for"],
+            )
+        except BatchRefused as error:
+            return _refused(error)
+        except PriceChangeError as error:
+            raise field_errors(error, "changes") from error
+        return self._batch(batch.pk)
+
+    @extend_schema(summary="Cancel a scheduled batch", description="Only before it is sent. Audited.",
+                   request=None, responses={200: PriceBatchSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            batch = batches.cancel_batch(self.get_object(), user=request.user)
+        except PriceChangeError as error:
+            raise field_errors(error) from error
+        return Response(PriceBatchSerializer(self.get_queryset().get(pk=batch.pk)).data)
+
+    @extend_schema(summary="Roll a batch back",
+                   description="A new batch returning each card (or the items chosen) to its price before the "
+                               "batch; the guard rails apply as to any batch. Audited.",
+                   request=BatchRollbackSerializer, responses={201: PriceBatchSerializer, 422: REFUSED})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def rollback(self, request: Request, pk: str | None = None) -> Response:
+        data = _form(BatchRollbackSerializer, request)
+        batch = self.get_object()
+        items = PriceBatchItem.objects.filter(batch=batch).select_related("batch")
+        if data["items"]:
+            items = items.filter(pk__in=data["items"])
+        try:
+            new = batches.rollback(list(items), user=request.user, reason=data["reason"], override=data["override"],
+                                   confirmed=True, batch=None if data["items"] else batch)
+        except BatchRefused as error:
+            return _refused(error)
+        except PriceChangeError as error:
+            raise field_errors(error) from error
+        return self._batch(new.pk)

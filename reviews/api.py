@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from core.api import DescribedModelSerializer, KeysetPagination, field_errors
 from core.filters import MarketplaceFilter
 from integrations.models import MarketplaceAccount
-from reviews.filters import ANSWERED_CHOICES, ReviewFilter
+from reviews.filters import ANSWERED_CHOICES
 from reviews.models import Answer, Question, ReplyTemplate, Review
-from reviews.selectors import REVIEW_SORTS, review_list
+from reviews.selectors import REVIEW_SORTS
 from reviews.services import AnswerError, answer_many, answer_question, answer_review
 
 MAX_BULK = 200
@@ -150,13 +150,32 @@ ANSWER_DOC = ("Queues the answer for the marketplace through the outbox; the ite
               "next sync reads the published answer back. Managers and administrators.")
 
 
+# The inbox screen's InboxFilter merges reviews and questions (reviews.inbox); the reviews list keeps the
+# earlier reviews screen's filters.
+class ReviewFilter(django_filters.FilterSet):  # type: ignore[misc]
+    marketplace = MarketplaceFilter()
+    account = django_filters.ModelChoiceFilter(queryset=MarketplaceAccount.objects.all(), label="Account (id).")
+    rating = django_filters.TypedChoiceFilter(choices=[(n, str(n)) for n in range(5, 0, -1)], coerce=int,
+                                              label="Stars, 1..5.")
+    answered = django_filters.ChoiceFilter(choices=ANSWERED_CHOICES, method="filter_answered",
+                                          label="yes: answered; no: unanswered.")
+    listing = django_filters.NumberFilter(field_name="listing_id", min_value=1, label="Card (listing id).")
+
+    class Meta:
+        model = Review
+        fields = ["marketplace", "account", "rating", "answered", "listing"]
+
+    def filter_answered(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(is_answered=value == "yes")
+
+
 @extend_schema_view(
     list=extend_schema(summary="List reviews", description="Filters as on the reviews screen."),
     retrieve=extend_schema(summary="One review"),
 )
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     serializer_class = ReviewSerializer
-    queryset = review_list()
+    queryset = Review.objects.select_related("account", "listing")
     pagination_class = KeysetPagination
     filterset_class = ReviewFilter
     sorts = REVIEW_SORTS

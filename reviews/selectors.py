@@ -165,7 +165,3 @@ def templates_for(item: InboxItem, templates: list[ReplyTemplate]) -> list[Reply
         ))
     ]
 
-
-def review_list() -> QuerySet[Review]:
-    """The reviews alone, for the API's reviews endpoint."""
-    return Review.objects.select_related("account", "listing")

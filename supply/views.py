@@ -10,20 +10,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import StockLevel
 from core.files import export_response
 from core.filters import filter_context
-from core.pagination import Sort, Sorts, keyset_page
+from core.pagination import keyset_page
 from core.roles import EDITORS, EVERYONE, has_role, require_role
-from supply.filters import ForecastFilter
+from supply.filters import FORECAST_SORTS, ForecastFilter
 from supply.forms import ProductTermsForm, SupplierForm
 from supply.models import CardForecast, ProductForecast, Supplier, SupplierProduct
 from supply.services import SupplyError, remove_product, save_supplier, set_product_terms
 
-FORECAST_SORTS = Sorts(ProductForecast, [Sort("days", gettext_lazy("Runs out first"), ("days_left", "id"))])
 EXPORT_LIMIT = 100_000
 
 

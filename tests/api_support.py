@@ -18,8 +18,9 @@ from core.roles import Role
 from core.tokens import token_issue
 from integrations.models import OutboxChange, SyncRun
 from orders.models import OrderStatusChange, Return, Scheme
-from pricing.models import Promotion, PromotionOffer, RepricingRule
+from pricing.models import PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
 from reviews.models import Answer, Question, ReplyTemplate
+from supply.models import ProductForecast, Supplier, SupplierProduct
 from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
 
 ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
@@ -71,6 +72,10 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
             account=account, kind=OutboxChange.Kind.PRICE, target_key=listing.external_id, listing=listing,
             payload={"price": "1399.00"}, previous={"price": "1499.90"}, status=OutboxChange.Status.FAILED,
         ).pk
+        batch = PriceBatch.objects.create(formula="+5 %", state=PriceBatch.State.QUEUED, queued_at=now)
+        PriceBatchItem.objects.create(batch=batch, listing=listing, old_price=Decimal("1499.90"),
+                                      new_price=Decimal("1399.00"), outbox_change_id=ids["price_change"])
+        ids["price_batch"] = batch.pk
         ids["sync_run"] = SyncRun.objects.create(account=account, stream=f"orders{i}", status="succeeded").pk
         operation = FinanceOperation.objects.create(account=account, external_id=f"op-{order.pk}",
                                                     operation_type="sale", operation_at=now, amount=Decimal("900"))
@@ -79,6 +84,13 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
         ids["finance_operation"] = operation.pk
         ids["repricing_rule"] = RepricingRule.objects.create(name=f"Rule {i}", listing=listing).pk
         ids["reply_template"] = ReplyTemplate.objects.create(name=f"Спасибо {i}", text="Спасибо, {author}!").pk
+        supplier = Supplier.objects.create(name=f"Поставщик {listing.pk}", lead_time_days=10)
+        ids["supplier"] = supplier.pk
+        ids["supplier_product"] = SupplierProduct.objects.create(supplier=supplier, product=listing.product,
+                                                                 purchase_price=Decimal("300.00")).pk
+        ids["forecast"] = ProductForecast.objects.create(product=listing.product, stock=6, units_sold=28,
+                                                         daily_rate=Decimal("1.000"), days_left=6, supplier=supplier,
+                                                         lead_time_days=10, reorder_qty=34, computed_at=now).pk
     return ids
 
 
@@ -116,6 +128,8 @@ ROW_OF = {
     "reviews": "review", "questions": "question", "answers": "answer", "prices": "listing",
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
+    "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
+    "price-batches": "price_batch",
 }
 ADMIN_ONLY = ("accounts",)
 
