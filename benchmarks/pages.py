@@ -611,6 +611,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=5, help="times each user requests every page")
     parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run loaded")
+    parser.add_argument("--only", default="", help="a regular expression: measure only the pages whose name matches")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
@@ -631,7 +632,7 @@ def main() -> None:
         started = time.perf_counter()
         load(volumes)
         print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
-    plan = pages(volumes, args.scale)
+    plan = [page for page in pages(volumes, args.scale) if re.search(args.only, page.name)]
 
     port = free_port()
     env = {**os.environ, "DB_CONN_MAX_AGE": "60"}
