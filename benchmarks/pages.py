@@ -333,6 +333,10 @@ def load(volumes: Volumes) -> None:
 
     started = time.perf_counter()
     counts = refresh_money_at_risk(notify=False)
+    from supply.forecast import refresh_forecasts
+
+    forecasts = refresh_forecasts()
+    print(f"  stock forecast: {forecasts.products} products, {forecasts.cards} cards", flush=True)
     print(f"  money at risk {sum(counts.values())} rows in {time.perf_counter() - started:.1f}s", flush=True)
     started = time.perf_counter()
     for account_id in ids:
@@ -454,6 +458,10 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("inbox search name", f"/reviews/?q={word}&answered=no"),
         Page(f"inbox page {deep_orders}", "", ("/reviews/", deep_orders)),
         Page("inbox answer form", f"/reviews/review/{review.pk}/answer/"),
+        Page("purchasing", "/supply/"),
+        Page("purchasing order now", "/supply/?urgency=order_now"),
+        Page("purchasing search", f"/supply/?q={listing.offer_id}"),
+        Page("suppliers", "/supply/suppliers/"),
         Page("settings", "/settings/"),
         Page("settings account", f"/settings/accounts/{account.pk}/"),
         Page("api accounts", "/api/v1/accounts/"),
