@@ -72,3 +72,25 @@ class InboxFilter(django_filters.FilterSet):
 
     def sort_key(self) -> str:
         return self.cleaned().get("sort") or UNANSWERED_FIRST
+
+
+class ReviewFilter(django_filters.FilterSet):
+    """The reviews API's filters (reviews.api): reviews only, a queryset filtered as usual."""
+
+    marketplace = MarketplaceFilter()
+    account = django_filters.ModelChoiceFilter(
+        queryset=MarketplaceAccount.objects.order_by("name"), label=_("Account")
+    )
+    rating = django_filters.TypedChoiceFilter(
+        choices=[(n, f"{n}★") for n in range(5, 0, -1)], coerce=int, label=_("Rating")
+    )
+    answered = django_filters.ChoiceFilter(choices=ANSWERED_CHOICES, method="filter_answered", label=_("Answered"))
+    # The reviews of one card: the product page links here.
+    listing = django_filters.NumberFilter(field_name="listing_id", min_value=1, label=_("Card"))
+
+    class Meta:
+        model = Review
+        fields = ["marketplace", "account", "rating", "answered", "listing"]
+
+    def filter_answered(self, queryset: QuerySet[Review], name: str, value: str) -> QuerySet[Review]:
+        return queryset.filter(is_answered=value == "yes")
