@@ -72,4 +72,3 @@ class InboxFilter(django_filters.FilterSet):
 
     def sort_key(self) -> str:
         return self.cleaned().get("sort") or UNANSWERED_FIRST
-

@@ -10,12 +10,13 @@ newest answer written here come in the same query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models import fields as model_fields
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, JSONObject, NullIf
@@ -34,6 +35,8 @@ KINDS = (REVIEW, QUESTION)
 # At one instant, reviews come before questions: the kind is part of the order (and the cursor).
 _KIND_RANK = {REVIEW: 1, QUESTION: 0}
 PAGE_SIZE = 50
+# A product search reads at most this many cards; a broader one asks the manager to narrow it.
+SEARCH_CARDS_LIMIT = 10_000
 # The two orders offered: unanswered first, then newest (the manager's day); or newest, answered or not.
 UNANSWERED_FIRST = "unanswered"
 NEWEST = "newest"
@@ -65,6 +68,9 @@ class InboxFilters:
     flagged: bool = False  # reviews with a suspicious-review flag only
     listing_id: int | None = None  # the feedback on one card (its page links here)
     search: str = ""  # a product search: article, marketplace id, barcode, name or title
+    # The cards that search found, read once per request (resolve_search) and used by every branch
+    # of the page and of the counts; None until read.
+    listing_ids: tuple[int, ...] | None = None
     item: str = ""  # one item by its key, "review:12" (an alert links to it)
     items: tuple[str, ...] = ()  # several items by their keys (a bulk answer's results)
 
@@ -215,12 +221,45 @@ def _branch_base(kind: str, filters: InboxFilters) -> QuerySet[Any] | None:
     if filters.listing_id is not None:
         rows = rows.filter(listing_id=filters.listing_id)
     if filters.search:
-        rows = rows.filter(listing_id__in=searched_listing_ids(filters.search))
+        if filters.listing_ids is None:
+            raise ValueError("resolve_search() first: the card search runs once per request")
+        if not filters.listing_ids:
+            return None
+        rows = rows.filter(_AnyOf("listing_id", filters.listing_ids))
     if filters.rating is not None:
         rows = rows.filter(rating=filters.rating)
     if filters.flagged:
         rows = rows.exclude(flags={})
     return rows
+
+
+class _AnyOf(Func):
+    """`column = ANY(%s)`: the ids as one array parameter, however many (IN would make one per id)."""
+
+    output_field = model_fields.BooleanField()
+
+    def __init__(self, column: str, ids: tuple[int, ...]) -> None:
+        super().__init__(F(column), Value(list(ids), output_field=ArrayField(model_fields.BigIntegerField())))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        (column, column_params), (array, array_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions())
+        return f"{column} = ANY({array}::bigint[])", (*column_params, *array_params)
+
+
+def resolve_search(filters: InboxFilters, *, limit: int | None = None) -> tuple[InboxFilters, bool]:
+    """The filters with the search's cards read, in one query, and whether the search found more
+    than `limit` cards (then only the first `limit` are kept and the page asks to narrow it).
+
+    Without this each branch of the page and of the counts (reviews and questions, answered or not)
+    would run the card search again as its own subquery: four to six times per request."""
+    if not filters.search or filters.listing_ids is not None:
+        return filters, False
+    limit = SEARCH_CARDS_LIMIT if limit is None else limit
+    found = (Listing.objects.filter(pk__in=searched_listing_ids(filters.search))
+             .order_by().values_list("pk", flat=True)[: limit + 1])
+    ids = tuple(found)
+    return replace(filters, listing_ids=ids[:limit]), len(ids) > limit
 
 
 def searched_listing_ids(term: str) -> QuerySet[Any]:
@@ -262,6 +301,7 @@ def inbox_page(
 ) -> InboxPage:
     """One page after the `after` cursor (or before the `before` one, for the "previous" link).
     `sort`: UNANSWERED_FIRST (then newest) or NEWEST (answered or not)."""
+    filters, _too_broad = resolve_search(filters)
     backwards = not after and bool(before)
     cursor = _Cursor.decode(after or before) if (after or before) else None
     backwards = backwards and cursor is not None
@@ -316,6 +356,7 @@ def inbox_page(
 def count_items(filters: InboxFilters, *, cap: int) -> tuple[int, int]:
     """(reviews, questions) matching the filters, each counted up to cap + 1 (a capped count on the
     inbox indexes: an exact count of a large seller's reviews costs seconds), in one query."""
+    filters, _too_broad = resolve_search(filters)
     parts: list[str] = []
     params: list[Any] = []
     for kind in KINDS:

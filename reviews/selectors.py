@@ -19,6 +19,7 @@ from reviews.inbox import (
     InboxItem,
     count_items,
     inbox_page,
+    resolve_search,
 )
 from reviews.models import Alert, ReplyTemplate, Review
 
@@ -66,6 +67,8 @@ class InboxListPage:
     previous_cursor: str
     counts: InboxCounts
     query: dict[str, str] = field(default_factory=dict)
+    # When the search found more cards than the inbox reads, how many it read (the page asks to narrow it).
+    search_limit: int = 0
 
     @property
     def has_next(self) -> bool:
@@ -100,13 +103,15 @@ def inbox_list_page(
 ) -> InboxListPage:
     """The page the query string asks for (`after` / `before` cursors), with its counts."""
     sort = REVIEW_SORTS.pick(sort_key)
+    filters, too_broad = resolve_search(filters)  # once, for the page and the counts
     page = inbox_page(filters, after=query.get("after", ""), before=query.get("before", ""), limit=limit,
                       sort=sort.key)
     kept = {k: v for k, v in query.items() if k not in ("after", "before") and v}
     if kept.get("sort") == REVIEW_SORTS.default.key:
         kept.pop("sort")
     return InboxListPage(page.items, sort, REVIEW_SORTS, page.next_cursor, page.previous_cursor,
-                         inbox_counts(filters), kept)
+                         inbox_counts(filters), kept,
+                         search_limit=len(filters.listing_ids or ()) if too_broad else 0)
 
 
 def one_item(key: str) -> InboxItem | None:
@@ -164,4 +169,3 @@ def templates_for(item: InboxItem, templates: list[ReplyTemplate]) -> list[Reply
             (t.min_rating is None or t.min_rating <= rating) and (t.max_rating is None or rating <= t.max_rating)
         ))
     ]
-

@@ -378,3 +378,26 @@ def test_without_javascript_the_forms_still_work(shop, manager):
     outside = manager.post(f"/reviews/review/{shop['low'].pk}/answer/", {"text": "Да", "next": "https://evil.example/"})
     assert outside["Location"] == "/reviews/"  # never redirected off the site
     assert Answer.objects.count() == 3
+
+
+def test_a_search_reads_the_cards_once_for_the_page_and_the_counts(shop, manager):
+    """The card search (trigram and prefix lookups over the catalogue) ran as a subquery in every branch
+    of the page and of the counts, four times a request; now once, the branches taking its ids."""
+    manager.get("/reviews/?q=Север")
+    with CaptureQueriesContext(connection) as context:
+        response = manager.get("/reviews/?q=Север")
+    assert page_keys(response) == [f"review:{shop[name].pk}" for name in ("good", "flagged", "answered")]
+    assert response.context["counts"].reviews.value == 3
+    name_search = re.compile(r'UPPER\([^()]*"name"::text\) LIKE')  # the product name branch of the search
+    assert sum(len(name_search.findall(query["sql"])) for query in context.captured_queries) == 1
+
+
+def test_a_search_finding_too_many_cards_asks_to_narrow_it(shop, manager, monkeypatch):
+    html = manager.get("/reviews/?q=Север").content.decode()
+    assert "data-search-too-broad" not in html
+    monkeypatch.setattr("reviews.inbox.SEARCH_CARDS_LIMIT", 1)  # «Север» finds two cards: the Ozon and the YM one
+    response = manager.get("/reviews/?q=Север")
+    html = response.content.decode()
+    assert "Уточните запрос" in html and "data-search-too-broad" in html
+    listings = {item.listing_id for item in response.context["rows"]}
+    assert len(listings) == 1 and listings <= {shop["cup"].pk, shop["flagged"].listing_id}
