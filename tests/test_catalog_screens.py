@@ -425,13 +425,13 @@ def test_orders_and_reviews_lists_filter_by_the_card(analyst) -> None:
     other = Order.objects.create(account=ozon, external_id="o2", ordered_at=GONE_AT, total_amount=Decimal("1"))
     OrderLine.objects.create(order=mine, line_key="1", offer_id=card.offer_id, quantity=1, price=Decimal("1"))
     OrderLine.objects.create(order=other, line_key="1", offer_id="ELSE", quantity=1, price=Decimal("1"))
-    Review.objects.create(account=ozon, listing=card, external_id="r1", rating=5, published_at=GONE_AT)
+    r1 = Review.objects.create(account=ozon, listing=card, external_id="r1", rating=5, published_at=GONE_AT)
     Review.objects.create(account=ozon, external_id="r2", rating=4, published_at=GONE_AT)
     client = client_for(analyst)
     orders = client.get(f"/orders/?account={ozon.pk}&offer={card.offer_id}").context["rows"]
     assert [o.pk for o in orders] == [mine.pk]
     reviews = client.get(f"/reviews/?listing={card.pk}").context["rows"]
-    assert [r.external_id for r in reviews] == ["r1"]
+    assert [r.key for r in reviews] == [f"review:{r1.pk}"]
 
 
 def test_money_is_shown_the_russian_or_english_way() -> None:

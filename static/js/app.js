@@ -53,3 +53,17 @@ document.addEventListener("change", function (event) {
   var name = target.getAttribute("data-check-all");
   document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) { box.checked = target.checked; });
 });
+
+// Behaviour the templates ask for with data attributes (hx-on would need 'unsafe-eval' under the CSP):
+// data-clear="id" empties that element on click; data-remove-after-request removes the element once
+// its htmx request has finished (the inbox's "Answer" button, replaced by the form it loads).
+document.addEventListener("click", function (event) {
+  var button = event.target instanceof Element ? event.target.closest("[data-clear]") : null;
+  if (!button) { return; }
+  var target = document.getElementById(button.getAttribute("data-clear"));
+  if (target) { target.replaceChildren(); }
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var element = event.detail && event.detail.elt;
+  if (element instanceof Element && element.hasAttribute("data-remove-after-request")) { element.remove(); }
+});
