@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from analytics.ingest import ingest_finance, link_waiting_finance
 from catalog.categories import categories_to_fetch, ingest_categories
-from catalog.checks import check_all_listings, check_listings_of_account
+from catalog.checks import check_all_listings, check_changed_listings
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from core.bulk import UpsertCounts
 from integrations import outbox
@@ -34,9 +34,10 @@ from integrations.base import (
     Stream,
 )
 from integrations.fees import iter_fee_rates
-from integrations.models import MarketplaceAccount, OutboxChange
+from integrations.models import MarketplaceAccount, OutboxChange, SyncRun
 from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
+from reviews.flags import refresh_account_flags
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
@@ -83,6 +84,9 @@ class StreamDef:
     # and (account id, keys seen in the pass) -> rows newly flagged.
     item_key: Callable[[Any], str] | None = None
     mark_missing: Callable[[int, Collection[str]], int] | None = None
+    # Set-based work after the run's last page, on the rows the run changed (account id -> extra
+    # counts): derived data computed once, not per page over rows that did not change.
+    after_run: Callable[[int], dict[str, int]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,9 +103,12 @@ def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     # before these listings.
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
     link_waiting_feedback_to_listings(account_id, items)
-    # The listing rules (catalog.checks): a fixed number of queries per page, whatever its size.
-    checked = check_listings_of_account(account_id, [item.external_id for item in items])
-    return PageCounts.of(len(items), counts, checked=checked)
+    # The listing rules run once after the run, on what changed (_check_listings).
+    return PageCounts.of(len(items), counts)
+
+
+def _check_listings(account_id: int) -> dict[str, int]:
+    return {"checked": check_changed_listings(account_id)}
 
 
 def _categories(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -156,6 +163,23 @@ def _sales(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _reviews(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), ingest_reviews(account_id, items))
+
+
+# The app's and the database's clocks may differ a little: a run's start is taken this much early.
+CLOCK_MARGIN = timedelta(minutes=1)
+
+
+def _flag_reviews(account_id: int) -> dict[str, int]:
+    """After a reviews run: the flags of the reviews stored or changed since the first run after
+    the last one that got here (a failed run's rows are taken up by the next), or of all of them."""
+    runs = SyncRun.objects.filter(account_id=account_id, stream=Stream.REVIEWS)
+    flagged = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").values_list(
+        "started_at", flat=True).first()
+    since = None
+    if flagged is not None:
+        since = runs.filter(started_at__gt=flagged).order_by("started_at").values_list("started_at", flat=True).first()
+    changed, flags_changed = refresh_account_flags(account_id, since - CLOCK_MARGIN if since else None)
+    return {"flag_checked": changed, "flags_changed": flags_changed}
 
 
 def _questions(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -362,7 +386,8 @@ STREAMS: dict[str, StreamDef] = {
     s.name: s
     for s in [
         StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
-        StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
+        StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings,
+                  after_run=_check_listings),
         # Category dictionaries of the categories the listings use, for the listing checks.
         StreamDef(Stream.CATEGORIES, 24 * 60, _read_categories),
         StreamDef(Stream.PRICES, 60, _read_prices),
@@ -373,7 +398,7 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
         # After orders, so a full sync finds the orders its rows move.
         StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
-        StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365),
+        StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365, after_run=_flag_reviews),
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
