@@ -351,15 +351,17 @@ def refresh_flags(review_ids: Iterable[int] | None = None) -> int:
     return len(changed)
 
 
-def refresh_account_flags(account_id: int, changed_since: datetime | None) -> tuple[int, int]:
-    """After a reviews run: the flags of the account's reviews stored or changed since
-    `changed_since` (None: all of them) and of the reviews they implicate. Returns how many
-    reviews had changed, and on how many reviews the flags changed."""
+def refresh_account_flags(account_id: int, changed_after: datetime | None) -> tuple[int, int, datetime | None]:
+    """After a reviews run: the flags of the account's reviews stored or changed after
+    `changed_after` (None: all of them) and of the reviews they implicate. Returns how many
+    reviews had changed, on how many the flags changed, and the latest change taken (the next
+    run's `changed_after`; the database's clock, so no clock of this machine is compared)."""
     reviews = Review.objects.filter(account_id=account_id)
-    if changed_since is not None:
-        reviews = reviews.filter(updated_at__gte=changed_since)
-    ids = list(reviews.order_by().values_list("id", flat=True))
-    return len(ids), refresh_flags(ids)
+    if changed_after is not None:
+        reviews = reviews.filter(updated_at__gt=changed_after)
+    rows = list(reviews.order_by().values_list("id", "updated_at"))
+    through = max((updated_at for _, updated_at in rows), default=changed_after)
+    return len(rows), refresh_flags([review_id for review_id, _ in rows]), through
 
 
 # ---------------------------------------------------------------------------------------------

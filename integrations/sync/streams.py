@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analytics.ingest import ingest_finance, link_waiting_finance
@@ -165,21 +165,23 @@ def _reviews(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), ingest_reviews(account_id, items))
 
 
-# The app's and the database's clocks may differ a little: a run's start is taken this much early.
-CLOCK_MARGIN = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _flag_reviews(account_id: int) -> dict[str, int]:
-    """After a reviews run: the flags of the reviews stored or changed since the first run after
-    the last one that got here (a failed run's rows are taken up by the next), or of all of them."""
-    runs = SyncRun.objects.filter(account_id=account_id, stream=Stream.REVIEWS)
-    flagged = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").values_list(
-        "started_at", flat=True).first()
-    since = None
-    if flagged is not None:
-        since = runs.filter(started_at__gt=flagged).order_by("started_at").values_list("started_at", flat=True).first()
-    changed, flags_changed = refresh_account_flags(account_id, since - CLOCK_MARGIN if since else None)
-    return {"flag_checked": changed, "flags_changed": flags_changed}
+    """After a reviews run: the flags of the reviews stored or changed after the latest change the
+    last complete run took (kept in its progress as flags_through, microseconds since 1970; a
+    failed run's rows are taken up by the next), or of all of them."""
+    last = SyncRun.objects.filter(
+        account_id=account_id, stream=Stream.REVIEWS, status=SyncRun.Status.SUCCEEDED,
+        progress__has_key="flags_through",
+    ).order_by("-started_at").values_list("progress__flags_through", flat=True).first()
+    after = _EPOCH + timedelta(microseconds=int(last)) if last is not None else None
+    changed, flags_changed, through = refresh_account_flags(account_id, after)
+    extra = {"flag_checked": changed, "flags_changed": flags_changed}
+    if through is not None:
+        extra["flags_through"] = (through - _EPOCH) // timedelta(microseconds=1)
+    return extra
 
 
 def _questions(account_id: int, items: Sequence[Any]) -> PageCounts:

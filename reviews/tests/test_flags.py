@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -144,11 +145,16 @@ def test_a_reviews_run_flags_what_it_stored_and_a_rerun_of_unchanged_reviews_fla
     assert first.progress["flag_checked"] == stored.count() == first.created > 0
     assert stored.exclude(flags={}).exists()
     flags_before = dict(stored.values_list("id", "flags"))
-    # The next beat run comes minutes later.
-    stored.update(updated_at=datetime.now(UTC) - timedelta(minutes=15))
 
     with CaptureQueriesContext(connection) as queries:
         again = engine.run_stream(account, "reviews", client=client, heartbeat=False, full=True)
     assert again.unchanged == first.fetched and again.progress["flag_checked"] == 0
     assert not [q for q in queries.captured_queries if "text_bands" in q["sql"] or "lower(author)" in q["sql"]]
     assert dict(stored.values_list("id", "flags")) == flags_before
+
+    # A review changed on the marketplace (its text, say) is flagged again, alone.
+    review = stored.order_by("id").first()
+    assert review is not None
+    stored.filter(pk=review.pk).update(text=review.text + " Ещё раз.", updated_at=Now())
+    later = engine.run_stream(account, "reviews", client=client, heartbeat=False, full=True)
+    assert later.progress["flag_checked"] == 1
