@@ -20,6 +20,7 @@ Problems are stored as codes and parameters and rendered in the reader's languag
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext, ngettext
 
@@ -442,13 +443,29 @@ def check_listings(ids: Iterable[int], *, with_partners: bool = True) -> int:
             category_attributes=dictionaries.get((marketplace, category_id)) if category_id else None,
             duplicates=duplicates.get(pk, ()),
         )
-        checks.append(ListingCheck(listing_id=pk, score=score(problems), problems=[p.as_dict() for p in problems],
-                                   problem_count=len(problems), checked_at=now))
-    ListingCheck.objects.bulk_create(
-        checks, update_conflicts=True, unique_fields=["listing"],
-        update_fields=["score", "problems", "problem_count", "checked_at"],
-    )
+        checks.append((pk, score(problems), json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
+                       len(problems), now))
+    _store(checks)
     return len(checks)
+
+
+def _store(checks: list[tuple[Any, ...]]) -> None:
+    """COPY and one upsert: bulk_create quoted every value client-side, most of a batch's time."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE _listing_checks (listing_id bigint, score smallint, problems jsonb, "
+                       "problem_count smallint, checked_at timestamptz) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY _listing_checks FROM STDIN") as copy:
+            for row in checks:
+                copy.write_row(row)
+        cursor.execute(
+            """
+            INSERT INTO catalog_listingcheck AS c (listing_id, score, problems, problem_count, checked_at)
+            SELECT listing_id, score, problems, problem_count, checked_at FROM _listing_checks
+            ON CONFLICT (listing_id) DO UPDATE SET score = EXCLUDED.score, problems = EXCLUDED.problems,
+                problem_count = EXCLUDED.problem_count, checked_at = EXCLUDED.checked_at
+            """
+        )
+        cursor.execute("DROP TABLE _listing_checks")  # inside a caller's transaction, ON COMMIT is later
 
 
 _LIVE = "title <> '' AND NOT archived AND missing_since IS NULL"
