@@ -8,7 +8,9 @@ is checked without them and rechecked when it arrives.
 
 Entry points:
 - check_listings(ids) — recompute and store ListingCheck rows for a batch, in a fixed number of
-  queries whatever the batch size (the listings stream calls it after each page);
+  queries whatever the batch size;
+- check_changed_listings(account) — after a listings run: only the cards that changed since their
+  last check and those whose duplicate-title evidence they change, found in set-based SQL;
 - check_all_listings(...) — the whole catalogue in batches (the `check_listings` command);
 - check_listing_draft(listing, ...) — the same problems for an edit before it is pushed.
 
@@ -18,6 +20,7 @@ Problems are stored as codes and parameters and rendered in the reader's languag
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,9 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from catalog.models import Category, CategoryAttribute, Listing, ListingCheck
@@ -419,17 +421,21 @@ def _duplicates(ids: Sequence[int]) -> dict[int, list[str]]:
 _FIELDS = ("id", "account__marketplace", "title", "description", "attributes", "images", "category_id")
 
 
-def check_listings(ids: Iterable[int]) -> int:
-    """Recompute and store the checks of these listings, and of the cards their titles duplicate
-    (so both sides of a duplicate say so). Returns how many checks were written."""
+def check_listings(ids: Iterable[int], *, with_partners: bool = True) -> int:
+    """Recompute and store the checks of these listings, and (with_partners) of the cards their
+    titles duplicate, so both sides of a duplicate say so. Returns how many checks were written."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return 0
+    # The database's clock, read before the rows: a card changed after this read is newer than
+    # its check, so check_changed_listings takes it up again.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        now = cursor.fetchone()[0]
     duplicates = _duplicates(wanted)
-    partners = set(duplicates) - set(wanted)
+    partners = set(duplicates) - set(wanted) if with_partners else set()
     rows = list(Listing.objects.filter(pk__in=[*wanted, *partners]).order_by().values_list(*_FIELDS))
     dictionaries = _category_attributes({(r[1], r[6]) for r in rows if r[6]})
-    now = timezone.now()
     checks = []
     for pk, marketplace, title, description, attributes, images, category_id in rows:
         problems = check_card(
@@ -437,24 +443,88 @@ def check_listings(ids: Iterable[int]) -> int:
             category_attributes=dictionaries.get((marketplace, category_id)) if category_id else None,
             duplicates=duplicates.get(pk, ()),
         )
-        checks.append(ListingCheck(listing_id=pk, score=score(problems), problems=[p.as_dict() for p in problems],
-                                   problem_count=len(problems), checked_at=now))
-    ListingCheck.objects.bulk_create(
-        checks, update_conflicts=True, unique_fields=["listing"],
-        update_fields=["score", "problems", "problem_count", "checked_at"],
-    )
+        checks.append((pk, score(problems), json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
+                       len(problems), now))
+    _store(checks)
     return len(checks)
 
 
-def check_listings_of_account(account_id: int, external_ids: Sequence[str]) -> int:
-    """After a listings page: the page's cards (the listings stream's hook)."""
-    ids = Listing.objects.filter(account_id=account_id, external_id__in=list(external_ids)).values_list("pk", flat=True)
-    return check_listings(list(ids))
+def _store(checks: list[tuple[Any, ...]]) -> None:
+    """COPY and one upsert: bulk_create quoted every value client-side, most of a batch's time."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE _listing_checks (listing_id bigint, score smallint, problems jsonb, "
+                       "problem_count smallint, checked_at timestamptz) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY _listing_checks FROM STDIN") as copy:
+            for row in checks:
+                copy.write_row(row)
+        cursor.execute(
+            """
+            INSERT INTO catalog_listingcheck AS c (listing_id, score, problems, problem_count, checked_at)
+            SELECT listing_id, score, problems, problem_count, checked_at FROM _listing_checks
+            ON CONFLICT (listing_id) DO UPDATE SET score = EXCLUDED.score, problems = EXCLUDED.problems,
+                problem_count = EXCLUDED.problem_count, checked_at = EXCLUDED.checked_at
+            """
+        )
+        cursor.execute("DROP TABLE _listing_checks")  # inside a caller's transaction, ON COMMIT is later
+
+
+_LIVE = "title <> '' AND NOT archived AND missing_since IS NULL"
+_TO_CHECK = f"""
+    WITH dirty AS (
+        -- Changed since their check (the upsert bumps updated_at only on a real change), or never checked.
+        SELECT l.id, l.title, l.archived, l.missing_since FROM catalog_listing l
+        LEFT JOIN catalog_listingcheck c ON c.listing_id = l.id
+        WHERE l.account_id = %(account)s AND (c.listing_id IS NULL OR l.updated_at > c.checked_at)
+    ), titles AS (
+        SELECT DISTINCT lower(title) AS t FROM dirty WHERE {_LIVE}
+    ), sizes AS (
+        SELECT lower(title) AS t, count(*) - 1 AS others FROM catalog_listing
+        WHERE account_id = %(account)s AND {_LIVE} GROUP BY 1
+    )
+    SELECT id FROM dirty
+    UNION
+    -- The cards that now share a title with a changed one.
+    SELECT l.id FROM titles k CROSS JOIN LATERAL (
+        SELECT id FROM catalog_listing
+        WHERE account_id = %(account)s AND lower(title) = k.t AND NOT archived AND missing_since IS NULL
+    ) l
+    UNION
+    -- Cards whose stored duplicate count is no longer the catalogue's: a partner was renamed,
+    -- archived or is gone (the changed card's old title is not known any more).
+    SELECT c.listing_id FROM catalog_listingcheck c
+    JOIN catalog_listing l ON l.id = c.listing_id
+    LEFT JOIN sizes s ON s.t = lower(l.title) AND l.title <> '' AND NOT l.archived AND l.missing_since IS NULL
+    WHERE l.account_id = %(account)s
+      AND (s.others > 0 OR c.problems @> '[{{"rule": "duplicate_title"}}]')
+      AND coalesce(s.others, 0) <> coalesce((
+          SELECT (p -> 'params' ->> 'count')::int FROM jsonb_array_elements(c.problems) p
+          WHERE p ->> 'rule' = 'duplicate_title' LIMIT 1), 0)
+    ORDER BY 1
+"""  # noqa: S608 - constant SQL; the account is a parameter
+
+
+def listings_to_check(account_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_TO_CHECK, {"account": account_id})
+        return [row[0] for row in cursor.fetchall()]
+
+
+def check_changed_listings(account_id: int, batch: int = BATCH) -> int:
+    """After a listings run: check each card whose check this run's changes make stale once, in
+    batches (listings_to_check finds them, partners included, so no batch re-checks another's).
+    Checking per page re-checked every card of the page and every card sharing a title with one
+    of them, unchanged or not: a templated catalogue re-checked itself on every page."""
+    ids = listings_to_check(account_id)
+    for start in range(0, len(ids), batch):
+        check_listings(ids[start : start + batch], with_partners=False)
+    return len(ids)
 
 
 def check_all_listings(*, account_id: int | None = None, category_ids: Sequence[str] | None = None,
                        batch: int = BATCH) -> int:
-    """Every listing (of an account, of some categories) in batches by id. Returns checks written."""
+    """Every listing (of an account, of some categories) in batches by id. Returns checks written.
+    Partners are not added: the whole set is checked anyway, and a dictionary's change (the
+    categories stream) changes no card's duplicates."""
     listings = Listing.objects.order_by("pk")
     if account_id is not None:
         listings = listings.filter(account_id=account_id)
@@ -465,7 +535,7 @@ def check_all_listings(*, account_id: int | None = None, category_ids: Sequence[
         ids = list(listings.filter(pk__gt=last).values_list("pk", flat=True)[:batch])
         if not ids:
             return written
-        written += check_listings(ids)
+        written += check_listings(ids, with_partners=False)
         last = ids[-1]
 
 

@@ -8,12 +8,13 @@ that got the answer. With REDIS_URL the state lives in Redis; otherwise it is pe
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 
@@ -63,6 +64,22 @@ class LimitRule:
     @property
     def per_second(self) -> float:
         return self.rate / self.period
+
+    def with_headroom(self, delay: float = 1.0, rate_share: float = 0.1) -> LimitRule:
+        """The bucket a client keeps to stay inside this documented rule, which the platform counts
+        where the requests arrive. A request's way from its token to being counted varies (this
+        process's other threads, a new connection, the platform's queue), so requests that left a
+        token apart may arrive closer: with the platform's own burst and rate the client runs its
+        bucket as empty as the platform's, and a burst that arrives late followed by a request
+        that does not is refused (a 429 at the bucket's edge). Holding back the tokens that refill
+        in `delay` seconds absorbs a delay that long; where the burst has none to spare, requests
+        are spaced `delay` further apart instead. The rate `rate_share` lower lets the platform's
+        bucket fill back while the client runs flat out, for longer delays."""
+        spare = math.ceil(self.per_second * delay)
+        rate = self.rate * (1 - rate_share)
+        if self.burst - spare >= 1:
+            return replace(self, rate=rate, burst=self.burst - spare)
+        return replace(self, rate=min(rate, self.rate / (1 + self.per_second * delay)), burst=1)
 
 
 class Limiter(Protocol):

@@ -3,19 +3,22 @@
 Each flag is stored on the review as {code: evidence} (Review.flags) and worded, translatably, only
 when shown (flag_reasons). `refresh_flags` recomputes the flags of the given reviews and of the
 reviews they implicate (the other copies of a text, the card's reviews of the same day, the
-author's reviews of the window); the reviews ingest calls it after each page, the
-`recompute_review_flags` command over everything.
+author's reviews of the window); the reviews stream calls it once after its run for the reviews
+the run stored or changed (refresh_account_flags), the `recompute_review_flags` command over
+everything.
 
 The thresholds are settings (REVIEW_FLAG_*) with the defaults below.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -56,7 +59,10 @@ def min_text_length() -> int:
 def normalise(*parts: str) -> str:
     """Case, ё, punctuation and spacing removed: the words a copy keeps."""
     text = " ".join(part for part in parts if part).casefold().replace("ё", "е")
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return " ".join(_NOT_ALNUM.sub(" ", text).split())
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum() refuses, in one pass
 
 
 def text_hash(*parts: str) -> str:
@@ -82,20 +88,27 @@ def text_bands(*parts: str) -> list[int] | None:
     text = normalise(*parts)
     if len(text) < min_text_length():
         return None
+    return list(_bands(text))
+
+
+@functools.lru_cache(maxsize=4096)  # copies of one text (templated reviews) are banded once
+def _bands(text: str) -> tuple[int, ...]:
     shingles = {text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
-    hashes = np.fromiter(
-        (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little") for s in shingles),
-        dtype=np.uint64, count=len(shingles),
-    )
+    hashes = np.fromiter((_shingle_hash(s) for s in shingles), dtype=np.uint64, count=len(shingles))
     # Multiply-shift hashing: uint64 arithmetic wraps, which is the modulus it relies on.
     signature = ((_MUL[:, None] * hashes[None, :] + _ADD[:, None]) >> np.uint64(32)).min(axis=1)
-    return [
+    return tuple(
         int.from_bytes(
             hashlib.blake2b(bytes([band]) + signature[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8)
             .digest(), "little", signed=True,
         )
         for band in range(BANDS)
-    ]
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a language's 5-grams repeat: most are hashed once (~6 MB)
+def _shingle_hash(shingle: str) -> int:
+    return int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "little")
 
 
 def _update_text_hashes(ids: Sequence[int]) -> None:
@@ -118,10 +131,15 @@ def _update_text_hashes(ids: Sequence[int]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Finding the evidence. Each finder returns (evidence for reviews whose flag is decided anew,
-# evidence for other reviews it implicates: added when they do not have that flag yet).
+# Finding the evidence, set-based over every review a set of changed reviews implicates. Each
+# finder returns (the reviews whose flag of its code is decided anew, evidence of those flagged,
+# evidence for other reviews it implicates: added when they do not have that flag yet). A finder
+# reads each group it touches (a text's copies, a card's reviews, an author's reviews) once,
+# whatever number of changed reviews share it: run per page over a first sync's templated texts
+# and common names, they re-read the same groups on every page (quadratic).
 
 Evidence = dict[int, dict[str, Any]]
+Found = tuple[set[int], Evidence, Evidence]
 
 
 def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -130,7 +148,8 @@ def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def _duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
+def _duplicates(ids: Sequence[int]) -> Found:
+    """Every copy of the changed reviews' texts, with the number of other copies."""
     rows = _rows(
         """
         WITH h AS (SELECT DISTINCT text_hash FROM reviews_review WHERE id = ANY(%(ids)s) AND text_hash <> '')
@@ -144,125 +163,138 @@ def _duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
         {"ids": list(ids)},
     )
     found = {review_id: {"count": others} for review_id, others in rows if others > 0}
-    # The other copies' counts are exact too, so they are decided anew as well.
-    return found, {}
+    return set(ids) | {review_id for review_id, _ in rows}, found, {}
 
 
-def _near_duplicates(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
-    """Texts sharing an LSH band that pg_trgm finds similar but are not the same text."""
+def _near_duplicates(ids: Sequence[int]) -> Found:
+    """Texts sharing an LSH band that pg_trgm finds similar but are not the same text: one probe
+    per distinct text of the changed reviews (its copies share its bands and its match)."""
     threshold = float(_setting("SIMILARITY", 0.7))
     rows = _rows(
         """
         WITH n AS (
-            SELECT id, text_bands, text_hash, lower(concat_ws(' ', text, pros, cons)) AS body
+            SELECT DISTINCT ON (text_hash) id, text_hash, text_bands,
+                   lower(concat_ws(' ', text, pros, cons)) AS body, published_at
             FROM reviews_review
             WHERE id = ANY(%(ids)s) AND text_bands IS NOT NULL
+            ORDER BY text_hash, id
         )
-        SELECT n.id, c.id, c.published_at, c.similarity
+        SELECT n.text_hash, n.id, n.published_at, c.id, c.published_at, c.similarity
         FROM n CROSS JOIN LATERAL (
-            -- Per review, a probe of the GIN index on the bands (LATERAL: whatever the statistics say).
+            -- Per text, a probe of the GIN index on the bands (LATERAL: whatever the statistics say).
             SELECT o.id, o.published_at, similarity(n.body, lower(concat_ws(' ', o.text, o.pros, o.cons))) AS similarity
             FROM reviews_review o
-            WHERE o.text_bands && n.text_bands AND o.id <> n.id AND o.text_hash <> n.text_hash
+            WHERE o.text_bands && n.text_bands AND o.text_hash <> n.text_hash
             -- Bounded: where many texts share bands (templated reviews), measuring every candidate
-            -- made the reviews sync quadratic; a near-duplicate needs only one match to be flagged.
+            -- is quadratic; a near-duplicate needs only one match to be flagged.
             LIMIT %(candidates)s
         ) c
         WHERE c.similarity >= %(threshold)s
-        ORDER BY 4 DESC
+        ORDER BY 6 DESC
         """,
         {"ids": list(ids), "threshold": threshold, "candidates": int(_setting("CANDIDATES", 20))},
     )
-    found: Evidence = {}
+    best: dict[str, dict[str, Any]] = {}
     implicated: Evidence = {}
-    published = dict(Review.objects.filter(pk__in={row[0] for row in rows}).values_list("id", "published_at"))
-    for review_id, other_id, other_published, similarity in rows:  # most similar first
+    for text, review_id, published, other_id, other_published, similarity in rows:  # most similar first
         percent = round(similarity * 100)
-        found.setdefault(review_id, {"review": other_id, "published_at": other_published.isoformat(),
-                                     "similarity": percent})
-        implicated.setdefault(other_id, {"review": review_id, "published_at": published[review_id].isoformat(),
+        best.setdefault(text, {"review": other_id, "published_at": other_published.isoformat(),
+                               "similarity": percent})
+        implicated.setdefault(other_id, {"review": review_id, "published_at": published.isoformat(),
                                          "similarity": percent})
-    return found, implicated
+    found: Evidence = {}
+    if best:
+        for review_id, text in Review.objects.filter(pk__in=list(ids), text_hash__in=list(best)).values_list(
+            "id", "text_hash"
+        ):
+            found[review_id] = best[text]
+    return set(ids), found, implicated
 
 
-def _bursts(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
-    """A card's reviews of one day, when that day has many more than the card's usual rate
-    (its reviews per day over the 90 days before)."""
+def _bursts(ids: Sequence[int]) -> Found:
+    """A card's reviews of one day, when that day has many more than the card's usual rate (its
+    reviews per day over the 90 days before): every day of the changed reviews' cards, each
+    card's reviews read once."""
     minimum, factor, usual_days = int(_setting("BURST_MIN", 5)), float(_setting("BURST_FACTOR", 5)), 90
     rows = _rows(
         """
-        WITH d AS (
-            SELECT DISTINCT listing_id, (published_at AT TIME ZONE %(tz)s)::date AS day
-            FROM reviews_review WHERE id = ANY(%(ids)s) AND listing_id IS NOT NULL
-        ), b AS (
-            SELECT listing_id, day,
-                   (day::timestamp AT TIME ZONE %(tz)s) AS starts,
-                   ((day + 1)::timestamp AT TIME ZONE %(tz)s) AS ends,
-                   ((day - %(usual_days)s)::timestamp AT TIME ZONE %(tz)s) AS usual_from
+        WITH l AS (
+            SELECT DISTINCT listing_id FROM reviews_review WHERE id = ANY(%(ids)s) AND listing_id IS NOT NULL
+        ), r AS (
+            SELECT x.id, l.listing_id, (x.published_at AT TIME ZONE %(tz)s)::date AS day
+            FROM l CROSS JOIN LATERAL (
+                SELECT id, published_at FROM reviews_review x WHERE x.listing_id = l.listing_id
+            ) x
+        ), d AS (
+            SELECT listing_id, day, count(*) AS n FROM r GROUP BY 1, 2
+        ), w AS (
+            SELECT listing_id, day, n,
+                   coalesce(sum(n) OVER (PARTITION BY listing_id ORDER BY day
+                                         RANGE BETWEEN %(usual)s::interval PRECEDING AND '1 day' PRECEDING), 0)::bigint
+                       AS before
             FROM d
-        ), c AS (
-            SELECT b.*,
-                   (SELECT count(*) FROM reviews_review r
-                    WHERE r.listing_id = b.listing_id AND r.published_at >= b.starts AND r.published_at < b.ends) AS n,
-                   (SELECT count(*) FROM reviews_review r
-                    WHERE r.listing_id = b.listing_id AND r.published_at >= b.usual_from
-                      AND r.published_at < b.starts) AS before
-            FROM b
         )
-        SELECT r.id, c.day, c.n, c.before
-        FROM c JOIN reviews_review r
-          ON r.listing_id = c.listing_id AND r.published_at >= c.starts AND r.published_at < c.ends
+        SELECT r.id, w.day, w.n, w.before FROM r JOIN w USING (listing_id, day)
         """,
-        {"ids": list(ids), "tz": TIME_ZONE, "usual_days": usual_days},
+        {"ids": list(ids), "tz": TIME_ZONE, "usual": f"{usual_days} days"},
     )
     found: Evidence = {}
     for review_id, day, count, before in rows:
         usual = before / usual_days
         if count >= max(minimum, factor * usual):
             found[review_id] = {"count": count, "day": day.isoformat(), "usual": round(usual, 2)}
-    # Every review of a touched day was read, so all are decided anew.
-    return found, {}
+    return set(ids) | {row[0] for row in rows}, found, {}
 
 
-def _authors(ids: Sequence[int]) -> tuple[Evidence, Evidence]:
+def _authors(ids: Sequence[int]) -> Found:
     """An author with many reviews in the account in the 30 days up to a review, against that
-    name's usual rate (its reviews over the year before): a common first name is common."""
+    name's usual rate (its reviews over the year before): a common first name is common. Every
+    review of the changed reviews' authors is decided, from window counts over each author's
+    reviews read once; a review in the 30 days before a flagged one is flagged with its evidence."""
     minimum, factor, days, usual_days = int(_setting("AUTHOR_MIN", 5)), float(_setting("AUTHOR_FACTOR", 4)), 30, 365
     rows = _rows(
         """
-        WITH s AS (
-            SELECT id, account_id, lower(author) AS name, published_at
-            FROM reviews_review
+        WITH a AS (
+            SELECT DISTINCT account_id, lower(author) AS name FROM reviews_review
             WHERE id = ANY(%(ids)s) AND author <> '' AND NOT (lower(author) = ANY(%(anonymous)s))
-        ), c AS (
-            SELECT s.*,
-                   (SELECT count(*) FROM reviews_review r
-                    WHERE r.account_id = s.account_id AND lower(r.author) = s.name
-                      AND r.published_at > s.published_at - make_interval(days => %(days)s)
-                      AND r.published_at <= s.published_at) AS n,
-                   (SELECT count(*) FROM reviews_review r
-                    WHERE r.account_id = s.account_id AND lower(r.author) = s.name
-                      AND r.published_at > s.published_at - make_interval(days => %(days)s + %(usual_days)s)
-                      AND r.published_at <= s.published_at - make_interval(days => %(days)s)) AS before
-            FROM s
+        ), r AS (
+            SELECT x.id, a.account_id, a.name, x.published_at
+            FROM a CROSS JOIN LATERAL (
+                SELECT id, published_at FROM reviews_review x
+                WHERE x.account_id = a.account_id AND lower(x.author) = a.name
+            ) x
         )
-        SELECT c.id, r.id, c.n, c.before
-        FROM c JOIN reviews_review r
-          ON r.account_id = c.account_id AND lower(r.author) = c.name
-         AND r.published_at > c.published_at - make_interval(days => %(days)s) AND r.published_at <= c.published_at
+        -- The window (published_at - 30 days, published_at], and the year before it.
+        SELECT id, account_id, name, published_at,
+               count(*) OVER (PARTITION BY account_id, name ORDER BY published_at
+                              RANGE BETWEEN %(window)s::interval PRECEDING AND CURRENT ROW) AS n,
+               count(*) OVER (PARTITION BY account_id, name ORDER BY published_at
+                              RANGE BETWEEN %(year)s::interval PRECEDING AND %(days)s::interval PRECEDING) AS before
+        FROM r
+        ORDER BY account_id, name, published_at
         """,
-        {"ids": list(ids), "anonymous": sorted(ANONYMOUS_AUTHORS), "days": days, "usual_days": usual_days},
+        {"ids": list(ids), "anonymous": sorted(ANONYMOUS_AUTHORS), "days": f"{days} days",
+         "window": f"{days} days -1 microsecond", "year": f"{days + usual_days} days -1 microsecond"},
     )
     found: Evidence = {}
-    implicated: Evidence = {}
-    for review_id, window_review_id, count, before in rows:
+    by_author: dict[tuple[int, str], list[tuple[int, datetime, dict[str, Any] | None]]] = defaultdict(list)
+    for review_id, account_id, name, published_at, count, before in rows:
         usual = before * days / usual_days
-        if count >= max(minimum, factor * usual):
-            evidence = {"count": count, "days": days, "usual": round(usual, 2)}
-            found[review_id] = evidence
-            if window_review_id != review_id:
-                implicated.setdefault(window_review_id, evidence)
-    return found, implicated
+        evidence = ({"count": count, "days": days, "usual": round(usual, 2)}
+                    if count >= max(minimum, factor * usual) else None)
+        by_author[(account_id, name)].append((review_id, published_at, evidence))
+    span = timedelta(days=days)
+    for reviews in by_author.values():  # by time: each review takes the evidence of the first
+        upcoming: list[tuple[datetime, dict[str, Any]]] = []  # flagged reviews at or after it, nearest last
+        for review_id, published_at, evidence in reversed(reviews):
+            if evidence is not None:
+                upcoming.append((published_at, evidence))
+            while upcoming and upcoming[-1][0] < published_at:
+                upcoming.pop()
+            # The nearest flagged review at or after it whose window (30 days up to it) holds it.
+            if upcoming and upcoming[-1][0] - published_at < span:
+                found[review_id] = evidence or upcoming[-1][1]
+    return set(ids) | {row[0] for row in rows}, found, {}
 
 
 FINDERS = {DUPLICATE: _duplicates, NEAR_DUPLICATE: _near_duplicates, BURST: _bursts, AUTHOR: _authors}
@@ -272,62 +304,64 @@ FINDERS = {DUPLICATE: _duplicates, NEAR_DUPLICATE: _near_duplicates, BURST: _bur
 # Storing
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def refresh_flags(review_ids: Iterable[int] | None = None) -> int:
-    """Recompute the flags of these reviews (None: all) and those they implicate; returns the
-    number of reviews whose flags changed."""
+    """Recompute the flags of these reviews (None: all) and of the reviews they implicate, each
+    group once; returns the number of reviews whose flags changed."""
     if review_ids is None:
         ids = list(Review.objects.order_by("id").values_list("id", flat=True))
     else:
         ids = sorted(set(review_ids))
-    changed = 0
-    for chunk in _chunks(ids):
-        changed += _refresh_chunk(chunk)
-    return changed
-
-
-def _refresh_chunk(ids: Sequence[int]) -> int:
-    _update_text_hashes(ids)
+    if not ids:
+        return 0
+    for start in range(0, len(ids), CHUNK):
+        _update_text_hashes(ids[start : start + CHUNK])
     decided: dict[int, dict[str, Any]] = defaultdict(dict)  # review -> {code: evidence}
     redecided: dict[str, set[int]] = {}  # code -> reviews whose flag of that code is set or cleared
     added: dict[int, dict[str, Any]] = defaultdict(dict)
     for code, finder in FINDERS.items():
-        found, implicated = finder(ids)
-        redecided[code] = set(ids) | set(found)
+        redecided[code], found, implicated = finder(ids)
         for review_id, evidence in found.items():
             decided[review_id][code] = evidence
         for review_id, evidence in implicated.items():
             if review_id not in redecided[code]:
                 added[review_id][code] = evidence
-    touched = set(ids) | set(decided) | set(added)
-    reviews = Review.objects.filter(pk__in=touched).only("id", "flags")
-    changed = []
-    for review in reviews:
-        flags = dict(review.flags)
+    touched = set().union(*redecided.values(), added)
+    changed: list[dict[str, Any]] = []
+    stored = Review.objects.filter(pk__in=sorted(touched)).values_list("id", "flags")
+    for review_id, old in stored.iterator(chunk_size=CHUNK):
+        flags = dict(old)
         for code in CODES:
-            if review.pk in redecided[code]:
+            if review_id in redecided[code]:
                 flags.pop(code, None)
-                if code in decided.get(review.pk, {}):
-                    flags[code] = decided[review.pk][code]
-            elif code in added.get(review.pk, {}) and code not in flags:
-                flags[code] = added[review.pk][code]
-        if flags != review.flags:
-            review.flags = flags
-            changed.append(review)
-    if changed:
+                if code in decided.get(review_id, {}):
+                    flags[code] = decided[review_id][code]
+            elif code in added.get(review_id, {}) and code not in flags:
+                flags[code] = added[review_id][code]
+        if flags != old:
+            changed.append({"id": review_id, "flags": flags})
+    for start in range(0, len(changed), CHUNK):
         _rows(
             """
             UPDATE reviews_review r SET flags = v.flags
             FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(id bigint, flags jsonb)
             WHERE r.id = v.id RETURNING r.id
             """,
-            {"rows": json.dumps([{"id": review.pk, "flags": review.flags} for review in changed])},
+            {"rows": json.dumps(changed[start : start + CHUNK])},
         )
     return len(changed)
+
+
+def refresh_account_flags(account_id: int, changed_after: datetime | None) -> tuple[int, int, datetime | None]:
+    """After a reviews run: the flags of the account's reviews stored or changed after
+    `changed_after` (None: all of them) and of the reviews they implicate. Returns how many
+    reviews had changed, on how many the flags changed, and the latest change taken (the next
+    run's `changed_after`; the database's clock, so no clock of this machine is compared)."""
+    reviews = Review.objects.filter(account_id=account_id)
+    if changed_after is not None:
+        reviews = reviews.filter(updated_at__gt=changed_after)
+    rows = list(reviews.order_by().values_list("id", "updated_at"))
+    through = max((updated_at for _, updated_at in rows), default=changed_after)
+    return len(rows), refresh_flags([review_id for review_id, _ in rows]), through
 
 
 # ---------------------------------------------------------------------------------------------

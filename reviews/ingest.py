@@ -10,7 +10,7 @@ from django.db import connection
 
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
 from integrations.base import ListingDTO, QuestionDTO, ReviewDTO
-from reviews.checks import after_reviews_stored
+from reviews.checks import after_reviews_page, after_reviews_stored
 
 # A review names its item by seller article and/or the marketplace's item id (sku / nmID): the
 # article's listing, else the oldest listing whose marketplace sku or external id is that sku.
@@ -68,7 +68,8 @@ def ingest_reviews(account_id: int, reviews: Sequence[ReviewDTO]) -> UpsertCount
         key=lambda r: r[0],
     )
     counts, written = upsert(replace(_REVIEW, params={"account": account_id}), rows, returning=["external_id"])
-    after_reviews_stored([review_id for review_id, _ in written])
+    # Flags run once after the stream's run (streams._flag_reviews), on what it changed.
+    after_reviews_page([review_id for review_id, _ in written])
     return counts
 
 

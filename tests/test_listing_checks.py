@@ -4,6 +4,7 @@ check before a push, the `check_listings` command, and the cost of checking a li
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -284,29 +285,91 @@ def _page(n: int, start: int = 0) -> list[ListingDTO]:
     ]
 
 
-def test_a_listings_page_is_checked_in_a_bounded_number_of_queries(wb: MarketplaceAccount) -> None:
+def _dictionaries() -> None:
     now = datetime.now(UTC)
     for subject in range(100, 116):
         category = Category.objects.create(marketplace="wildberries", external_id=str(subject), fetched_at=now)
         CategoryAttribute.objects.create(category=category, external_id="14177449", name="Цвет", required=True)
         CategoryAttribute.objects.create(category=category, external_id="1", name="Состав",
                                          required=subject == 100)
+
+
+def test_changed_listings_are_checked_in_a_bounded_number_of_queries(wb: MarketplaceAccount) -> None:
+    """The listings stream checks after its run (STREAMS["listings"].after_run), the cards that
+    changed: as many queries for 500 of them as for 50, and none per page."""
+    _dictionaries()
+    after_run = STREAMS["listings"].after_run
+    assert after_run is not None
+    _listings(wb.pk, _page(50))
     with CaptureQueriesContext(connection) as small:
-        _listings(wb.pk, _page(50))
-    with CaptureQueriesContext(connection) as large:
+        assert after_run(wb.pk) == {"checked": 50}
+    with CaptureQueriesContext(connection) as page:
         counts = _listings(wb.pk, _page(500, start=1000))
-    assert counts.extra["checked"] == 500
+    assert "checked" not in counts.extra
+    assert not [q for q in page.captured_queries if "catalog_listingcheck" in q["sql"]]
+    with CaptureQueriesContext(connection) as large:
+        assert after_run(wb.pk) == {"checked": 500}
     check_queries = [q for q in large.captured_queries if "catalog_listingcheck" in q["sql"]
                      or "categoryattribute" in q["sql"] or "lower(title)" in q["sql"].lower()]
-    print(f"\nlistings page of 500: {len(large.captured_queries)} queries ({len(small.captured_queries)} for 50), "
-          f"{len(check_queries)} of them the checks")
-    assert len(large.captured_queries) == len(small.captured_queries) <= 30
-    assert 1 <= len(check_queries) <= 4
+    print(f"\nchecks of 500 changed cards: {len(large.captured_queries)} queries "
+          f"({len(small.captured_queries)} for 50), {len(check_queries)} of them the checks")
+    assert len(large.captured_queries) == len(small.captured_queries) <= 12
+    assert 1 <= len(check_queries) <= 5
     checks = ListingCheck.objects.filter(listing__external_id__in=[str(i) for i in range(1000, 1500)])
     assert checks.count() == 500
     assert checks.filter(problems__contains=[{"rule": "duplicate_title"}]).count() == 100
     assert checks.filter(problems__contains=[{"rule": "required_attributes"}]).count() == len(
         [i for i in range(1000, 1500) if i % 16 == 0])
+
+
+def test_unchanged_listings_are_not_checked_again(wb: MarketplaceAccount) -> None:
+    """Re-reading an unchanged catalogue checks nothing; a changed card is checked with the cards
+    its old and its new title duplicate, and no other."""
+    _dictionaries()
+    after_run = STREAMS["listings"].after_run
+    assert after_run is not None
+    items = _page(100)
+    _listings(wb.pk, items)
+    assert after_run(wb.pk) == {"checked": 100}
+    stamps = dict(ListingCheck.objects.values_list("listing__external_id", "checked_at"))
+
+    _listings(wb.pk, items)  # the same page again: nothing changed
+    assert after_run(wb.pk) == {"checked": 0}
+    assert dict(ListingCheck.objects.values_list("listing__external_id", "checked_at")) == stamps
+
+    # Card 18 shared its title with 19 (every tenth pair does); renamed to card 5's title.
+    renamed = [replace(item, title=items[5].title) if item.external_id == "18" else item for item in items]
+    _listings(wb.pk, renamed)
+    assert after_run(wb.pk) == {"checked": 3}
+    rechecked = {external_id for external_id, checked_at in
+                 ListingCheck.objects.values_list("listing__external_id", "checked_at")
+                 if checked_at != stamps[external_id]}
+    assert rechecked == {"18", "19", "5"}
+    checks = {c.listing.external_id: c for c in ListingCheck.objects.select_related("listing")
+              .filter(listing__external_id__in=["5", "18", "19"])}
+    assert "duplicate_title" not in rules_of_stored(checks["19"])
+    assert "duplicate_title" in rules_of_stored(checks["5"]) and "duplicate_title" in rules_of_stored(checks["18"])
+
+    # A card gone from the marketplace (flagged missing) frees its partner the same way.
+    Listing.objects.filter(account=wb, external_id="5").update(missing_since=datetime.now(UTC),
+                                                               updated_at=datetime.now(UTC))
+    assert after_run(wb.pk) == {"checked": 2}
+    assert "duplicate_title" not in rules_of_stored(ListingCheck.objects.get(listing__external_id="18"))
+
+
+def test_a_listings_run_of_an_unchanged_catalogue_checks_nothing() -> None:
+    world = SandboxWorld(SandboxConfig(seed=42, products=40, orders=5, start=datetime.now(UTC).replace(microsecond=0)))
+    account = make_account("wildberries")
+    client = get_client(account, transport=SandboxTransport(SandboxApp(world)), clock=FakeClock(),
+                        limiter=LocalLimiter())
+    first = engine.run_stream(account, "listings", client=client, heartbeat=False)
+    assert first.progress["checked"] == 40 == ListingCheck.objects.filter(listing__account=account).count()
+    again = engine.run_stream(account, "listings", client=client, heartbeat=False, full=True)
+    assert again.unchanged == 40 and again.progress["checked"] == 0
+
+
+def rules_of_stored(check: ListingCheck) -> list[str]:
+    return [p["rule"] for p in check.problems]
 
 
 def test_only_used_dictionaries_older_than_a_day_are_fetched(wb: MarketplaceAccount) -> None:

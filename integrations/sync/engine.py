@@ -331,6 +331,11 @@ def _pump(
         if plan.full or not spec.changes:  # a catalogue pass always covers everything
             finished["last_full_sync_at"] = now
         SyncState.objects.filter(pk=state.pk).update(**finished)
+    if spec.after_run is not None:
+        # After the rows (and the missing flags) are in, in its own transactions: the next run
+        # takes up whatever a crash here leaves, since it works from the rows' state.
+        totals.extra.update(spec.after_run(account.pk))
+        leases.touch(run_id, progress={**progress_base, **totals.extra})
 
 
 def run_stream(

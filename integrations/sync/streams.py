@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analytics.ingest import ingest_finance, link_waiting_finance
 from catalog.categories import categories_to_fetch, ingest_categories
-from catalog.checks import check_all_listings, check_listings_of_account
+from catalog.checks import check_all_listings, check_changed_listings
 from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, mark_missing_listings
 from catalog.services import attribute_text, image_urls
 from core.bulk import UpsertCounts
@@ -35,9 +35,10 @@ from integrations.base import (
     Stream,
 )
 from integrations.fees import iter_fee_rates
-from integrations.models import MarketplaceAccount, OutboxChange
+from integrations.models import MarketplaceAccount, OutboxChange, SyncRun
 from orders.ingest import ingest_orders, ingest_returns, ingest_sales, link_waiting_to_listings, open_orders
 from pricing.ingest import ingest_fee_rates, ingest_prices, ingest_promotion_offers, ingest_promotions
+from reviews.flags import refresh_account_flags
 from reviews.ingest import ingest_questions, ingest_reviews, link_waiting_feedback_to_listings
 
 
@@ -84,6 +85,9 @@ class StreamDef:
     # and (account id, keys seen in the pass) -> rows newly flagged.
     item_key: Callable[[Any], str] | None = None
     mark_missing: Callable[[int, Collection[str]], int] | None = None
+    # Set-based work after the run's last page, on the rows the run changed (account id -> extra
+    # counts): derived data computed once, not per page over rows that did not change.
+    after_run: Callable[[int], dict[str, int]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,9 +104,12 @@ def _listings(account_id: int, items: Sequence[Any]) -> PageCounts:
     # before these listings.
     link_waiting_to_listings(account_id, [item.offer_id for item in items])
     link_waiting_feedback_to_listings(account_id, items)
-    # The listing rules (catalog.checks): a fixed number of queries per page, whatever its size.
-    checked = check_listings_of_account(account_id, [item.external_id for item in items])
-    return PageCounts.of(len(items), counts, checked=checked)
+    # The listing rules run once after the run, on what changed (_check_listings).
+    return PageCounts.of(len(items), counts)
+
+
+def _check_listings(account_id: int) -> dict[str, int]:
+    return {"checked": check_changed_listings(account_id)}
 
 
 def _categories(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -157,6 +164,25 @@ def _sales(account_id: int, items: Sequence[Any]) -> PageCounts:
 
 def _reviews(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), ingest_reviews(account_id, items))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _flag_reviews(account_id: int) -> dict[str, int]:
+    """After a reviews run: the flags of the reviews stored or changed after the latest change the
+    last complete run took (kept in its progress as flags_through, microseconds since 1970; a
+    failed run's rows are taken up by the next), or of all of them."""
+    last = SyncRun.objects.filter(
+        account_id=account_id, stream=Stream.REVIEWS, status=SyncRun.Status.SUCCEEDED,
+        progress__has_key="flags_through",
+    ).order_by("-started_at").values_list("progress__flags_through", flat=True).first()
+    after = _EPOCH + timedelta(microseconds=int(last)) if last is not None else None
+    changed, flags_changed, through = refresh_account_flags(account_id, after)
+    extra = {"flag_checked": changed, "flags_changed": flags_changed}
+    if through is not None:
+        extra["flags_through"] = (through - _EPOCH) // timedelta(microseconds=1)
+    return extra
 
 
 def _questions(account_id: int, items: Sequence[Any]) -> PageCounts:
@@ -373,7 +399,8 @@ STREAMS: dict[str, StreamDef] = {
     s.name: s
     for s in [
         StreamDef(Stream.WAREHOUSES, 24 * 60, _read_warehouses),
-        StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings),
+        StreamDef(Stream.LISTINGS, 60, _read_listings, item_key=_listing_key, mark_missing=mark_missing_listings,
+                  after_run=_check_listings),
         # Category dictionaries of the categories the listings use, for the listing checks.
         StreamDef(Stream.CATEGORIES, 24 * 60, _read_categories),
         StreamDef(Stream.PRICES, 60, _read_prices),
@@ -384,7 +411,7 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.RETURNS, 30, _read_returns, changes=True, lookback_days=90),
         # After orders, so a full sync finds the orders its rows move.
         StreamDef(Stream.SALES, 30, _read_sales, changes=True, lookback_days=90),
-        StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365),
+        StreamDef(Stream.REVIEWS, 15, _read_reviews, changes=True, lookback_days=365, after_run=_flag_reviews),
         StreamDef(Stream.QUESTIONS, 15, _read_questions, changes=True, lookback_days=365),
         StreamDef(Stream.PROMOTIONS, 6 * 60, _read_promotions),
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),

@@ -1,4 +1,5 @@
-"""Reviews as the sync stores them: through the reviews ingest (and so its flags and alerts hook)."""
+"""Reviews as the sync stores them: through the reviews ingest (its alerts), then the flags the
+reviews stream computes after its run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from catalog.models import Listing
 from integrations.base import ReviewDTO
 from integrations.models import MarketplaceAccount
+from integrations.sync.streams import STREAMS
 from reviews.ingest import ingest_reviews
 from reviews.models import Review
 
@@ -24,6 +26,9 @@ def review_dto(listing: Listing, published_at: datetime, *, rating: int = 5, tex
 
 def ingest(account: MarketplaceAccount, *dtos: ReviewDTO) -> list[Review]:
     ingest_reviews(account.pk, list(dtos))
+    after_run = STREAMS["reviews"].after_run
+    assert after_run is not None
+    after_run(account.pk)
     external_ids = [d.external_id for d in dtos]
     stored = {r.external_id: r for r in Review.objects.filter(account=account, external_id__in=external_ids)}
     return [stored[d.external_id] for d in dtos]

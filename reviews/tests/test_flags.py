@@ -1,4 +1,4 @@
-"""Suspicious-review flags, computed by the reviews ingest after each page, with their reasons."""
+"""Suspicious-review flags, computed after the reviews stream's run for what it stored, with their reasons."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from integrations.limiter import FakeClock, LocalLimiter
+from integrations.registry import get_client
+from integrations.sandbox.app import SandboxApp, SandboxTransport
+from integrations.sandbox.world import SandboxConfig, SandboxWorld
+from integrations.sync import engine
 from reviews import flags
 from reviews.models import Review
 from reviews.tests.support import ingest, review_dto
 from tests.foundation_support import compile_translations
 from tests.outbox_support import make_account, make_listing
+from tests.test_sync_sandbox import make_account as sandbox_account
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +130,31 @@ def test_the_command_recomputes_flags_and_clears_those_no_longer_true(account, l
     assert "Flags changed on 2 review(s)." in out.getvalue()
     assert Review.objects.get(pk=first.pk).flags == Review.objects.get(pk=second.pk).flags == {}
     assert Review.objects.get(pk=first.pk).text_hash == ""
+
+
+def test_a_reviews_run_flags_what_it_stored_and_a_rerun_of_unchanged_reviews_flags_nothing():
+    """The reviews stream computes flags once after its run, for the reviews it stored or changed:
+    re-reading unchanged reviews (a full pass) runs no finder at all."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    world = SandboxWorld(SandboxConfig(seed=42, products=40, orders=300, start=start))
+    account = sandbox_account("yandex_market")  # templated texts, common names
+    client = get_client(account, transport=SandboxTransport(SandboxApp(world)), clock=FakeClock(),
+                        limiter=LocalLimiter())
+    first = engine.run_stream(account, "reviews", client=client, heartbeat=False)
+    stored = Review.objects.filter(account=account)
+    assert first.progress["flag_checked"] == stored.count() == first.created > 0
+    assert stored.exclude(flags={}).exists()
+    flags_before = dict(stored.values_list("id", "flags"))
+
+    with CaptureQueriesContext(connection) as queries:
+        again = engine.run_stream(account, "reviews", client=client, heartbeat=False, full=True)
+    assert again.unchanged == first.fetched and again.progress["flag_checked"] == 0
+    assert not [q for q in queries.captured_queries if "text_bands" in q["sql"] or "lower(author)" in q["sql"]]
+    assert dict(stored.values_list("id", "flags")) == flags_before
+
+    # A review changed on the marketplace (its text, say) is flagged again, alone.
+    review = stored.order_by("id").first()
+    assert review is not None
+    stored.filter(pk=review.pk).update(text=review.text + " Ещё раз.", updated_at=Now())
+    later = engine.run_stream(account, "reviews", client=client, heartbeat=False, full=True)
+    assert later.progress["flag_checked"] == 1

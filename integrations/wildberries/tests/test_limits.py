@@ -90,11 +90,13 @@ def test_the_adapter_charges_a_4xx_ten_tokens_so_the_next_request_waits(
     make_client: Callable[..., WildberriesClient], clock: FakeClock, wb_state: wb_sandbox.WBState
 ) -> None:
     client = make_client()
-    for quantity in range(3):  # bursts of 20, 5 a second: 20 -> 10 -> 0, wait 0.2 s -> -9
+    # The client's bucket (limits.rules_for): bursts of 15 of WB's 20, 4.5 a second of WB's 5:
+    # 15 -> 5 -> -5, wait for 6 tokens -> -9.
+    for quantity in range(3):
         assert client.update_stocks([_unknown_size(quantity)])[0].status == WriteStatus.REJECTED
-    assert clock.sleeps == [pytest.approx(0.2)]
+    assert clock.sleeps == [pytest.approx(6 / 4.5)]
     assert client.update_stocks([_known_size(wb_state)])[0].status == WriteStatus.APPLIED
-    assert clock.sleeps == [pytest.approx(0.2), pytest.approx(2.0)]  # 10 tokens short
+    assert clock.sleeps == [pytest.approx(6 / 4.5), pytest.approx(10 / 4.5)]  # 10 tokens short
 
 
 def test_refused_writes_never_run_into_the_sandboxs_limit(
@@ -127,7 +129,8 @@ def test_a_basic_token_is_held_to_the_basic_limits(
     assert clock.sleeps == []
     basic = _basic_client(make_client, prices_page_size=20)
     list(basic.iter_prices())
-    assert clock.sleeps == [pytest.approx(900.0), pytest.approx(900.0)]  # 4 an hour, bursts of 1
+    # 4 an hour, bursts of 1, kept 10% under: a request every 1000 s.
+    assert clock.sleeps == [pytest.approx(1000.0), pytest.approx(1000.0)]
 
 
 def test_a_basic_token_reads_seller_stocks_without_the_report_it_may_not_call(
