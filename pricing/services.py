@@ -63,6 +63,8 @@ def min_margin_percents(listings: Iterable[Listing]) -> dict[int, Decimal]:
         .values_list("listing_id", "product_id", "min_margin_percent")
     )
     for listing_id, product_id, percent in rules:
+        if percent is None:  # excluded by the filter; keeps the type checker sure of it
+            continue
         if listing_id is not None:
             by_listing.setdefault(listing_id, Decimal(percent))
         elif product_id is not None:
