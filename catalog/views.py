@@ -306,19 +306,31 @@ def card_content(request: HttpRequest, pk: int) -> HttpResponse:
         refused = checks.blocking(p for p in problems if p.rule in EDITED_RULES)
         if refused:
             return _refused_edit(request, listing, form, problems)
-        try:
-            services.update_listing_content(listing, user=request.user, **values)
-        except services.CatalogChangeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, _("The change to card %(article)s is queued; its result appears below the form.")
-                % {"article": listing.offer_id},
-            )
-            for problem in problems:
-                if problem.rule in EDITED_RULES:
-                    messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
+        if _queue_edit(request, listing, form, values, problems, EDITED_RULES):
             return HttpResponseRedirect(_card_page(listing))
+    return _back_with_errors(request, listing, form)
+
+
+def _queue_edit(
+    request: HttpRequest, listing: Listing, form: Any, values: dict[str, Any], problems: Any, rules: frozenset[str]
+) -> bool:
+    """Send an edit through the service; say it is queued and which rules still warn. False: refused."""
+    try:
+        services.update_listing_content(listing, user=request.user, **values)
+    except services.CatalogChangeError as error:
+        form.add_error(None, str(error))
+        return False
+    messages.success(
+        request, _("The change to card %(article)s is queued; its result appears below the form.")
+        % {"article": listing.offer_id},
+    )
+    for problem in problems:
+        if problem.rule in rules:
+            messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
+    return True
+
+
+def _back_with_errors(request: HttpRequest, listing: Listing, form: Any) -> HttpResponse:
     for error in form.errors.values():
         messages.error(request, f"{listing.offer_id}: {' '.join(error)}")
     return HttpResponseRedirect(_card_page(listing))
@@ -350,22 +362,9 @@ def card_media(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if checks.blocking(p for p in problems if p.rule in MEDIA_RULES):
             return _refused_edit(request, listing, form, problems)
-        try:
-            services.update_listing_content(listing, user=request.user, **values)
-        except services.CatalogChangeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, _("The change to card %(article)s is queued; its result appears below the form.")
-                % {"article": listing.offer_id},
-            )
-            for problem in problems:
-                if problem.rule in MEDIA_RULES:
-                    messages.warning(request, f"{listing.offer_id}: {problem.message} ({problem.source})")
+        if _queue_edit(request, listing, form, values, problems, MEDIA_RULES):
             return HttpResponseRedirect(_card_page(listing))
-    for error in form.errors.values():
-        messages.error(request, f"{listing.offer_id}: {' '.join(error)}")
-    return HttpResponseRedirect(_card_page(listing))
+    return _back_with_errors(request, listing, form)
 
 
 @require_GET
