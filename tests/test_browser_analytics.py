@@ -67,7 +67,9 @@ def test_analyst_reads_the_overview_the_profit_report_and_exports_it(
     page.goto(f"{live_server.url}/?days=30")
     total = page.locator("#overview-total")
     assert total.get_by_text("Прибыль").is_visible() and total.get_by_text("Вопросы без ответа").is_visible()
-    page.wait_for_function("document.querySelector('#trend').getBoundingClientRect().height > 100")
+    page.locator("#trend").wait_for()  # no string predicates: the CSP refuses the eval they need
+    box = page.locator("#trend").bounding_box()
+    assert box is not None and box["height"] > 100
     page.screenshot(path=str(SCREENSHOTS / "analytics_overview.png"), full_page=True)
 
     total.locator("dt:text-is('Прибыль') + dd a").click()

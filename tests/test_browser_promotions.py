@@ -74,8 +74,8 @@ def test_manager_opens_a_promotion_sees_margins_joins_two_cards_and_sees_each_re
 
     sandbox.push()  # the worker's push to the sandbox marketplace
     assert set(OutboxChange.objects.values_list("status", flat=True)) == {"applied"}
-    page.wait_for_function(
-        "document.querySelectorAll('#promotion-results [data-status=applied]').length === 2", timeout=10_000)
+    # A selector, not a string predicate: Playwright evaluates those with eval, which the CSP refuses.
+    page.locator("#promotion-results [data-status=applied]").nth(1).wait_for(timeout=10_000)
     for listing_id in OutboxChange.objects.values_list("listing_id", flat=True):  # each row's own result too
         assert page.locator(f"#offer-result-{listing_id} [data-status=applied]").count() == 1
     text = panel.inner_text()

@@ -86,7 +86,7 @@ def test_manager_ships_an_ozon_posting_and_downloads_its_label(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     _login(page, live_server, "maria")
 
-    page.click("nav.mainnav >> text=Сборка и отгрузка")
+    page.click("nav.mainnav >> text=Отгрузка")
     page.wait_for_url(f"{live_server.url}/orders/shipping/")
     assert page.locator("h1").inner_text() == "Сборка и отгрузка"
     page.screenshot(path=str(SCREENSHOTS / "shipping_desk.png"), full_page=True)
