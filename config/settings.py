@@ -264,6 +264,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "prilavok@localhost")
 ANALYTICS_WEEKLY_REPORT_RECIPIENTS = env_list("ANALYTICS_WEEKLY_REPORT_RECIPIENTS")
 # Absolute links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Price guard rails (pricing/batches.py, pricing/services.py) and the money-at-risk queue (pricing/risk.py).
+PRICE_MIN_MARGIN_PERCENT = env_str("PRICE_MIN_MARGIN_PERCENT", "0")
+PRICE_MAX_CHANGE_PERCENT = env_str("PRICE_MAX_CHANGE_PERCENT", "30")
+PRICE_BATCH_CONFIRM_OVER = env_int("PRICE_BATCH_CONFIRM_OVER", 50)
+PRICING_READBACK_GRACE_MINUTES = env_int("PRICING_READBACK_GRACE_MINUTES", 60)
 # Stock forecast (supply/forecast.py): the sales window, safety days before a stock-out, days an order covers.
 SUPPLY_WINDOW_DAYS = env_int("SUPPLY_WINDOW_DAYS", 28)
 SUPPLY_SAFETY_DAYS = env_int("SUPPLY_SAFETY_DAYS", 7)
