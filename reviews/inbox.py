@@ -10,11 +10,13 @@ newest answer written here come in the same query.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models import fields as model_fields
@@ -247,6 +249,9 @@ class _AnyOf(Func):
         return f"{column} = ANY({array}::bigint[])", (*column_params, *array_params)
 
 
+SEARCH_CACHE_SECONDS = 60
+
+
 def resolve_search(filters: InboxFilters, *, limit: int | None = None) -> tuple[InboxFilters, bool]:
     """The filters with the search's cards read, in one query, and whether the search found more
     than `limit` cards (then only the first `limit` are kept and the page asks to narrow it).
@@ -256,9 +261,15 @@ def resolve_search(filters: InboxFilters, *, limit: int | None = None) -> tuple[
     if not filters.search or filters.listing_ids is not None:
         return filters, False
     limit = SEARCH_CARDS_LIMIT if limit is None else limit
-    found = (Listing.objects.filter(pk__in=searched_listing_ids(filters.search))
-             .order_by().values_list("pk", flat=True)[: limit + 1])
-    ids = tuple(found)
+    # Kept a minute: the next page, the counts after an answer, the same search by a colleague read the
+    # cards found instead of searching the catalogue again (a card added meanwhile shows a minute later).
+    key = "inbox:search:" + hashlib.blake2b(f"{filters.search}\0{limit}".encode(), digest_size=16).hexdigest()
+    ids = cache.get(key)
+    if ids is None:
+        found = (Listing.objects.filter(pk__in=searched_listing_ids(filters.search))
+                 .order_by().values_list("pk", flat=True)[: limit + 1])
+        ids = tuple(found)
+        cache.set(key, ids, SEARCH_CACHE_SECONDS)
     return replace(filters, listing_ids=ids[:limit]), len(ids) > limit
 
 

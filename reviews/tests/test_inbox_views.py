@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -384,12 +385,19 @@ def test_a_search_reads_the_cards_once_for_the_page_and_the_counts(shop, manager
     """The card search (trigram and prefix lookups over the catalogue) ran as a subquery in every branch
     of the page and of the counts, four times a request; now once, the branches taking its ids."""
     manager.get("/reviews/?q=Север")
+    cache.clear()  # the cards found are kept a minute; this request searches afresh
     with CaptureQueriesContext(connection) as context:
         response = manager.get("/reviews/?q=Север")
     assert page_keys(response) == [f"review:{shop[name].pk}" for name in ("good", "flagged", "answered")]
     assert response.context["counts"].reviews.value == 3
     name_search = re.compile(r'UPPER\([^()]*"name"::text\) LIKE')  # the product name branch of the search
     assert sum(len(name_search.findall(query["sql"])) for query in context.captured_queries) == 1
+
+    # The next request with the same search (the next page, a colleague) reuses the cards found.
+    with CaptureQueriesContext(connection) as again:
+        repeated = manager.get("/reviews/?q=Север")
+    assert page_keys(repeated) == page_keys(response)
+    assert sum(len(name_search.findall(query["sql"])) for query in again.captured_queries) == 0
 
 
 def test_a_search_finding_too_many_cards_asks_to_narrow_it(shop, manager, monkeypatch):
