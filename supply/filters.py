@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.filters import product_search_ids
 from core.filters import SearchFilter
 from core.pagination import Sort, Sorts
 from supply.models import NO_SALES_DAYS, ProductForecast, Supplier
@@ -49,8 +50,8 @@ class ForecastFilter(django_filters.FilterSet):
         return queryset
 
     def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        """Article by prefix (indexed on catalog_product), or a name substring (trigram index)."""
+        """The catalogue's product search (article, barcode, card ids, name), each branch on its own index."""
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(Q(product__article__istartswith=term) | Q(product__name__icontains=term))
+        return queryset.filter(product_id__in=product_search_ids(term))

@@ -144,6 +144,10 @@ def test_the_forecast_page_lists_what_runs_out_first_and_exports_the_order_list(
     assert response.status_code == 200
     assert shop["product"].article in page and "Фабрика" in page and "<strong>60</strong>" in page
 
+    found = client.get(f"/supply/?q={shop['product'].article.lower()}").context["rows"]
+    assert [row.product_id for row in found] == [shop["product"].pk]
+    assert list(client.get("/supply/?q=NO-SUCH-ARTICLE").context["rows"]) == []
+
     cards = client.get(f"/supply/products/{shop['product'].pk}/cards/").content.decode()
     assert "Коледино" in cards and "Подольск" in cards and "S: 10" in cards and "M: 15" in cards
 
