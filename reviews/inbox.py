@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, Value
@@ -241,12 +240,14 @@ class _AnyOf(Func):
     output_field = model_fields.BooleanField()
 
     def __init__(self, column: str, ids: tuple[int, ...]) -> None:
-        super().__init__(F(column), Value(list(ids), output_field=ArrayField(model_fields.BigIntegerField())))
+        super().__init__(F(column))
+        # One text literal, joined once: an ArrayField value would prepare each of a broad search's
+        # ~12k ids in Python, for every branch of the page and of its counts.
+        self.array_literal = "{" + ",".join(map(str, ids)) + "}"
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
-        (column, column_params), (array, array_params) = (
-            compiler.compile(expression) for expression in self.get_source_expressions())
-        return f"{column} = ANY({array}::bigint[])", (*column_params, *array_params)
+        column, column_params = compiler.compile(self.get_source_expressions()[0])
+        return f"{column} = ANY(%s::bigint[])", (*column_params, self.array_literal)
 
 
 SEARCH_CACHE_SECONDS = 60
