@@ -31,6 +31,8 @@ class ApiToken(models.Model):
     The token acts as its user with the user's current role (core/roles.py), so demoting or
     deactivating the user narrows or stops the token too. Revoked rows stay for the audit trail."""
 
+    is_api_token = True  # how core.request_context tells a token from other request.auth values
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=16, unique=True)

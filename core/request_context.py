@@ -49,10 +49,10 @@ class ActingContext:
         return user if user is not None and getattr(user, "is_authenticated", False) else None
 
     def token_id(self) -> int | None:
-        auth = getattr(self.request, "auth", None)
-        from core.models import ApiToken
-
-        return auth.pk if isinstance(auth, ApiToken) else None
+        # DRF puts the authenticating ApiToken on the request (session auth puts None); the marker
+        # spares this module an import of core.models, which imports it.
+        auth: Any = getattr(self.request, "auth", None)
+        return int(auth.pk) if getattr(auth, "is_api_token", False) else None
 
 
 _current: contextvars.ContextVar[ActingContext | None] = contextvars.ContextVar("prilavok_acting", default=None)

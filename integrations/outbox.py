@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, NamedTuple
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -52,6 +53,8 @@ from integrations.models import MarketplaceAccount, OutboxChange
 from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
+
+PUSH_TASK = "integrations.push_account_outbox"  # integrations.push_tasks.push_account_outbox
 
 Kind = OutboxChange.Kind
 Status = OutboxChange.Status
@@ -193,9 +196,8 @@ def ring_doorbell(account_id: int, marketplace: str) -> None:
     """Ask a worker to drain this account now. Losing the message is harmless: the sweep drains
     whatever is pending, so a broker outage delays a push but never loses it."""
     try:
-        from integrations.push_tasks import push_account_outbox
-
-        push_account_outbox.apply_async(
+        # By its registered name: integrations.push_tasks imports this module.
+        current_app.tasks[PUSH_TASK].apply_async(
             args=[account_id],
             queue=push_queue(marketplace),
             retry=True,

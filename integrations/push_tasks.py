@@ -17,7 +17,7 @@ from integrations.models import MarketplaceAccount
 
 # Celery ships no type hints, hence the ignores on its decorator.
 @shared_task(  # type: ignore[untyped-decorator]
-    name="integrations.push_account_outbox", ignore_result=True, acks_late=True, reject_on_worker_lost=True
+    name=outbox.PUSH_TASK, ignore_result=True, acks_late=True, reject_on_worker_lost=True
 )
 def push_account_outbox(account_id: int) -> None:
     account = MarketplaceAccount.objects.filter(pk=account_id, enabled=True).first()
