@@ -59,9 +59,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # Outbox (tasks in integrations/push_tasks.py):
     # every minute reclaim rows of dead senders, retry due rows, resolve accepted uploads.
-    # Marketplace keys and API tokens expiring soon: one notification per key (notifications/producers.py).
+    # Marketplace keys and API tokens expiring soon: one notification per key (integrations/notices.py).
     "notify-expiring-keys": {
-        "task": "notifications.check_expiring_keys",
+        "task": "integrations.check_expiring_keys",
         "schedule": crontab(minute=30, hour=7),
         "options": {"expires": 60 * 60},
     },

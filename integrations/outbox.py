@@ -35,6 +35,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.models import AuditEvent
+from integrations import notices
 from integrations.base import (
     AuthError,
     ContentUpdate,
@@ -50,7 +51,6 @@ from integrations.base import (
     WriteStatus,
 )
 from integrations.models import MarketplaceAccount, OutboxChange
-from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -624,7 +624,7 @@ def push_account(
             client.close()
     if summary.batches:
         logger.info("outbox: account %s pushed %d batches: %s", account.pk, summary.batches, dict(summary.statuses))
-        notifications.push_outcomes(account, summary.statuses)
+        notices.push_outcomes(account, summary.statuses)
     return summary
 
 

@@ -132,3 +132,10 @@ def check_account_auth(account_id: int) -> None:
 def check_all_accounts() -> None:
     for account_id, marketplace in MarketplaceAccount.objects.filter(enabled=True).values_list("pk", "marketplace"):
         check_account_auth.apply_async(args=(account_id,), queue=sync_queue(marketplace), expires=3600)
+
+
+@shared_task(name="integrations.check_expiring_keys", ignore_result=True)  # type: ignore[untyped-decorator]
+def check_expiring_keys() -> int:
+    from integrations.notices import keys_expiring
+
+    return keys_expiring()

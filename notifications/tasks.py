@@ -11,9 +11,3 @@ def send_notification_emails(notification_ids: list[int]) -> int:
 
     return send_emails(notification_ids)
 
-
-@shared_task(name="notifications.check_expiring_keys", ignore_result=True)  # type: ignore[untyped-decorator]
-def check_expiring_keys() -> int:
-    from notifications.producers import keys_expiring
-
-    return keys_expiring()

@@ -20,11 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import number_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from notifications import producers as notifications
+from notifications.kinds import Kind, Severity
+from notifications.services import notify
 from reviews.models import Alert, Review
 
 WINDOW_DAYS = 30
@@ -80,7 +83,7 @@ def _create(alerts: list[Alert]) -> int:
         Alert.objects.bulk_create([a for a in alerts if a.key in new_keys], ignore_conflicts=True)
         raised = Alert.objects.filter(key__in=new_keys).select_related("review", "product", "listing__product")
         for alert in raised:
-            notifications.low_rating(alert)
+            notify_low_rating(alert)
     return len(new_keys)
 
 
@@ -169,3 +172,36 @@ def alert_message(alert: Alert) -> str:
     return _("The average rating over %(days)s days is %(current)s, under %(floor)s.") % {
         "days": details["days"], "current": current, "floor": number_format(Decimal(details["floor"]), 1),
     }
+
+
+def notify_low_rating(alert: Alert) -> None:
+    """A low-rated review or a product's falling rating (a reviews inbox alert): one message per
+    alert key, linking to the review, or to the product's (card's) newest reviews, in the inbox.
+    The alert comes with its review, product and listing__product loaded."""
+    if alert.review_id:
+        query = {"item": f"review:{alert.review_id}"}
+    elif alert.product_id:
+        query = {"kind": "review", "product": str(alert.product_id), "sort": "newest"}
+    else:
+        query = {"kind": "review", "listing": str(alert.listing_id), "sort": "newest"}
+    listing = alert.listing
+    product = alert.product or (listing.product if listing else None)
+    name = product.name if product else (listing.title or listing.offer_id) if listing else ""
+    with translation.override(settings.LANGUAGE_CODE):  # stored text, read by everyone
+        message = alert_message(alert)
+        text = alert.review.text.strip() if alert.review_id and alert.review else ""
+        if text:
+            message = f"{message} «{text[:200]}»"
+        if alert.review_id:
+            title = _("Low rating: %(name)s") % {"name": name} if name else _("Low rating")
+        else:
+            title = _("Rating dropping: %(name)s") % {"name": name} if name else _("Rating dropping")
+    notify(
+        Kind.LOW_RATING,
+        alert.key,
+        f"{name}: {message}" if name else message,
+        link=f"{reverse('reviews:list')}?{urlencode(query)}",
+        severity=Severity.CRITICAL if alert.severity == "critical" else Severity.WARNING,
+        title=title,
+        window=timedelta(days=31),
+    )

@@ -18,10 +18,10 @@ from core.tokens import token_issue
 from integrations import outbox
 from integrations.base import TransientError
 from integrations.models import MarketplaceAccount, OutboxChange
+from integrations.notices import keys_expiring
 from integrations.sync import engine
 from notifications.kinds import Kind, Severity
 from notifications.models import Notification
-from notifications.producers import keys_expiring
 from notifications.services import Channels, mark_read, notify, preferences_save, unread_count
 from tests.foundation_support import client_for, make_account, make_user
 from tests.outbox_support import FakeMarketplace as PushMarketplace
@@ -229,7 +229,7 @@ def test_the_daily_check_is_scheduled() -> None:
     from config.schedule import BEAT_SCHEDULE
 
     entry = BEAT_SCHEDULE["notify-expiring-keys"]
-    assert entry["task"] == "notifications.check_expiring_keys"
+    assert entry["task"] == "integrations.check_expiring_keys"
     assert app.tasks[entry["task"]] is not None
 
 

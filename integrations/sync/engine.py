@@ -26,13 +26,12 @@ from django.utils import timezone
 
 from core import bulk
 from core.logging import redact
-from integrations import outbox
+from integrations import notices, outbox
 from integrations.base import AuthError, MarketplaceClient, MarketplaceError, NotAvailableError
 from integrations.models import MarketplaceAccount, OutboxChange, SyncRun, SyncState
 from integrations.registry import get_client
 from integrations.sync import leases
 from integrations.sync.streams import STREAMS, PageCounts, StreamDef, StreamPage
-from notifications import producers as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -384,7 +383,7 @@ def run_stream(
                 mark_unavailable(account, stream, exc)
             elif not stopped:  # running out of time says nothing about the account's health
                 record_account_error(account, message)
-                notifications.sync_failed(account, stream, message)
+                notices.sync_failed(account, stream, message)
         except Exception:
             logger.exception("could not record the failure of sync run %s", run.pk)
         raise
