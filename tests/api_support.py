@@ -132,8 +132,8 @@ ROW_OF = {
     "reviews": "review", "questions": "question", "answers": "answer", "prices": "listing",
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
-    "discrepancies": "discrepancy", "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
-    "price-batches": "price_batch",
+    "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
+    "price-batches": "price_batch", "discrepancies": "discrepancy",
 }
 ADMIN_ONLY = ("accounts",)
 
