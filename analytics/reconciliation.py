@@ -125,8 +125,8 @@ _ORDERS = f"""
            coalesce(r.returned, 0) AS returned, coalesce(f.sales, 0) AS sales, coalesce(f.sold, 0) AS sold,
            coalesce(f.refunded, 0) AS refunded, coalesce(f.accrued, 0) AS accrued, coalesce(f.paid, 0) AS paid,
            coalesce(f.sale_commission, 0) AS sale_commission, {_F_FEES},
-           coalesce(f.ids, '{{}}') AS ids, coalesce(f.sale_ids, '{{}}') AS sale_ids,
-           coalesce(f.refund_ids, '{{}}') AS refund_ids
+           coalesce(f.ids, '{{{{}}}}') AS ids, coalesce(f.sale_ids, '{{{{}}}}') AS sale_ids,
+           coalesce(f.refund_ids, '{{{{}}}}') AS refund_ids
     FROM o LEFT JOIN e ON e.order_id = o.id LEFT JOIN r ON r.order_id = o.id LEFT JOIN f ON f.order_id = o.id
 """  # noqa: S608 - kinds are the model's constants; values are parameters
 
@@ -519,4 +519,5 @@ def export_rows(queryset: QuerySet[Discrepancy], sort: Sort, *, limit: int) -> A
         rows.iterator(chunk_size=2000)
     ):
         yield [str(marketplaces.get(marketplace, marketplace)), account, order, day, str(labels.get(kind, kind)),
-               expected, actual, difference, currency, rate, list(ids)]
+               expected, actual, difference, currency, rate.quantize(Decimal("0.01")) if rate is not None else None,
+               list(ids)]
