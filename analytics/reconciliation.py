@@ -326,7 +326,7 @@ def refresh_due(now: datetime | None = None) -> list[ReconciliationRun]:
     since = timezone.localtime(now).date() - timedelta(days=window_days())
     last_done = dict(ReconciliationRun.objects.filter(status=ReconciliationRun.Status.DONE)
                      .values("account_id").annotate(at=Max("started_at")).values_list("account_id", "at"))
-    last_finance = dict(SyncRun.objects.filter(stream="finance", status="succeeded")
+    last_finance = dict(SyncRun.objects.filter(stream="finance", status=SyncRun.Status.SUCCEEDED)
                         .values("account_id").annotate(at=Max("finished_at")).values_list("account_id", "at"))
     runs = []
     for account_id in MarketplaceAccount.objects.order_by("pk").values_list("pk", flat=True):

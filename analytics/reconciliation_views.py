@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -91,14 +91,14 @@ def _export_query(request: HttpRequest) -> str:
 
 @require_GET
 @require_role(*EVERYONE)
-def reconciliation_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def reconciliation_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every page of the filtered discrepancies (up to EXPORT_LIMIT), in the page's order."""
     if fmt not in FORMATS:
         raise Http404
     _period, filterset = _filtered(request)
     sort = DISCREPANCY_SORTS.pick(request.GET.get("sort"))
     rows = export_rows(filterset.qs, sort, limit=EXPORT_LIMIT)
-    return export_response(fmt, "reconciliation", _("Discrepancies"), export_header(), rows)
+    return export_response(fmt, "reconciliation", _("Discrepancies"), export_header(), rows)  # type: ignore[return-value]
 
 
 @require_POST
