@@ -227,7 +227,7 @@ class Discrepancy(models.Model):
         UNDERPAID = "underpaid", _("Accrued below the order's price")
         COMMISSION_HIGH = "commission_high", _("Commission above the tariff")
         RETURN_UNRECORDED = "return_unrecorded", _("Return charged, no return recorded")
-        UNEXPECTED_CHARGE = "unexpected_charge", _("Deduction without an order")
+        UNEXPECTED_CHARGE = "unexpected_charge", _("Deduction without an order or sale")
         UNKNOWN_ORDER = "unknown_order", _("Operation for an order we do not have")
 
     account = models.ForeignKey(

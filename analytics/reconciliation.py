@@ -21,8 +21,8 @@ Kinds (Discrepancy.Kind), amounts signed as the reports sign them, difference = 
   by more than the tolerance; orders whose lines have no rate are not judged;
 - return charged, no return recorded: a sale reversed (a negative accrual) on an order with no return
   and not returned before delivery;
-- deduction without an order: a charge naming no order and no sale, other than the account's storage and
-  advertising;
+- deduction without an order or sale: a charge naming no order and no sale, other than the account's
+  storage and advertising; or charges on an order that was cancelled, never sold;
 - operation for an order we do not have: operations naming an order that is not in our orders.
 """
 
@@ -176,6 +176,11 @@ _ORDER_KINDS = {
                NULL::numeric, currency, ARRAY[external_id]::varchar[], %(now)s
         FROM {loose}
         WHERE order_external_id = '' AND amount < 0 AND sale_amount = 0 AND NOT account_level
+        UNION ALL
+        SELECT %(account)s, %(kind)s, day, ordered_at, id, external_id, 0, paid, -paid,
+               NULL::numeric, currency, ids, %(now)s
+        FROM {orders}
+        WHERE status = %(cancelled)s AND sales = 0 AND paid < -%(tolerance)s
     """,
     Discrepancy.Kind.UNKNOWN_ORDER: """
         SELECT %(account)s, %(kind)s, min(day), min(operation_at), NULL::bigint, order_external_id, 0, sum(amount),
@@ -265,6 +270,7 @@ def refresh_account(account_id: int, *, since: date | None = None, now: datetime
         "account": account_id, "since": since, "since_at": _midnight(since), "tz": settings.TIME_ZONE,
         "now": now, "unpaid_before": now - timedelta(days=payout_days(marketplace)), "tolerance": tolerance(),
         "delivered": OrderStatus.DELIVERED.value, "returned": OrderStatus.RETURNED.value,
+        "cancelled": OrderStatus.CANCELLED.value,
         "cancellation": Return.Kind.CANCELLATION.value, "account_level": ACCOUNT_LEVEL_KINDS,
     }
     number = next(_numbers)

@@ -89,7 +89,7 @@ def world() -> dict[str, Any]:
         # Charged 18 % (216.00) where the tariff says 15 % (180.00): 36.00 above.
         "O-4": _order(ozon, "O-4", [("SKU-A", 1, "1200.00", "1200.00")], days_ago=10, delivered_days_ago=8,
                       listing=kettle),
-        # Cancelled: nothing expected, nothing flagged.
+        # Cancelled, yet charged 45.00 of logistics: a deduction with no sale.
         "O-5": _order(ozon, "O-5", [("SKU-A", 1, "400.00", None)], days_ago=10, status=OrderStatus.CANCELLED),
         # WB: accrued 1450.00 for a 1500.00 order: 50.00 short.
         "W-1": _order(wb, "W-1", [("WB-A", 1, "1600.00", "1500.00")], days_ago=20, srid="srid-1"),
@@ -108,6 +108,7 @@ def world() -> dict[str, Any]:
         ingest_finance(ozon.pk, [
             _op("OZ-1", "O-1", "1000.00", 19, commission="-150.00", logistics="-70.00"),
             _op("OZ-4", "O-4", "1200.00", 7, commission="-216.00"),
+            _op("OZ-5", "O-5", "0", 9, logistics="-45.00"),
             _op("OZ-P", "", "0", 6, penalty="-500.00"),  # a fine naming no order
             _op("OZ-S", "", "0", 6, storage="-12.34"),  # the account's storage: expected
         ])
@@ -143,6 +144,7 @@ def test_every_kind_of_discrepancy_to_the_kopeck(world: dict[str, Any]) -> None:
         ("Озон", K.NO_PAYOUT, "O-2", D("799.99"), D("0.00"), D("799.99")),
         ("Озон", K.COMMISSION_HIGH, "O-4", D("-180.00"), D("-216.00"), D("36.00")),
         ("Озон", K.UNEXPECTED_CHARGE, "", D("0.00"), D("-500.00"), D("500.00")),
+        ("Озон", K.UNEXPECTED_CHARGE, "O-5", D("0.00"), D("-45.00"), D("45.00")),
         ("ВБ", K.UNDERPAID, "W-1", D("1500.00"), D("1450.00"), D("50.00")),
         ("ВБ", K.RETURN_UNRECORDED, "W-2", D("0.00"), D("-700.00"), D("700.00")),
         ("ВБ", K.UNKNOWN_ORDER, "srid-999", D("0.00"), D("765.00"), D("-765.00")),
@@ -154,6 +156,7 @@ def test_every_kind_of_discrepancy_to_the_kopeck(world: dict[str, Any]) -> None:
     assert rows["return_unrecordedW-2"].operation_ids == ["WB-2b"]
     assert rows["unknown_ordersrid-999"].order_id is None and rows["unknown_ordersrid-999"].operation_ids == ["WB-9"]
     assert rows["unexpected_charge"].operation_ids == ["OZ-P"]
+    assert rows["unexpected_chargeO-5"].operation_ids == ["OZ-5"]
     assert rows["no_payoutY-3"].operation_ids == ["YM-3"]  # the charge without a sale is named
 
 
@@ -163,12 +166,12 @@ def test_summary_per_marketplace_to_the_kopeck(world: dict[str, Any]) -> None:
     by = {s.marketplace: s for s in report.marketplaces}
     ozon, wb, ym = by["ozon"], by["wildberries"], by["yandex_market"]
     # Ozon: delivered O-1..O-4 at 1000.00 + 799.99 + 250.00 + 1200.00; accrued 1000.00 + 1200.00;
-    # paid 780.00 + 984.00 − 500.00 (the fine) − 12.34 (storage).
-    assert (ozon.orders, ozon.predicted, ozon.accrued, ozon.paid) == (4, D("3249.99"), D("2200.00"), D("1251.66"))
+    # paid 780.00 + 984.00 − 45.00 (the cancelled order's logistics) − 500.00 (the fine) − 12.34 (storage).
+    assert (ozon.orders, ozon.predicted, ozon.accrued, ozon.paid) == (4, D("3249.99"), D("2200.00"), D("1206.66"))
     assert (ozon.fees["commission"], ozon.fees["logistics"], ozon.fees["penalty"], ozon.fees["storage"]) == (
-        D("-366.00"), D("-70.00"), D("-500.00"), D("-12.34"))
-    assert (ozon.fees_total, ozon.difference) == (D("948.34"), D("-1049.99"))
-    assert (ozon.discrepancies, ozon.discrepancy_amount) == (3, D("1335.99"))
+        D("-366.00"), D("-115.00"), D("-500.00"), D("-12.34"))
+    assert (ozon.fees_total, ozon.difference) == (D("993.34"), D("-1049.99"))
+    assert (ozon.discrepancies, ozon.discrepancy_amount) == (4, D("1380.99"))
     # WB: predicted 1500.00 + 700.00 + (300.00 − 300.00 returned); accrued 1450.00 + 0 + 0 + 900.00 (the
     # unknown order); paid 1232.50 + 0 + 0 + 765.00; commission −217.50 − 135.00 (reversals net out).
     assert (wb.orders, wb.predicted, wb.accrued, wb.paid) == (3, D("2200.00"), D("2350.00"), D("1997.50"))
@@ -179,10 +182,11 @@ def test_summary_per_marketplace_to_the_kopeck(world: dict[str, Any]) -> None:
     assert (ym.fees["commission"], ym.fees["acquiring"], ym.fees["logistics"]) == (
         D("-90.10"), D("-9.01"), D("-150.00"))
     assert (report.total.predicted, report.total.accrued, report.total.paid) == (
-        D("8350.99"), D("5451.00"), D("3901.05"))
-    assert (report.total.discrepancies, report.total.discrepancy_amount) == (7, D("3320.99"))
+        D("8350.99"), D("5451.00"), D("3856.05"))
+    assert (report.total.discrepancies, report.total.discrepancy_amount) == (8, D("3365.99"))
     kinds = {k.kind: (k.count, k.amount) for k in report.kinds}
     assert kinds[K.NO_PAYOUT] == (2, D("2799.99")) and kinds[K.UNKNOWN_ORDER] == (1, D("-765.00"))
+    assert kinds[K.UNEXPECTED_CHARGE] == (2, D("545.00"))
     # A week holds only the orders placed in it (O-3) and the operations of its days without our order.
     week = reconciliation(Period(timezone.localdate() - timedelta(days=6), timezone.localdate(), 7), accounts)
     ozon_week = {s.marketplace: s for s in week.marketplaces}["ozon"]
@@ -200,7 +204,8 @@ def test_the_refresh_is_repeatable_and_follows_the_reports(world: dict[str, Any]
     settings.RECONCILIATION_PAYOUT_DAYS = {"ozon": 2}
     refresh_account(world["ozon"].pk)
     ozon = {(kind, order) for name, kind, order, *_ in _found() if name == "Озон"}
-    assert ozon == {(K.NO_PAYOUT, "O-3"), (K.COMMISSION_HIGH, "O-4"), (K.UNEXPECTED_CHARGE, "")}
+    assert ozon == {(K.NO_PAYOUT, "O-3"), (K.COMMISSION_HIGH, "O-4"), (K.UNEXPECTED_CHARGE, ""),
+                    (K.UNEXPECTED_CHARGE, "O-5")}
     # Within the tolerance, a difference is rounding: 36.00 above the tariff is not, 40.00 of tolerance is.
     settings.RECONCILIATION_TOLERANCE = "40.00"
     refresh_account(world["ozon"].pk)
@@ -211,7 +216,7 @@ def test_the_beat_refreshes_accounts_whose_finance_ran_since(world: dict[str, An
     now = timezone.now()
     first = refresh_due(now)
     assert len(first) == 3 and {run.status for run in first} == {ReconciliationRun.Status.DONE}
-    assert {run.discrepancies for run in first} == {3, 1}
+    assert sorted(run.discrepancies for run in first) == [1, 3, 4]
     assert refresh_due(now + timedelta(minutes=5)) == []  # nothing new
     SyncRun.objects.create(account=world["wb"], stream="finance", status="succeeded",
                            finished_at=now + timedelta(minutes=10))
@@ -234,7 +239,7 @@ def test_page_figures_links_and_query_count(world: dict[str, Any], analyst_clien
     assert response.status_code == 200 and "Сверка с выплатами" in page
     assert "Нет выплаты за доставленный заказ" in page and "Комиссия выше тарифа" in page
     assert f'href="/orders/{world["orders"]["O-4"].pk}/"' in page
-    assert "3\u202f249,99" in page and "1\u202f251,66" in page  # Ozon's predicted and paid
+    assert "3\u202f249,99" in page and "1\u202f206,66" in page  # Ozon's predicted and paid
     assert "Пересчитать" not in page  # an analyst reads and exports only
     filtered = analyst_client.get("/analytics/reconciliation/?days=90&marketplace=wildberries&kind=underpaid")
     text = filtered.content.decode()
@@ -273,11 +278,11 @@ def test_exports_are_the_list_to_take_to_support(world: dict[str, Any], analyst_
     header, *rows = _csv_rows(response)
     assert header == ["Маркетплейс", "Аккаунт", "Заказ", "Дата", "Расхождение", "Ожидалось", "Фактически",
                       "Разница", "Валюта", "Комиссия по тарифу, %", "Операции маркетплейса"]
-    assert [row[2] for row in rows] == ["Y-3", "O-2", "W-2", "", "W-1", "O-4", "srid-999"]
+    assert [row[2] for row in rows] == ["Y-3", "O-2", "W-2", "", "W-1", "O-5", "O-4", "srid-999"]
     y3 = rows[0]
     assert y3[0] == "Яндекс Маркет" and y3[4] == "Нет выплаты за доставленный заказ"
     assert (y3[5], y3[6], y3[7], y3[10]) == ("2000,00", "0,00", "2000,00", "YM-3")
-    assert rows[5][9] == "15,00"
+    assert rows[6][9] == "15,00"
     wb_only = _csv_rows(analyst_client.get("/analytics/reconciliation.csv?days=90&marketplace=wildberries"))
     assert {row[2] for row in wb_only[1:]} == {"W-1", "W-2", "srid-999"}
     xlsx = analyst_client.get("/analytics/reconciliation.xlsx?days=90&kind=commission_high")
@@ -308,7 +313,7 @@ def test_refresh_on_demand_for_editors_only(world: dict[str, Any], analyst_clien
     assert response.status_code == 302 and response["Location"] == "/analytics/reconciliation/?days=90&kind=no_payout"
     assert len(callbacks) == 1
     assert list(ReconciliationRun.objects.values_list("status", flat=True)) == [ReconciliationRun.Status.DONE] * 3
-    assert len(_found()) == 7
+    assert len(_found()) == 8
     assert AuditEvent.objects.filter(action="reconciliation.refresh").count() == 1
     page = manager.get("/analytics/reconciliation/?days=90").content.decode()
     assert "Пересчитать" in page and "Рассчитано" in page
@@ -320,6 +325,6 @@ def test_api_lists_discrepancies_with_filters_and_cursor(world: dict[str, Any]) 
     assert [row["order_external_id"] for row in body["results"]] == ["Y-3", "O-2", "W-2"]
     assert body["results"][0]["kind_label"] and body["results"][0]["difference"] == "2000.00"
     rest = client.get(body["next"]).json()
-    assert [row["order_external_id"] for row in rest["results"]] == ["", "W-1", "O-4"]
+    assert [row["order_external_id"] for row in rest["results"]] == ["", "W-1", "O-5"]
     only = client.get("/api/v1/discrepancies/?marketplace=ozon&kind=commission_high").json()["results"]
     assert [(row["order"], row["rate"]) for row in only] == [(world["orders"]["O-4"].pk, "15.0000")]
