@@ -31,7 +31,7 @@ from analytics.reconciliation_filters import DiscrepancyFilter
 from analytics.tables import fee_labels
 from core.files import export_response
 from core.models import Marketplace
-from core.pagination import keyset_page
+from core.pagination import ApproximateCount, keyset_page
 from core.roles import EDITORS, EVERYONE, require_role
 from integrations.models import MarketplaceAccount
 
@@ -69,6 +69,10 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for name in ("after", "before", "kind"):
         query.pop(name, None)
+    # The list's count is the daily table's (written with the rows, by the same filters): exact, and no
+    # count over the discrepancies themselves.
+    page.count = ApproximateCount(
+        next((k.count for k in report.kinds if k.kind == kind), 0) if kind else report.total.discrepancies, exact=True)
     fees = [(name, label) for name, label in fee_labels() if report.total.fees[name]]
     context = {
         "period": period, "periods": PERIODS, "report": report, "page": page, "rows": page.rows,

@@ -244,6 +244,7 @@ def test_page_figures_links_and_query_count(world: dict[str, Any], analyst_clien
     filtered = analyst_client.get("/analytics/reconciliation/?days=90&marketplace=wildberries&kind=underpaid")
     text = filtered.content.decode()
     assert "W-1" in text and "O-2" not in text and "srid-999" not in text
+    assert "Найдено: 1<" in text and "Найдено: 8<" in page  # the daily table's exact counts
     by_difference = analyst_client.get("/analytics/reconciliation/?days=90&sort=difference").content.decode()
     order = [by_difference.index(ref) for ref in ("Y-3", "O-2", "W-2", "srid-999")]
     assert order == sorted(order)
