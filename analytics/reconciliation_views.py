@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.finance_rollup import FEE_KINDS
 from analytics.models import Discrepancy
 from analytics.period import PERIODS, Period, parse_period
 from analytics.reconciliation import (
@@ -74,13 +73,17 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
     page.count = ApproximateCount(
         next((k.count for k in report.kinds if k.kind == kind), 0) if kind else report.total.discrepancies, exact=True)
     fees = [(name, label) for name, label in fee_labels() if report.total.fees[name]]
+    # Each summary row with its fee cells in the columns' order (charges as positive amounts).
+    summary = [(row, [-row.fees[name] for name, _label in fees]) for row in report.marketplaces]
+    total_fees = [-report.total.fees[name] for name, _label in fees]
     context = {
         "period": period, "periods": PERIODS, "report": report, "page": page, "rows": page.rows,
         "filterset": filterset, "accounts": accounts, "marketplaces": Marketplace.choices,
         "marketplace": cleaned.get("marketplace") or "", "account": cleaned.get("account"), "kind": kind,
         "kinds": Discrepancy.Kind.choices, "sorts": DISCREPANCY_SORTS.options, "sort": page.sort.key,
         "kind_query": query.urlencode(), "export_query": _export_query(request), "export_limit": EXPORT_LIMIT,
-        "state": refresh_state(account_ids) if account_ids else None, "fees": fees, "fee_kinds": FEE_KINDS,
+        "state": refresh_state(account_ids) if account_ids else None, "fees": fees, "summary": summary,
+        "total_fees": total_fees,
         "payout_days": sorted({payout_days(m) for m, _label in Marketplace.choices}), "tolerance": tolerance(),
     }
     return render(request, "analytics/reconciliation.html", context)
