@@ -8,9 +8,11 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 
-from analytics.models import FeeLine, FinanceOperation
+from analytics.models import Discrepancy, FeeLine, FinanceOperation
+from analytics.reconciliation import DISCREPANCY_SORTS, discrepancies
+from analytics.reconciliation_filters import DiscrepancyFilter
 from core.api import DescribedModelSerializer, KeysetPagination
 from core.filters import MarketplaceFilter
 from integrations.models import MarketplaceAccount
@@ -76,3 +78,38 @@ class FinanceOperationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[ty
     queryset = FinanceOperation.objects.prefetch_related("fees")
     pagination_class = KeysetPagination
     filterset_class = FinanceOperationFilter
+
+
+class DiscrepancySerializer(DescribedModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True,
+                                       help_text="The kind of discrepancy, in words.")
+
+    class Meta:
+        model = Discrepancy
+        fields = ["id", "account", "kind", "kind_label", "day", "occurred_at", "order", "order_external_id",
+                  "expected", "actual", "difference", "rate", "currency", "operation_ids", "computed_at"]
+        read_only_fields = fields
+        help_texts = {
+            "kind": "no_payout, underpaid, commission_high, return_unrecorded, unexpected_charge or unknown_order.",
+            "day": "The order's day (Moscow), or the operation's when it names no order of ours.",
+            "order": "Our order (id), when we have it.",
+            "order_external_id": "The order as the marketplace names it.",
+            "expected": "What our orders predict (charges negative).",
+            "actual": "What the marketplace's finance reports say (charges negative).",
+            "difference": "expected − actual: what the marketplace owes by our orders.",
+            "rate": "The tariff's commission, % (commission above the tariff only).",
+            "operation_ids": "The marketplace's ids of the operations concerned.",
+        }
+
+
+@extend_schema_view(list=extend_schema(summary="List reconciliation discrepancies"),
+                    retrieve=extend_schema(summary="One reconciliation discrepancy"))
+class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """Differences between our orders and what the marketplaces accrued, charged and paid, as the
+    reconciliation's last refresh found them (read only)."""
+
+    serializer_class = DiscrepancySerializer
+    queryset = discrepancies()
+    pagination_class = KeysetPagination
+    filterset_class = DiscrepancyFilter
+    sorts = DISCREPANCY_SORTS

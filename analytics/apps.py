@@ -7,4 +7,5 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from analytics import rollup_admin  # noqa: F401 - registers the roll-up's admin pages
+        # Register the admin pages of the roll-ups and of the reconciliation's tables.
+        from analytics import reconciliation_admin, rollup_admin  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -213,3 +214,141 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.fmt} {self.status} {self.progress}%"
+
+
+class Discrepancy(models.Model):
+    """One difference between what our orders predict and what a marketplace's finance reports accrued,
+    charged or paid, found by analytics.reconciliation (recomputed by its refresh, never edited): the
+    list a seller takes to the marketplace's support. Amounts are signed as the reports sign them (a
+    charge is negative); `difference` = expected − actual, what the marketplace owes by our reckoning."""
+
+    class Kind(models.TextChoices):
+        NO_PAYOUT = "no_payout", _("No payout for a delivered order")
+        UNDERPAID = "underpaid", _("Accrued below the order's price")
+        COMMISSION_HIGH = "commission_high", _("Commission above the tariff")
+        RETURN_UNRECORDED = "return_unrecorded", _("Return charged, no return recorded")
+        UNEXPECTED_CHARGE = "unexpected_charge", _("Deduction without an order or sale")
+        UNKNOWN_ORDER = "unknown_order", _("Operation for an order we do not have")
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    day = models.DateField(help_text="The order's day (Moscow), or the operation's for one without our order.")
+    occurred_at = models.DateTimeField()
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
+    order_external_id = models.CharField(max_length=100, blank=True, help_text="As the marketplace names the order.")
+    expected = models.DecimalField(max_digits=14, decimal_places=2)
+    actual = models.DecimalField(max_digits=14, decimal_places=2)
+    difference = models.DecimalField(max_digits=14, decimal_places=2, help_text="expected − actual")
+    rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True,
+                               help_text="The tariff's commission, % (commission above the tariff).")
+    currency = models.CharField(max_length=3, default=RUB)
+    operation_ids = ArrayField(models.CharField(max_length=100), default=list, blank=True,
+                               help_text="The marketplace's ids of the operations concerned.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("discrepancy")
+        verbose_name_plural = _("discrepancies")
+        # The list's sorts (analytics.reconciliation.DISCREPANCY_SORTS) and its common filters, each
+        # ending in its sort; the refresh deletes an account's days by the second.
+        indexes = [
+            models.Index(fields=["day", "id"], name="discrepancy_day"),
+            models.Index(fields=["account", "day", "id"], name="discrepancy_account_day"),
+            models.Index(fields=["kind", "day", "id"], name="discrepancy_kind_day"),
+            models.Index(fields=["difference", "id"], name="discrepancy_difference"),
+            models.Index(fields=["kind", "difference", "id"], name="discrepancy_kind_difference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.order_external_id}: {self.difference} {self.currency}"
+
+
+class ReconciliationDaily(models.Model):
+    """Per account, day (Moscow) and currency: our delivered orders of the day at the seller's price less
+    returns (predicted) against what the finance reports accrued, charged and paid for the orders of
+    the day, plus the operations of the day without one of our orders. Written by the refresh."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    currency = models.CharField(max_length=3, default=RUB)
+    orders = models.IntegerField(default=0, help_text="Delivered orders.")
+    predicted = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    accrued = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    commission = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    logistics = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    storage = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    acquiring = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    advertising = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    penalty = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    other = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name_plural = "reconciliation daily"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "currency"], name="uniq_reconciliation_daily"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} account {self.account_id}: {self.predicted} / {self.accrued} {self.currency}"
+
+
+class DiscrepancyDaily(models.Model):
+    """How many discrepancies of a kind an account has on a day, and their sum: the page's counts."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=Discrepancy.Kind.choices)
+    currency = models.CharField(max_length=3, default=RUB)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0, help_text="Σ difference")
+
+    class Meta:
+        verbose_name_plural = "discrepancies daily"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "kind", "currency"], name="uniq_discrepancy_daily"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.count}"
+
+
+class ReconciliationRun(models.Model):
+    """One recomputation of an account's reconciliation (beat after the finance sync, or asked for)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    since = models.DateField(help_text="The first day recomputed.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    discrepancies = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="reconciliation_run_account")]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} from {self.since}: {self.status}"

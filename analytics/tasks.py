@@ -17,3 +17,19 @@ def send_weekly_report() -> None:
     from analytics.weekly import send_weekly_report as send
 
     send()
+
+
+@shared_task(name="analytics.refresh_reconciliation", ignore_result=True)  # type: ignore[untyped-decorator]
+def refresh_reconciliation() -> None:
+    """Beat: recompute the reconciliation of the accounts whose finance sync ran since (analytics.reconciliation)."""
+    from analytics.reconciliation import refresh_due
+
+    refresh_due()
+
+
+@shared_task(name="analytics.run_reconciliation", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+def run_reconciliation(run_ids: list[int]) -> None:
+    """A refresh asked for from the reconciliation page."""
+    from analytics.reconciliation import run_queued
+
+    run_queued(run_ids)

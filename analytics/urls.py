@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import report_views, views
+from analytics import reconciliation_views, report_views, views
 
 app_name = "analytics"
 urlpatterns = [
@@ -14,4 +14,9 @@ urlpatterns = [
 urlpatterns += [
     path("jobs/<int:pk>/", report_views.job, name="job"),
     path("jobs/<int:pk>/download/", report_views.job_download, name="job_download"),
+]
+urlpatterns += [
+    path("reconciliation/", reconciliation_views.reconciliation_page, name="reconciliation"),
+    path("reconciliation.<str:fmt>", reconciliation_views.reconciliation_export, name="reconciliation_export"),
+    path("reconciliation/refresh/", reconciliation_views.reconciliation_refresh, name="reconciliation_refresh"),
 ]

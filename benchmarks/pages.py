@@ -270,6 +270,9 @@ def load(volumes: Volumes) -> None:
             "quantity": "1", "sale_amount": "CASE WHEN g % 5 = 0 THEN 100 + g % 4900 ELSE 0 END",
             "amount": "CASE WHEN g % 5 = 0 THEN 85 + g % 4000 ELSE -(10 + g % 300) END", "currency": "'RUB'",
             "created_at": "now()", "updated_at": "now()", "account_id": "a.id",
+            # Linked to the order it names, as the finance ingest links them (the reconciliation reads the link).
+            "order_id": f"(SELECT o.id FROM orders_order o WHERE o.account_id = a.id "
+                        f"AND o.external_id = a.m || '-' || (1 + g % {n}))",
         }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(1, {{N}}) g", volumes.finance)
         insert(c, "analytics_feeline", {
             "kind": "'commission'", "name": "'Комиссия за продажу'", "amount": "-(sale_amount * 0.15)",
@@ -342,6 +345,11 @@ def load(volumes: Volumes) -> None:
     for account_id in ids:
         finance_rollup.rebuild(account_id)
     print(f"  finance roll-up rebuilt in {time.perf_counter() - started:.1f}s", flush=True)
+    from analytics.reconciliation import refresh_account
+
+    started = time.perf_counter()
+    found = sum(refresh_account(account_id).total for account_id in ids)
+    print(f"  reconciliation: {found} discrepancies in {time.perf_counter() - started:.1f}s", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +454,13 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("ABC XYZ 90 days", "/analytics/abc/?days=90"),
         Page("ABC XYZ by profit AX", "/analytics/abc/?days=90&measure=profit&cell=AX"),
         Page("ABC XYZ CSV 90 days", "/analytics/abc.csv?days=90"),
+        Page("reconciliation 30 days", "/analytics/reconciliation/"),
+        Page("reconciliation WB underpaid largest", "/analytics/reconciliation/?days=90&marketplace=wildberries"
+             "&kind=underpaid&sort=difference"),
+        Page(f"reconciliation page {deep_orders}", "", ("/analytics/reconciliation/?days=90", deep_orders)),
+        Page("reconciliation CSV Ozon underpaid 7 days", "/analytics/reconciliation.csv?days=7&marketplace=ozon"
+             "&kind=underpaid"),
+        Page("api reconciliation discrepancies", "/api/v1/discrepancies/?kind=no_payout&sort=difference"),
         Page("reviews", "/reviews/"),
         Page("reviews unanswered", "/reviews/?answered=no"),
         Page("reviews templates", "/reviews/templates/"),

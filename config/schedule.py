@@ -94,4 +94,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Reconciliation with what the marketplaces paid (analytics/reconciliation.py): hourly, after the finance
+    # tick at :17, only for the accounts whose finance stream ran since (and each account once a day).
+    "reconciliation-refresh": {
+        "task": "analytics.refresh_reconciliation",
+        "schedule": crontab(minute=47),
+        "options": {"expires": 50 * 60},
+    },
 }

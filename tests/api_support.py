@@ -12,7 +12,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from analytics.models import FeeLine, FinanceOperation
+from analytics.models import Discrepancy, FeeLine, FinanceOperation
 from catalog.models import CostPriceHistory, ListingCheck, StockLevel, Warehouse
 from core.roles import Role
 from core.tokens import token_issue
@@ -82,6 +82,10 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
         FeeLine.objects.create(operation=operation, kind=FeeLine.Kind.COMMISSION, name="Комиссия",
                                amount=Decimal("-100"))
         ids["finance_operation"] = operation.pk
+        ids["discrepancy"] = Discrepancy.objects.create(
+            account=account, kind=Discrepancy.Kind.NO_PAYOUT, day=now.date(), occurred_at=now, order=order,
+            order_external_id=order.external_id, expected=Decimal("1000.00"), actual=Decimal("0.00"),
+            difference=Decimal("1000.00"), operation_ids=[f"op-{order.pk}"], computed_at=now).pk
         ids["repricing_rule"] = RepricingRule.objects.create(name=f"Rule {i}", listing=listing).pk
         ids["reply_template"] = ReplyTemplate.objects.create(name=f"Спасибо {i}", text="Спасибо, {author}!").pk
         supplier = Supplier.objects.create(name=f"Поставщик {listing.pk}", lead_time_days=10)
@@ -129,7 +133,7 @@ ROW_OF = {
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
     "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
-    "price-batches": "price_batch",
+    "price-batches": "price_batch", "discrepancies": "discrepancy",
 }
 ADMIN_ONLY = ("accounts",)
 
