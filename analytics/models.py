@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -213,3 +214,75 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.fmt} {self.status} {self.progress}%"
+
+
+class ReportInputVersion(models.Model):
+    """Change counters of what the profit and ABC reports read (the two daily roll-ups, the cards and
+    the products), bumped by database triggers on every statement that changes a row of them, whatever
+    wrote it (the syncs, an edit, the admin, a rebuild). A writer bumps the row of its connection's
+    shard (backend pid % REPORT_VERSION_SHARDS), so concurrent writers seldom wait on each other; the sum
+    only grows, so a report computed after reading the sum S is current while the sum is still S
+    (analytics.report_cache)."""
+
+    id = models.SmallIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report input version")
+        verbose_name_plural = _("report input versions")
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.version}"
+
+
+class ReportSnapshot(models.Model):
+    """A computed profit or ABC report of one period and filter, kept while its inputs are unchanged:
+    the pages read a page of its rows instead of aggregating the roll-ups (analytics.report_cache)."""
+
+    kind = models.CharField(max_length=10, help_text="profit or abc")
+    start = models.DateField()
+    end = models.DateField()
+    option = models.CharField(max_length=20, help_text="The profit's dimension or the ABC's measure.")
+    marketplace = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    fingerprint = models.CharField(max_length=200, help_text="The inputs' version it was computed from.")
+    rows = models.IntegerField(default=0)
+    summary = models.JSONField(default=dict, help_text="Totals, the chart or the matrix.")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0, help_text="How long the computation took.")
+
+    class Meta:
+        verbose_name = _("report snapshot")
+        verbose_name_plural = _("report snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "start", "end", "option", "marketplace", "currency"],
+                                    name="uniq_report_snapshot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.option} {self.start}–{self.end} {self.marketplace}"
+
+
+class ReportSnapshotRow(models.Model):
+    """One row of a snapshot, in the report's order (`position`): a profit group with its figures, or
+    an ABC item with its measure, class and variation. `values` as analytics.report_cache lays them out."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.IntegerField()
+    cell = models.CharField(max_length=2, blank=True)
+    key = models.CharField(max_length=300)
+    label = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    values = ArrayField(models.DecimalField(max_digits=20, decimal_places=2, null=True))
+
+    class Meta:
+        verbose_name = _("report snapshot row")
+        verbose_name_plural = _("report snapshot rows")
+        indexes = [
+            models.Index(fields=["snapshot", "position", "id"], name="report_row_position"),
+            models.Index(fields=["snapshot", "cell", "position", "id"], name="report_row_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.label}"

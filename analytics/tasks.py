@@ -17,3 +17,10 @@ def send_weekly_report() -> None:
     from analytics.weekly import send_weekly_report as send
 
     send()
+
+
+@shared_task(name="analytics.warm_reports", ignore_result=True)  # type: ignore[untyped-decorator]
+def warm_reports() -> None:
+    from analytics.report_cache import warm
+
+    warm()

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from analytics.api import FinanceOperationViewSet
+from analytics.api import FinanceOperationViewSet, ReportJobViewSet
 from catalog.api import ListingViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from integrations.api import AccountViewSet, OutboxChangeViewSet, SyncRunViewSet
 from orders.api import OrderViewSet, ReturnViewSet
@@ -40,6 +40,7 @@ api.register("promotions", PromotionViewSet, basename="api-promotion")
 api.register("costs", CostViewSet, basename="api-cost")
 api.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 api.register("finance-operations", FinanceOperationViewSet, basename="api-finance-operation")
+api.register("report-jobs", ReportJobViewSet, basename="api-report-job")
 api.register("suppliers", SupplierViewSet, basename="api-supplier")
 api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
 api.register("forecasts", ForecastViewSet, basename="api-forecast")
