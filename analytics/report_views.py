@@ -114,11 +114,32 @@ def abc(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/abc.html", context)
 
 
+# Files of more rows are written by a report job: a workbook of 100k products takes a minute to write.
+INLINE_EXPORT_ROWS = 1000
+
+
+def _in_background(request: HttpRequest, kind: str) -> bool:
+    period = parse_period(request.GET)
+    if period.days > LONG_PERIOD_DAYS:
+        return True
+    marketplace = marketplace_of(request.GET)
+    if kind == "abc":
+        snapshot = report_cache.abc_snapshot(period, measure_of(request.GET), marketplace)
+        cell = cell_of(request.GET)
+    else:
+        snapshot = report_cache.profit_snapshot(period, dimension_of(request.GET), marketplace)
+        cell = ""
+    assert snapshot is not None
+    rows = int(snapshot.summary["cells"][cell][0]) if cell else snapshot.rows
+    return rows > INLINE_EXPORT_ROWS
+
+
 def _export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
-    if parse_period(request.GET).days > LONG_PERIOD_DAYS:
-        # A long period runs in the background; the job's page shows its progress and the link.
+    if _in_background(request, kind):
+        # A long period, or a large table, is written in the background; the job's page shows its
+        # progress and the link.
         job = start_report_job(request.user, kind, fmt, request.GET.dict())
         return redirect("analytics:job", pk=job.pk)
     stem, sheets, chart_sheet = report_sheets(kind, request.GET)

@@ -377,6 +377,11 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     review = Review.objects.filter(is_answered=False).order_by("-published_at").only("pk")[100]
     word = listing.title.split()[2]  # e.g. "рюкзак": a name search that matches an eighth of the catalogue
     deep_orders, deep_catalogue = max(2, round(500 * scale)), max(2, round(1000 * scale))
+    from datetime import timedelta
+
+    from analytics.period import today as moscow_today
+
+    today = moscow_today()
     return [
         Page("health (the floor)", "/health"),
         Page("overview", "/"),
@@ -446,6 +451,13 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("ABC XYZ 90 days", "/analytics/abc/?days=90"),
         Page("ABC XYZ by profit AX", "/analytics/abc/?days=90&measure=profit&cell=AX"),
         Page("ABC XYZ CSV 90 days", "/analytics/abc.csv?days=90"),
+        # The reports' other groupings, filters, a custom period and deep pages of their tables.
+        Page("profit by category 7 days", "/analytics/profit/?days=7&by=category"),
+        Page("profit by account 30 days WB", "/analytics/profit/?days=30&by=account&marketplace=wildberries"),
+        Page("profit custom 60 days", f"/analytics/profit/?start={today - timedelta(days=59)}&end={today}"),
+        Page("profit by product page 20", "", ("/analytics/profit/?days=90", 20)),
+        Page("ABC XYZ by revenue 30 days Ozon", "/analytics/abc/?days=30&marketplace=ozon"),
+        Page("ABC XYZ cell CZ page 5", "", ("/analytics/abc/?days=90&cell=CZ", 5)),
         Page("reviews", "/reviews/"),
         Page("reviews unanswered", "/reviews/?answered=no"),
         Page("reviews templates", "/reviews/templates/"),
@@ -640,6 +652,10 @@ def main() -> None:
         started = time.perf_counter()
         load(volumes)
         print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
+    from analytics.report_cache import warm
+
+    started = time.perf_counter()  # as beat's warm-reports keeps them in a running installation
+    print(f"report snapshots warmed: {warm()} in {time.perf_counter() - started:.1f}s", flush=True)
     plan = [page for page in pages(volumes, args.scale) if re.search(args.only, page.name)]
 
     port = free_port()
