@@ -216,23 +216,21 @@ class ReportJob(models.Model):
         return f"{self.kind}.{self.fmt} {self.status} {self.progress}%"
 
 
-class ReportInputVersion(models.Model):
-    """Change counters of what the profit and ABC reports read (the two daily roll-ups, the cards and
-    the products), bumped by database triggers on every statement that changes a row of them, whatever
-    wrote it (the syncs, an edit, the admin, a rebuild). A writer bumps the row of its connection's
-    shard (backend pid % REPORT_VERSION_SHARDS), so concurrent writers seldom wait on each other; the sum
-    only grows, so a report computed after reading the sum S is current while the sum is still S
-    (analytics.report_cache)."""
+class ReportInputChange(models.Model):
+    """A change of what the profit and ABC reports read (the two daily roll-ups, the cards, the products):
+    database triggers insert a row for every statement that changes rows of them, whatever wrote it (the
+    syncs, an edit, the admin, a rebuild). The sum of `weight` only grows, and a writer's row becomes
+    visible with its data, so a report computed after reading the sum S is current while the sum is still
+    S (analytics.report_cache). Inserts never wait on each other; report_cache.warm folds the rows into one."""
 
-    id = models.SmallIntegerField(primary_key=True)
-    version = models.BigIntegerField(default=0)
+    weight = models.BigIntegerField(default=1)
 
     class Meta:
-        verbose_name = _("report input version")
-        verbose_name_plural = _("report input versions")
+        verbose_name = _("report input change")
+        verbose_name_plural = _("report input changes")
 
     def __str__(self) -> str:
-        return f"{self.id}: {self.version}"
+        return f"{self.pk}: {self.weight}"
 
 
 class ReportSnapshot(models.Model):

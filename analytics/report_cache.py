@@ -4,9 +4,9 @@ in the report's order in ReportSnapshotRow) and read a page at a time, by keyset
 unchanged.
 
 Exact: a snapshot holds what the report's own code returned, row for row (no second formula).
-Fresh: database triggers bump analytics.ReportInputVersion on every statement that changes the daily
-roll-ups, the cards or the products (migration 0010); a snapshot records the sum of those counters read
-*before* its figures, with the tax settings and the accounts it covered (its fingerprint), and a page uses
+Fresh: database triggers add a row to analytics.ReportInputChange for every statement that changes the
+daily roll-ups, the cards or the products (migration 0010); a snapshot records the sum of their weights
+read *before* its figures, with the tax settings and the accounts it covered (its fingerprint), and a page uses
 it only while that fingerprint is the current one. Any sync that changes a roll-up, an edited cost price,
 a new legal entity: the next page view computes anew (read first, so a change that commits during the
 computation leaves the snapshot stale, never wrong).
@@ -103,8 +103,17 @@ def item_of_row(row: ReportSnapshotRow) -> Item:
 
 def input_version() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(version), 0) FROM analytics_reportinputversion")
+        cursor.execute("SELECT coalesce(sum(weight), 0) FROM analytics_reportinputchange")
         return int(cursor.fetchone()[0])
+
+
+def fold_changes() -> None:
+    """The change rows folded into one of the same total weight (rows inserted meanwhile stay)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("""
+            WITH gone AS (DELETE FROM analytics_reportinputchange RETURNING weight)
+            INSERT INTO analytics_reportinputchange (weight) SELECT sum(weight) FROM gone HAVING count(*) > 0
+        """)
 
 
 @dataclass(frozen=True)
@@ -350,15 +359,34 @@ def warm_period(period: Period, marketplaces: Sequence[str] = ("",), currency: s
     return written
 
 
+@contextmanager
+def _only_one_warm() -> Iterator[bool]:
+    """A session lock: a warm that outlasts beat's interval is not joined by the next one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, 0)", [_LOCK_CLASS])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [_LOCK_CLASS])
+
+
 def warm(now: datetime | None = None, marketplaces: Sequence[str] = ("",)) -> int:
-    """Beat: the presets up to today (all marketplaces by default), and old snapshots deleted."""
+    """Beat: the presets up to today (all marketplaces by default), and old snapshots deleted. Returns how
+    many snapshots it computed (0 while another warm runs)."""
     today = timezone.localtime(now or timezone.now()).date()
-    written = sum(warm_period(_preset(days, today), marketplaces) for days in PERIODS)
-    old = list(ReportSnapshot.objects.filter(computed_at__lt=timezone.now() - KEEP).values_list("pk", flat=True))
-    if old:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM analytics_reportsnapshotrow WHERE snapshot_id = ANY(%s)", [old])
-            cursor.execute("DELETE FROM analytics_reportsnapshot WHERE id = ANY(%s)", [old])
+    with _only_one_warm() as alone:
+        if not alone:
+            return 0
+        fold_changes()
+        written = sum(warm_period(_preset(days, today), marketplaces) for days in PERIODS)
+        old = list(ReportSnapshot.objects.filter(computed_at__lt=timezone.now() - KEEP).values_list("pk", flat=True))
+        if old:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("DELETE FROM analytics_reportsnapshotrow WHERE snapshot_id = ANY(%s)", [old])
+                cursor.execute("DELETE FROM analytics_reportsnapshot WHERE id = ANY(%s)", [old])
     return written
 
 

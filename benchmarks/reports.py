@@ -152,7 +152,7 @@ def reports() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
         from analytics.report_cache import warm_period
 
         with connection.cursor() as c:  # as a sync's change does: every snapshot of the preset is stale
-            c.execute("UPDATE analytics_reportinputversion SET version = version + 1 WHERE id = 0")
+            c.execute("INSERT INTO analytics_reportinputchange (weight) VALUES (1)")
         warm_period(period(days))
 
     return [
