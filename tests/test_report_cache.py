@@ -162,7 +162,7 @@ def test_a_long_custom_period_is_not_computed_on_the_page(dataset: dict[str, Any
 
 
 def test_warm_deletes_old_snapshots(dataset: dict[str, Any]) -> None:  # noqa: F811
-    period = Period(_week().start - timedelta(days=3), _week().end - timedelta(days=3))
+    period = Period(_week().start - timedelta(days=1), _week().end - timedelta(days=1))  # a custom period
     old = report_cache.profit_snapshot(period, "brand")
     assert old is not None and ReportSnapshotRow.objects.filter(snapshot=old).exists()
     ReportSnapshot.objects.filter(pk=old.pk).update(computed_at=timezone.now() - timedelta(days=2))
