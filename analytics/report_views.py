@@ -21,11 +21,12 @@ from analytics.profit import DIMENSIONS, Figures, ProfitReport
 from analytics.tables import cell_of, dimension_of, fee_labels, marketplace_of, measure_of, report_sheets
 from core.files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from core.models import Marketplace
-from core.pagination import ApproximateCount, KeysetPage, Sort, Sorts, keyset_page
+from core.pagination import PAGE_SIZE, ApproximateCount, KeysetPage, Sort, Sorts, keyset_page
 from core.roles import EVERYONE, require_role
 
-# Rows on a page of the report's table; the next pages by keyset over the snapshot's positions.
-PAGE_ROWS = 100
+# Rows on a page of the report's table (as the lists, core.pagination.PAGE_SIZE); the next pages by keyset
+# over the snapshot's positions.
+PAGE_ROWS = PAGE_SIZE
 ROW_SORTS = Sorts(ReportSnapshotRow, [Sort("rank", _l("Report order"), ("position", "id"))])
 
 
@@ -63,16 +64,17 @@ def profit(request: HttpRequest) -> HttpResponse:
     }
     if snapshot is None:
         report = ProfitReport(period, dimension, [], Figures(), marketplace)
-        context.update(report=report, rows=[], chart=_chart([]), fees=[])
+        context.update(report=report, rows=[], table=[], chart=_chart([]), fees=[], total_fee_cells=[])
         return render(request, "analytics/profit.html", context)
     page = _page(request, snapshot)
     rows = [report_cache.group_of_row(row, dimension) for row in page.rows]
     report = ProfitReport(period, dimension, rows, report_cache.total_of(snapshot), marketplace)
+    # Only the fees charged in the period: a column of dashes is noise (the export has every kind).
+    fees = [(kind, label) for kind, label in fee_labels() if report.total.fees[kind]]
     context.update(
-        report=report, rows=rows, page=page, chart=_chart(report_cache.chart_of(snapshot)),
-        # Only the fees charged in the period: a column of dashes is noise (the export has every kind).
-        fees=[(kind, label) for kind, label in fee_labels() if report.total.fees[kind]],
-        computed_at=snapshot.computed_at,
+        report=report, rows=rows, page=page, chart=_chart(report_cache.chart_of(snapshot)), fees=fees,
+        table=[(g, [g.figures.fees[kind] for kind, _label in fees]) for g in rows],
+        total_fee_cells=[report.total.fees[kind] for kind, _label in fees], computed_at=snapshot.computed_at,
     )
     return render(request, "analytics/profit.html", context)
 
