@@ -120,11 +120,18 @@ class Matrix:
 
 
 def abc_xyz(period: Period, measure: str, accounts: list[int], currency: str = RUB) -> Matrix:
+    groups = grouped(period, "product", accounts, currency=currency)
+    weeks, series = weekly_units(period, accounts, currency)
+    return matrix_of_groups(period, measure, groups, weeks, series)
+
+
+def matrix_of_groups(period: Period, measure: str, groups: list[Group], weeks: int,
+                     series: Mapping[str, list[int]]) -> Matrix:
+    """The matrix of the period's product groups (analytics.profit, by product) and weekly units."""
     # Products and articles; the account-level charges (no article) are no product to class.
-    groups = [g for g in grouped(period, "product", accounts, currency=currency) if not g.key.endswith(":")]
+    groups = [g for g in groups if not g.key.endswith(":")]
     value = {g.key: (g.figures.profit if measure == "profit" else g.figures.predicted) for g in groups}
     classes = abc_classes(value)
-    weeks, series = weekly_units(period, accounts, currency)
     items = []
     for group in groups:
         cv = variation(series.get(group.key, [0] * weeks))

@@ -352,3 +352,71 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"account {self.account_id} from {self.since}: {self.status}"
+class ReportInputChange(models.Model):
+    """A change of what the profit and ABC reports read (the two daily roll-ups, the cards, the products):
+    database triggers insert a row for every statement that changes rows of them, whatever wrote it (the
+    syncs, an edit, the admin, a rebuild). The sum of `weight` only grows, and a writer's row becomes
+    visible with its data, so a report computed after reading the sum S is current while the sum is still
+    S (analytics.report_cache). Inserts never wait on each other; report_cache.warm folds the rows into one."""
+
+    weight = models.BigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("report input change")
+        verbose_name_plural = _("report input changes")
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.weight}"
+
+
+class ReportSnapshot(models.Model):
+    """A computed profit or ABC report of one period and filter, kept while its inputs are unchanged:
+    the pages read a page of its rows instead of aggregating the roll-ups (analytics.report_cache)."""
+
+    kind = models.CharField(max_length=10, help_text="profit or abc")
+    start = models.DateField()
+    end = models.DateField()
+    option = models.CharField(max_length=20, help_text="The profit's dimension or the ABC's measure.")
+    marketplace = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    fingerprint = models.CharField(max_length=200, help_text="The inputs' version it was computed from.")
+    rows = models.IntegerField(default=0)
+    summary = models.JSONField(default=dict, help_text="Totals, the chart or the matrix.")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0, help_text="How long the computation took.")
+
+    class Meta:
+        verbose_name = _("report snapshot")
+        verbose_name_plural = _("report snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "start", "end", "option", "marketplace", "currency"],
+                                    name="uniq_report_snapshot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.option} {self.start}–{self.end} {self.marketplace}"
+
+
+class ReportSnapshotRow(models.Model):
+    """One row of a snapshot, in the report's order (`position`): a profit group with its figures, or
+    an ABC item with its measure, class and variation. `values` as analytics.report_cache lays them out."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.IntegerField()
+    cell = models.CharField(max_length=2, blank=True)
+    key = models.CharField(max_length=300)
+    label = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    values = ArrayField(models.DecimalField(max_digits=20, decimal_places=2, null=True))
+
+    class Meta:
+        verbose_name = _("report snapshot row")
+        verbose_name_plural = _("report snapshot rows")
+        indexes = [
+            models.Index(fields=["snapshot", "position", "id"], name="report_row_position"),
+            models.Index(fields=["snapshot", "cell", "position", "id"], name="report_row_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.label}"

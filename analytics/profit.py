@@ -87,7 +87,7 @@ ARTICLES_SQL = _CTES + _ARTICLES
 _FEES_TOTAL = " + ".join(f"x.{kind}" for kind in FEE_KINDS)
 _VAT_PART = "({amount}) * t.vat_rate / (100 + t.vat_rate)"
 _FEE_GROUP_SUMS = ", ".join(f"sum({kind})" for kind in FEE_KINDS)
-GROUPED_SQL = _CTES + f""",
+ARTICLE_FIGURES_SQL = _CTES + f""",
     x AS ({_ARTICLES}),
     t AS (
         SELECT * FROM unnest(%(tax_accounts)s::bigint[], %(tax_regimes)s::text[], %(tax_rates)s::numeric[],
@@ -121,13 +121,17 @@ GROUPED_SQL = _CTES + f""",
         END AS tax
         FROM v
     )
+"""  # noqa: S608 - kinds are the model's constants
+# The groups of the article rows (`z`, or a table holding them: analytics.report_cache).
+GROUP_SELECT = f"""
     SELECT current, {{key}} AS key, min({{label}}) AS label, min({{detail}}) AS detail, min(product_id) AS product_id,
            sum(orders), sum(units), sum(returns), sum(return_units), sum(revenue - return_amount),
            sum(sale_amount), sum(payout), sum(cost), sum(tax), sum(cost_unknown), {_FEE_GROUP_SUMS}
-    FROM z
+    FROM {{source}}
     GROUP BY 1, 2
     ORDER BY 1, sum(sale_amount) DESC, sum(revenue - return_amount) DESC, 2
 """  # noqa: S608 - kinds are the model's constants; dimensions are the constants below
+GROUPED_SQL = ARTICLE_FIGURES_SQL + GROUP_SELECT
 
 _PRODUCT_KEY = ("CASE WHEN product_id IS NOT NULL THEN 'p' || product_id "
                 "ELSE 'a' || account_id || ':' || offer_id END")
@@ -241,7 +245,7 @@ class ProfitReport:
     marketplace: str = ""
 
 
-def _report_settings(cursor: Any) -> None:
+def report_settings(cursor: Any) -> None:
     """Each report is one statement over a few hundred thousand roll-up rows: hash them in memory
     (not in spilled sorts) and without parallel workers, whose start costs more than they save here."""
     cursor.execute("SELECT set_config('work_mem', '64MB', true), "
@@ -260,34 +264,51 @@ def grouped_with_previous(period: Period, dimension: str, accounts: list[int], *
     return _grouped(period.previous().start, period.start, period.end, dimension, accounts, currency)
 
 
-def _grouped(start: date, split: date, end: date, dimension: str, accounts: list[int], currency: str
-             ) -> tuple[list[Group], list[Group]]:
-    """Groups of the days from `split` to `end`, and of those from `start` to the day before `split`."""
-    key, label, detail = GROUPINGS[dimension]
-    taxes = tax_settings_by_account()
-    params: dict[str, Any] = {
+def grouped_params(start: date, split: date, end: date, accounts: list[int], currency: str,
+                   taxes: dict[int, TaxSettings] | None = None) -> dict[str, Any]:
+    """The parameters of ARTICLE_FIGURES_SQL / GROUPED_SQL: the days, the accounts, their taxes."""
+    if taxes is None:
+        taxes = tax_settings_by_account()
+    return {
         "accounts": accounts, "start": start, "end": end, "split": split, "currency": currency,
         "tax_accounts": list(taxes), "tax_regimes": [str(t.regime) for t in taxes.values()],
         "tax_rates": [t.rate for t in taxes.values()], "tax_vats": [t.vat_rate for t in taxes.values()],
         "tax_cost_vat": [t.cost_includes_vat for t in taxes.values()],
     }
+
+
+def group_sql(dimension: str, source: str = "z") -> str:
+    """GROUP_SELECT grouped by the dimension, over `source` (the article rows)."""
+    key, label, detail = GROUPINGS[dimension]
+    return GROUP_SELECT.format(key=key, label=label, detail=detail, source=source)
+
+
+def group_of(row: tuple[Any, ...], dimension: str) -> tuple[bool, Group]:
+    """(whether of the current period, the group) of a row of GROUP_SELECT."""
+    (is_current, group_key, group_label, group_detail, product_id, orders, units, returns, return_units,
+     predicted, accrued, paid, cost, tax, cost_unknown, *fees) = row
+    figures = Figures(
+        orders=int(orders), units=int(units), returns=int(returns), return_units=int(return_units),
+        predicted=Decimal(predicted), accrued=Decimal(accrued), paid=Decimal(paid),
+        fees={kind: Decimal(amount) for kind, amount in zip(FEE_KINDS, fees, strict=True)},
+        cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown),
+    )
+    if dimension == "product" and group_key.endswith(":"):
+        group_label = gettext("Charges without an article")  # storage, ads of the account as a whole
+    return bool(is_current), Group(group_key, group_label or "", group_detail or "", product_id, figures)
+
+
+def _grouped(start: date, split: date, end: date, dimension: str, accounts: list[int], currency: str
+             ) -> tuple[list[Group], list[Group]]:
+    """Groups of the days from `split` to `end`, and of those from `start` to the day before `split`."""
+    params = grouped_params(start, split, end, accounts, currency)
     current: list[Group] = []
     previous: list[Group] = []
     with transaction.atomic(), connection.cursor() as cursor:
-        _report_settings(cursor)
-        cursor.execute(GROUPED_SQL.format(key=key, label=label, detail=detail), params)
+        report_settings(cursor)
+        cursor.execute(ARTICLE_FIGURES_SQL + group_sql(dimension), params)
         for row in cursor.fetchall():
-            (is_current, group_key, group_label, group_detail, product_id, orders, units, returns, return_units,
-             predicted, accrued, paid, cost, tax, cost_unknown, *fees) = row
-            figures = Figures(
-                orders=int(orders), units=int(units), returns=int(returns), return_units=int(return_units),
-                predicted=Decimal(predicted), accrued=Decimal(accrued), paid=Decimal(paid),
-                fees={kind: Decimal(amount) for kind, amount in zip(FEE_KINDS, fees, strict=True)},
-                cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown),
-            )
-            if dimension == "product" and group_key.endswith(":"):
-                group_label = gettext("Charges without an article")  # storage, ads of the account as a whole
-            group = Group(group_key, group_label or "", group_detail or "", product_id, figures)
+            is_current, group = group_of(row, dimension)
             (current if is_current else previous).append(group)
     return current, previous
 

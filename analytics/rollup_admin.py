@@ -1,5 +1,6 @@
-"""Admin pages of the daily sales roll-up: read-only (analytics.rollup writes it; rebuild with
-`manage.py rebuild_sales_rollup`). Registered from AnalyticsConfig.ready."""
+"""Admin pages of the daily roll-ups (analytics.rollup writes them; rebuild with `manage.py
+rebuild_sales_rollup`), the report jobs and the report snapshots (analytics.report_cache): read-only.
+Registered from AnalyticsConfig.ready."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from analytics.models import FinanceDaily, ReportJob, SalesDaily, SalesDayTotal
+from analytics.models import (
+    FinanceDaily,
+    ReportInputChange,
+    ReportJob,
+    ReportSnapshot,
+    ReportSnapshotRow,
+    SalesDaily,
+    SalesDayTotal,
+)
 
 
 class _CappedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -24,12 +33,10 @@ class _CappedCountPaginator(Paginator):  # type: ignore[type-arg]
         return int(self.object_list[: self.CAP].count())
 
 
-class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+class _Unchangeable(admin.ModelAdmin):  # type: ignore[type-arg]
     show_full_result_count = False
     paginator = _CappedCountPaginator
     ordering = ["-id"]  # the primary key's index: newest first without sorting the table
-    list_select_related = ["account"]
-    list_filter = ["account__marketplace", "account"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -39,6 +46,11 @@ class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _ReadOnly(_Unchangeable):
+    list_select_related = ["account"]
+    list_filter = ["account__marketplace", "account"]
 
 
 @admin.register(SalesDaily)
@@ -67,3 +79,22 @@ class ReportJobAdmin(_ReadOnly):
     list_filter = ["status", "kind"]
     list_select_related = ["user"]
     exclude = ["content"]
+
+
+@admin.register(ReportSnapshot)
+class ReportSnapshotAdmin(_Unchangeable):
+    list_display = ["kind", "option", "start", "end", "marketplace", "rows", "computed_at", "seconds"]
+    list_filter = ["kind", "marketplace"]
+    exclude = ["summary"]
+
+
+@admin.register(ReportSnapshotRow)
+class ReportSnapshotRowAdmin(_Unchangeable):
+    list_display = ["snapshot", "position", "cell", "key", "label"]
+    list_select_related = ["snapshot"]
+    raw_id_fields = ["snapshot"]
+
+
+@admin.register(ReportInputChange)
+class ReportInputChangeAdmin(_Unchangeable):
+    list_display = ["id", "weight"]

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from analytics.abc import ABC, MEASURES, XYZ, Matrix, abc_xyz
+from analytics import report_cache
+from analytics.abc import ABC, MEASURES, XYZ, Matrix
 from analytics.finance_rollup import FEE_KINDS
 from analytics.models import FeeLine
 from analytics.period import Period, parse_period
@@ -17,7 +18,6 @@ from analytics.profit import (
     ProfitReport,
     account_ids,
     daily_series,
-    profit_report,
 )
 from core.models import Marketplace
 
@@ -66,11 +66,29 @@ def profit_sheets(report: ProfitReport, chart: list[tuple[Any, ...]]) -> list[Sh
     return [(_("Sales and profit"), header, rows), (_("By day"), chart_header, [list(r) for r in chart])]
 
 
-def matrix_of(params: Mapping[str, str]) -> Matrix:
-    period = parse_period(params)
+def measure_of(params: Mapping[str, str]) -> str:
     measure = params.get("measure", "")
-    measure = measure if measure in MEASURES else "revenue"
-    return abc_xyz(period, measure, account_ids(marketplace_of(params)))
+    return measure if measure in MEASURES else "revenue"
+
+
+def matrix_of(params: Mapping[str, str]) -> Matrix:
+    """The whole matrix, from its snapshot (analytics.report_cache; computed if not current)."""
+    period = parse_period(params)
+    snapshot = report_cache.abc_snapshot(period, measure_of(params), marketplace_of(params))
+    assert snapshot is not None
+    return report_cache.full_matrix(snapshot, period)
+
+
+def profit_of(params: Mapping[str, str]) -> tuple[ProfitReport, list[tuple[Any, ...]]]:
+    """The whole report and its chart rows, from its snapshot (computed if not current)."""
+    period = parse_period(params)
+    marketplace = marketplace_of(params)
+    dimension = dimension_of(params)
+    snapshot = report_cache.profit_snapshot(period, dimension, marketplace)
+    assert snapshot is not None
+    report = ProfitReport(period, dimension, report_cache.all_groups(snapshot), report_cache.total_of(snapshot),
+                          marketplace)
+    return report, list(report_cache.chart_of(snapshot))
 
 
 def abc_sheets(matrix: Matrix, cell: str) -> list[Sheet]:
@@ -87,7 +105,5 @@ def report_sheets(kind: str, params: Mapping[str, str]) -> tuple[str, list[Sheet
     if kind == "abc":
         matrix = matrix_of(params)
         return f"abc_xyz_{matrix.period.start}_{matrix.period.end}", abc_sheets(matrix, cell_of(params)), None
-    period = parse_period(params)
-    marketplace = marketplace_of(params)
-    report = profit_report(period, dimension_of(params), marketplace=marketplace)
-    return f"profit_{period.start}_{period.end}", profit_sheets(report, chart_rows(period, marketplace)), 1
+    report, chart = profit_of(params)
+    return f"profit_{report.period.start}_{report.period.end}", profit_sheets(report, chart), 1

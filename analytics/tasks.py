@@ -33,3 +33,10 @@ def run_reconciliation(run_ids: list[int]) -> None:
     from analytics.reconciliation import run_queued
 
     run_queued(run_ids)
+
+
+@shared_task(name="analytics.warm_reports", ignore_result=True)  # type: ignore[untyped-decorator]
+def warm_reports() -> None:
+    from analytics.report_cache import warm
+
+    warm()

@@ -88,6 +88,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # The overview's counts and profits, recomputed ahead of the page views (dashboard/selectors.py warm).
     "warm-overview": {"task": "dashboard.warm_overview", "schedule": 5 * 60.0, "options": {"expires": 4 * 60}},
+    # The profit and ABC reports of the presets, recomputed when their inputs changed (analytics/report_cache.py).
+    "warm-reports": {"task": "analytics.warm_reports", "schedule": 5 * 60.0, "options": {"expires": 4 * 60}},
     # Last week's sales and profit by email on Monday morning (analytics/weekly.py; recipients in the settings).
     "analytics-weekly-report": {
         "task": "analytics.send_weekly_report",

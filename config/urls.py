@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from analytics.api import DiscrepancyViewSet, FinanceOperationViewSet
+from analytics.api import DiscrepancyViewSet, FinanceOperationViewSet, ReportJobViewSet
 from catalog.api import ListingViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from integrations.api import AccountViewSet, OutboxChangeViewSet, SyncRunViewSet
 from orders.api import OrderViewSet, ReturnViewSet
@@ -41,6 +41,7 @@ api.register("costs", CostViewSet, basename="api-cost")
 api.register("sync-runs", SyncRunViewSet, basename="api-sync-run")
 api.register("finance-operations", FinanceOperationViewSet, basename="api-finance-operation")
 api.register("discrepancies", DiscrepancyViewSet, basename="api-discrepancy")
+api.register("report-jobs", ReportJobViewSet, basename="api-report-job")
 api.register("suppliers", SupplierViewSet, basename="api-supplier")
 api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
 api.register("forecasts", ForecastViewSet, basename="api-forecast")

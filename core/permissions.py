@@ -10,8 +10,9 @@ from core.roles import EDITORS, Role, role_of
 
 
 class RolePermission(BasePermission):
-    """Reads for every role; writes for Manager and Administrator; views with `admin_only = True`
-    (settings, accounts, users) for the Administrator alone."""
+    """Reads for every role; writes for Manager and Administrator, or the roles of the view's `write_roles`
+    (a report job writes no data: every role); views with `admin_only = True` (settings, accounts, users)
+    for the Administrator alone."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
         role = role_of(request.user)
@@ -21,4 +22,4 @@ class RolePermission(BasePermission):
             return role is Role.ADMIN
         if request.method in SAFE_METHODS:
             return True
-        return role in EDITORS
+        return role in getattr(view, "write_roles", EDITORS)

@@ -4,7 +4,7 @@ list of every endpoint of the schema (api_operations)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from analytics.models import Discrepancy, FeeLine, FinanceOperation
+from analytics.models import Discrepancy, FeeLine, FinanceOperation, ReportJob
 from catalog.models import CostPriceHistory, ListingCheck, StockLevel, Warehouse
 from core.roles import Role
 from core.tokens import token_issue
@@ -30,9 +30,13 @@ ROLES = (Role.ADMIN, Role.MANAGER, Role.ANALYST)
 class ApiWorld:
     ids: dict[str, int]
     tokens: dict[Role, str]
+    own: dict[Role, dict[str, int]] = field(default_factory=dict)  # rows each user sees alone (report jobs)
 
     def client(self, role: Role) -> Client:
         return Client(HTTP_AUTHORIZATION=f"Token {self.tokens[role]}")
+
+    def ids_for(self, role: Role) -> dict[str, int]:
+        return {**self.ids, **self.own.get(role, {})}
 
 
 def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
@@ -101,8 +105,14 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
 def seed_api_world(rows: int = 1) -> ApiWorld:
     account = make_account("ozon")
     ids = {"account": account.pk, **seed_rows(account, rows)}
-    tokens = {role: token_issue(user=make_user(role, f"api-{role}"), name="tests").secret for role in ROLES}
-    return ApiWorld(ids=ids, tokens=tokens)
+    users = {role: make_user(role, f"api-{role}") for role in ROLES}
+    tokens = {role: token_issue(user=user, name="tests").secret for role, user in users.items()}
+    # A finished report job of each user: a user lists and downloads only their own.
+    own = {role: {"report_job": ReportJob.objects.create(
+        user=user, kind="profit", fmt="csv", params={"days": "30"}, status=ReportJob.Status.DONE, progress=100,
+        filename="profit.csv", content="Товар;Прибыль\r\n".encode(), finished_at=timezone.now()).pk}
+        for role, user in users.items()}
+    return ApiWorld(ids={**ids, **own[Role.ADMIN]}, tokens=tokens, own=own)
 
 
 def build_schema() -> dict[str, Any]:
@@ -133,9 +143,11 @@ ROW_OF = {
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
     "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
-    "price-batches": "price_batch", "discrepancies": "discrepancy",
+    "price-batches": "price_batch", "discrepancies": "discrepancy", "report-jobs": "report_job",
 }
 ADMIN_ONLY = ("accounts",)
+# Collections every role may write to (a report job only reads data).
+EVERYONE_WRITES = ("report-jobs",)
 
 
 def collection(path: str) -> str:
