@@ -40,7 +40,7 @@ DROP = [
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0009_report_job'),
+        ('analytics', '0010_reconciliation'),
         ('catalog', '0011_product_sort_and_search_indexes'),
     ]
 
