@@ -102,7 +102,8 @@ def token(world: SandboxWorld, state: Any, request: SandboxRequest) -> httpx.Res
         return _error(401, "invalid client credentials")
     performance = _state(world)
     number = len(performance.tokens) + 1
-    value = hashlib.blake2b(f"{world.config.seed}:{number}:{world.now.isoformat()}".encode(), digest_size=16).hexdigest()
+    seed = f"{world.config.seed}:{number}:{world.now.isoformat()}".encode()
+    value = hashlib.blake2b(seed, digest_size=16).hexdigest()
     performance.tokens[value] = world.now + TOKEN_LIFE
     return json_response({"access_token": value, "expires_in": int(TOKEN_LIFE.total_seconds()), "token_type": "Bearer"})
 

@@ -147,8 +147,8 @@ def fullstats(world: SandboxWorld, state: wb.WBState, request: SandboxRequest) -
         day = begin
         while day <= end:
             apps = []
-            figures = {nm: card_day(world, state, campaign, nm, day) for nm in campaign.nm_ids}
-            figures = {nm: f for nm, f in figures.items() if f is not None}
+            found = {nm: card_day(world, state, campaign, nm, day) for nm in campaign.nm_ids}
+            figures = {nm: f for nm, f in found.items() if f is not None}
             if figures:
                 taken: dict[int, dict[str, Any]] = {nm: {"views": 0, "clicks": 0, "orders": 0, "spend": Decimal(0),
                                                            "sum_price": Decimal(0)} for nm in figures}
