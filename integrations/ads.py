@@ -34,8 +34,9 @@ def window(since: datetime | None, now: datetime) -> tuple[date, date]:
     return begin, today
 
 
-def iter_ad_stats(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None = None
-                  ) -> Iterator[Page[AdStatDTO]]:
+def iter_ad_stats(client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None = None,
+                  now: datetime | None = None) -> Iterator[Page[AdStatDTO]]:
+    """Pages of the window's statistics; `now` (the wall clock by default) decides which day is today."""
     from integrations.ozon.client import OzonClient
     from integrations.ozon.performance import PerformanceClient
     from integrations.ozon.performance import iter_ad_stats as ozon_ads
@@ -43,7 +44,7 @@ def iter_ad_stats(client: MarketplaceClient, since: datetime | None, cursor: dic
     from integrations.wildberries.client import WildberriesClient
 
     cursor = cursor or {}
-    now = datetime.fromtimestamp(client.http.clock.now(), UTC) if hasattr(client, "http") else datetime.now(UTC)
+    now = now or datetime.now(UTC)
     if cursor.get("begin") and cursor.get("end"):  # a resumed pass keeps its window
         begin, end = date.fromisoformat(cursor["begin"]), date.fromisoformat(cursor["end"])
     else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -236,20 +236,12 @@ def stat_items(rows: Sequence[SkuRow], names: Mapping[str, str]) -> list[AdStatD
     return [merged[key] for key in sorted(merged)]
 
 
-def earliest_day(today: date) -> date:
-    """The first day the product statistics can be asked for: the day before today."""
-    return today - timedelta(days=1)
-
-
-def moscow_today(clock_now: float) -> date:
-    return (datetime.fromtimestamp(clock_now, UTC) + timedelta(hours=3)).date()
-
-
 def iter_ad_stats(client: PerformanceClient, begin: date, end: date, cursor: dict[str, Any] | None = None
                   ) -> Iterator[Page[AdStatDTO]]:
-    """Pages of up to CAMPAIGNS_PER_REQUEST campaigns' product statistics. Cursor: {"done": n}."""
+    """Pages of up to CAMPAIGNS_PER_REQUEST campaigns' product statistics from `begin` to `end`
+    (today), of which only the last two days can be asked for. Cursor: {"done": n}."""
     done = int((cursor or {}).get("done", 0))
-    begin = max(begin, earliest_day(moscow_today(client.http.clock.now())))
+    begin = max(begin, end - timedelta(days=1))
     campaigns = client.campaigns()
     names = {c.id: c.title for c in campaigns}
     ids = sorted(names, key=lambda x: (len(x), x))

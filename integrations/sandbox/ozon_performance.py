@@ -32,6 +32,7 @@ MOSCOW = timezone(timedelta(hours=3))
 CAMPAIGN_BASE = 17_000_000
 TOKEN_LIFE = timedelta(minutes=30)
 CENT = Decimal("0.01")
+PRODUCTS_PER_CAMPAIGN = 100
 
 
 @dataclass
@@ -80,7 +81,8 @@ def campaigns(world: SandboxWorld) -> list[Campaign]:
         ("Продвижение в поиске", "CAMPAIGN_STATE_RUNNING", "SKU", "CPC", 30),
         ("Распродажа: остатки", "CAMPAIGN_STATE_INACTIVE", "SKU", "CPC", 90),
     ]
-    advertised = [item.index for item in world.catalog if item.index % 4 == 1]
+    # Every fourth product, up to PRODUCTS_PER_CAMPAIGN in each campaign (a big world's campaigns stay small).
+    advertised = [item.index for item in world.catalog if item.index % 4 == 1][: PRODUCTS_PER_CAMPAIGN * len(plans)]
     result = [
         Campaign(CAMPAIGN_BASE + k, title, state, kind, payment, start - timedelta(days=days),
                  tuple(i for i in advertised if (i // 4) % len(plans) == k))

@@ -31,6 +31,7 @@ MAX_IDS = 50
 MAX_DAYS = 31
 APP_SHARES = ((1, 2), (32, 5), (64, 3))  # platform, tenths of a card's figures
 CENT = Decimal("0.01")
+CARDS_PER_CAMPAIGN = 50
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,14 @@ class Campaign:
 def campaigns(world: SandboxWorld, state: wb.WBState) -> list[Campaign]:
     today = (world.now.astimezone(wb.MOSCOW)).date()
     start = world.config.start.astimezone(wb.MOSCOW).date()
-    advertised = [c for c in state.cards if c.index % 3 == 0]
     plans = [
         (9, "Поиск: хиты продаж", start - timedelta(days=60), None),
         (11, "Каталог: новинки", start - timedelta(days=45), today - timedelta(days=3)),
         (7, "Осенняя распродажа", start - timedelta(days=90), start - timedelta(days=40)),
         (4, "Новогодняя кампания", start + timedelta(days=30), None),
     ]
+    # Every third card, up to CARDS_PER_CAMPAIGN in each campaign (a big world's campaigns stay small).
+    advertised = [c for c in state.cards if c.index % 3 == 0][: CARDS_PER_CAMPAIGN * len(plans)]
     result = []
     for k, (status, name, started, stopped) in enumerate(plans):
         nm_ids = tuple(c.nm_id for c in advertised if (c.index // 3) % len(plans) == k)
