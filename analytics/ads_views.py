@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from analytics import ads as selectors
 from analytics.ads import AdsReport, ads_report
 from analytics.exports import report_response
 from analytics.period import PERIODS, parse_period
@@ -29,7 +30,7 @@ def _accounts(marketplace: str) -> dict[int, tuple[str, str]]:
 def ads(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET)
     marketplace = marketplace_of(request.GET)
-    report = ads_report(period, _accounts(marketplace), after=request.GET.get("after", ""))
+    report = ads_report(period, _accounts(marketplace), after=request.GET.get("after", ""), limit=selectors.PAGE_SIZE)
     report.marketplace = marketplace
     labels = dict(Marketplace.choices)
     context = {
@@ -48,8 +49,8 @@ def _without_cursor(request: HttpRequest) -> str:
 
 def ads_sheets(report: AdsReport) -> list[tuple[str, list[str], list[list[object]]]]:
     labels = dict(Marketplace.choices)
-    header = [_("Marketplace"), _("Account"), _("Seller article"), _("Card"), _("Campaigns"), _("Ad spend"),
-              _("Views"), _("Clicks"), _("CTR, %"), _("Orders from ads"), _("Cost per order"),
+    header = [_("Marketplace"), _("Account"), _("Seller article"), _("Card"), _("Campaigns"), _("Spend"),
+              _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"), _("Cost per order"),
               _("Ordered from ads"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
     rows: list[list[object]] = []
     for r in report.rows:
@@ -59,7 +60,7 @@ def ads_sheets(report: AdsReport) -> list[tuple[str, list[str], list[list[object
                      f.revenue, f.drr])
     by_marketplace = [[str(labels.get(mp, mp)), f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order,
                        f.revenue, f.drr] for mp, f in sorted(report.by_marketplace.items())]
-    summary_header = [_("Marketplace"), _("Ad spend"), _("Views"), _("Clicks"), _("CTR, %"), _("Orders from ads"),
+    summary_header = [_("Marketplace"), _("Spend"), _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"),
                       _("Cost per order"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
     return [(_("Advertising"), header, rows), (_("By marketplace"), summary_header, by_marketplace)]
 

@@ -90,7 +90,7 @@ _CTES = f"""
                    greatest(-sum(advertising) OVER (PARTITION BY account_id, current), 0)) ELSE 0 END AS ad_spend
         FROM a0
     ), a AS (
-        SELECT * FROM a1 WHERE {_ANY_FIGURE}
+        SELECT * FROM a1 WHERE offer_id <> '' OR {_ANY_FIGURE}  -- the empty article's row of ads alone: nothing left
     )
 """  # noqa: S608 - kinds are the model's constants; values are parameters
 _ARTICLES = """

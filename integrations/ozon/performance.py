@@ -181,13 +181,14 @@ class PerformanceClient:
         return self._token
 
     def _authorized(self, model: type[M], operation: str, method: str, path: str, **kwargs: Any) -> M:
+        token = self.token()
         try:
-            return self._request(model, operation, method, path,
-                                 headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+            return self._request(model, operation, method, path, headers={"Authorization": f"Bearer {token}"},
+                                 **kwargs)
         except NotAvailableError as exc:
             if exc.status != 401:
                 raise
-            self._token = ""  # expired early: one new token, one more try
+            self._token = ""  # expired before its time: one new token, one more try
             return self._request(model, operation, method, path,
                                  headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
 
