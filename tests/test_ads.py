@@ -350,6 +350,7 @@ def test_performance_credentials_are_stored_encrypted_and_survive_a_new_key() ->
 
 
 def test_the_account_form_sets_the_performance_credentials() -> None:
+    compile_translations()
     account = make_account("ozon", name="Ozon form")
     client = client_for(make_user(Role.ADMIN))
     response = client.post(f"/settings/accounts/{account.pk}/", {
@@ -364,3 +365,4 @@ def test_the_account_form_sets_the_performance_credentials() -> None:
     assert credentials["api_key"] == "key-0000-abcd"
     page = client.get(f"/settings/accounts/{account.pk}/").content.decode()
     assert "form-perf-secret" not in page and "advertising.performance" not in page
+    assert "Client ID и секрет сохранены" in page

@@ -77,7 +77,7 @@ class Campaign:  # extcampaignCampaignInList
 
 @payload
 class CampaignList:  # extcampaignCampaignsList
-    list: list[Campaign] = Field(default_factory=list)
+    items: list[Campaign] = Field(default_factory=list, alias="list")
 
 
 @payload
@@ -195,7 +195,7 @@ class PerformanceClient:
     def campaigns(self) -> list[Campaign]:
         """GET /api/client/campaign?advObjectType=SKU: the pay-per-click product campaigns."""
         return self._authorized(CampaignList, "campaigns", "GET", "/api/client/campaign",
-                                params={"advObjectType": "SKU"}).list
+                                params={"advObjectType": "SKU"}).items
 
     def product_stats(self, campaign_ids: Sequence[str], begin: date, end: date) -> list[SkuRow]:
         """POST /api/client/statistics/products/sku for up to CAMPAIGNS_PER_REQUEST campaigns."""
