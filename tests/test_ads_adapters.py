@@ -228,11 +228,12 @@ def test_wb_sandbox_refuses_more_than_31_days_as_the_spec_says(
     recording = RecordingTransport(SandboxTransport(sandbox_app))
     client = wb_client(recording)
     end = today(sandbox_world)
-    with pytest.raises(PermanentError, match="max date range 31 days"):
+    with pytest.raises(PermanentError, match="HTTP 400"):
         client._fetch_list(wb_ads.FullStatsItem, "advert statistics", "GET", wb_ads.Host.ADVERT, "/adv/v3/fullstats",
                            wb_ads.Bucket.ADVERT_STATS, params={"ids": str(wb_ads_sandbox.ADVERT_BASE),
                                                                "beginDate": (end - timedelta(days=31)).isoformat(),
                                                                "endDate": end.isoformat()})
-    [(_, response)] = recording.exchanges
+    [(_request, response)] = recording.exchanges
     assert response.status_code == 400
+    assert response.json()["errors"] == [{"detail": "max date range 31 days", "field": "begin and end"}]
     assert not check_all(ContractChecker.for_marketplace("wildberries"), recording.exchanges)
