@@ -68,7 +68,7 @@ class Token:
 
 @payload
 class Campaign:  # extcampaignCampaignInList
-    id: str
+    id: str | int  # uint64 as a string in the spec
     title: str = ""
     state: str = ""
     advObjectType: str = ""
@@ -80,16 +80,20 @@ class CampaignList:  # extcampaignCampaignsList
     items: list[Campaign] = Field(default_factory=list, alias="list")
 
 
+# The spec gives uint64 counts and money as strings; numbers are taken too, in case the API sends them.
+Number = str | int | float
+
+
 @payload
 class SkuRow:  # SearchPromoProductsSKUStatisticsResponseRow
-    campaignId: str
+    campaignId: str | int
     date: str
-    sku: str
-    views: str = "0"
-    clicks: str = "0"
-    orders: str = "0"
-    expense: str = "0"
-    sales: str = "0"
+    sku: str | int
+    views: Number = "0"
+    clicks: Number = "0"
+    orders: Number = "0"
+    expense: Number = "0"
+    sales: Number = "0"
 
 
 @payload
@@ -204,16 +208,16 @@ class PerformanceClient:
                                 body=body).rows
 
 
-def _count(text: str) -> int:
+def _count(value: Number) -> int:
     try:
-        return int(Decimal(text.strip() or "0"))
-    except ArithmeticError:
+        return int(to_decimal(value if value != "" else "0"))
+    except (MoneyParseError, ArithmeticError):
         return 0
 
 
-def _money(text: str) -> Decimal:
+def _money(value: Number) -> Decimal:
     try:
-        return to_decimal(text or "0").quantize(CENT)
+        return to_decimal(value if value != "" else "0").quantize(CENT)
     except (MoneyParseError, ArithmeticError):
         return Decimal(0)
 
@@ -222,11 +226,12 @@ def stat_items(rows: Sequence[SkuRow], names: Mapping[str, str]) -> list[AdStatD
     """One DTO per (day, campaign, sku); rows repeated for one key are summed."""
     merged: dict[tuple[str, str, str], AdStatDTO] = {}
     for row in rows:
-        key = (row.date[:10], row.campaignId, row.sku)
+        campaign_id, sku = str(row.campaignId), str(row.sku)
+        key = (row.date[:10], campaign_id, sku)
         item = AdStatDTO(
-            day=date.fromisoformat(row.date[:10]), campaign_id=row.campaignId, item_ref=row.sku,
+            day=date.fromisoformat(row.date[:10]), campaign_id=campaign_id, item_ref=sku,
             spend=_money(row.expense), views=_count(row.views), clicks=_count(row.clicks), orders=_count(row.orders),
-            ordered_amount=_money(row.sales), campaign_name=names.get(row.campaignId, ""),
+            ordered_amount=_money(row.sales), campaign_name=names.get(campaign_id, ""),
         )
         if key in merged:
             old = merged[key]
@@ -244,7 +249,7 @@ def iter_ad_stats(client: PerformanceClient, begin: date, end: date, cursor: dic
     done = int((cursor or {}).get("done", 0))
     begin = max(begin, end - timedelta(days=1))
     campaigns = client.campaigns()
-    names = {c.id: c.title for c in campaigns}
+    names = {str(c.id): c.title for c in campaigns}
     ids = sorted(names, key=lambda x: (len(x), x))
     chunks = [ids[i:i + CAMPAIGNS_PER_REQUEST] for i in range(0, len(ids), CAMPAIGNS_PER_REQUEST)]
     if not chunks or begin > end:
