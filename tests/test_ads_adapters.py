@@ -85,7 +85,7 @@ def test_wb_reads_each_cards_spend_per_day_summed_over_the_platforms(
                     expected[(day, str(campaign.id), str(nm))] = (f["spend"], f["views"], f["clicks"], f["orders"],
                                                                  f["sum_price"])
     assert by_key(items) == expected
-    assert len(expected) > 100
+    assert len(expected) > 50
     paused = [key for key in expected if key[1] == str(campaigns[11].id)]
     assert max(day for day, _, _ in paused) == end - timedelta(days=3)  # paused three days ago
     assert {i.currency for i in items} == {"RUB"}
