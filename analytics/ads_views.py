@@ -58,8 +58,10 @@ def ads_sheets(report: AdsReport) -> list[tuple[str, list[str], list[list[object
         rows.append([str(labels.get(r.marketplace, r.marketplace)), r.account_name, r.offer_id or r.item_ref, r.title,
                      r.campaigns, f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.ordered_amount,
                      f.revenue, f.drr])
-    by_marketplace: list[list[object]] = [[str(labels.get(mp, mp)), f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order,
-                       f.revenue, f.drr] for mp, f in sorted(report.by_marketplace.items())]
+    by_marketplace: list[list[object]] = [
+        [str(labels.get(mp, mp)), f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.revenue, f.drr]
+        for mp, f in sorted(report.by_marketplace.items())
+    ]
     summary_header = [_("Marketplace"), _("Spend"), _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"),
                       _("Cost per order"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
     return [(_("Advertising"), header, rows), (_("By marketplace"), summary_header, by_marketplace)]

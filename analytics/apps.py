@@ -7,4 +7,4 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from analytics import rollup_admin  # noqa: F401 - registers the roll-up's admin pages
+        from analytics import ads_admin, rollup_admin  # noqa: F401 - registers the roll-ups' admin pages
