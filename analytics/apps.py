@@ -7,5 +7,5 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        # Register the admin pages of the roll-ups and of the reconciliation's tables.
-        from analytics import reconciliation_admin, rollup_admin  # noqa: F401
+        # Register the admin pages of the roll-ups, the reconciliation's tables and the ad statistics.
+        from analytics import ads_admin, reconciliation_admin, rollup_admin  # noqa: F401

@@ -420,3 +420,42 @@ class ReportSnapshotRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.label}"
+
+
+class AdSpendDaily(models.Model):
+    """What one advertising campaign spent on one card of an account on one day (Europe/Moscow), with
+    its views, clicks and the orders it brought, from the marketplace's ad statistics (WB promotion,
+    Ozon Performance), upserted by the `ads` sync stream (analytics.ads): a re-read of the same days
+    changes nothing. `item_ref` is the card as the statistics name it (WB nmID, Ozon sku), `offer_id`
+    the seller article of the account's card with that marketplace sku ('' until the card is known)."""
+
+    account = models.ForeignKey(
+        "integrations.MarketplaceAccount", on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    day = models.DateField()
+    campaign_id = models.CharField(max_length=40)
+    item_ref = models.CharField(max_length=100)
+    offer_id = models.CharField(max_length=255, blank=True)
+    listing = models.ForeignKey(
+        "catalog.Listing", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
+    campaign_name = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=3, default=RUB)
+    spend = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    views = models.IntegerField(default=0)
+    clicks = models.IntegerField(default=0)
+    orders = models.IntegerField(default=0)
+    ordered_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("advertising spend per day")
+        verbose_name_plural = _("advertising spend per day")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "campaign_id", "item_ref"], name="uniq_ad_spend_daily"),
+        ]
+        # No other index: the reports read a period of every account through the unique key
+        # (account_id = ANY(…) AND day range), as they read the other roll-ups.
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.campaign_id}/{self.item_ref}: {self.spend} {self.currency}"

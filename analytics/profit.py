@@ -46,12 +46,25 @@ DEFAULT_DIMENSION = "product"
 # The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
 _SALES_FIGURES = ["orders", "units", "revenue", "returns", "return_units", "return_amount"]
 _FINANCE_FIGURES = ["quantity", "sale_amount", "payout", *FEE_KINDS]
-_ZEROS = {name: f"0 AS {name}" for name in _SALES_FIGURES + _FINANCE_FIGURES}
-_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in _FINANCE_FIGURES)])
-_FINANCE_COLUMNS = ", ".join([*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES])
-_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _SALES_FIGURES + _FINANCE_FIGURES)
-# Both roll-ups' rows of the period in one hash aggregate per (account, article, which period).
-# The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
+_AD_FIGURES = ["ad_spend"]
+_ZEROS = {name: f"0 AS {name}" for name in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES}
+_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in _FINANCE_FIGURES + _AD_FIGURES)])
+_FINANCE_COLUMNS = ", ".join(
+    [*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES, *(_ZEROS[n] for n in _AD_FIGURES)]
+)
+_AD_COLUMNS = ", ".join(_ZEROS[n] for n in _SALES_FIGURES + _FINANCE_FIGURES)
+_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES)
+_NOT_FINANCE_ADS = ", ".join(n for n in _SALES_FIGURES + _FINANCE_FIGURES)
+_ANY_FIGURE = " OR ".join(f"{n} <> 0" for n in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES)
+# The roll-ups' rows of the period in one hash aggregate per (account, article, which period): sales,
+# finance, and the ad statistics' spend per card (analytics.AdSpendDaily, with an (account, period)
+# row under the empty article for the adjustment below).
+#
+# Advertising is counted once: the finance reports charge it per account (FinanceDaily.advertising
+# under the empty article), the ad statistics per card. The cards' ad spend is charged to them, and
+# the same amount, up to what the finance reports charged for ads in that account and period, is
+# taken off the account's row ("charges without an article"); spend the finance reports do not
+# hold yet stays charged. So an account's ad cost is max(finance advertising, ad statistics).
 _CTES = f"""
     WITH u AS (
         SELECT account_id, offer_id, day >= %(split)s AS current, {_SALES_COLUMNS}
@@ -61,8 +74,23 @@ _CTES = f"""
         SELECT account_id, offer_id, day >= %(split)s AS current, {_FINANCE_COLUMNS}
         FROM analytics_financedaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-    ), a AS (
+        UNION ALL
+        SELECT account_id, CASE WHEN GROUPING(offer_id) = 1 THEN '' ELSE offer_id END, current, {_AD_COLUMNS},
+               CASE WHEN GROUPING(offer_id) = 1 THEN 0 ELSE sum(spend) END
+        FROM (SELECT account_id, offer_id, day >= %(split)s AS current, spend FROM analytics_adspenddaily
+              WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s
+                AND currency = %(currency)s) d
+        GROUP BY GROUPING SETS ((account_id, current, offer_id), (account_id, current))
+    ), a0 AS (
         SELECT account_id, offer_id, current, {_ALL_SUMS} FROM u GROUP BY 1, 2, 3
+    ), a1 AS (
+        SELECT account_id, offer_id, current, {_NOT_FINANCE_ADS},
+               ad_spend - CASE WHEN offer_id = '' THEN least(
+                   sum(ad_spend) OVER (PARTITION BY account_id, current),
+                   greatest(-sum(advertising) OVER (PARTITION BY account_id, current), 0)) ELSE 0 END AS ad_spend
+        FROM a0
+    ), a AS (
+        SELECT * FROM a1 WHERE offer_id <> '' OR {_ANY_FIGURE}  -- the empty article's row of ads alone: nothing left
     )
 """  # noqa: S608 - kinds are the model's constants; values are parameters
 _ARTICLES = """
@@ -126,7 +154,7 @@ ARTICLE_FIGURES_SQL = _CTES + f""",
 GROUP_SELECT = f"""
     SELECT current, {{key}} AS key, min({{label}}) AS label, min({{detail}}) AS detail, min(product_id) AS product_id,
            sum(orders), sum(units), sum(returns), sum(return_units), sum(revenue - return_amount),
-           sum(sale_amount), sum(payout), sum(cost), sum(tax), sum(cost_unknown), {_FEE_GROUP_SUMS}
+           sum(sale_amount), sum(payout), sum(cost), sum(tax), sum(cost_unknown), sum(ad_spend), {_FEE_GROUP_SUMS}
     FROM {{source}}
     GROUP BY 1, 2
     ORDER BY 1, sum(sale_amount) DESC, sum(revenue - return_amount) DESC, 2
@@ -158,6 +186,9 @@ class Figures:
     cost: Decimal = ZERO
     tax: Decimal = ZERO
     cost_unknown: int = 0  # articles sold whose product has no cost price
+    # Ad statistics' spend on the cards (analytics.AdSpendDaily); on the account's row without an
+    # article, minus the part of the finance reports' advertising the cards now carry (see _CTES).
+    ad_spend: Decimal = ZERO
 
     @property
     def fees_total(self) -> Decimal:
@@ -166,7 +197,15 @@ class Figures:
 
     @property
     def profit(self) -> Decimal:
-        return self.paid - self.cost - self.tax
+        return self.paid - self.cost - self.tax - self.ad_spend
+
+    @property
+    def ad_share(self) -> Decimal | None:
+        """The ads' share of the profit they were paid from (profit before the ads), percent."""
+        before = self.profit + self.ad_spend
+        if not self.ad_spend or before <= 0:
+            return None
+        return (self.ad_spend * 100 / before).quantize(Decimal("0.1"))
 
     @property
     def margin(self) -> Decimal | None:
@@ -177,7 +216,7 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         for name in ("orders", "units", "returns", "return_units", "predicted", "accrued", "paid", "cost", "tax",
-                     "cost_unknown"):
+                     "cost_unknown", "ad_spend"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind in FEE_KINDS:
             self.fees[kind] += other.fees[kind]
@@ -224,7 +263,7 @@ def figures_of(row: dict[str, Any], tax: TaxSettings | None) -> Figures:
         orders=int(row["orders"]), units=int(row["units"]), returns=int(row["returns"]),
         return_units=int(row["return_units"]), predicted=Decimal(row["revenue"]) - Decimal(row["return_amount"]),
         accrued=Decimal(row["sale_amount"]), paid=Decimal(row["payout"]),
-        fees={kind: Decimal(row[kind]) for kind in FEE_KINDS},
+        fees={kind: Decimal(row[kind]) for kind in FEE_KINDS}, ad_spend=Decimal(row.get("ad_spend") or 0),
     )
     if row["cost_price"] is not None:
         figures.cost = kopecks(Decimal(row["cost_price"]) * net_units)
@@ -243,6 +282,11 @@ class ProfitReport:
     groups: list[Group]
     total: Figures
     marketplace: str = ""
+
+    @property
+    def has_ads(self) -> bool:
+        """Whether any row carries ad statistics' spend (the page shows its columns only then)."""
+        return any(group.figures.ad_spend for group in self.groups)
 
 
 def report_settings(cursor: Any) -> None:
@@ -286,12 +330,12 @@ def group_sql(dimension: str, source: str = "z") -> str:
 def group_of(row: tuple[Any, ...], dimension: str) -> tuple[bool, Group]:
     """(whether of the current period, the group) of a row of GROUP_SELECT."""
     (is_current, group_key, group_label, group_detail, product_id, orders, units, returns, return_units,
-     predicted, accrued, paid, cost, tax, cost_unknown, *fees) = row
+     predicted, accrued, paid, cost, tax, cost_unknown, ad_spend, *fees) = row
     figures = Figures(
         orders=int(orders), units=int(units), returns=int(returns), return_units=int(return_units),
         predicted=Decimal(predicted), accrued=Decimal(accrued), paid=Decimal(paid),
         fees={kind: Decimal(amount) for kind, amount in zip(FEE_KINDS, fees, strict=True)},
-        cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown),
+        cost=Decimal(cost), tax=Decimal(tax), cost_unknown=int(cost_unknown), ad_spend=Decimal(ad_spend),
     )
     if dimension == "product" and group_key.endswith(":"):
         group_label = gettext("Charges without an article")  # storage, ads of the account as a whole

@@ -60,7 +60,7 @@ PROFIT = "profit"
 ABC_KIND = "abc"
 MEASURES = ("revenue", "profit")
 # Bump when what a row's `values` hold changes: older snapshots then no longer match.
-LAYOUT = 1
+LAYOUT = 2  # 2: the ad statistics' spend (Figures.ad_spend)
 # Snapshots not recomputed for this long (past presets, custom periods seen once) are deleted by `warm`.
 KEEP = timedelta(days=1)
 

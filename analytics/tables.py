@@ -55,13 +55,13 @@ def profit_sheets(report: ProfitReport, chart: list[tuple[Any, ...]]) -> list[Sh
     fees = fee_labels()
     header = [str(DIMENSIONS[report.dimension]), _("Article / marketplace"), _("Orders"), _("Units"), _("Returns"),
               _("Predicted from orders"), _("Accrued"), *[label for _, label in fees], _("Fees total"), _("Paid"),
-              _("Cost price"), _("Tax"), _("Profit"), _("Margin, %")]
+              _("Cost price"), _("Tax"), _("Ad spend"), _("Ad share of profit, %"), _("Profit"), _("Margin, %")]
     rows = []
     for group in [*report.groups, None]:
         f = group.figures if group else report.total
         rows.append([group.label if group else _("Total"), group.detail if group else "", f.orders, f.units,
                      f.returns, f.predicted, f.accrued, *[f.fee(kind) for kind, _ in fees], f.fees_total, f.paid,
-                     f.cost, f.tax, f.profit, f.margin])
+                     f.cost, f.tax, f.ad_spend, f.ad_share, f.profit, f.margin])
     chart_header = [_("Date"), _("Predicted from orders"), _("Accrued"), _("Paid")]
     return [(_("Sales and profit"), header, rows), (_("By day"), chart_header, [list(r) for r in chart])]
 

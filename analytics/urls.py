@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import reconciliation_views, report_views, views
+from analytics import ads_views, reconciliation_views, report_views, views
 
 app_name = "analytics"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("profit.<str:fmt>", report_views.profit_export, name="profit_export"),
     path("abc/", report_views.abc, name="abc"),
     path("abc.<str:fmt>", report_views.abc_export, name="abc_export"),
+]
+urlpatterns += [
+    path("ads/", ads_views.ads, name="ads"),
+    path("ads.<str:fmt>", ads_views.ads_export, name="ads_export"),
 ]
 urlpatterns += [
     path("jobs/<int:pk>/", report_views.job, name="job"),

@@ -278,6 +278,19 @@ def load(volumes: Volumes) -> None:
             "kind": "'commission'", "name": "'Комиссия за продажу'", "amount": "-(sale_amount * 0.15)",
             "operation_id": "id",
         }, "FROM analytics_financeoperation WHERE sale_amount > 0")
+        # Ad statistics (analytics.AdSpendDaily): one Ozon and WB card in 20 advertised every day of the
+        # orders' span, in one of seven campaigns (every tenth card in two), as the ads stream stores them.
+        insert(c, "analytics_adspenddaily", {
+            "account_id": "l.account_id", "day": "(now() AT TIME ZONE 'Europe/Moscow')::date - d",
+            "campaign_id": "(30000000 + (l.id + k) % 7)::text", "item_ref": "l.marketplace_sku",
+            "offer_id": "l.offer_id", "listing_id": "l.id", "campaign_name": "'Кампания ' || (l.id + k) % 7",
+            "currency": "'RUB'", "spend": "round(((l.id * 7 + d * 13) % 900 + 50)::numeric / 7, 2)",
+            "views": "(l.id * 3 + d * 11) % 2000 + 100", "clicks": "(l.id + d * 7) % 90 + 5",
+            "orders": "(l.id + d) % 6", "ordered_amount": "((l.id + d) % 6) * (500 + l.id % 3000)",
+            "updated_at": "now()",
+        }, f"FROM catalog_listing l JOIN {accts} a(k0, id, m) ON a.id = l.account_id AND a.m <> 'yandex_market' "
+           f"CROSS JOIN generate_series(0, {DAYS_OF_ORDERS - 1}) d CROSS JOIN generate_series(0, 1) k "
+           "WHERE l.id % 20 = 0 AND (k = 0 OR l.id % 200 = 0)")
         insert(c, "core_auditevent", {
             "actor_id": str(user.pk), "actor_label": f"'{USERNAME}'", "channel": "'web'",
             "action": "(ARRAY['listing.content','stock.set','price.set','account.update'])[1 + g % 4]",
@@ -456,6 +469,9 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("profit by brand 90 days", "/analytics/profit/?days=90&by=brand"),
         Page("profit by marketplace 90 days", "/analytics/profit/?days=90&by=marketplace"),
         Page("profit XLSX 30 days", "/analytics/profit.xlsx?days=30"),
+        Page("advertising 30 days", "/analytics/ads/?days=30"),
+        Page("advertising WB 90 days", "/analytics/ads/?days=90&marketplace=wildberries"),
+        Page("advertising CSV 30 days", "/analytics/ads.csv?days=30"),
         Page("ABC XYZ 90 days", "/analytics/abc/?days=90"),
         Page("ABC XYZ by profit AX", "/analytics/abc/?days=90&measure=profit&cell=AX"),
         Page("ABC XYZ CSV 90 days", "/analytics/abc.csv?days=90"),

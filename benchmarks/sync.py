@@ -146,7 +146,9 @@ def make_accounts(url: str, marketplaces: list[str]) -> list[Any]:
     from integrations.sandbox import credentials as sb
 
     specs = [
-        ("ozon", {"client_id": sb.OZON_CLIENT_ID}, {"api_key": sb.OZON_API_KEY}),
+        ("ozon", {"client_id": sb.OZON_CLIENT_ID}, {"api_key": sb.OZON_API_KEY,
+                                                     "performance_client_id": sb.OZON_PERFORMANCE_CLIENT_ID,
+                                                     "performance_client_secret": sb.OZON_PERFORMANCE_CLIENT_SECRET}),
         ("wildberries", {}, {"token": sb.WB_TOKEN}),
         ("yandex_market", {"business_id": str(sb.YM_BUSINESS_ID)}, {"api_key": sb.YM_API_KEY}),
     ]

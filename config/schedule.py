@@ -37,12 +37,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "args": (["warehouses", "listings", "prices", "stocks", "promotions"],),
         "options": {"expires": 9 * 60},
     },
-    # Finance, fee rates and the category dictionaries of the listing checks daily (default 24 h); an hourly
-    # tick so an admin can ask for a shorter interval.
+    # Finance, fee rates and the category dictionaries of the listing checks daily (default 24 h), ad
+    # statistics every 6 h (integrations/ads.py); an hourly tick so an admin can ask for a shorter interval.
     "sync-finance": {
         "task": DISPATCH,
         "schedule": crontab(minute=17),
-        "args": (["finance", "fees", "categories"],),
+        "args": (["finance", "fees", "categories", "ads"],),
         "options": {"expires": 50 * 60},
     },
     # Runs whose worker died (no heartbeat) are marked abandoned, freeing their lease.

@@ -36,6 +36,13 @@ REQUIRED_FIELDS = {
     Marketplace.YANDEX_MARKET: ("business_id",),
 }
 PLAIN_FIELDS = ("client_id", "business_id", "campaign_ids", "base_url", "enabled")
+# Optional secrets beside the main one, kept in the same encrypted credentials: Ozon's Performance
+# API (advertising statistics) has its own client id and secret (integrations.ozon.performance).
+EXTRA_SECRETS = {
+    Marketplace.OZON: ("performance_client_id", "performance_client_secret"),
+    Marketplace.WILDBERRIES: (),
+    Marketplace.YANDEX_MARKET: (),
+}
 
 
 class AccountError(ValueError):
@@ -90,20 +97,28 @@ class AccountSaveResult:
     changed_fields: list[str] = field(default_factory=list)
 
 
-def _current_secret(account: MarketplaceAccount) -> str | None:
+def _stored_secrets(account: MarketplaceAccount) -> dict[str, str]:
     if not account.credentials_encrypted:
-        return None
+        return {}
     try:
-        return account.get_credentials().get(SECRET_NAME[Marketplace(account.marketplace)])
+        return account.get_credentials()
     except crypto.DecryptionError:
-        return None
+        return {}
+
+
+def _current_secret(account: MarketplaceAccount) -> str | None:
+    return _stored_secrets(account).get(SECRET_NAME[Marketplace(account.marketplace)])
 
 
 @transaction.atomic
 def account_persist(
-    *, account: MarketplaceAccount, secret: str | None, changed_fields: list[str], actor: Any = None
+    *, account: MarketplaceAccount, secret: str | None, changed_fields: list[str], actor: Any = None,
+    extra_secrets: dict[str, str] | None = None,
 ) -> AccountSaveResult:
-    """Save an account whose plain fields are already set; encrypt `secret` if it is new. Audited."""
+    """Save an account whose plain fields are already set; encrypt `secret` if it is new. Audited.
+
+    `extra_secrets`: optional secrets of EXTRA_SECRETS (empty values keep the stored ones); they are
+    encrypted with the main one, and the audit names which changed, never their values."""
     marketplace = Marketplace(account.marketplace)
     created = account.pk is None
     audited = [*PLAIN_FIELDS, "name", "token_expires_at", "credentials_hint"]
@@ -116,10 +131,19 @@ def account_persist(
         # Otherwise whoever may edit the account could send the saved key to an address of their choosing.
         raise AccountError(_("Enter the API key again to change the API address: the key will be sent there."))
     key_changed = False
+    stored = {} if created else _stored_secrets(account)
+    extras = {name: value.strip() for name, value in (extra_secrets or {}).items() if value and value.strip()}
+    unknown = sorted(set(extras) - set(EXTRA_SECRETS[marketplace]))
+    if unknown:
+        raise AccountError(f"{marketplace.label}: unknown credential {unknown[0]!r}.")
+    extras_changed = sorted(name for name, value in extras.items() if stored.get(name) != value)
+    if extras_changed and not created and "base_url" in changed_fields and not secret:
+        raise AccountError(_("Enter the API key again to change the API address: the key will be sent there."))
     if secret:
         secret = secret.strip()
         if created or secret != _current_secret(account):
-            account.set_credentials({SECRET_NAME[marketplace]: secret})
+            # The optional secrets stay with a new main key.
+            account.set_credentials({**stored, **extras, SECRET_NAME[marketplace]: secret})
             key_changed = True
         if marketplace is Marketplace.WILDBERRIES:
             expires = wb_token_expiry(secret)
@@ -128,14 +152,18 @@ def account_persist(
                 changed_fields = [*changed_fields, "token_expires_at"]
     elif created or not account.credentials_encrypted:
         raise AccountError(f"{marketplace.label}: the API key is required.")
+    if extras_changed and not key_changed:
+        account.set_credentials({**stored, **extras})
     account.full_clean(exclude=["credentials_encrypted"])
     account.save()
-    if created or key_changed or changed_fields:
+    if created or key_changed or changed_fields or extras_changed:
         details: dict[str, Any] = {"marketplace": account.marketplace, "name": account.name}
         if changed_fields:
             details["changed"] = sorted(set(changed_fields))
         if key_changed:
             details["key_hint"] = account.credentials_hint
+        if extras_changed:
+            details["credentials_changed"] = extras_changed
         action = "account.created" if created else ("account.key_changed" if key_changed else "account.updated")
         # Old -> new of the plain fields; the key appears only as its masked hint.
         after = {name: getattr(account, name) for name in audited}
@@ -147,7 +175,8 @@ def account_persist(
 
 @transaction.atomic
 def account_upsert(
-    *, marketplace: str, name: str, secret: str | None, fields: dict[str, Any], actor: Any = None
+    *, marketplace: str, name: str, secret: str | None, fields: dict[str, Any], actor: Any = None,
+    extra_secrets: dict[str, str] | None = None,
 ) -> AccountSaveResult:
     """Create the account named `name`, or update it (re-running a command with the same name)."""
     try:
@@ -167,7 +196,8 @@ def account_upsert(
             setattr(account, key, value)
             changed.append(key)
     return account_persist(
-        account=account, secret=secret, changed_fields=[] if account.pk is None else changed, actor=actor
+        account=account, secret=secret, changed_fields=[] if account.pk is None else changed, actor=actor,
+        extra_secrets=extra_secrets,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -31,6 +31,7 @@ class Stream(StrEnum):
     SALES = "sales"
     CATEGORIES = "categories"
     FEES = "fees"  # fee rates (commissions, logistics, acquiring…) per card, category or account
+    ADS = "ads"  # advertising statistics per card, campaign and day (WB promotion, Ozon Performance)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +368,24 @@ class FinanceOperationDTO:
     quantity: int = 0
     sale_amount: Decimal = Decimal("0")
     fees: tuple[FeeDTO, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AdStatDTO:
+    """One card's advertising statistics in one campaign on one day (Moscow), as the marketplace's
+    ad statistics state them. `item_ref` is the card as the statistics name it (WB nmID, Ozon sku),
+    which ListingDTO.marketplace_sku also holds; `spend` is what the campaign charged for the card."""
+
+    day: date
+    campaign_id: str
+    item_ref: str
+    spend: Decimal
+    views: int = 0
+    clicks: int = 0
+    orders: int = 0
+    ordered_amount: Decimal = Decimal(0)  # orders the ads brought, by the ad statistics
+    currency: str = "RUB"
+    campaign_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

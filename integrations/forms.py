@@ -25,6 +25,21 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
         assume_scheme="https",
         help_text=_("Leave empty for the marketplace's own API."),
     )
+    performance_client_id = forms.CharField(
+        label=_("Ozon Performance client ID"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Ozon only, for advertising statistics: Settings → API keys → Performance API in the "
+                    "seller cabinet. Leave empty to keep the saved one."),
+    )
+    performance_client_secret = forms.CharField(
+        label=_("Ozon Performance client secret"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted; leave empty to keep the saved one."),
+    )
     campaign_ids = forms.CharField(
         label=_("Campaign ids"),
         required=False,
@@ -66,7 +81,16 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("client_id", _("Ozon needs the Client ID."))
         if marketplace == Marketplace.YANDEX_MARKET and not data.get("business_id"):
             self.add_error("business_id", _("Yandex Market needs the business ID."))
+        if marketplace != Marketplace.OZON:
+            for name in ("performance_client_id", "performance_client_secret"):
+                if data.get(name):
+                    self.add_error(name, _("Only Ozon accounts have Performance API credentials."))
         return data
+
+    def extra_secrets(self) -> dict[str, str]:
+        """The optional secrets entered (integrations.accounts.EXTRA_SECRETS); empty ones keep the saved."""
+        names = ("performance_client_id", "performance_client_secret")
+        return {name: self.cleaned_data[name] for name in names if self.cleaned_data.get(name)}
 
     def _post_clean(self) -> None:
         super()._post_clean()  # type: ignore[misc]

@@ -53,6 +53,17 @@ class MarketplaceAccount(TimeStampedModel):
         data: dict[str, str] = json.loads(crypto.decrypt(self.credentials_encrypted))
         return data
 
+    @property
+    def has_performance_credentials(self) -> bool:
+        """Whether the Ozon Performance API's client id and secret (ad statistics) are saved."""
+        if not self.credentials_encrypted:
+            return False
+        try:
+            secrets = self.get_credentials()
+        except crypto.DecryptionError:
+            return False
+        return bool(secrets.get("performance_client_id") and secrets.get("performance_client_secret"))
+
 
 class SyncState(models.Model):
     """The resume point of one stream of one account: saved after every page."""

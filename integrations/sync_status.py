@@ -35,6 +35,7 @@ STREAM_LABELS = {
     "promotions": gettext_lazy("Promotions"),
     "finance": gettext_lazy("Finance"),
     "fees": gettext_lazy("Fees and tariffs"),
+    "ads": gettext_lazy("Advertising statistics"),
 }
 
 # engine.describe() stores "<ErrorClass> (HTTP <status>): <the marketplace's message>"; the class says what

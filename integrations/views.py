@@ -30,14 +30,15 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_variables("secret")
-@sensitive_post_parameters("secret")
+@sensitive_post_parameters("secret", "performance_client_id", "performance_client_secret")
 @require_role(*ADMINS)
 def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     account = get_object_or_404(MarketplaceAccount, pk=pk) if pk is not None else MarketplaceAccount()
     form = AccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
         secret = form.cleaned_data.get("secret") or None
-        changed = [name for name in form.changed_data if name != "secret"]
+        changed = [name for name in form.changed_data
+                   if name not in ("secret", "performance_client_id", "performance_client_secret")]
         try:
             check_base_url(form.instance.base_url)
             # A new key is tried before it is stored: a key the marketplace refuses is not saved.
@@ -45,7 +46,8 @@ def account_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             if check is not None and check.refused:
                 form.add_error("secret", describe(check))
                 raise _Refused
-            result = account_persist(account=form.instance, secret=secret, changed_fields=changed, actor=request.user)
+            result = account_persist(account=form.instance, secret=secret, changed_fields=changed, actor=request.user,
+                                     extra_secrets=form.extra_secrets())
         except AccountError as exc:
             form.add_error(None, str(exc))
         except _Refused:

@@ -36,6 +36,8 @@ READ_PAGES = [
     "/analytics/profit.xlsx",
     "/analytics/abc/",
     "/analytics/abc.csv",
+    "/analytics/ads/",
+    "/analytics/ads.csv",
     "/api/v1/reply-templates/",
 ]
 ADMIN_PAGES = ["/settings/", "/settings/accounts/new/", "/settings/accounts/{account}/", "/api/v1/accounts/"]

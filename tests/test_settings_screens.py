@@ -225,7 +225,7 @@ class TestSyncs:
             assert label in page
         assert "Маркетплейс отклонил ключ: проверьте его в настройках аккаунта." in page
         assert "token problem; token is expired" in page  # the marketplace's own words, under the explanation
-        assert page.count('data-stream="') == 13
+        assert page.count('data-stream="') == 14
 
     def test_sync_now_queues_the_stream_and_the_run_shows(
         self, server: SandboxServer, settings, django_capture_on_commit_callbacks

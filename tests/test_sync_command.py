@@ -46,12 +46,12 @@ def test_sync_command_runs_every_stream_and_prints_a_summary(server: SandboxServ
     assert out[0].split() == ["stream", "status", "fetched", "created", "updated", "unchanged", "errors", "seconds"]
     rows = {line.split()[0]: line.split() for line in out[1:]}
     assert set(rows) == {"warehouses", "listings", "categories", "prices", "stocks", "orders", "returns", "sales",
-                         "reviews", "questions", "promotions", "finance", "fees", "total"}
+                         "reviews", "questions", "promotions", "finance", "fees", "ads", "total"}
     assert rows["orders"][1] == "ok" and int(rows["orders"][3]) == Order.objects.filter(account=account).count() > 0
     assert int(rows["listings"][3]) == Listing.objects.filter(account=account).count() == 30
     account.refresh_from_db()
     assert account.last_success_at is not None and account.last_error == ""
-    assert SyncRun.objects.filter(account=account, trigger="command", status="succeeded").count() == 13
+    assert SyncRun.objects.filter(account=account, trigger="command", status="succeeded").count() == 14
 
 
 def test_only_and_full_select_streams_and_rerun_everything(server: SandboxServer, capsys) -> None:

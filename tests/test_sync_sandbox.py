@@ -38,7 +38,10 @@ def make_account(marketplace: str) -> MarketplaceAccount:
                                  base_url=f"http://sandbox.test/{marketplace}")
     if marketplace == "ozon":
         account.client_id = sandbox_credentials.OZON_CLIENT_ID
-        account.set_credentials({"api_key": sandbox_credentials.OZON_API_KEY})
+        # With the Performance API's credentials, the ads stream reads Ozon's ad statistics too.
+        account.set_credentials({"api_key": sandbox_credentials.OZON_API_KEY,
+                                 "performance_client_id": sandbox_credentials.OZON_PERFORMANCE_CLIENT_ID,
+                                 "performance_client_secret": sandbox_credentials.OZON_PERFORMANCE_CLIENT_SECRET})
     elif marketplace == "wildberries":
         account.set_credentials({"token": sandbox_credentials.WB_TOKEN})
     else:

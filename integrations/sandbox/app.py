@@ -65,10 +65,10 @@ def marketplace_module(name: str) -> MarketplaceModule:
     return cast(MarketplaceModule, importlib.import_module(f"integrations.sandbox.{name}"))
 
 
-# Modules that add routes to a marketplace (FBS/DBS order actions), each with its own ROUTES.
+# Modules that add routes to a marketplace (FBS/DBS order actions, advertising), each with its own ROUTES.
 EXTENSIONS = {
-    "ozon": ("integrations.sandbox.ozon_fbs",),
-    "wildberries": ("integrations.sandbox.wildberries_fbs",),
+    "ozon": ("integrations.sandbox.ozon_fbs", "integrations.sandbox.ozon_performance"),
+    "wildberries": ("integrations.sandbox.wildberries_fbs", "integrations.sandbox.wildberries_ads"),
     "yandex_market": ("integrations.sandbox.yandex_market_fbs",),
 }
 

@@ -29,7 +29,8 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 # Entry documents per marketplace, relative to the specs folder. For WB, current files come first:
 # an operation found there wins over the same path in the older set (kept for removed methods).
 SPEC_FILES: dict[str, tuple[str, ...]] = {
-    "ozon": ("ozon/swagger.json",),
+    # The Seller API, and the excerpt of the Performance API (ads) the ads stream uses (see ozon/SOURCES.md).
+    "ozon": ("ozon/swagger.json", "ozon/performance.json"),
     "wildberries": (
         "wildberries/01-general.yaml",
         "wildberries/02-items.yaml",

@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 OZON_CLIENT_ID = "100500"
 OZON_API_KEY = "sandbox-ozon-0f6c1e2a-api-key"
 
+# Ozon Performance API (advertising): the service account's client id and secret.
+OZON_PERFORMANCE_CLIENT_ID = "100500-1700000000000@advertising.performance.ozon.ru"
+OZON_PERFORMANCE_CLIENT_SECRET = "sandbox-ozon-performance-secret-7d2f"
+
 YM_API_KEY = "ACMA:sandbox-ym-api-key:5c1b"
 YM_BUSINESS_ID = 700100
 # One store (campaign) per placement model, as a real cabinet has.

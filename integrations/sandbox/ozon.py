@@ -593,6 +593,10 @@ def advance(world: SandboxWorld, state: OzonState, old: datetime, new: datetime)
 
 
 def authenticate(world: SandboxWorld, request: SandboxRequest) -> httpx.Response | None:
+    if request.path.startswith("/api/client/"):  # the Performance API (ozon_performance.py): a bearer token
+        from integrations.sandbox.ozon_performance import authenticate as performance_authenticate
+
+        return performance_authenticate(world, request)
     client_id = request.headers.get("Client-Id")
     api_key = request.headers.get("Api-Key")
     if not client_id or not api_key:

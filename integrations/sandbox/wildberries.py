@@ -89,6 +89,8 @@ LIMITS = {
     "returns": (20, 60, 10),
     "calendar": (10, 6, 5),
     "finance": (1, 60, 1),
+    "advert_list": (5, 1, 5),  # 08-promotion /adv/v1/promotion/count
+    "advert_stats": (3, 60, 1),  # 08-promotion /adv/v3/fullstats
 }
 # ... and the lower ones of a Basic token, where an operation's table gives them ("Базовый" rows).
 BASIC_LIMITS = {
@@ -99,6 +101,8 @@ BASIC_LIMITS = {
     "returns": (1, 3600, 1),
     "calendar": (1, 3600, 1),
     "finance": (2, 24 * 3600, 1),
+    "advert_list": (4, 3600, 1),
+    "advert_stats": (1, 3600, 1),
 }
 # "Один запрос с кодами ответов 4XX учитывается как 10 запросов": seller warehouses and stocks
 # (02-items), FBS (03) and DBS (05) methods.
@@ -310,6 +314,10 @@ def _bucket(path: str) -> str:
         return "calendar"
     if path.startswith("/api/finance/"):
         return "finance"
+    if path == "/adv/v3/fullstats":
+        return "advert_stats"
+    if path.startswith("/adv/"):
+        return "advert_list"
     if path.startswith("/api/v3/warehouses"):
         return "warehouses"
     if path.startswith("/api/v3/stocks"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from analytics.ads import ingest_ad_stats
 from analytics.ingest import ingest_finance, link_waiting_finance
 from catalog.categories import categories_to_fetch, ingest_categories
 from catalog.checks import check_all_listings, check_changed_listings
@@ -22,6 +23,7 @@ from catalog.ingest import ingest_listings, ingest_stocks, ingest_warehouses, ma
 from catalog.services import attribute_text, image_urls
 from core.bulk import UpsertCounts
 from integrations import outbox
+from integrations.ads import iter_ad_stats
 from integrations.base import (
     ListingDTO,
     MarketplaceClient,
@@ -198,6 +200,10 @@ def _finance(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), result.operations, fees_created=result.fees.created)
 
 
+def _ads(account_id: int, items: Sequence[Any]) -> PageCounts:
+    return PageCounts.of(len(items), ingest_ad_stats(account_id, items))
+
+
 def _fees(account_id: int, items: Sequence[Any]) -> PageCounts:
     return PageCounts.of(len(items), ingest_fee_rates(account_id, items))
 
@@ -367,6 +373,13 @@ def _read_fees(account_id: int, client: MarketplaceClient, since: datetime | Non
     return _pages(iter_fee_rates(client, _page_cursor(cursor)), _fees)
 
 
+def _read_ads(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
+              ) -> Iterator[StreamPage]:
+    """Ad statistics per card and day of a window of recent days (integrations.ads): re-read every
+    run, since the marketplaces revise them; `since` only widens it (a first or full sync)."""
+    return _pages(iter_ad_stats(client, since, _page_cursor(cursor)), _ads)
+
+
 def _read_promotions(account_id: int, client: MarketplaceClient, since: datetime | None, cursor: dict[str, Any] | None
                      ) -> Iterator[StreamPage]:
     """Promotions first (a short list, re-read on resume), then each one's offers, resumable per
@@ -417,6 +430,9 @@ STREAMS: dict[str, StreamDef] = {
         StreamDef(Stream.FINANCE, 24 * 60, _read_finance, changes=True, lookback_days=90),
         # Tariffs change rarely and with notice; the set in effect is kept per day it was read.
         StreamDef(Stream.FEES, 24 * 60, _read_fees),
+        # Every 6 h: Ozon's product statistics reach back to yesterday only, so yesterday's final
+        # figures are read on the day after; WB's re-read covers the last week.
+        StreamDef(Stream.ADS, 6 * 60, _read_ads, changes=True, lookback_days=30),
     ]
 }
 

@@ -22,6 +22,7 @@ class Host(StrEnum):
     RETURNS = "https://returns-api.wildberries.ru"
     CALENDAR = "https://dp-calendar-api.wildberries.ru"
     FINANCE = "https://finance-api.wildberries.ru"
+    ADVERT = "https://advert-api.wildberries.ru"
 
 
 class TokenType(StrEnum):
@@ -55,6 +56,8 @@ class Bucket(StrEnum):
     FINANCE = "finance"
     TARIFFS_COMMISSION = "tariffs_commission"
     TARIFFS_BOX = "tariffs_box"
+    ADVERT_LIST = "advert_list"
+    ADVERT_STATS = "advert_stats"
 
 
 # "Один запрос с кодами ответов 4XX учитывается как 10 запросов": seller warehouses and stocks
@@ -79,6 +82,8 @@ RULES: dict[Bucket, LimitRule] = {
     Bucket.FINANCE: LimitRule(rate=1, period=60, burst=1),  # sales-reports/detailed
     Bucket.TARIFFS_COMMISSION: LimitRule(rate=1, period=60, burst=2),  # 10-rates tariffs/commission
     Bucket.TARIFFS_BOX: LimitRule(rate=60, period=60, burst=5),  # 10-rates tariffs/box
+    Bucket.ADVERT_LIST: LimitRule(rate=5, period=1, burst=5),  # 08-promotion promotion/count: 1 s / 5 / 200 ms / 5
+    Bucket.ADVERT_STATS: LimitRule(rate=3, period=60, burst=1),  # 08-promotion v3/fullstats: 1 min / 3 / 20 s / 1
 }
 
 # A Basic token's lower limits: the "Базовый" rows of the same tables. Groups whose tables have no
@@ -93,6 +98,8 @@ BASIC_RULES: dict[Bucket, LimitRule] = {
     Bucket.FINANCE: LimitRule(rate=2, period=24 * 3600, burst=1),  # 24 h / 2 / 12 h / 1
     Bucket.TARIFFS_COMMISSION: LimitRule(rate=5, period=3600, burst=1),  # 1 h / 5 / 12 min / 1
     Bucket.TARIFFS_BOX: LimitRule(rate=1, period=3600, burst=1),  # 1 h / 1
+    Bucket.ADVERT_LIST: LimitRule(rate=4, period=3600, burst=1),  # promotion/count: 1 h / 4 / 15 min / 1
+    Bucket.ADVERT_STATS: LimitRule(rate=1, period=3600, burst=1),  # v3/fullstats: 1 h / 1 / 1 h / 1
 }
 
 
@@ -125,3 +132,5 @@ MAX_PROMO_NOMENCLATURES = 1000
 MAX_PROMO_DETAILS_IDS = 100
 MAX_CONTENT_UPDATE = 3000
 MAX_WB_STOCK_NM_IDS = 1000
+MAX_ADVERT_IDS = 50  # v3/fullstats `ids`: at most 50 campaigns a request
+MAX_ADVERT_DAYS = 31  # v3/fullstats: beginDate..endDate at most 31 days

@@ -1,6 +1,7 @@
 """Connect a marketplace account without prompts; re-running with the same --name updates it.
 
 add_account ozon --name NAME --client-id ID --api-key KEY [--base-url URL]
+    [--performance-client-id ID --performance-client-secret SECRET]   (Ozon Performance API: ad statistics)
 add_account wildberries --name NAME --token TOKEN [--base-url URL]
 add_account yandex_market --name NAME --api-key KEY --business-id ID [--campaign-ids 1,2] [--base-url URL]
 """
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--business-id", help="Yandex Market business (cabinet) id.")
         parser.add_argument("--campaign-ids", help="Yandex Market campaign ids, comma-separated (optional).")
         parser.add_argument("--base-url", help="API host override (sandbox or proxy).")
+        parser.add_argument("--performance-client-id", help="Ozon Performance API client id (ad statistics).")
+        parser.add_argument("--performance-client-secret", help="Ozon Performance API client secret.")
         parser.add_argument("--disabled", action="store_true", help="Store the account with syncing switched off.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,8 +57,15 @@ class Command(BaseCommand):
         }
         if options["disabled"]:
             fields["enabled"] = False
+        extra_secrets = {
+            "performance_client_id": options["performance_client_id"] or "",
+            "performance_client_secret": options["performance_client_secret"] or "",
+        }
+        if marketplace is not Marketplace.OZON and any(extra_secrets.values()):
+            raise CommandError("--performance-client-id/--performance-client-secret are for Ozon accounts.")
         try:
-            result = account_upsert(marketplace=marketplace, name=options["name"], secret=secret, fields=fields)
+            result = account_upsert(marketplace=marketplace, name=options["name"], secret=secret, fields=fields,
+                                    extra_secrets={k: v for k, v in extra_secrets.items() if v})
         except AccountError as exc:
             raise CommandError(str(exc)) from exc
         account = result.account

@@ -27,7 +27,9 @@ class Command(BaseCommand):
         base = options["sandbox_url"].rstrip("/")
         call_command("create_user", DEMO_USER, role="admin", password=DEMO_PASSWORD)
         accounts = [
-            ("ozon", "Ozon (песочница)", ["--client-id", sandbox.OZON_CLIENT_ID, "--api-key", sandbox.OZON_API_KEY]),
+            ("ozon", "Ozon (песочница)", ["--client-id", sandbox.OZON_CLIENT_ID, "--api-key", sandbox.OZON_API_KEY,
+                                          "--performance-client-id", sandbox.OZON_PERFORMANCE_CLIENT_ID,
+                                          "--performance-client-secret", sandbox.OZON_PERFORMANCE_CLIENT_SECRET]),
             ("wildberries", "Wildberries (песочница)", ["--token", sandbox.WB_TOKEN]),
             (
                 "yandex_market",
