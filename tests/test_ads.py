@@ -366,3 +366,19 @@ def test_the_account_form_sets_the_performance_credentials() -> None:
     page = client.get(f"/settings/accounts/{account.pk}/").content.decode()
     assert "form-perf-secret" not in page and "advertising.performance" not in page
     assert "Client ID и секрет сохранены" in page
+
+
+def test_new_ad_statistics_make_the_profit_page_recompute(dataset: dict[str, Any]) -> None:
+    """The profit page reads a snapshot (analytics.report_cache): a sync of the ad statistics after it was
+    computed must show on the next view, as a roll-up change does."""
+    compile_translations()
+    client = client_for(make_user(Role.ANALYST))
+
+    def kettle_ads() -> D:
+        rows = client.get("/analytics/profit/?days=7").context["rows"]
+        return next(g for g in rows if g.label == "Чайник").figures.ad_spend
+
+    assert kettle_ads() == D("85.10")
+    with transaction.atomic():
+        ingest_ad_stats(dataset["account"].pk, [_ad(dataset["day"], "502", "1001", "40.00", 300, 10, 0, "0")])
+    assert kettle_ads() == D("100.10")
