@@ -19,6 +19,7 @@ from core.tokens import token_issue
 from integrations.models import OutboxChange, SyncRun
 from orders.models import OrderStatusChange, Return, Scheme
 from pricing.models import PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
+from pricing.models import CompetitorPrice, RepricingRun
 from reviews.models import Answer, Question, ReplyTemplate
 from supply.models import ProductForecast, Supplier, SupplierProduct
 from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
@@ -83,6 +84,11 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
                                amount=Decimal("-100"))
         ids["finance_operation"] = operation.pk
         ids["repricing_rule"] = RepricingRule.objects.create(name=f"Rule {i}", listing=listing).pk
+        ids["competitor_price"] = CompetitorPrice.objects.create(listing=listing, competitor="Магазин",
+                                                                 price=Decimal("1399.00"), observed_at=now).pk
+        run = RepricingRun.objects.create(state=RepricingRun.State.DONE, batch=batch, cards=1, changed=1)
+        run.rules.add(ids["repricing_rule"])
+        ids["repricing_run"] = run.pk
         ids["reply_template"] = ReplyTemplate.objects.create(name=f"Спасибо {i}", text="Спасибо, {author}!").pk
         supplier = Supplier.objects.create(name=f"Поставщик {listing.pk}", lead_time_days=10)
         ids["supplier"] = supplier.pk
@@ -129,7 +135,7 @@ ROW_OF = {
     "price-changes": "price_change", "outbox-changes": "price_change", "repricing-rules": "repricing_rule",
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
     "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
-    "price-batches": "price_batch",
+    "price-batches": "price_batch", "repricing-runs": "repricing_run", "competitor-prices": "competitor_price",
 }
 ADMIN_ONLY = ("accounts",)
 
