@@ -18,8 +18,15 @@ from core.roles import Role
 from core.tokens import token_issue
 from integrations.models import OutboxChange, SyncRun
 from orders.models import OrderStatusChange, Return, Scheme
-from pricing.models import PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
-from pricing.models import CompetitorPrice, RepricingRun
+from pricing.models import (
+    CompetitorPrice,
+    PriceBatch,
+    PriceBatchItem,
+    Promotion,
+    PromotionOffer,
+    RepricingRule,
+    RepricingRun,
+)
 from reviews.models import Answer, Question, ReplyTemplate
 from supply.models import ProductForecast, Supplier, SupplierProduct
 from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
