@@ -85,7 +85,7 @@ class CompetitorPriceForm(forms.Form):
     marketplace = forms.ChoiceField(label=_("Marketplace"), choices=MARKETPLACE_CHOICES, required=False)
     competitor = forms.CharField(label=_("Competitor"), max_length=200)
     price = _money(_("Competitor's price"))
-    url = forms.CharField(label=_("Link"), max_length=200, required=False)
+    url = forms.CharField(label=_("Link to the offer"), max_length=200, required=False)
     observed_at = forms.DateTimeField(
         label=_("Seen at (empty: now)"), required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -130,7 +130,7 @@ class RepricingRuleFilter(django_filters.FilterSet):  # type: ignore[misc]
 
 class RepricingRunFilter(django_filters.FilterSet):  # type: ignore[misc]
     state = django_filters.ChoiceFilter(choices=RepricingRun.State.choices, label=_("State"))
-    trigger = django_filters.ChoiceFilter(choices=RepricingRun.Trigger.choices, label=_("Started"))
+    trigger = django_filters.ChoiceFilter(choices=RepricingRun.Trigger.choices, label=_("Started by"))
     rule = django_filters.NumberFilter(field_name="rules", min_value=1, label=_("Rule (id)"))
 
     class Meta:
