@@ -684,8 +684,8 @@ class RepricingRunSerializer(DescribedModelSerializer):
         }
 
 
-def _preview_response(rules: list[RepricingRule]) -> Response:
-    preview = repricing.decide(rules)
+def _preview_response(rules: list[RepricingRule], *, all_enabled: bool = False) -> Response:
+    preview = repricing.decide(rules, all_enabled=all_enabled)
     body = {"cards": preview.cards, "truncated": preview.truncated, "changes": preview.changes,
             "skipped": preview.skipped}
     return Response(RepricingPreviewSerializer(body).data)
@@ -746,7 +746,7 @@ class RepricingRuleViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
                    responses={200: RepricingPreviewSerializer})
     @action(detail=False, methods=["get"], url_path="preview", pagination_class=None, filter_backends=[])
     def preview_all(self, request: Request) -> Response:
-        return _preview_response(repricing.enabled_rules())
+        return _preview_response(repricing.enabled_rules(), all_enabled=True)
 
     @extend_schema(summary="Run a rule", description="Queues a run: its changes go as one price batch through "
                    "the guard rails and the outbox (see repricing-runs). Managers and administrators.",

@@ -49,7 +49,7 @@ from pricing.economics import HUNDRED, EconomicsInputs, NoPriceError, solve_pric
 from pricing.editor import Rounding, round_to_ending
 from pricing.floors import inputs_for, solve
 from pricing.models import CompetitorPrice, RepricingRule, RepricingRun
-from pricing.services import PriceChangeError, min_margin_percents, pending_prices, price_floor
+from pricing.services import PriceChangeError, pending_prices, price_floor
 
 Strategy = RepricingRule.Strategy
 State = RepricingRun.State
@@ -380,19 +380,39 @@ def enabled_rules() -> list[RepricingRule]:
     return list(RepricingRule.objects.filter(enabled=True).select_related("listing", "product").order_by("pk"))
 
 
-def decide(rules: Sequence[RepricingRule], *, now: datetime | None = None) -> Preview:
+def _guard_margins(listings: Sequence[Listing], rules: Sequence[RepricingRule]) -> dict[int, Decimal]:
+    """pricing.services.min_margin_percents from the enabled rules already loaded (no query): the card's
+    own rule's minimum margin, else its product's, else PRICE_MIN_MARGIN_PERCENT."""
+    default = Decimal(str(getattr(settings, "PRICE_MIN_MARGIN_PERCENT", "0")))
+    by_listing: dict[int, Decimal] = {}
+    by_product: dict[int, Decimal] = {}
+    for rule in sorted(rules, key=lambda r: r.pk or 0):
+        if not rule.enabled or rule.min_margin_percent is None:
+            continue
+        if rule.listing_id:
+            by_listing.setdefault(rule.listing_id, Decimal(rule.min_margin_percent))
+        elif rule.product_id:
+            by_product.setdefault(rule.product_id, Decimal(rule.min_margin_percent))
+    return {
+        x.pk: by_listing.get(x.pk, by_product.get(x.product_id, default) if x.product_id else default)
+        for x in listings
+    }
+
+
+def decide(rules: Sequence[RepricingRule], *, now: datetime | None = None, all_enabled: bool = False) -> Preview:
     """What each card of the rules' scopes would get (no writes). A card that a more specific enabled rule
-    governs is listed as skipped with that rule's name. About ten queries whatever the number of cards."""
+    governs is listed as skipped with that rule's name. `all_enabled`: `rules` are every enabled rule
+    (enabled_rules()), so they need not be read again. About ten queries whatever the number of cards."""
     now = now or timezone.now()
     rules = list(rules)
     if not rules:
         return Preview()
     chosen = {r.pk for r in rules}
-    competing = rules + [r for r in enabled_rules() if r.pk not in chosen]
+    competing = rules if all_enabled else rules + [r for r in enabled_rules() if r.pk not in chosen]
     listings, total, truncated = _cards(rules)
     ids = [x.pk for x in listings]
     pending = pending_prices(ids)
-    margins = min_margin_percents(listings)
+    margins = _guard_margins(listings, competing)
     inputs = inputs_for(listings, on=timezone.localdate(now))
     quotes = _quotes(ids, rules, now)
     preview = Preview(cards=total, truncated=truncated)
@@ -459,7 +479,7 @@ def execute_run(run_id: int, *, now: datetime | None = None) -> RepricingRun:
     rules = enabled_rules() if run.all_rules else list(run.rules.select_related("listing", "product"))
     if run.all_rules:
         run.rules.set(rules)
-    preview = decide(rules, now=now)
+    preview = decide(rules, now=now, all_enabled=run.all_rules)
     changes = {d.listing.pk: d for d in preview.changes}
     if changes:
         for plan in batches.plan({pk: d.new_price for pk, d in changes.items()}, now=now):

@@ -104,7 +104,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preview_page(request: HttpRequest, rules: list[RepricingRule], rule: RepricingRule | None) -> HttpResponse:
-    preview = repricing.decide(rules)
+    preview = repricing.decide(rules, all_enabled=rule is None)
     changes, skipped = preview.changes, preview.skipped
     return render(request, "pricing/repricing/preview.html", {
         "rule": rule, "rules": rules, "preview": preview, "changes": changes[:SHOWN], "skipped": skipped[:SHOWN],
