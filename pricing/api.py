@@ -647,11 +647,13 @@ class DecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
     new_price = money("The price the rule gives; null when it gives none.", allow_null=True)
     floor = money("The lowest price allowed: break-even, the guard's and the rule's floors.", allow_null=True)
     ceiling = money("The rule's ceiling.", allow_null=True)
-    change_percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+    # Wide: a fuzzed floor far above a kopeck price makes percents of many digits, never an error.
+    change_percent = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
                                               help_text="Change against the current price, %.")
-    margin_percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+    margin_percent = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
                                               help_text="Margin after every fee and tax at the new price, %.")
-    profit = money("Profit per unit after every fee and tax at the new price.", allow_null=True)
+    profit = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                      help_text="Profit per unit after every fee and tax at the new price.")
     competitor = CompetitorQuoteSerializer(source="quote", allow_null=True,
                                            help_text="The competitor price followed, if any.")
     why = serializers.CharField(allow_blank=True, help_text="How the new price was made.")
