@@ -56,7 +56,8 @@ State = RepricingRun.State
 Trigger = RepricingRun.Trigger
 
 KEPT_DECISIONS = 2000  # decisions stored on a run (the batch holds every change anyway)
-STALE_AFTER = timedelta(minutes=30)  # a run "running" longer than this died with its worker
+STALE_AFTER = timedelta(minutes=30)
+MAX_AGE_HOURS = 366 * 24  # the oldest competitor price a rule may follow  # a run "running" longer than this died with its worker
 
 
 def max_cards() -> int:
@@ -569,8 +570,9 @@ def _check_rule(rule: RepricingRule) -> None:
         raise RuleError(_("A step must be below 100 %."), "step")
     if rule.rounding not in Rounding.values:
         raise RuleError(_("Round to 9, 90 or 99, or leave it empty."), "rounding")
-    if rule.competitor_max_age_hours < 1:
-        raise RuleError(_("At least one hour."), "competitor_max_age_hours")
+    if not 1 <= rule.competitor_max_age_hours <= MAX_AGE_HOURS:
+        raise RuleError(_("From one hour to a year (%(hours)s hours).") % {"hours": MAX_AGE_HOURS},
+                        "competitor_max_age_hours")
 
 
 def _state(rule: RepricingRule) -> dict[str, Any]:

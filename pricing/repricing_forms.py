@@ -49,7 +49,7 @@ class RuleForm(forms.Form):
                   help_text=_("How far below the lowest competitor price; negative: above it."))
     step_unit = forms.ChoiceField(label=_("Step in"), choices=RepricingRule.StepUnit.choices)
     competitor_max_age_hours = forms.IntegerField(
-        label=_("Competitor prices no older than, hours"), min_value=1, initial=72)
+        label=_("Competitor prices no older than, hours"), min_value=1, max_value=366 * 24, initial=72)
     floor_price = _money(_("Floor price"), required=False, help_text=_(
         "Never below it; the break-even price and the minimum margin are floors anyway."))
     ceiling_price = _money(_("Ceiling price"), required=False)
