@@ -34,7 +34,7 @@ def test_the_matrix_covers_every_endpoint_of_the_schema() -> None:
     collections = {collection(path) for _method, path in ops}
     expected = {"products", "listings", "warehouses", "stock-levels", "orders", "returns", "reviews", "questions",
                 "answers", "prices", "price-changes", "outbox-changes", "repricing-rules", "promotions", "costs",
-                "sync-runs", "finance-operations", "accounts", "reply-templates"}
+                "sync-runs", "finance-operations", "accounts", "reply-templates", "repricing-runs", "competitor-prices"}
     assert expected <= collections
 
 
