@@ -246,7 +246,7 @@ def test_a_run_creates_one_batch_that_goes_through_the_outbox_to_the_sandbox(dja
     expected = (target.price.price * D("0.9")).quantize(D("1")) - 1
     assert item.listing_id == target.pk and item.new_price == expected and item.old_price == target.price.price
     assert run.batch.created_by == user and run.batch.state == PriceBatch.State.QUEUED
-    assert run.decisions[0]["new"] == str(expected) and "competitor" in run.decisions[0]["why"]
+    assert D(run.decisions[0]["new"]) == expected and "competitor" in run.decisions[0]["why"]
     sandbox.push()
     change = OutboxChange.objects.get(pk=item.outbox_change_id)
     assert change.status == OutboxChange.Status.APPLIED and sandbox.applied_price_writes() == 1
