@@ -56,8 +56,8 @@ State = RepricingRun.State
 Trigger = RepricingRun.Trigger
 
 KEPT_DECISIONS = 2000  # decisions stored on a run (the batch holds every change anyway)
-STALE_AFTER = timedelta(minutes=30)
-MAX_AGE_HOURS = 366 * 24  # the oldest competitor price a rule may follow  # a run "running" longer than this died with its worker
+STALE_AFTER = timedelta(minutes=30)  # a run "running" longer than this died with its worker
+MAX_AGE_HOURS = 366 * 24  # the oldest competitor price a rule may follow
 
 
 def max_cards() -> int:

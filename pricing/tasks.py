@@ -15,9 +15,13 @@ def refresh_money_at_risk_task() -> dict[str, int]:
 # Repricing rules (pricing/repricing.py): a run started from a screen or the API, and the schedule's runs.
 @shared_task(name="pricing.execute_repricing_run", ignore_result=True)  # type: ignore[untyped-decorator]
 def execute_repricing_run_task(run_id: int) -> None:
+    from pricing.models import RepricingRun
     from pricing.repricing import execute_run
 
-    execute_run(run_id)
+    try:
+        execute_run(run_id)
+    except RepricingRun.DoesNotExist:
+        return  # a message about a run that is gone (its rule was deleted with it, or another database's)
 
 
 @shared_task(name="pricing.run_repricing_rules", ignore_result=True)  # type: ignore[untyped-decorator]
