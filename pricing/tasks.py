@@ -21,7 +21,7 @@ def execute_repricing_run_task(run_id: int) -> None:
     try:
         execute_run(run_id)
     except RepricingRun.DoesNotExist:
-        return  # a message about a run that is gone (its rule was deleted with it, or another database's)
+        return  # a message about a run this database does not have (a queue shared with another one)
 
 
 @shared_task(name="pricing.run_repricing_rules", ignore_result=True)  # type: ignore[untyped-decorator]
