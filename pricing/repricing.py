@@ -568,7 +568,7 @@ def _check_rule(rule: RepricingRule) -> None:
         raise RuleError(_("Unknown step unit."), "step_unit")
     if rule.step_unit == RepricingRule.StepUnit.PERCENT and abs(rule.step) >= HUNDRED:
         raise RuleError(_("A step must be below 100 %."), "step")
-    if rule.rounding not in Rounding.values:
+    if rule.rounding not in {r.value for r in Rounding}:
         raise RuleError(_("Round to 9, 90 or 99, or leave it empty."), "rounding")
     if not 1 <= rule.competitor_max_age_hours <= MAX_AGE_HOURS:
         raise RuleError(_("From one hour to a year (%(hours)s hours).") % {"hours": MAX_AGE_HOURS},
