@@ -334,6 +334,33 @@ def load(volumes: Volumes) -> None:
             "listing_id": "p.listing_id", "floor": "round(p.price * CASE WHEN p.listing_id % 50 = 0 THEN 1.2 "
             "ELSE 0.7 END, 2)", "problem": "''", "scheme": "'fbs'", "computed_at": "now()",
         }, "FROM pricing_price p")
+        # Repricing: two competitors' prices for a twentieth of the cards, rules on 20 of those cards
+        # (following the competitor) and on 10 products (a target margin), a run of the card rules.
+        insert(c, "pricing_competitorprice", {
+            "listing_id": "p.listing_id", "competitor": "(ARRAY['Магазин А','Магазин Б'])[k]",
+            "url": "''", "price": "round(p.price * (0.9 + k * 0.03), 2)", "currency": "'RUB'",
+            "observed_at": "now() - k * interval '1 hour'", "source": "'import'",
+        }, "FROM pricing_price p CROSS JOIN generate_series(1, 2) k WHERE p.listing_id % 20 = 3")
+        insert(c, "pricing_repricingrule", {
+            "name": "'Ниже конкурента ' || l.offer_id", "listing_id": "l.id", "strategy": "'beat_competitor'",
+            "step": "10", "step_unit": "'rub'", "rounding": "'9'", "competitor_max_age_hours": "72",
+            "enabled": "true", "brand": "''", "category": "''", "marketplace": "''", "competitor": "''",
+            "created_at": "now()", "updated_at": "now()",
+        }, "FROM catalog_listing l WHERE l.id % 20 = 3 AND l.id < 2000")
+        insert(c, "pricing_repricingrule", {
+            "name": "'Маржа 20 % ' || pr.article", "product_id": "pr.id", "strategy": "'target_margin'",
+            "target_margin_percent": "20", "step": "1", "step_unit": "'rub'", "rounding": "'99'",
+            "competitor_max_age_hours": "72", "enabled": "true", "brand": "''", "category": "''",
+            "marketplace": "''", "competitor": "''", "created_at": "now()", "updated_at": "now()",
+        }, "FROM catalog_product pr WHERE pr.id % 1000 = 7 AND pr.id < 11000")
+        insert(c, "pricing_repricingrun", {
+            "all_rules": "false", "trigger": "'schedule'", "slot": "'bench'", "state": "'done'",
+            "created_at": "now()", "started_at": "now()", "finished_at": "now()", "cards": "20", "changed": "0",
+            "skipped": "20", "decisions": "'[]'", "error": "''",
+        }, "FROM generate_series(1, 1)")
+        insert(c, "pricing_repricingrun_rules", {
+            "repricingrun_id": "(SELECT max(id) FROM pricing_repricingrun)", "repricingrule_id": "r.id",
+        }, "FROM pricing_repricingrule r WHERE r.listing_id IS NOT NULL")
     with connection.cursor() as c:
         started = time.perf_counter()
         c.execute("VACUUM ANALYZE")
@@ -391,6 +418,12 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
     unlinked = Listing.objects.filter(product__isnull=True).order_by("pk").only("pk").first()
     priced = list(Listing.objects.filter(price__isnull=False).order_by("pk").values_list("pk", flat=True)[:20])
     promotion = Promotion.objects.filter(account=account).order_by("pk").only("pk").first()
+    from pricing.models import RepricingRule, RepricingRun
+
+    card_rule = RepricingRule.objects.filter(listing__isnull=False).order_by("pk").first()
+    product_rule = RepricingRule.objects.filter(product__isnull=False).order_by("pk").first()
+    repricing_run = RepricingRun.objects.order_by("pk").first()
+    assert card_rule is not None and product_rule is not None and repricing_run is not None
     assert unlinked is not None
     assert account is not None
     from reviews.models import Review
@@ -462,6 +495,18 @@ def pages(volumes: Volumes, scale: float) -> list[Page]:
         Page("money at risk", "/prices/risk/"),
         Page("money at risk in promotions", "/prices/risk/?reason=promo_below_floor"),
         Page(f"money at risk page {max(2, round(20 * scale))}", "", ("/prices/risk/", max(2, round(20 * scale)))),
+        Page("repricing rules", "/prices/rules/"),
+        Page("repricing rule", f"/prices/rules/{card_rule.pk}/"),
+        Page("repricing preview card rule", f"/prices/rules/{card_rule.pk}/preview/"),
+        Page("repricing preview product rule", f"/prices/rules/{product_rule.pk}/preview/"),
+        Page("repricing preview every rule", "/prices/rules/preview/"),
+        Page("repricing runs", "/prices/rules/runs/"),
+        Page("repricing run", f"/prices/rules/runs/{repricing_run.pk}/"),
+        Page("competitor prices", "/prices/rules/competitors/"),
+        Page("competitor prices of a card", f"/prices/rules/competitors/?listing={card_rule.listing_id}"),
+        Page("competitor prices import", "/prices/rules/competitors/import/"),
+        Page("api repricing rules", "/api/v1/repricing-rules/"),
+        Page("api competitor prices", "/api/v1/competitor-prices/"),
         Page("analytics 90 days", "/analytics/?days=90"),
         Page("analytics CSV 90 days", "/analytics/sales.csv?days=90"),
         Page("overview 90 days", "/?days=90"),

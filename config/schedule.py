@@ -86,6 +86,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # Repricing rules (pricing/repricing.py): every enabled rule once per REPRICING_SCHEDULE_MINUTES (default
+    # hourly); the tick only looks, and a slot already run is not run again.
+    "repricing-rules": {
+        "task": "pricing.run_repricing_rules",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     # The overview's counts and profits, recomputed ahead of the page views (dashboard/selectors.py warm).
     "warm-overview": {"task": "dashboard.warm_overview", "schedule": 5 * 60.0, "options": {"expires": 4 * 60}},
     # The profit and ABC reports of the presets, recomputed when their inputs changed (analytics/report_cache.py).

@@ -269,6 +269,9 @@ PRICE_MIN_MARGIN_PERCENT = env_str("PRICE_MIN_MARGIN_PERCENT", "0")
 PRICE_MAX_CHANGE_PERCENT = env_str("PRICE_MAX_CHANGE_PERCENT", "30")
 PRICE_BATCH_CONFIRM_OVER = env_int("PRICE_BATCH_CONFIRM_OVER", 50)
 PRICING_READBACK_GRACE_MINUTES = env_int("PRICING_READBACK_GRACE_MINUTES", 60)
+# Repricing rules (pricing/repricing.py): how often the enabled rules run (0: only by hand), cards per run.
+REPRICING_SCHEDULE_MINUTES = env_int("REPRICING_SCHEDULE_MINUTES", 60)
+REPRICING_MAX_CARDS = env_int("REPRICING_MAX_CARDS", 2000)
 # Stock forecast (supply/forecast.py): the sales window, safety days before a stock-out, days an order covers.
 SUPPLY_WINDOW_DAYS = env_int("SUPPLY_WINDOW_DAYS", 28)
 SUPPLY_SAFETY_DAYS = env_int("SUPPLY_SAFETY_DAYS", 7)

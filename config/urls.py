@@ -9,12 +9,14 @@ from catalog.api import ListingViewSet, ProductViewSet, StockLevelViewSet, Wareh
 from integrations.api import AccountViewSet, OutboxChangeViewSet, SyncRunViewSet
 from orders.api import OrderViewSet, ReturnViewSet
 from pricing.api import (
+    CompetitorPriceViewSet,
     CostViewSet,
     PriceBatchViewSet,
     PriceChangeViewSet,
     PriceViewSet,
     PromotionViewSet,
     RepricingRuleViewSet,
+    RepricingRunViewSet,
 )
 from reviews.api import AnswerViewSet, QuestionViewSet, ReplyTemplateViewSet, ReviewViewSet
 from supply.api import ForecastViewSet, SupplierProductViewSet, SupplierViewSet
@@ -46,6 +48,8 @@ api.register("suppliers", SupplierViewSet, basename="api-supplier")
 api.register("supplier-products", SupplierProductViewSet, basename="api-supplier-product")
 api.register("forecasts", ForecastViewSet, basename="api-forecast")
 api.register("price-batches", PriceBatchViewSet, basename="api-price-batch")
+api.register("repricing-runs", RepricingRunViewSet, basename="api-repricing-run")
+api.register("competitor-prices", CompetitorPriceViewSet, basename="api-competitor-price")
 
 urlpatterns = [
     path("", include("dashboard.urls")),

@@ -25,7 +25,8 @@ class PriceAdmin(SyncedAdmin):
 
 @admin.register(RepricingRule)
 class RepricingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "strategy", "product", "listing", "floor_price", "ceiling_price", "enabled"]
+    list_display = ["name", "strategy", "product", "listing", "brand", "category", "floor_price", "ceiling_price",
+                    "enabled"]
     list_filter = ["strategy", "enabled"]
     search_fields = ["name", "product__article", "listing__offer_id"]
     list_select_related = ["product", "listing"]
@@ -144,3 +145,23 @@ class MoneyAtRiskAdmin(SyncedAdmin):
     list_filter = ["reason", "account__marketplace"]
     search_fields = ["^listing__offer_id"]
     list_select_related = ["listing", "account"]
+
+
+from typing import Any  # noqa: E402  (own block: merges cleanly)
+
+from pricing.models import RepricingRun  # noqa: E402
+
+
+@admin.register(RepricingRun)
+class RepricingRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Runs are recorded by pricing.repricing; read here, never edited."""
+
+    list_display = ["id", "trigger", "state", "created_by", "created_at", "cards", "changed", "skipped", "batch"]
+    list_filter = ["state", "trigger"]
+    list_select_related = ["created_by", "batch"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

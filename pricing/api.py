@@ -26,7 +26,7 @@ from pricing.batches import BatchRefused
 from pricing.editor import Formula, Operation, Rounding, apply_to
 from pricing.editor_forms import FormulaForm
 from pricing.filters import PriceFilter
-from pricing.models import Price, PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
+from pricing.models import Price, PriceBatch, PriceBatchItem, Promotion, PromotionOffer
 from pricing.selectors import PRICE_SORTS, price_list
 from pricing.services import (
     PriceChangeError,
@@ -186,35 +186,6 @@ class PriceChangeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
         except PriceChangeError as error:
             raise field_errors(error, "force") from error
         return Response(OutboxChangeSerializer(outbox_changes().get(pk=row.pk)).data, status=status.HTTP_202_ACCEPTED)
-
-
-# ---------------------------------------------------------------------------------------------
-# Repricing rules
-
-
-class RepricingRuleSerializer(DescribedModelSerializer):
-    class Meta:
-        model = RepricingRule
-        fields = ["id", "name", "product", "listing", "strategy", "floor_price", "ceiling_price",
-                  "min_margin_percent", "step", "enabled", "created_at", "updated_at"]
-        read_only_fields = fields
-        help_texts = {
-            "name": "Name of the rule.",
-            "strategy": "fixed, beat_competitor or target_margin.",
-            "floor_price": "Never below this price.",
-            "ceiling_price": "Never above this price.",
-            "min_margin_percent": "Minimum margin, % (also the price guards' floor).",
-            "step": "Price step of a move.",
-            "enabled": "Whether the rule applies.",
-        }
-
-
-@extend_schema_view(list=extend_schema(summary="List repricing rules"),
-                    retrieve=extend_schema(summary="One repricing rule"))
-class RepricingRuleViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
-    serializer_class = RepricingRuleSerializer
-    queryset = RepricingRule.objects.all()
-    pagination_class = KeysetPagination
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,3 +589,273 @@ class PriceBatchViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
         except PriceChangeError as error:
             raise field_errors(error) from error
         return self._batch(new.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Repricing rules, their runs and competitor prices (pricing.repricing, pricing.competitors: the screens'
+# services). Own block with its own imports: merges cleanly with other additions to this module.
+
+from rest_framework.parsers import MultiPartParser  # noqa: E402
+
+from core.files import FileRejected, read_table  # noqa: E402
+from pricing import competitors, repricing  # noqa: E402
+from pricing.editor import FileErrors  # noqa: E402
+from pricing.models import CompetitorPrice, RepricingRule, RepricingRun  # noqa: E402
+from pricing.repricing_forms import CompetitorPriceFilter, RepricingRuleFilter, RepricingRunFilter  # noqa: E402
+
+
+class RepricingRuleSerializer(DescribedModelSerializer):
+    rounding = serializers.ChoiceField(choices=["", "9", "90", "99"], required=False, allow_blank=True,
+                                       help_text="Round to whole roubles ending in 9, 90 or 99; empty: kopecks.")
+    marketplace = serializers.ChoiceField(choices=Marketplace.choices, required=False, allow_blank=True,
+                                          help_text="Only the cards on this marketplace; empty: every marketplace.")
+
+    class Meta:
+        model = RepricingRule
+        fields = ["id", "name", "listing", "product", "brand", "category", "marketplace", "strategy",
+                  "target_margin_percent", "step", "step_unit", "competitor", "competitor_max_age_hours",
+                  "floor_price", "ceiling_price", "min_margin_percent", "rounding", "enabled", "created_at",
+                  "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        help_texts = {
+            "name": "Name of the rule.",
+            "listing": "The one card (listing id) the rule covers; or set `product`, `brand` or `category`.",
+            "product": "The product (id) whose cards the rule covers.",
+            "strategy": "fixed (keep within the floor and the ceiling), beat_competitor (follow the lowest "
+                        "competitor price minus `step`) or target_margin (hold `target_margin_percent`).",
+            "floor_price": "Never below this price (the break-even price is a floor anyway).",
+            "ceiling_price": "Never above this price.",
+            "min_margin_percent": "Minimum margin over cost, % of the price (also the price guards' floor).",
+            "step": "beat_competitor: how far below the lowest competitor price (negative: above).",
+            "step_unit": "rub or percent.",
+            "enabled": "Whether the rule runs on the schedule.",
+        }
+
+
+class CompetitorQuoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    competitor = serializers.CharField(help_text="Competitor's name.")
+    price = money("Their price.")
+    observed_at = serializers.DateTimeField(help_text="When it was seen.")
+
+
+class DecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    listing = serializers.IntegerField(source="listing.pk", help_text="The card (listing id).")
+    offer_id = serializers.CharField(source="listing.offer_id", help_text="Seller article on the marketplace.")
+    marketplace = serializers.CharField(source="listing.account.marketplace", help_text="The card's marketplace.")
+    rule = serializers.IntegerField(source="rule.pk", help_text="The rule (id) the card follows.")
+    current_price = money("The price now (or a change not yet confirmed).", source="current", allow_null=True)
+    new_price = money("The price the rule gives; null when it gives none.", allow_null=True)
+    floor = money("The lowest price allowed: break-even, the guard's and the rule's floors.", allow_null=True)
+    ceiling = money("The rule's ceiling.", allow_null=True)
+    # Wide: a fuzzed floor far above a kopeck price makes percents of many digits, never an error.
+    change_percent = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                              help_text="Change against the current price, %.")
+    margin_percent = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                              help_text="Margin after every fee and tax at the new price, %.")
+    profit = serializers.DecimalField(max_digits=30, decimal_places=2, allow_null=True,
+                                      help_text="Profit per unit after every fee and tax at the new price.")
+    competitor = CompetitorQuoteSerializer(source="quote", allow_null=True,
+                                           help_text="The competitor price followed, if any.")
+    why = serializers.CharField(allow_blank=True, help_text="How the new price was made.")
+    skip = serializers.CharField(allow_blank=True, help_text="Why the card is left as it is; empty when it changes.")
+
+
+class RepricingPreviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    cards = serializers.IntegerField(help_text="Cards the rules cover.")
+    truncated = serializers.BooleanField(help_text="Only the first REPRICING_MAX_CARDS cards were worked out.")
+    changes = DecisionSerializer(many=True, help_text="The cards that would change.")
+    skipped = DecisionSerializer(many=True, help_text="The cards left as they are, each with the reason.")
+
+
+class RepricingRunSerializer(DescribedModelSerializer):
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Who started it (null: the schedule)."
+    )
+
+    class Meta:
+        model = RepricingRun
+        fields = ["id", "rules", "all_rules", "trigger", "state", "created_by", "created_at", "started_at",
+                  "finished_at", "cards", "changed", "skipped", "batch", "decisions", "error"]
+        read_only_fields = fields
+        help_texts = {
+            "rules": "The rules (ids) it applied.",
+            "trigger": "manual, schedule or api.",
+            "state": "queued, running, done or failed.",
+            "batch": "The price batch (id) it created; null when nothing changed.",
+            "error": "Why it failed, or a note (cards over the limit).",
+        }
+
+
+def _preview_response(rules: list[RepricingRule], *, all_enabled: bool = False) -> Response:
+    preview = repricing.decide(rules, all_enabled=all_enabled)
+    body = {"cards": preview.cards, "truncated": preview.truncated, "changes": preview.changes,
+            "skipped": preview.skipped}
+    return Response(RepricingPreviewSerializer(body).data)
+
+
+def _run_response(rules: list[RepricingRule] | None, request: Request) -> Response:
+    try:
+        run = repricing.start_run(rules=rules, user=request.user, trigger=RepricingRun.Trigger.API)
+    except repricing.RuleError as error:
+        raise field_errors(error, error.field) from error
+    return Response(RepricingRunSerializer(RepricingRun.objects.get(pk=run.pk)).data,
+                    status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List repricing rules"),
+    retrieve=extend_schema(summary="One repricing rule"),
+    create=extend_schema(summary="Create a repricing rule", description="As on the rules screen; audited. "
+                         "A refused value answers 400 naming the field. Managers and administrators."),
+    update=extend_schema(summary="Replace a repricing rule"),
+    partial_update=extend_schema(summary="Change a repricing rule"),
+    destroy=extend_schema(summary="Delete a repricing rule", description="Its runs and batches stay."),
+)
+class RepricingRuleViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    serializer_class = RepricingRuleSerializer
+    queryset = RepricingRule.objects.select_related("listing", "product")
+    pagination_class = KeysetPagination
+    filterset_class = RepricingRuleFilter
+
+    def _save(self, request: Request, rule: RepricingRule | None, *, partial: bool) -> Response:
+        form = RepricingRuleSerializer(rule, data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        try:
+            saved = repricing.save_rule(rule, user=request.user, **form.validated_data)
+        except repricing.RuleError as error:
+            raise field_errors(error, error.field) from error
+        return Response(RepricingRuleSerializer(saved).data,
+                        status=status.HTTP_201_CREATED if rule is None else status.HTTP_200_OK)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._save(request, None, partial=False)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._save(request, self.get_object(), partial=kwargs.get("partial", False))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        repricing.delete_rule(self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Preview a rule", description="What the rule would change now, card by card, and the "
+                   "cards it leaves as they are with the reason (a dry run: writes nothing).",
+                   responses={200: RepricingPreviewSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        return _preview_response([self.get_object()])
+
+    @extend_schema(summary="Preview every enabled rule", operation_id="repricing_rules_preview_all",
+                   responses={200: RepricingPreviewSerializer})
+    @action(detail=False, methods=["get"], url_path="preview", pagination_class=None, filter_backends=[])
+    def preview_all(self, request: Request) -> Response:
+        return _preview_response(repricing.enabled_rules(), all_enabled=True)
+
+    @extend_schema(summary="Run a rule", description="Queues a run: its changes go as one price batch through "
+                   "the guard rails and the outbox (see repricing-runs). Managers and administrators.",
+                   request=None, responses={202: RepricingRunSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        return _run_response([self.get_object()], request)
+
+    @extend_schema(summary="Run every enabled rule", operation_id="repricing_rules_run_all", request=None,
+                   responses={202: RepricingRunSerializer})
+    @action(detail=False, methods=["post"], url_path="run", pagination_class=None, filter_backends=[])
+    def run_all(self, request: Request) -> Response:
+        return _run_response(None, request)
+
+
+@extend_schema_view(list=extend_schema(summary="List repricing runs", description="Newest first."),
+                    retrieve=extend_schema(summary="One repricing run with each card's decision"))
+class RepricingRunViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    serializer_class = RepricingRunSerializer
+    queryset = RepricingRun.objects.select_related("created_by").prefetch_related("rules")
+    pagination_class = KeysetPagination
+    filterset_class = RepricingRunFilter
+
+
+class CompetitorPriceSerializer(DescribedModelSerializer):
+    class Meta:
+        model = CompetitorPrice
+        fields = ["id", "listing", "competitor", "price", "currency", "url", "observed_at", "source"]
+        read_only_fields = ["id", "currency", "source"]
+        extra_kwargs = {"observed_at": {"required": False}, "url": {"required": False}}
+        help_texts = {
+            "listing": "The card (listing id) the competitor sells against.",
+            "competitor": "Competitor's name (a shop or a seller).",
+            "price": "Their price.",
+            "url": "Link to their offer.",
+            "observed_at": "When the price was seen (default: now).",
+        }
+
+
+class CompetitorFileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    file = serializers.FileField(help_text="An .xlsx or .csv file: Article (or Card), optionally Marketplace, "
+                                           "Competitor, Price, optionally URL and Date.")
+
+
+class CompetitorImportResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    created = serializers.IntegerField(help_text="Competitor prices saved.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List competitor prices", description="Newest first."),
+    retrieve=extend_schema(summary="One competitor price"),
+    create=extend_schema(summary="Add a competitor price", description="Audited. Managers and administrators."),
+    partial_update=extend_schema(summary="Change a competitor price"),
+    destroy=extend_schema(summary="Delete a competitor price"),
+)
+class CompetitorPriceViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+    serializer_class = CompetitorPriceSerializer
+    queryset = CompetitorPrice.objects.all()
+    pagination_class = KeysetPagination
+    filterset_class = CompetitorPriceFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = CompetitorPriceSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            row = competitors.add_competitor_price(
+                listing=data["listing"], competitor=data["competitor"], price=data["price"], url=data.get("url", ""),
+                observed_at=data.get("observed_at"), user=request.user, source="api",
+            )
+        except competitors.CompetitorPriceError as error:
+            raise field_errors(error, error.field) from error
+        return Response(CompetitorPriceSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.get_object()
+        form = CompetitorPriceSerializer(row, data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        values = {k: v for k, v in form.validated_data.items() if k in ("competitor", "price", "url", "observed_at")}
+        if "listing" in form.validated_data and form.validated_data["listing"].pk != row.listing_id:
+            raise field_errors(ValueError(gettext("The card of a competitor price cannot change.")), "listing")
+        try:
+            row = competitors.update_competitor_price(row, user=request.user, **values)
+        except competitors.CompetitorPriceError as error:
+            raise field_errors(error, error.field) from error
+        return Response(CompetitorPriceSerializer(row).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        competitors.delete_competitor_price(self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Import competitor prices from a file",
+                   description="All rows or none: a refused file answers 400 with every bad row and column under "
+                               "`file`. Managers and administrators.",
+                   request={"multipart/form-data": CompetitorFileSerializer},
+                   responses={201: CompetitorImportResultSerializer})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser],
+            pagination_class=None, filter_backends=[])
+    def import_file(self, request: Request) -> Response:
+        form = CompetitorFileSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            created = competitors.import_competitor_prices(read_table(form.validated_data["file"]),
+                                                           user=request.user)
+        except FileRejected as error:
+            raise field_errors(error, "file") from error
+        except FileErrors as error:
+            raise serializers.ValidationError({"file": error.errors}) from error
+        return Response({"created": len(created)}, status=status.HTTP_201_CREATED)

@@ -32,19 +32,43 @@ class Price(models.Model):
 
 
 class RepricingRule(TimeStampedModel):
+    """How a card's price follows a strategy (pricing.repricing): for one card, one product's cards, or
+    the cards of a brand or a category (optionally on one marketplace). A card follows its most specific
+    enabled rule: card, then product, then category, then brand."""
+
     class Strategy(models.TextChoices):
-        FIXED = "fixed", "Keep a fixed price"
-        BEAT_COMPETITOR = "beat_competitor", "Beat the lowest competitor"
-        TARGET_MARGIN = "target_margin", "Hold a target margin"
+        FIXED = "fixed", _("Keep within the floor and the ceiling")
+        BEAT_COMPETITOR = "beat_competitor", _("Follow the lowest competitor")
+        TARGET_MARGIN = "target_margin", _("Hold a target margin")
+
+    class StepUnit(models.TextChoices):
+        ROUBLES = "rub", _("roubles")
+        PERCENT = "percent", _("percent")
 
     name = models.CharField(max_length=200)
     product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.CASCADE)
     listing = models.ForeignKey("catalog.Listing", null=True, blank=True, on_delete=models.CASCADE)
+    brand = models.CharField(max_length=200, blank=True, default="", help_text="Products of this brand.")
+    category = models.CharField(max_length=300, blank=True, default="", help_text="Cards of this category.")
+    marketplace = models.CharField(max_length=20, blank=True, default="", help_text="Only cards on this marketplace.")
     strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.FIXED)
     floor_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     ceiling_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     min_margin_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    step = models.DecimalField(max_digits=14, decimal_places=2, default=1)
+    target_margin_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="Target margin after every fee and tax, % of the price (target margin strategy).",
+    )
+    step = models.DecimalField(max_digits=14, decimal_places=2, default=1,
+                               help_text="How far below the lowest competitor (negative: above).")
+    step_unit = models.CharField(max_length=8, choices=StepUnit.choices, default=StepUnit.ROUBLES)
+    competitor = models.CharField(max_length=200, blank=True, default="",
+                                  help_text="Follow this competitor only; empty: the lowest of all.")
+    competitor_max_age_hours = models.PositiveIntegerField(
+        default=72, help_text="Competitor prices older than this are not followed."
+    )
+    rounding = models.CharField(max_length=2, blank=True, default="",
+                                help_text="Round to whole roubles ending in 9, 90 or 99; empty: kopecks.")
     enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -64,12 +88,16 @@ class CompetitorPrice(models.Model):
     price = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, default=RUB)
     observed_at = models.DateTimeField()
+    source = models.CharField(max_length=10, default="manual", help_text="manual, import or api.")
 
     class Meta:
         verbose_name = _("competitor price")
         verbose_name_plural = _("competitor prices")
         ordering = ["-observed_at"]
-        indexes = [models.Index(fields=["listing", "-observed_at"])]
+        indexes = [
+            models.Index(fields=["listing", "-observed_at"]),
+            models.Index(fields=["-observed_at", "-id"], name="competitor_price_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.competitor}: {self.price} {self.currency}"
@@ -359,3 +387,53 @@ class MoneyAtRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id} {self.reason}: {self.at_stake}"
+
+
+class RepricingRun(models.Model):
+    """One run of repricing rules (pricing.repricing.execute_run): which rules, who or the schedule
+    started it, what changed (the price batch it created) and which cards it skipped and why."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("by hand")
+        SCHEDULE = "schedule", _("on schedule")
+        API = "api", _("via API")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    rules = models.ManyToManyField(RepricingRule, related_name="runs", blank=True)
+    all_rules = models.BooleanField(default=False, help_text="Every enabled rule, not the ones chosen.")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    slot = models.CharField(max_length=40, blank=True, default="",
+                            help_text="The schedule's time slot: one scheduled run per slot.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cards = models.PositiveIntegerField(default=0, help_text="Cards the rules cover.")
+    changed = models.PositiveIntegerField(default=0, help_text="Cards whose new price went into the batch.")
+    skipped = models.PositiveIntegerField(default=0, help_text="Cards left as they are, with the reason.")
+    batch = models.ForeignKey(PriceBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_index=False)
+    decisions = models.JSONField(default=list, blank=True,
+                                 help_text="Each card's decision (the first ones): listing, article, rule, "
+                                           "old and new price, why, or why it was skipped.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("repricing run")
+        verbose_name_plural = _("repricing runs")
+        indexes = [models.Index(fields=["-created_at", "-id"], name="repricing_run_recent")]
+        constraints = [
+            models.UniqueConstraint(fields=["slot"], condition=~models.Q(slot=""), name="uniq_repricing_run_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.trigger} {self.state}"

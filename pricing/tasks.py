@@ -10,3 +10,23 @@ from pricing import risk
 @shared_task(name="pricing.refresh_money_at_risk", ignore_result=True)  # type: ignore[untyped-decorator]
 def refresh_money_at_risk_task() -> dict[str, int]:
     return risk.refresh_all()
+
+
+# Repricing rules (pricing/repricing.py): a run started from a screen or the API, and the schedule's runs.
+@shared_task(name="pricing.execute_repricing_run", ignore_result=True)  # type: ignore[untyped-decorator]
+def execute_repricing_run_task(run_id: int) -> None:
+    from pricing.models import RepricingRun
+    from pricing.repricing import execute_run
+
+    try:
+        execute_run(run_id)
+    except RepricingRun.DoesNotExist:
+        return  # a message about a run this database does not have (a queue shared with another one)
+
+
+@shared_task(name="pricing.run_repricing_rules", ignore_result=True)  # type: ignore[untyped-decorator]
+def run_repricing_rules_task() -> int | None:
+    from pricing.repricing import run_scheduled
+
+    run = run_scheduled()
+    return None if run is None else run.pk

@@ -33,3 +33,23 @@ urlpatterns += [
     path("history/items/<int:item_id>/retry/", editor_views.retry, name="item_retry"),
     path("history/card/<int:listing_id>/", editor_views.card_history, name="card_history"),
 ]
+
+# Repricing rules, their runs and competitor prices (pricing/repricing_views.py).
+from pricing import repricing_views  # noqa: E402  (own block: merges cleanly with other additions)
+
+urlpatterns += [
+    path("rules/", repricing_views.rule_list, name="rules"),
+    path("rules/new/", repricing_views.rule_form, name="rule_add"),
+    path("rules/preview/", repricing_views.preview_all, name="rules_preview"),
+    path("rules/run/", repricing_views.run_all, name="rules_run"),
+    path("rules/<int:pk>/", repricing_views.rule_form, name="rule"),
+    path("rules/<int:pk>/delete/", repricing_views.rule_delete, name="rule_delete"),
+    path("rules/<int:pk>/preview/", repricing_views.rule_preview, name="rule_preview"),
+    path("rules/<int:pk>/run/", repricing_views.rule_run, name="rule_run"),
+    path("rules/runs/", repricing_views.run_list, name="repricing_runs"),
+    path("rules/runs/<int:pk>/", repricing_views.run_detail, name="repricing_run"),
+    path("rules/competitors/", repricing_views.competitor_list, name="competitors"),
+    path("rules/competitors/import/", repricing_views.competitor_import, name="competitor_import"),
+    path("rules/competitors/<int:pk>/", repricing_views.competitor_edit, name="competitor"),
+    path("rules/competitors/<int:pk>/delete/", repricing_views.competitor_delete, name="competitor_delete"),
+]

@@ -18,7 +18,15 @@ from core.roles import Role
 from core.tokens import token_issue
 from integrations.models import OutboxChange, SyncRun
 from orders.models import OrderStatusChange, Return, Scheme
-from pricing.models import PriceBatch, PriceBatchItem, Promotion, PromotionOffer, RepricingRule
+from pricing.models import (
+    CompetitorPrice,
+    PriceBatch,
+    PriceBatchItem,
+    Promotion,
+    PromotionOffer,
+    RepricingRule,
+    RepricingRun,
+)
 from reviews.models import Answer, Question, ReplyTemplate
 from supply.models import ProductForecast, Supplier, SupplierProduct
 from tests.foundation_support import make_account, make_listing, make_order, make_review, make_user
@@ -91,6 +99,11 @@ def seed_rows(account: Any, n: int = 1) -> dict[str, int]:
             order_external_id=order.external_id, expected=Decimal("1000.00"), actual=Decimal("0.00"),
             difference=Decimal("1000.00"), operation_ids=[f"op-{order.pk}"], computed_at=now).pk
         ids["repricing_rule"] = RepricingRule.objects.create(name=f"Rule {i}", listing=listing).pk
+        ids["competitor_price"] = CompetitorPrice.objects.create(listing=listing, competitor="Магазин",
+                                                                 price=Decimal("1399.00"), observed_at=now).pk
+        run = RepricingRun.objects.create(state=RepricingRun.State.DONE, batch=batch, cards=1, changed=1)
+        run.rules.add(ids["repricing_rule"])
+        ids["repricing_run"] = run.pk
         ids["reply_template"] = ReplyTemplate.objects.create(name=f"Спасибо {i}", text="Спасибо, {author}!").pk
         supplier = Supplier.objects.create(name=f"Поставщик {listing.pk}", lead_time_days=10)
         ids["supplier"] = supplier.pk
@@ -144,6 +157,7 @@ ROW_OF = {
     "promotions": "promotion", "costs": "cost", "sync-runs": "sync_run", "finance-operations": "finance_operation",
     "suppliers": "supplier", "supplier-products": "supplier_product", "forecasts": "forecast",
     "price-batches": "price_batch", "discrepancies": "discrepancy", "report-jobs": "report_job",
+    "repricing-runs": "repricing_run", "competitor-prices": "competitor_price",
 }
 ADMIN_ONLY = ("accounts",)
 # Collections every role may write to (a report job only reads data).

@@ -45,7 +45,7 @@ def test_the_matrix_covers_every_endpoint_of_the_schema() -> None:
     expected = {"products", "listings", "warehouses", "stock-levels", "orders", "returns", "reviews", "questions",
                 "answers", "prices", "price-changes", "outbox-changes", "repricing-rules", "promotions", "costs",
                 "sync-runs", "finance-operations", "accounts", "reply-templates", "discrepancies",
-                "report-jobs"}
+                "report-jobs", "repricing-runs", "competitor-prices"}
     assert expected <= collections
 
 
