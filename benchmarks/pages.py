@@ -318,6 +318,30 @@ def load(volumes: Volumes) -> None:
             "listing_id": "p.listing_id", "floor": "round(p.price * CASE WHEN p.listing_id % 50 = 0 THEN 1.2 "
             "ELSE 0.7 END, 2)", "problem": "''", "scheme": "'fbs'", "computed_at": "now()",
         }, "FROM pricing_price p")
+        # What the card economics read besides the finance averages: the accounts' legal entity (УСН 6 %)
+        # and fee rates as the fees stream stores them, a commission per category of each account and a
+        # logistics rate per account and scheme in two price brackets.
+        insert(c, "pricing_legalentity", {
+            "name": "'ИП Бенчмарков'", "inn": "''", "tax_regime": "'usn_income'", "vat_rate": "0",
+            "cost_includes_vat": "false", "created_at": "now()", "updated_at": "now()",
+        }, "FROM generate_series(1, 1)")
+        insert(c, "pricing_legalentityaccount", {
+            "account_id": "a.id", "legal_entity_id": "(SELECT min(id) FROM pricing_legalentity)",
+        }, f"FROM {accts} a(k, id, m)")
+        insert(c, "pricing_feerate", {
+            "account_id": "a.id", "listing_id": "NULL", "category": "'Категория ' || cat", "scheme": "''",
+            "kind": "'commission'", "name": "'Комиссия'", "percent": "10 + cat % 12", "fixed": "0",
+            "per_extra_litre": "0", "per_day": "false", "currency": "'RUB'",
+            "effective_from": "current_date - 30", "source": "'api'", "created_at": "now()",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN generate_series(0, 49) cat")
+        insert(c, "pricing_feerate", {
+            "account_id": "a.id", "listing_id": "NULL", "category": "''", "scheme": "s.scheme", "kind": "'logistics'",
+            "name": "'Логистика ' || b", "percent": "0", "fixed": "CASE WHEN b = 1 THEN 55 ELSE 90 END",
+            "per_extra_litre": "0", "price_from": "CASE WHEN b = 1 THEN NULL ELSE 1000 END",
+            "price_to": "CASE WHEN b = 1 THEN 1000 ELSE NULL END", "per_day": "false", "currency": "'RUB'",
+            "effective_from": "current_date - 30", "source": "'api'", "created_at": "now()",
+        }, f"FROM {accts} a(k, id, m) CROSS JOIN (VALUES ('fbo'), ('fbs')) s(scheme) "
+           "CROSS JOIN generate_series(1, 2) b")
     with connection.cursor() as c:
         started = time.perf_counter()
         c.execute("VACUUM ANALYZE")
