@@ -14,7 +14,8 @@ where the list still pages by number. The SQL queries of each page are counted i
 Django's test client. Prints per page its time for one user alone (best of 2, no queue), p50/p95/max
 with the users at once (2 workers for 4 users: a request also waits for the one ahead of it, so a slow
 page slows every page, /health included), its queries, and the worst page.
-Targets: p95 <= 300 ms and <= 15 queries on every page, at any depth.
+Targets: p95 <= 300 ms and <= 15 queries on every page, at any depth. `--explain` also prints EXPLAIN
+(ANALYZE, BUFFERS) of each page's slowest statement; `--only REGEX` measures the pages so named.
 """
 
 from __future__ import annotations
@@ -614,7 +615,7 @@ def user_session(base: str, urls: list[tuple[str, str]], rounds: int, seed: int,
                     timings.errors[name] = f"HTTP {response.status_code}"
 
 
-def count_queries(urls: list[tuple[str, str]]) -> dict[str, int]:
+def count_queries(urls: list[tuple[str, str]], explain: bool = False) -> dict[str, int]:
     """Queries per page through Django's test client in this process (same database, same code)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -628,8 +629,27 @@ def count_queries(urls: list[tuple[str, str]]) -> dict[str, int]:
         client.get(url)  # the session's first touch and the overview's minute cache are not the page's
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)  # an export's rows are read as it streams
         counts[name] = len(queries) if response.status_code == 200 else -response.status_code
+        if explain:
+            explain_slowest(name, queries.captured_queries)
     return counts
+
+
+def explain_slowest(name: str, captured: list[dict[str, str]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the page's slowest SELECT as the test client ran it."""
+    from django.db import connection
+
+    selects = [q for q in captured if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+    if not selects:
+        return
+    slowest = max(selects, key=lambda q: float(q["time"]))
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+        plan = "\n".join("    " + row[0] for row in cursor.fetchall())
+    print(f"\n{name}: slowest of {len(captured)} statements, {float(slowest['time']) * 1000:.1f} ms in the page\n"
+          f"  {slowest['sql'][:600]}\n{plan}", flush=True)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -644,6 +664,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="times each user requests every page")
     parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run loaded")
     parser.add_argument("--only", default="", help="a regular expression: measure only the pages whose name matches")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN (ANALYZE, BUFFERS) of each page's slowest statement")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL (a PostgreSQL server; the benchmark uses its own database on it).")
@@ -705,7 +727,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    queries = count_queries(urls)
+    queries = count_queries(urls, args.explain)
 
     print()
     print(f"{'page':32} {'alone ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  ")
