@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from catalog import sheets
-from catalog.filters import ListingFilter
+from catalog.filters import ListingFilter, listing_search_ids
 from catalog.models import Listing, Product, Warehouse
 from catalog.selectors import listing_list
 from catalog.stock_filters import StockFilter
@@ -92,11 +92,21 @@ LISTING_VALUES = (
 )
 
 
+class ListingExportFilter(ListingFilter):
+    """The catalogue list's filters, with the search's branches narrowed by the filters before it (a
+    marketplace, an account, a product): a broad title match exported for one marketplace looks up
+    only that marketplace's cards, not every account's."""
+
+    def search(self, queryset: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
+        term = value.strip()
+        return queryset.filter(pk__in=listing_search_ids(term, scope=queryset)) if term else queryset
+
+
 def listing_export_rows(params: Any) -> QuerySet[Any]:
     """The cards an export of the catalogue with these filters holds, in its order (article, id), as
     LISTING_VALUES tuples: the list's FilterSet (its search answered by each branch's index,
     catalog.filters.listing_search_ids), at most LISTING_EXPORT_LIMIT of them."""
-    queryset = ListingFilter(params, queryset=listing_list()).qs
+    queryset = ListingExportFilter(params, queryset=listing_list()).qs
     return queryset.order_by("offer_id", "id").values_list(*LISTING_VALUES)[:LISTING_EXPORT_LIMIT]
 
 

@@ -110,9 +110,25 @@ class _Echo:
 
 def csv_lines(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    yes, no = _("yes"), _("no")
+
+    def cell(value: Any) -> str:
+        # csv_cell with the commonest cells first and "yes"/"no" translated once per file, not per cell:
+        # a 100k-row export has millions of cells.
+        kind = type(value)
+        if kind is str:
+            return neutralise(value)
+        if value is None:
+            return ""
+        if kind is bool:
+            return yes if value else no
+        if kind is int:
+            return str(value)
+        return csv_cell(value)
+
     yield "\ufeff" + writer.writerow([str(label) for label in header])
     for row in rows:
-        yield writer.writerow([csv_cell(value) for value in row])
+        yield writer.writerow([cell(value) for value in row])
 
 
 def _disposition(filename: str) -> str:

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, Sum, prefetch_related_objects
+from django.db.models import OuterRef, Q, Subquery, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,27 +126,33 @@ def _rates(listings: Sequence[Listing], schemes: dict[int, str], on: date) -> di
 
 
 def _finance(listings: Sequence[Listing], on: date) -> dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]]:
-    """(account, article) -> (units, revenue, {fee kind: charged}) over the finance window."""
+    """(account, article) -> (units, revenue, {fee kind: charged}) over the finance window, in one query:
+    each sale operation's fee lines summed per kind by a subquery on the fee lines' (operation, kind)
+    index, then every figure summed per article (pricing.fees.finance_averages's sums, grouped)."""
     since = on - timedelta(days=FINANCE_WINDOW_DAYS)
     articles = {item.offer_id for item in listings}
     sales = FinanceOperation.objects.filter(
         account_id__in={item.account_id for item in listings}, offer_id__in=articles, quantity__gt=0,
         sale_amount__gt=0, operation_at__date__gt=since, operation_at__date__lte=on,
     )
-    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {
-        (row["account_id"], row["offer_id"]): (row["units"], row["revenue"], {})
-        for row in sales.values("account_id", "offer_id").annotate(units=Sum("quantity"), revenue=Sum("sale_amount"))
-        if row["units"]
+    kinds = [str(kind) for kind in _FINANCE_KINDS]  # the fee lines' kinds that have a fee kind
+    lines = FeeLine.objects.filter(operation_id=OuterRef("pk")).order_by().values("operation_id")
+    per_operation = {
+        f"line_{kind}": Subquery(lines.filter(kind=kind).annotate(total=Sum("amount")).values("total"))
+        for kind in kinds
     }
-    if totals:
-        lines = FeeLine.objects.filter(operation__in=sales).values(
-            "operation__account_id", "operation__offer_id", "kind").annotate(total=Sum("amount"))
-        for row in lines:
-            key = (row["operation__account_id"], row["operation__offer_id"])
-            kind = _FINANCE_KINDS.get(row["kind"])
-            if key in totals and kind:
-                charged: dict[str, Decimal] = totals[key][2]
-                charged[kind] = charged.get(kind, ZERO) - Decimal(row["total"])
+    per_article = {f"fee_{kind}": Sum(f"line_{kind}") for kind in kinds}
+    rows = (sales.annotate(**per_operation).values("account_id", "offer_id").order_by()
+            .annotate(units=Sum("quantity"), revenue=Sum("sale_amount"), **per_article))
+    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {}
+    for row in rows:
+        figures: dict[str, Any] = dict(row)
+        if not figures["units"]:
+            continue
+        # Charges are negative in the reports; a kind without any line is left out, as no line is.
+        charged = {_FINANCE_KINDS[kind]: ZERO - Decimal(figures[f"fee_{kind}"])
+                   for kind in kinds if figures[f"fee_{kind}"] is not None}
+        totals[(figures["account_id"], figures["offer_id"])] = (figures["units"], figures["revenue"], charged)
     return totals
 
 
@@ -178,7 +185,7 @@ def _with_products(listings: Sequence[Listing]) -> None:
 
 def inputs_for(listings: Sequence[Listing], *, on: date | None = None, scheme: str | None = None
                ) -> dict[int, tuple[str, EconomicsInputs]]:
-    """{listing id: (scheme, inputs)}: at most six queries whatever the number of cards (five when their
+    """{listing id: (scheme, inputs)}: at most five queries whatever the number of cards (four when their
     accounts' legal entities came with them, one more when their products did not). `scheme` forces
     one scheme on every card; by default each card's is pricing.fees.default_scheme's."""
     if not listings:
@@ -239,9 +246,10 @@ def solve(inputs: EconomicsInputs) -> tuple[Decimal | None, str]:
 
 def _listings(listings: Iterable[int] | Iterable[Listing]) -> list[Listing]:
     """The cards as given (Listing objects), or loaded by id with LISTING_RELATIONS (one query)."""
-    given = list(listings)
-    if all(isinstance(item, Listing) for item in given):
-        return list({item.pk: item for item in given}.values())  # type: ignore[union-attr]
+    given: list[int | Listing] = list(listings)
+    objects = [item for item in given if isinstance(item, Listing)]
+    if len(objects) == len(given):
+        return list({item.pk: item for item in objects}.values())
     ids = list(dict.fromkeys(item.pk if isinstance(item, Listing) else int(item) for item in given))
     loaded = Listing.objects.select_related(*LISTING_RELATIONS).in_bulk(ids)
     return [loaded[pk] for pk in ids if pk in loaded]
@@ -271,7 +279,7 @@ def card_economics_bulk(
     scheme: str | None = None,
     on: date | None = None,
 ) -> dict[int, CardEconomics]:
-    """pricing.fees.card_economics of many cards in a fixed number of queries whatever their number (six
+    """pricing.fees.card_economics of many cards in a fixed number of queries whatever their number (five
     at most given ids): {listing id: CardEconomics} with each card's fees, tax, profit and margin at a price
     (`result`) and its solved break-even floor (`floor`, or `floor_problem` saying why there is none),
     the same figures to the kopeck as card by card.
