@@ -83,6 +83,13 @@ def test_xlsx_is_written_from_an_iterator_in_write_only_mode() -> None:
     assert values[5] == (4, "'=A4", 1.5)
 
 
+def test_a_streamed_file_goes_out_in_pieces_not_a_line_at_a_time() -> None:
+    lines = [f"{n};Кружка\r\n" for n in range(10_000)]
+    pieces = list(files.chunks(iter(lines), size=4096))
+    assert b"".join(pieces) == "".join(lines).encode("utf-8")
+    assert len(pieces) < 100 and all(len(piece.decode()) >= 4096 for piece in pieces[:-1])
+
+
 # -- exports ------------------------------------------------------------------------------------
 
 def _csv(response: Any) -> tuple[bytes, list[list[str]]]:
