@@ -3,6 +3,12 @@
 Each export filters with the FilterSet of its screen, from the same query string, so the file holds
 exactly what the filter on screen shows (every page of it, not only the one shown). Rows are read with
 ``.iterator()`` and written as they come (core.files), so memory stays flat at any size.
+
+The cards' export (the largest: every card of every account) reads plain column values, not model
+instances, through a server-side cursor inside a transaction, so the first rows go out as soon as
+PostgreSQL has them rather than once the whole result is materialised (what a cursor outside a
+transaction, WITH HOLD, does); it stops at ``LISTING_EXPORT_LIMIT`` cards (the catalogue page says so),
+which bounds how long a download holds a web worker.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
@@ -18,17 +25,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from catalog import sheets
-from catalog.filters import ListingFilter
+from catalog.filters import ListingFilter, listing_search_ids
 from catalog.models import Listing, Product, Warehouse
 from catalog.selectors import listing_list
 from catalog.stock_filters import StockFilter
 from catalog.stock_page import STOCK_SORTS, size_name, stock_list
 from core.files import export_response
 from core.filters import MarketplaceFilter, SearchFilter
+from core.models import Marketplace
 from core.roles import EVERYONE, require_role
 
 CHUNK = 2000
 FORMATS = ("csv", "xlsx")
+LISTING_EXPORT_LIMIT = 100_000  # cards in one export: the whole catalogue of a large seller (3 × 33k)
 
 
 class ProductExportFilter(django_filters.FilterSet):
@@ -65,23 +74,51 @@ def _products(request: HttpRequest) -> Iterator[list[Any]]:
         ]
 
 
-def _price(listing: Listing) -> Any:
-    try:
-        return listing.price
-    except Listing.price.RelatedObjectDoesNotExist:
-        return None
+def _streamed(queryset: QuerySet[Any]) -> Iterator[Any]:
+    """The rows as the server-side cursor fetches them, CHUNK at a time, inside a transaction: PostgreSQL
+    sends the first ones as soon as its plan yields them (a cursor outside a transaction is WITH HOLD,
+    materialised whole before the first fetch). A download broken off closes the generator, which
+    rolls the (read-only) transaction back."""
+    with transaction.atomic():
+        yield from queryset.iterator(chunk_size=CHUNK)
+
+
+# The cards' columns (sheets.LISTING_COLUMNS) read as plain values: no model instances for the card, its
+# account, product and price.
+LISTING_VALUES = (
+    "pk", "account__marketplace", "account__name", "external_id", "offer_id", "marketplace_sku", "title",
+    "description", "product__article", "brand", "category", "barcodes", "status", "price__price",
+    "price__currency", "archived", "missing_since",
+)
+
+
+class ListingExportFilter(ListingFilter):
+    """The catalogue list's filters, with the search's branches narrowed by the filters before it (a
+    marketplace, an account, a product): a broad title match exported for one marketplace looks up
+    only that marketplace's cards, not every account's."""
+
+    def search(self, queryset: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
+        term = value.strip()
+        return queryset.filter(pk__in=listing_search_ids(term, scope=queryset)) if term else queryset
+
+
+def listing_export_rows(params: Any) -> QuerySet[Any]:
+    """The cards an export of the catalogue with these filters holds, in its order (article, id), as
+    LISTING_VALUES tuples: the list's FilterSet (its search answered by each branch's index,
+    catalog.filters.listing_search_ids), at most LISTING_EXPORT_LIMIT of them."""
+    queryset = ListingExportFilter(params, queryset=listing_list()).qs
+    return queryset.order_by("offer_id", "id").values_list(*LISTING_VALUES)[:LISTING_EXPORT_LIMIT]
 
 
 def _listings(request: HttpRequest) -> Iterator[list[Any]]:
-    queryset = ListingFilter(request.GET, queryset=listing_list()).qs.order_by("offer_id", "id")
-    for listing in queryset.iterator(chunk_size=CHUNK):
-        price = _price(listing)
+    marketplaces = dict(Marketplace.choices)
+    for (pk, marketplace, account, external_id, offer_id, sku, title, description, product_article, brand,
+         category, barcodes, status, price, currency, archived, missing_since) in _streamed(
+            listing_export_rows(request.GET)):
         yield [
-            listing.pk, listing.account.get_marketplace_display(), listing.account.name, listing.external_id,
-            listing.offer_id, listing.marketplace_sku, listing.title, listing.description,
-            listing.product.article if listing.product else "", listing.brand, listing.category,
-            listing.barcodes, listing.status, price.price if price else None, price.currency if price else "",
-            listing.archived, listing.missing_since,
+            pk, marketplaces.get(marketplace, marketplace), account, external_id, offer_id, sku, title,
+            description, product_article or "", brand, category, barcodes, status, price, currency or "",
+            archived, missing_since,
         ]
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import checks, services
+from catalog.exports import LISTING_EXPORT_LIMIT
 from catalog.filters import PROBLEM_CHOICES, STOCK_CHOICES, ListingFilter, ProductFilter
 from catalog.forms import (
     BULK_ACTIONS,
@@ -64,6 +65,7 @@ def listings(request: HttpRequest) -> HttpResponse:
         rows=page.rows,
         product=product_get(int(product_id)) if product_id else None,
         unlinked=unlinked_listing_count(),
+        export_limit=LISTING_EXPORT_LIMIT,
     )
     return render(request, "catalog/listing_list.html", context)
 

@@ -34,7 +34,8 @@ from integrations import outbox
 from integrations.models import OutboxChange
 from integrations.price_payloads import item_limit, request_item
 from pricing.economics import UnitEconomics
-from pricing.fees import card_economics
+from pricing.fees import CardEconomics
+from pricing.floors import card_economics_bulk
 from pricing.models import PriceBatch, PriceBatchItem
 from pricing.services import HUNDRED, PriceChangeError, PricePreview, _price_change, preview_price_changes
 
@@ -130,16 +131,37 @@ def _limit_warning(marketplace: str, times: list[datetime], now: datetime) -> st
          "time": timezone.localtime(due).strftime("%H:%M")}
 
 
+def _economics(previews: list[PricePreview]) -> list[CardEconomics]:
+    """Each preview's card economics at its new price, all cards at once (a card listed twice with two
+    prices: once per price, in a further round)."""
+    found: dict[int, CardEconomics] = {}
+    pending = list(enumerate(previews))
+    while pending:
+        this_round: dict[int, tuple[int, PricePreview]] = {}
+        later = []
+        for index, preview in pending:
+            if preview.listing.pk in this_round:
+                later.append((index, preview))
+            else:
+                this_round[preview.listing.pk] = (index, preview)
+        cards = card_economics_bulk([p.listing for _i, p in this_round.values()],
+                                    prices={pk: p.new_price for pk, (_i, p) in this_round.items()})
+        found.update((index, cards[pk]) for pk, (index, _p) in this_round.items())
+        pending = later
+    return [found[index] for index in range(len(previews))]
+
+
 def plan(changes: Mapping[int, Any] | Iterable[tuple[int, Any]], *, now: datetime | None = None) -> list[CardPlan]:
-    """Every card's planned change with its request item, economics, floor and guard verdicts. No writes."""
+    """Every card's planned change with its request item, economics, floor and guard verdicts. No writes;
+    a fixed number of queries whatever the number of cards (the economics of all of them at once)."""
     now = now or timezone.now()
     previews = preview_price_changes(changes)
     sent = _sends_this_hour([p.listing.pk for p in previews], now)
+    economics = _economics(previews)
     limit = max_change_percent()
     plans = []
-    for preview in previews:
+    for preview, card in zip(previews, economics, strict=True):
         listing = preview.listing
-        card = card_economics(listing, price=preview.new_price)
         floors = [f for f in (card.floor, preview.floor_price) if f is not None]
         floor = max(floors) if floors else None
         current = preview.pending_price or preview.old_price

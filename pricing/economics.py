@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 ZERO = Decimal(0)
 KOPECK = Decimal("0.01")
@@ -48,15 +49,18 @@ EXPECTED_FEES: tuple[FeeKind, ...] = (
 )
 
 
+# Translated when asked for, one label at a time (a page of cards asks for hundreds).
+_FEE_KIND_LABELS: dict[str, str] = {
+    FeeKind.COMMISSION: gettext_noop("commission"),
+    FeeKind.LOGISTICS: gettext_noop("logistics"),
+    FeeKind.ACQUIRING: gettext_noop("acquiring"),
+    FeeKind.STORAGE: gettext_noop("storage"),
+    FeeKind.RETURNS: gettext_noop("returns"),
+}
+
+
 def fee_kind_label(kind: str) -> str:
-    labels: dict[str, str] = {
-        FeeKind.COMMISSION: _("commission"),
-        FeeKind.LOGISTICS: _("logistics"),
-        FeeKind.ACQUIRING: _("acquiring"),
-        FeeKind.STORAGE: _("storage"),
-        FeeKind.RETURNS: _("returns"),
-    }
-    return labels.get(kind, _("other fees"))
+    return _(_FEE_KIND_LABELS.get(kind, gettext_noop("other fees")))
 
 
 @dataclass(frozen=True)
@@ -194,10 +198,10 @@ def _taxes(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings)
     vat, income_tax = _tax_amounts(price, cost, fees_total, tax, rounded=True)
     rate = tax.rate.normalize()
     lines = [Line("vat", _("VAT %(rate)s%%") % {"rate": tax.vat_rate.normalize()}, vat)] if tax.vat_rate else []
-    name = {
-        TaxRegime.USN_INCOME: _("USN %(rate)s%% of revenue"),
-        TaxRegime.USN_INCOME_EXPENSE: _("USN %(rate)s%% of profit"),
-    }.get(TaxRegime(tax.regime), _("profit tax %(rate)s%%"))
+    name = _({
+        TaxRegime.USN_INCOME: gettext_noop("USN %(rate)s%% of revenue"),
+        TaxRegime.USN_INCOME_EXPENSE: gettext_noop("USN %(rate)s%% of profit"),
+    }.get(TaxRegime(tax.regime), gettext_noop("profit tax %(rate)s%%")))
     return [*lines, Line("tax", name % {"rate": rate}, income_tax)]
 
 

@@ -1,20 +1,25 @@
 """Unit economics and break-even floors of many cards at once: the inputs of pricing.fees gathered
-in a fixed number of queries whatever the number of cards (a page of a promotion, a batch of the
-money-at-risk refresh), then solved in Python card by card (pricing.economics).
+in a fixed number of queries whatever the number of cards (a price editor preview, a page of a
+promotion, a batch of the money-at-risk refresh), then solved in Python card by card
+(pricing.economics).
 
 The choices are pricing.fees's: the narrowest scope's newest rate set per fee kind, finance
-averages for a kind no rate covers, the cost in effect on the day, the legal entity's tax.
+averages for a kind no rate covers, the cost in effect on the day, the legal entity's tax. The
+figures are pricing.fees.card_economics's to the kopeck (pricing/tests/test_bulk_economics.py
+compares the two); `card_economics_bulk` is the entry point for any screen or job that shows or
+checks more than one card.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,14 +41,20 @@ from pricing.economics import (
     solve_price,
     unit_economics,
 )
-from pricing.fees import _FINANCE_KINDS, _PERCENT_KINDS, FINANCE_WINDOW_DAYS, _litres, _rule
-from pricing.models import FeeRate, LegalEntity, LegalEntityAccount
+from pricing.fees import _FINANCE_KINDS, _PERCENT_KINDS, FINANCE_WINDOW_DAYS, CardEconomics, _litres, _rule
+from pricing.models import FeeRate, LegalEntity, LegalEntityAccount, Price
 
 HUNDRED = Decimal(100)
 
 
-def _schemes(listings: Sequence[Listing]) -> dict[int, str]:
+# What card_economics_bulk loads with cards given by id: everything their economics reads.
+LISTING_RELATIONS = ("product", "price", "account__legal_entity_link__legal_entity")
+
+
+def _schemes(listings: Sequence[Listing], scheme: str | None = None) -> dict[int, str]:
     """pricing.fees.default_scheme for many: fbo where the marketplace's warehouse holds stock."""
+    if scheme:
+        return {item.pk: scheme for item in listings}
     on_marketplace = set(
         StockLevel.objects.filter(
             listing_id__in=[item.pk for item in listings], warehouse__kind=Warehouse.Kind.MARKETPLACE, present__gt=0
@@ -115,27 +126,33 @@ def _rates(listings: Sequence[Listing], schemes: dict[int, str], on: date) -> di
 
 
 def _finance(listings: Sequence[Listing], on: date) -> dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]]:
-    """(account, article) -> (units, revenue, {fee kind: charged}) over the finance window."""
+    """(account, article) -> (units, revenue, {fee kind: charged}) over the finance window, in one query:
+    each sale operation's fee lines summed per kind by a subquery on the fee lines' (operation, kind)
+    index, then every figure summed per article (pricing.fees.finance_averages's sums, grouped)."""
     since = on - timedelta(days=FINANCE_WINDOW_DAYS)
     articles = {item.offer_id for item in listings}
     sales = FinanceOperation.objects.filter(
         account_id__in={item.account_id for item in listings}, offer_id__in=articles, quantity__gt=0,
         sale_amount__gt=0, operation_at__date__gt=since, operation_at__date__lte=on,
     )
-    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {
-        (row["account_id"], row["offer_id"]): (row["units"], row["revenue"], {})
-        for row in sales.values("account_id", "offer_id").annotate(units=Sum("quantity"), revenue=Sum("sale_amount"))
-        if row["units"]
+    kinds = [str(kind) for kind in _FINANCE_KINDS]  # the fee lines' kinds that have a fee kind
+    lines = FeeLine.objects.filter(operation_id=OuterRef("pk")).order_by().values("operation_id")
+    per_operation = {
+        f"line_{kind}": Subquery(lines.filter(kind=kind).annotate(total=Sum("amount")).values("total"))
+        for kind in kinds
     }
-    if totals:
-        lines = FeeLine.objects.filter(operation__in=sales).values(
-            "operation__account_id", "operation__offer_id", "kind").annotate(total=Sum("amount"))
-        for row in lines:
-            key = (row["operation__account_id"], row["operation__offer_id"])
-            kind = _FINANCE_KINDS.get(row["kind"])
-            if key in totals and kind:
-                charged: dict[str, Decimal] = totals[key][2]
-                charged[kind] = charged.get(kind, ZERO) - Decimal(row["total"])
+    per_article = {f"fee_{kind}": Sum(f"line_{kind}") for kind in kinds}
+    rows = (sales.annotate(**per_operation).values("account_id", "offer_id").order_by()
+            .annotate(units=Sum("quantity"), revenue=Sum("sale_amount"), **per_article))
+    totals: dict[tuple[int, str], tuple[int, Decimal, dict[str, Decimal]]] = {}
+    for row in rows:
+        figures: dict[str, Any] = dict(row)
+        if not figures["units"]:
+            continue
+        # Charges are negative in the reports; a kind without any line is left out, as no line is.
+        charged = {_FINANCE_KINDS[kind]: ZERO - Decimal(figures[f"fee_{kind}"])
+                   for kind in kinds if figures[f"fee_{kind}"] is not None}
+        totals[(figures["account_id"], figures["offer_id"])] = (figures["units"], figures["revenue"], charged)
     return totals
 
 
@@ -159,13 +176,23 @@ def _averages(missing: set[FeeKind], found: tuple[int, Decimal, dict[str, Decima
     return rules, notes
 
 
-def inputs_for(listings: Sequence[Listing], *, on: date | None = None) -> dict[int, tuple[str, EconomicsInputs]]:
-    """{listing id: (scheme, inputs)} for cards loaded with select_related("product"): at most six queries
-    (five when their accounts' legal entities came with them)."""
+def _with_products(listings: Sequence[Listing]) -> None:
+    """Every card's product in its cache: one query for those not loaded with select_related("product")."""
+    missing = [item for item in listings if item.product_id and not Listing.product.is_cached(item)]
+    if missing:
+        prefetch_related_objects(missing, "product")
+
+
+def inputs_for(listings: Sequence[Listing], *, on: date | None = None, scheme: str | None = None
+               ) -> dict[int, tuple[str, EconomicsInputs]]:
+    """{listing id: (scheme, inputs)}: at most five queries whatever the number of cards (four when their
+    accounts' legal entities came with them, one more when their products did not). `scheme` forces
+    one scheme on every card; by default each card's is pricing.fees.default_scheme's."""
     if not listings:
         return {}
     on = on or timezone.localdate()
-    schemes = _schemes(listings)
+    _with_products(listings)
+    schemes = _schemes(listings, scheme)
     rates = _rates(listings, schemes, on)
     finance = _finance(listings, on)
     taxes = _taxes(listings)
@@ -217,12 +244,69 @@ def solve(inputs: EconomicsInputs) -> tuple[Decimal | None, str]:
         return None, str(exc)
 
 
-def card_money(listings: Sequence[Listing], prices: dict[int, Decimal | None], *, on: date | None = None
-               ) -> dict[int, CardMoney]:
-    """Economics of each card at the price given for it, and its floor."""
-    out = {}
-    for listing_id, (_scheme, inputs) in inputs_for(listings, on=on).items():
-        price = prices.get(listing_id)
-        floor, problem = solve(inputs)
-        out[listing_id] = CardMoney(unit_economics(price, inputs) if price else None, floor, problem)
+def _listings(listings: Iterable[int] | Iterable[Listing]) -> list[Listing]:
+    """The cards as given (Listing objects), or loaded by id with LISTING_RELATIONS (one query)."""
+    given: list[int | Listing] = list(listings)
+    objects = [item for item in given if isinstance(item, Listing)]
+    if len(objects) == len(given):
+        return list({item.pk: item for item in objects}.values())
+    ids = list(dict.fromkeys(item.pk if isinstance(item, Listing) else int(item) for item in given))
+    loaded = Listing.objects.select_related(*LISTING_RELATIONS).in_bulk(ids)
+    return [loaded[pk] for pk in ids if pk in loaded]
+
+
+def _current_prices(listings: Sequence[Listing]) -> dict[int, Decimal]:
+    """Each card's current price (Price): from the cards loaded with select_related("price"), else in one query."""
+    out: dict[int, Decimal] = {}
+    unknown = []
+    for item in listings:
+        if "price" in item._state.fields_cache:
+            row = item._state.fields_cache["price"]
+            if row is not None:
+                out[item.pk] = Decimal(row.price)
+        else:
+            unknown.append(item.pk)
+    if unknown:
+        rows = Price.objects.filter(listing_id__in=unknown).values_list("listing_id", "price")
+        out.update((listing_id, Decimal(price)) for listing_id, price in rows)
     return out
+
+
+def card_economics_bulk(
+    listings: Iterable[int] | Iterable[Listing],
+    *,
+    prices: Mapping[int, Decimal | None] | None = None,
+    scheme: str | None = None,
+    on: date | None = None,
+) -> dict[int, CardEconomics]:
+    """pricing.fees.card_economics of many cards in a fixed number of queries whatever their number (five
+    at most given ids): {listing id: CardEconomics} with each card's fees, tax, profit and margin at a price
+    (`result`) and its solved break-even floor (`floor`, or `floor_problem` saying why there is none),
+    the same figures to the kopeck as card by card.
+
+    `listings`: ids (loaded here with LISTING_RELATIONS; unknown ids are left out) or Listing objects
+    (their products, current prices and legal entities are read in one more query each where they
+    were not loaded with them).
+    `prices`: {listing id: price} to compute at; a card not in it is computed at its current price,
+    and a card mapped to None (or without a price) gets its floor only (`result` None). `scheme`
+    forces one scheme (fbo, fbs, …) on every card, as card_economics's; `on` is the day whose costs
+    and rates apply (today)."""
+    cards = _listings(listings)
+    if not cards:
+        return {}
+    current = _current_prices(cards) if prices is None or any(c.pk not in prices for c in cards) else {}
+    out: dict[int, CardEconomics] = {}
+    by_id = {card.pk: card for card in cards}
+    for listing_id, (card_scheme, inputs) in inputs_for(cards, on=on, scheme=scheme).items():
+        price = prices[listing_id] if prices is not None and listing_id in prices else current.get(listing_id)
+        floor, problem = solve(inputs)
+        result = unit_economics(price, inputs) if price is not None else None
+        out[listing_id] = CardEconomics(by_id[listing_id], card_scheme, result, floor, problem)
+    return out
+
+
+def card_money(listings: Sequence[Listing], prices: Mapping[int, Decimal | None], *, on: date | None = None
+               ) -> dict[int, CardMoney]:
+    """Economics of each card at the price given for it (none without one), and its floor."""
+    cards = card_economics_bulk(listings, prices={item.pk: prices.get(item.pk) or None for item in listings}, on=on)
+    return {pk: CardMoney(card.result, card.floor, card.floor_problem) for pk, card in cards.items()}

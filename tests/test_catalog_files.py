@@ -83,6 +83,13 @@ def test_xlsx_is_written_from_an_iterator_in_write_only_mode() -> None:
     assert values[5] == (4, "'=A4", 1.5)
 
 
+def test_a_streamed_file_goes_out_in_pieces_not_a_line_at_a_time() -> None:
+    lines = [f"{n};Кружка\r\n" for n in range(10_000)]
+    pieces = list(files.chunks(iter(lines), size=4096))
+    assert b"".join(pieces) == "".join(lines).encode("utf-8")
+    assert len(pieces) < 100 and all(len(piece.decode()) >= 4096 for piece in pieces[:-1])
+
+
 # -- exports ------------------------------------------------------------------------------------
 
 def _csv(response: Any) -> tuple[bytes, list[list[str]]]:
@@ -151,6 +158,31 @@ def test_export_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(10):
         response = manager.get("/catalog/export/stock.csv")
         b"".join(response.streaming_content)
+
+
+def test_the_cards_export_searches_as_the_list_does_in_a_fixed_number_of_queries_up_to_its_limit(
+    manager: Client, world: StockWorld, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any,
+) -> None:
+    from catalog import exports
+
+    more = Listing.objects.bulk_create([
+        Listing(account=world.wb, external_id=str(880000 + n), offer_id=f"BAG-{n:03d}", title=f"Городской рюкзак {n}")
+        for n in range(30)
+    ])
+    # The title search of the catalogue list (trigram index), the marketplace filter, article order: the
+    # session, the user and its role, then one cursor (DECLARE … NO SCROLL, not WITH HOLD: inside a
+    # transaction, a savepoint here) whatever the number of rows.
+    with django_assert_max_num_queries(6):
+        _, rows = _csv(manager.get("/catalog/export/listings.csv?marketplace=wildberries&q=рюкзак"))
+    assert [row[4] for row in rows[1:]] == [x.offer_id for x in more]
+    assert all(row[1] == "Wildberries" and row[2] == "WB Одежда" and row[8] == "" for row in rows[1:])
+    list_page = manager.get("/catalog/?marketplace=wildberries&q=рюкзак").content.decode()
+    assert all(x.offer_id in list_page for x in more[:20])
+    # At most LISTING_EXPORT_LIMIT cards, in article order; the list says so next to its export links.
+    assert "до 100\u00a0000 карточек" in manager.get("/catalog/").content.decode()
+    monkeypatch.setattr(exports, "LISTING_EXPORT_LIMIT", 10)
+    _, rows = _csv(manager.get("/catalog/export/listings.csv?marketplace=wildberries"))
+    assert [row[4] for row in rows[1:]] == [x.offer_id for x in more[:10]]
 
 
 # -- imports ------------------------------------------------------------------------------------

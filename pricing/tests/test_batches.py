@@ -206,6 +206,25 @@ def test_the_services_preview_reads_the_minimum_margins_once_for_all_cards(ozon)
     assert previews[1].floor_price == Decimal("100.00")  # 95 ₽ at the listing's 5 %, not the product's 10 %
 
 
+def test_planning_and_creating_a_batch_read_the_same_queries_for_one_card_as_for_three(ozon, django_user_model):
+    """The cards' economics are read at once (pricing.floors.card_economics_bulk), not card by card."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, listings = ozon
+    user = _user(django_user_model)
+    counts = []
+    for chosen in (listings[:1], listings[1:]):
+        changes = {x.pk: next_price(x) for x in chosen}
+        with CaptureQueriesContext(connection) as planned:
+            plans = batches.plan(changes)
+        assert len(plans) == len(chosen) and all(p.request is not None for p in plans)
+        with CaptureQueriesContext(connection) as created:
+            batches.create_batch(changes, user=user, formula="x", override=True, reason="проверка")
+        counts.append((len(planned), len(created)))
+    assert counts[0] == counts[1], counts
+
+
 def test_beat_schedules_the_batch_task_and_the_worker_finds_it():
     from config.celery import app
     from config.schedule import BEAT_SCHEDULE

@@ -119,13 +119,85 @@ def test_analysts_see_no_edit_controls_and_forged_posts_are_refused(cards):
     assert not AuditEvent.objects.filter(action="pricing.price_batch").exclude(object_id=str(batch.pk)).exists()
 
 
-def test_the_preview_queries_grow_with_the_cards_only_by_their_economics(cards, django_assert_max_num_queries):
-    """Each card's economics reads its own rates, cost and tax (pricing.fees.card_economics): a preview
-    is bounded by MAX_SELECTION cards; everything else is read once for the whole selection."""
+def _many_cards(count: int) -> list[int]:
+    """`count` cards of one account with prices, a cost, a legal entity, a commission for the account and
+    finance sales of some of them (averaged logistics): what each card's economics reads."""
+    from datetime import UTC, date, datetime
+
+    from analytics.models import FeeLine, FinanceOperation
+    from catalog.models import Listing, Product
+    from pricing.models import FeeRate, LegalEntity, LegalEntityAccount
+
+    account = make_account("ozon")
+    LegalEntityAccount.objects.create(account=account, legal_entity=LegalEntity.objects.create(name="ИП"))
+    products = Product.objects.bulk_create([Product(article=f"M-{n:04d}", name=f"Товар {n}", cost_price=Decimal(400))
+                                            for n in range(count)])
+    listings = Listing.objects.bulk_create([
+        Listing(account=account, external_id=str(700000 + n), offer_id=p.article, title=p.name, product=p)
+        for n, p in enumerate(products)])
+    Price.objects.bulk_create([Price(listing=x, price=Decimal(1000)) for x in listings])
+    FeeRate.objects.create(account=account, kind="commission", name="Комиссия", percent=Decimal(15),
+                           effective_from=date(2026, 1, 1))
+    today = datetime.now(UTC)
+    for n, listing in enumerate(listings[::10]):
+        operation = FinanceOperation.objects.create(
+            account=account, external_id=f"op-{n}", operation_type="Продажа", operation_at=today,
+            offer_id=listing.offer_id, quantity=1, sale_amount=Decimal(1000), amount=Decimal(850))
+        FeeLine.objects.create(operation=operation, kind="logistics", name="Логистика", amount=Decimal(-70))
+    return [x.pk for x in listings]
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_previews_read_the_same_number_of_queries_for_20_cards_as_for_100():
+    """Every card's economics comes from one bulk read (pricing.floors.card_economics_bulk): the formula
+    and file previews cost the same queries whatever the number of cards, within the page budget."""
+    ids = _many_cards(100)
     client = client_for(make_user(Role.MANAGER))
-    ids = "&".join(f"listings={x.pk}" for x in cards)
-    with django_assert_max_num_queries(12 + 6 * len(cards)):
-        assert client.get(f"/prices/editor/bulk/?{ids}&operation=increase&value=5").status_code == 200
+    client.get("/prices/")  # the header's per-user figures are read once a minute, not by every page
+    counts = []
+    for chosen in (ids[:20], ids):
+        url = "/prices/editor/bulk/?operation=increase&value=5&rounding=9&" + "&".join(f"listings={x}" for x in chosen)
+        counts.append(_queries(client, url))
+    assert counts[0] == counts[1] <= 15, counts
+    page = client.get("/prices/editor/bulk/?operation=increase&value=5&" + "&".join(f"listings={x}" for x in ids[:20]))
+    assert page.content.decode().count('name="change_') == 20
+
+    def upload(chosen: list[int]) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from catalog.models import Listing
+
+        rows = [["Артикул", "Новая цена"]] + [[offer_id, "1100"] for offer_id in
+                                              Listing.objects.filter(pk__in=chosen).values_list("offer_id", flat=True)]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/prices/editor/file/", {"file": _xlsx(rows)})
+        assert response.status_code == 200 and response.content.decode().count('name="change_') == len(chosen)
+        return len(queries)
+
+    files = [upload(ids[:20]), upload(ids)]
+    assert files[0] == files[1] <= 15, files
+
+
+def test_the_product_editor_preview_and_the_card_economics_page_stay_within_the_page_budget(
+    cards, django_assert_max_num_queries,
+):
+    client = client_for(make_user(Role.MANAGER))
+    with django_assert_max_num_queries(15):
+        page = client.get(f"/prices/editor/product/{cards[0].product_id}/?price=1090")
+    assert page.content.decode().count('name="change_') == 3
+    with django_assert_max_num_queries(15):
+        assert client.get(f"/prices/economics/{cards[0].pk}/?price=990").status_code == 200
+    assert client.get("/prices/economics/999999999/").status_code == 404
 
 
 def test_matching_another_marketplaces_price_minus_a_percent(cards):
