@@ -347,3 +347,17 @@ def test_the_preview_of_many_cards_takes_a_fixed_number_of_queries(django_assert
     with django_assert_max_num_queries(12):
         preview = repricing.decide([rule])
     assert len(preview.changes) == 30
+
+
+def test_a_scope_over_the_limit_is_cut_and_the_run_says_so(settings):
+    settings.REPRICING_MAX_CARDS = 2
+    account = make_account("ozon")
+    cards = [_card(account) for _ in range(3)]
+    Product.objects.filter(pk__in=[c.product_id for c in cards]).update(brand="Тёплый дом")
+    rule = RepricingRule.objects.create(name="Бренд", brand="Тёплый дом", strategy=Strategy.FIXED)
+    preview = repricing.decide([rule])
+    assert preview.truncated and preview.cards == 3
+    assert [d.listing.pk for d in preview.decisions] == [cards[0].pk, cards[1].pk]
+    run = repricing.execute_run(repricing.start_run(rules=[rule], user=None).pk)
+    assert run.state == RepricingRun.State.DONE and run.cards == 2
+    assert run.error == "Only the first 2 of 3 cards were repriced."

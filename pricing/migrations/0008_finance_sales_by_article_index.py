@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("analytics", "0002_initial"),
-        ("pricing", "0006_promotions_desk_and_money_at_risk"),
+        ("pricing", "0007_repricing_rules_and_runs"),
     ]
 
     operations = [
