@@ -47,18 +47,19 @@ DEFAULT_DIMENSION = "product"
 _SALES_FIGURES = ["orders", "units", "revenue", "returns", "return_units", "return_amount"]
 _FINANCE_FIGURES = ["quantity", "sale_amount", "payout", *FEE_KINDS]
 _AD_FIGURES = ["ad_spend"]
-_ZEROS = {name: f"0 AS {name}" for name in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES}
-_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in _FINANCE_FIGURES + _AD_FIGURES)])
+_ZEROS = {name: f"0 AS {name}" for name in [*_SALES_FIGURES, *_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"]}
+_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in [*_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"])])
 _FINANCE_COLUMNS = ", ".join(
-    [*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES, *(_ZEROS[n] for n in _AD_FIGURES)]
+    [*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES, *(_ZEROS[n] for n in [*_AD_FIGURES, "ad_total"])]
 )
 _AD_COLUMNS = ", ".join(_ZEROS[n] for n in _SALES_FIGURES + _FINANCE_FIGURES)
-_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES)
-_NOT_FINANCE_ADS = ", ".join(n for n in _SALES_FIGURES + _FINANCE_FIGURES)
+_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in [*_SALES_FIGURES, *_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"])
+_NOT_ADS = ", ".join(_SALES_FIGURES + _FINANCE_FIGURES)
 _ANY_FIGURE = " OR ".join(f"{n} <> 0" for n in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES)
 # The roll-ups' rows of the period in one hash aggregate per (account, article, which period): sales,
-# finance, and the ad statistics' spend per card (analytics.AdSpendDaily, with an (account, period)
-# row under the empty article for the adjustment below).
+# finance, and the ad statistics' spend per card (analytics.AdSpendDaily), whose (account, period)
+# total comes as `ad_total` on the empty article's row.
+# The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
 #
 # Advertising is counted once: the finance reports charge it per account (FinanceDaily.advertising
 # under the empty article), the ad statistics per card. The cards' ad spend is charged to them, and
@@ -76,21 +77,19 @@ _CTES = f"""
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
         UNION ALL
         SELECT account_id, CASE WHEN GROUPING(offer_id) = 1 THEN '' ELSE offer_id END, current, {_AD_COLUMNS},
-               CASE WHEN GROUPING(offer_id) = 1 THEN 0 ELSE sum(spend) END
+               CASE WHEN GROUPING(offer_id) = 1 THEN 0 ELSE sum(spend) END,
+               CASE WHEN GROUPING(offer_id) = 1 THEN sum(spend) ELSE 0 END
         FROM (SELECT account_id, offer_id, day >= %(split)s AS current, spend FROM analytics_adspenddaily
               WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s
                 AND currency = %(currency)s) d
         GROUP BY GROUPING SETS ((account_id, current, offer_id), (account_id, current))
-    ), a0 AS (
-        SELECT account_id, offer_id, current, {_ALL_SUMS} FROM u GROUP BY 1, 2, 3
-    ), a1 AS (
-        SELECT account_id, offer_id, current, {_NOT_FINANCE_ADS},
-               ad_spend - CASE WHEN offer_id = '' THEN least(
-                   sum(ad_spend) OVER (PARTITION BY account_id, current),
-                   greatest(-sum(advertising) OVER (PARTITION BY account_id, current), 0)) ELSE 0 END AS ad_spend
-        FROM a0
     ), a AS (
-        SELECT * FROM a1 WHERE offer_id <> '' OR {_ANY_FIGURE}  -- the empty article's row of ads alone: nothing left
+        SELECT * FROM (
+            SELECT account_id, offer_id, current, {_NOT_ADS},
+                   ad_spend - least(ad_total, greatest(-advertising, 0)) AS ad_spend
+            FROM (SELECT account_id, offer_id, current, {_ALL_SUMS} FROM u GROUP BY 1, 2, 3) a0
+        ) a1
+        WHERE offer_id <> '' OR {_ANY_FIGURE}  -- the empty article's row of ads alone: nothing left
     )
 """  # noqa: S608 - kinds are the model's constants; values are parameters
 _ARTICLES = """
