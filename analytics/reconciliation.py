@@ -29,13 +29,14 @@ Kinds (Discrepancy.Kind), amounts signed as the reports sign them, difference = 
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,8 @@ from core.money import RUB
 from core.pagination import Sort, Sorts
 from integrations.models import MarketplaceAccount, SyncRun
 from orders.models import OrderStatus, Return
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
 _LOCK_RECONCILIATION = 0x5245434E  # "RECN": advisory lock class for an account's reconciliation
@@ -343,7 +346,11 @@ def refresh_due(now: datetime | None = None) -> list[ReconciliationRun]:
         finance = last_finance.get(account_id)
         if done is None or done < now - STALE_AFTER or (finance is not None and finance > done):
             run = ReconciliationRun.objects.create(account_id=account_id, since=since)
-            runs.append(_run(run, now))
+            try:
+                runs.append(_run(run, now))
+            except DatabaseError:
+                # Marked failed on its row (the page says so); the other accounts still get theirs.
+                logger.exception("reconciliation of account %s failed", account_id)
     ReconciliationRun.objects.filter(created_at__lt=now - KEEP_RUNS).delete()
     return runs
 
