@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Listing, Product, StockLevel
+from catalog.models import Listing, Product, ProductStock
 from catalog.selectors import LOW_STOCK
 from catalog.statuses import STATE_CHOICES, STATE_CONDITIONS, CardState
 from core.filters import SUBSTRING_MIN_LENGTH, MarketplaceFilter, SearchFilter
@@ -137,20 +136,15 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.exclude(_cards())
 
     def filter_stock(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
-        """Units available over all the product's cards, warehouses and sizes."""
-        # One grouped pass over the stock (a hash aggregate), not a sum per product row.
-        totals = (
-            StockLevel.objects.filter(listing__product__isnull=False)
-            .order_by()
-            .values("listing__product_id")
-            .annotate(total=Sum(Greatest(F("present") - F("reserved"), Value(0))))
-        )
+        """Units available over all the product's cards, warehouses and sizes: the figure the triggers keep in
+        ProductStock (index on ``available``), not a pass over every stock row."""
         if value == "in":
-            return queryset.filter(pk__in=totals.filter(total__gt=LOW_STOCK).values("listing__product_id"))
+            return queryset.filter(pk__in=ProductStock.objects.filter(available__gt=LOW_STOCK).values("product_id"))
         if value == "low":
-            low = totals.filter(total__gt=0, total__lte=LOW_STOCK)
-            return queryset.filter(pk__in=low.values("listing__product_id"))
-        return queryset.exclude(pk__in=totals.filter(total__gt=0).values("listing__product_id"))
+            low = ProductStock.objects.filter(available__gt=0, available__lte=LOW_STOCK)
+            return queryset.filter(pk__in=low.values("product_id"))
+        # A product with nothing available has no ProductStock row.
+        return queryset.exclude(pk__in=ProductStock.objects.values("product_id"))
 
     def search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         term = value.strip()
