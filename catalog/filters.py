@@ -13,14 +13,16 @@ from core.filters import SUBSTRING_MIN_LENGTH, MarketplaceFilter, SearchFilter
 from integrations.models import MarketplaceAccount
 
 
-def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None) -> QuerySet[Listing]:
+def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None, *, titles: bool = True
+                       ) -> QuerySet[Listing]:
     """Ids of the listings a search term finds, each branch answered by its own index.
 
     A UNION of single-table subqueries rather than one OR across the product join, which would make
     PostgreSQL scan every listing: article and the product's article by prefix, the marketplace's ids
     and barcodes exactly, the title by substring (trigram index) once the term is long enough.
     `scope` (the other filters' queryset) narrows every branch: a broad title match on one marketplace
-    then hands on only that marketplace's cards instead of every account's.
+    then hands on only that marketplace's cards instead of every account's. `titles=False` leaves the
+    title branch out (a caller that matches titles in its own scan).
     """
     cards = Listing.objects.all() if scope is None else scope
     branches = [
@@ -30,7 +32,7 @@ def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None) -> Que
         cards.filter(barcodes__contains=[term]),
         cards.filter(product__in=Product.objects.filter(article__istartswith=term).values("pk")),
     ]
-    if len(term) >= SUBSTRING_MIN_LENGTH:
+    if titles and len(term) >= SUBSTRING_MIN_LENGTH:
         branches.append(cards.filter(title__icontains=term))
     # order_by(): without it each branch would sort by Listing.Meta.ordering, joining the accounts.
     first, *rest = [branch.order_by().values("pk") for branch in branches]
