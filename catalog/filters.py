@@ -145,8 +145,8 @@ class ProductFilter(django_filters.FilterSet):
         if value == "low":
             low = ProductStock.objects.filter(available__gt=0, available__lte=LOW_STOCK)
             return queryset.filter(pk__in=low.values("product_id"))
-        # A product with nothing available has no ProductStock row.
-        return queryset.exclude(pk__in=ProductStock.objects.values("product_id"))
+        # A product with nothing available has no ProductStock row (NOT EXISTS: an anti join, not a NOT IN filter).
+        return queryset.filter(~Exists(ProductStock.objects.filter(product_id=OuterRef("pk"))))
 
     def search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         term = value.strip()
