@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from catalog.models import (
     Category,
@@ -7,6 +10,7 @@ from catalog.models import (
     Listing,
     ListingCheck,
     Product,
+    ProductStock,
     StockLevel,
     Warehouse,
 )
@@ -65,6 +69,22 @@ class StockLevelAdmin(SyncedAdmin):
     list_filter = ["warehouse__account", "warehouse"]
     search_fields = ["listing__offer_id__exact"]
     list_select_related = ["listing", "warehouse"]
+
+
+@admin.register(ProductStock)
+class ProductStockAdmin(SyncedAdmin):
+    """Kept by the database's triggers from the stock rows: shown, never edited."""
+
+    list_display = ["product", "available"]
+    search_fields = ["^product__article"]
+    list_select_related = ["product"]
+    ordering = ["product"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # Listing checks (catalog.checks): dictionaries the categories stream fetched, and computed checks.

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import django_filters
-from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,12 +31,13 @@ from catalog.selectors import listing_list
 from catalog.stock_filters import StockFilter
 from catalog.stock_page import STOCK_SORTS, size_name, stock_list
 from core.files import export_response
-from core.filters import MarketplaceFilter, SearchFilter
+from core.filters import SUBSTRING_MIN_LENGTH, MarketplaceFilter, SearchFilter
 from core.models import Marketplace
 from core.roles import EVERYONE, require_role
 
 CHUNK = 2000
 FORMATS = ("csv", "xlsx")
+EXACT_IDS_INLINE = 1000  # cards an export's search hands to its scan by id, past which it joins the branches
 LISTING_EXPORT_LIMIT = 100_000  # cards in one export: the whole catalogue of a large seller (3 × 33k)
 
 
@@ -74,12 +75,19 @@ def _products(request: HttpRequest) -> Iterator[list[Any]]:
         ]
 
 
-def _streamed(queryset: QuerySet[Any]) -> Iterator[Any]:
+def _streamed(queryset: QuerySet[Any], *, whole: bool = False) -> Iterator[Any]:
     """The rows as the server-side cursor fetches them, CHUNK at a time, inside a transaction: PostgreSQL
     sends the first ones as soon as its plan yields them (a cursor outside a transaction is WITH HOLD,
     materialised whole before the first fetch). A download broken off closes the generator, which
-    rolls the (read-only) transaction back."""
+    rolls the (read-only) transaction back.
+
+    `whole`: plan for reading every row (a search's few thousand cards: hash joins and one sort), not for
+    the cursor's first tenth, PostgreSQL's default for a cursor, which would walk the sort's index over
+    the whole catalogue filtering each card."""
     with transaction.atomic():
+        if whole:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
         yield from queryset.iterator(chunk_size=CHUNK)
 
 
@@ -99,7 +107,17 @@ class ListingExportFilter(ListingFilter):
 
     def search(self, queryset: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         term = value.strip()
-        return queryset.filter(pk__in=listing_search_ids(term, scope=queryset)) if term else queryset
+        if not term:
+            return queryset
+        if len(term) >= SUBSTRING_MIN_LENGTH:
+            # The exact and prefix branches (a few cards as a rule) are read first, in one small query; the
+            # title match is then a condition of the export's own scan: one bitmap heap scan of the cards
+            # (trigram index OR these ids) hands on whole rows, not ids each looked up again by key.
+            found = listing_search_ids(term, scope=queryset, titles=False)[:EXACT_IDS_INLINE + 1]
+            exact = [row["pk"] for row in found]
+            if len(exact) <= EXACT_IDS_INLINE:
+                return queryset.filter(Q(title__icontains=term) | Q(pk__in=exact))
+        return queryset.filter(pk__in=listing_search_ids(term, scope=queryset))
 
 
 def listing_export_rows(params: Any) -> QuerySet[Any]:
@@ -114,7 +132,7 @@ def _listings(request: HttpRequest) -> Iterator[list[Any]]:
     marketplaces = dict(Marketplace.choices)
     for (pk, marketplace, account, external_id, offer_id, sku, title, description, product_article, brand,
          category, barcodes, status, price, currency, archived, missing_since) in _streamed(
-            listing_export_rows(request.GET)):
+            listing_export_rows(request.GET), whole=bool(request.GET.get("q", "").strip())):
         yield [
             pk, marketplaces.get(marketplace, marketplace), account, external_id, offer_id, sku, title,
             description, product_article or "", brand, category, barcodes, status, price, currency or "",

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Listing, Product, StockLevel
+from catalog.models import Listing, Product, ProductStock
 from catalog.selectors import LOW_STOCK
 from catalog.statuses import STATE_CHOICES, STATE_CONDITIONS, CardState
 from core.filters import SUBSTRING_MIN_LENGTH, MarketplaceFilter, SearchFilter
 from integrations.models import MarketplaceAccount
 
 
-def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None) -> QuerySet[Listing]:
+def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None, *, titles: bool = True
+                       ) -> QuerySet[Listing]:
     """Ids of the listings a search term finds, each branch answered by its own index.
 
     A UNION of single-table subqueries rather than one OR across the product join, which would make
     PostgreSQL scan every listing: article and the product's article by prefix, the marketplace's ids
     and barcodes exactly, the title by substring (trigram index) once the term is long enough.
     `scope` (the other filters' queryset) narrows every branch: a broad title match on one marketplace
-    then hands on only that marketplace's cards instead of every account's.
+    then hands on only that marketplace's cards instead of every account's. `titles=False` leaves the
+    title branch out (a caller that matches titles in its own scan).
     """
     cards = Listing.objects.all() if scope is None else scope
     branches = [
@@ -31,7 +32,7 @@ def listing_search_ids(term: str, scope: QuerySet[Listing] | None = None) -> Que
         cards.filter(barcodes__contains=[term]),
         cards.filter(product__in=Product.objects.filter(article__istartswith=term).values("pk")),
     ]
-    if len(term) >= SUBSTRING_MIN_LENGTH:
+    if titles and len(term) >= SUBSTRING_MIN_LENGTH:
         branches.append(cards.filter(title__icontains=term))
     # order_by(): without it each branch would sort by Listing.Meta.ordering, joining the accounts.
     first, *rest = [branch.order_by().values("pk") for branch in branches]
@@ -137,20 +138,15 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.exclude(_cards())
 
     def filter_stock(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
-        """Units available over all the product's cards, warehouses and sizes."""
-        # One grouped pass over the stock (a hash aggregate), not a sum per product row.
-        totals = (
-            StockLevel.objects.filter(listing__product__isnull=False)
-            .order_by()
-            .values("listing__product_id")
-            .annotate(total=Sum(Greatest(F("present") - F("reserved"), Value(0))))
-        )
+        """Units available over all the product's cards, warehouses and sizes: the figure the triggers keep in
+        ProductStock (index on ``available``), not a pass over every stock row."""
         if value == "in":
-            return queryset.filter(pk__in=totals.filter(total__gt=LOW_STOCK).values("listing__product_id"))
+            return queryset.filter(pk__in=ProductStock.objects.filter(available__gt=LOW_STOCK).values("product_id"))
         if value == "low":
-            low = totals.filter(total__gt=0, total__lte=LOW_STOCK)
-            return queryset.filter(pk__in=low.values("listing__product_id"))
-        return queryset.exclude(pk__in=totals.filter(total__gt=0).values("listing__product_id"))
+            low = ProductStock.objects.filter(available__gt=0, available__lte=LOW_STOCK)
+            return queryset.filter(pk__in=low.values("product_id"))
+        # A product with nothing available has no ProductStock row (NOT EXISTS: an anti join, not a NOT IN filter).
+        return queryset.filter(~Exists(ProductStock.objects.filter(product_id=OuterRef("pk"))))
 
     def search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         term = value.strip()

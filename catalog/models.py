@@ -253,3 +253,25 @@ class ListingCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}: {self.score}"
+
+
+class ProductStock(models.Model):
+    """Units available (present less reserved, never below zero per stock row) over all of a product's cards,
+    warehouses and sizes: the figure the product list's stock filter reads through an index.
+
+    Kept by PostgreSQL triggers (migration ``catalog/0012``) on every statement that writes ``StockLevel`` or
+    moves a card to another product, whoever wrote it (the stock ingest's bulk upserts, an import, a manual
+    change, the page benchmark's ``INSERT … SELECT``); a product with nothing available has no row. The
+    triggers recompute the affected products' sums from the stock rows, so the figure is exact, not a delta.
+    """
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="stock_total")
+    available = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("product stock")
+        verbose_name_plural = _("product stocks")
+        indexes = [models.Index(fields=["available", "product"], name="product_stock_available")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.available}"

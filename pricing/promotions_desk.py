@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -124,6 +125,7 @@ class OfferRow:
     promo_price: Decimal | None
     money: CardMoney | None
     last_change: OutboxChange | None
+    economics_url: str = ""  # the card's economics at the promotion price
 
     @property
     def change_label(self) -> StateLabel | None:
@@ -152,19 +154,26 @@ def _latest_changes(promotion: Promotion, offer_keys: Iterable[str]) -> dict[str
     return {row.target_key.partition("|")[2]: row for row in rows}
 
 
+URL_PLACEHOLDER = 987654321
+
+
 def offer_rows(promotion: Promotion, offers: list[PromotionOffer]) -> list[OfferRow]:
     """A page of offers with the economics at the promotion price (seven queries, any page size)."""
     listings = [offer.listing for offer in offers if offer.listing is not None]
     prices = {offer.listing_id: promo_price(offer) for offer in offers if offer.listing_id}
     money = card_money(listings, prices) if listings else {}
     changes = _latest_changes(promotion, [offer.offer_key for offer in offers])
+    # One reverse() for the page, not one per row: the card's id goes where the placeholder was.
+    head, _sep, tail = reverse("pricing:card_economics", args=[URL_PLACEHOLDER]).partition(str(URL_PLACEHOLDER))
     rows = []
     for offer in offers:
         listing = offer.listing
         current = getattr(getattr(listing, "price", None), "price", None) if listing else None
-        rows.append(OfferRow(offer, listing, current or offer.base_price, promo_price(offer),
+        price = promo_price(offer)
+        url = f"{head}{listing.pk}{tail}" + (f"?price={price}" if price is not None else "") if listing else ""
+        rows.append(OfferRow(offer, listing, current or offer.base_price, price,
                              money.get(offer.listing_id) if offer.listing_id else None,
-                             changes.get(offer.offer_key)))
+                             changes.get(offer.offer_key), url))
     return rows
 
 

@@ -21,7 +21,7 @@ from core import files
 from core.models import AuditEvent
 from core.roles import Role
 from integrations.models import OutboxChange
-from tests.foundation_support import client_for, compile_translations, make_user
+from tests.foundation_support import client_for, compile_translations, make_account, make_user
 from tests.stock_support import StockWorld, make_stock_world
 
 pytestmark = pytest.mark.django_db
@@ -170,9 +170,10 @@ def test_the_cards_export_searches_as_the_list_does_in_a_fixed_number_of_queries
         for n in range(30)
     ])
     # The title search of the catalogue list (trigram index), the marketplace filter, article order: the
-    # session, the user and its role, then one cursor (DECLARE … NO SCROLL, not WITH HOLD: inside a
-    # transaction, a savepoint here) whatever the number of rows.
-    with django_assert_max_num_queries(6):
+    # session, the user and its role, the search's exact branches (one query), the plan setting, then one
+    # cursor (DECLARE … NO SCROLL, not WITH HOLD: inside a transaction, a savepoint here) whatever the
+    # number of rows.
+    with django_assert_max_num_queries(8):
         _, rows = _csv(manager.get("/catalog/export/listings.csv?marketplace=wildberries&q=рюкзак"))
     assert [row[4] for row in rows[1:]] == [x.offer_id for x in more]
     assert all(row[1] == "Wildberries" and row[2] == "WB Одежда" and row[8] == "" for row in rows[1:])
@@ -183,6 +184,45 @@ def test_the_cards_export_searches_as_the_list_does_in_a_fixed_number_of_queries
     monkeypatch.setattr(exports, "LISTING_EXPORT_LIMIT", 10)
     _, rows = _csv(manager.get("/catalog/export/listings.csv?marketplace=wildberries"))
     assert [row[4] for row in rows[1:]] == [x.offer_id for x in more[:10]]
+
+
+def test_the_cards_export_search_finds_what_the_list_search_finds(world: StockWorld) -> None:
+    """The export matches titles in its own scan and hands the exact branches' cards by id: the same cards
+    as the list's search (catalog.filters.listing_search_ids) for every kind of match, on one marketplace
+    and on all, and past EXACT_IDS_INLINE exact matches too."""
+    from django.http import QueryDict
+
+    from catalog import exports
+    from catalog.filters import ListingFilter
+    from catalog.selectors import listing_list
+
+    other = make_account("wildberries", name="WB Второй")
+    product = Product.objects.create(article="Рюкзак-77", name="Рюкзак")  # the product article branch
+    Listing.objects.bulk_create([
+        Listing(account=world.wb, external_id="990001", offer_id="BAG-1", title="Городской рюкзак"),
+        Listing(account=world.wb, external_id="990002", offer_id="РЮКЗАК-2", title="Сумка"),  # article prefix
+        Listing(account=world.wb, external_id="990003", offer_id="X-3", title="Сумка", barcodes=["рюкзак"]),
+        Listing(account=world.wb, external_id="990004", offer_id="X-4", title="Сумка", product=product),
+        Listing(account=other, external_id="990005", offer_id="X-5", title="Рюкзак детский"),
+        Listing(account=world.ozon, external_id="990006", offer_id="X-6", title="рюкзак", marketplace_sku="rukzak"),
+        Listing(account=world.ozon, external_id="рюкзак", offer_id="X-7", title="Кружка"),  # marketplace id
+    ])
+
+    def exported(query: str) -> list[int]:
+        return [row[0] for row in exports.listing_export_rows(QueryDict(query))]
+
+    def listed(query: str) -> list[int]:
+        rows = ListingFilter(QueryDict(query), queryset=listing_list()).qs.order_by("offer_id", "id")
+        return list(rows.values_list("pk", flat=True))
+
+    for query in ("marketplace=wildberries&q=рюкзак", "q=рюкзак", "q=rukzak", "q=RUKZAK", "q=рюк",
+                  "marketplace=ozon&q=рюкзак", "q=Сумка", "q=нет-такого"):
+        assert exported(query) == listed(query), query
+    assert len(exported("marketplace=wildberries&q=рюкзак")) == 5  # title, article, barcode, product, account
+    for limit in (0, 1):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(exports, "EXACT_IDS_INLINE", limit)
+            assert exported("q=рюкзак") == listed("q=рюкзак")
 
 
 # -- imports ------------------------------------------------------------------------------------
