@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -218,44 +218,47 @@ def _computing(key: Key) -> Iterator[None]:
         yield
 
 
+def _snapshot(key: Key, accounts: list[int], compute: bool,
+              build: Callable[[str], ReportSnapshot]) -> ReportSnapshot | None:
+    """The key's current snapshot; else, with `compute`, `build(fingerprint)` under the key's lock,
+    unless a concurrent request stored it meanwhile."""
+    found = find(key, current_inputs().fingerprint(accounts))
+    if found is not None or not compute:
+        return found
+    with _computing(key):
+        fingerprint = current_inputs().fingerprint(accounts)
+        found = find(key, fingerprint)
+        return found if found is not None else build(fingerprint)
+
+
 def profit_snapshot(period: Period, dimension: str, marketplace: str = "", currency: str = RUB, *,
                     compute: bool = True) -> ReportSnapshot | None:
     """The current snapshot of the profit report, computed now if there is none (or None, `compute=False`)."""
     key = Key(PROFIT, period, dimension, marketplace, currency)
     accounts = account_ids(marketplace)
-    found = find(key, current_inputs().fingerprint(accounts))
-    if found is not None or not compute:
-        return found
-    with _computing(key):
-        inputs = current_inputs()
-        fingerprint = inputs.fingerprint(accounts)
-        found = find(key, fingerprint)
-        if found is not None:
-            return found
+
+    def build(fingerprint: str) -> ReportSnapshot:
         started = time.perf_counter()
         groups = grouped(period, dimension, accounts, currency=currency)
         chart = daily_series(period, accounts, currency)
         return store_profit(key, fingerprint, groups, chart, time.perf_counter() - started)
+
+    return _snapshot(key, accounts, compute, build)
 
 
 def abc_snapshot(period: Period, measure: str, marketplace: str = "", currency: str = RUB, *,
                  compute: bool = True) -> ReportSnapshot | None:
     key = Key(ABC_KIND, period, measure, marketplace, currency)
     accounts = account_ids(marketplace)
-    found = find(key, current_inputs().fingerprint(accounts))
-    if found is not None or not compute:
-        return found
-    with _computing(key):
-        inputs = current_inputs()
-        fingerprint = inputs.fingerprint(accounts)
-        found = find(key, fingerprint)
-        if found is not None:
-            return found
+
+    def build(fingerprint: str) -> ReportSnapshot:
         started = time.perf_counter()
         groups = grouped(period, "product", accounts, currency=currency)
         weeks, series = weekly_units(period, accounts, currency)
         matrix = matrix_of_groups(period, measure, groups, weeks, series)
         return store_abc(key, fingerprint, matrix, time.perf_counter() - started)
+
+    return _snapshot(key, accounts, compute, build)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -238,6 +238,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def find_column(header: Sequence[Any], names: set[str]) -> int | None:
+    """The index of the first header cell that is one of `names` (lower case), or None."""
+    for index, cell in enumerate(header):
+        if str(cell or "").strip().lower() in names:
+            return index
+    return None
+
+
 def read_table(upload: UploadedFile[Any]) -> Table:
     """An uploaded .xlsx or .csv as rows of text, or FileRejected saying what is wrong with it."""
     name = upload.name or ""

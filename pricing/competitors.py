@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Listing
 from core.audit import audit_record, diff
-from core.files import DATE_FORMAT, DATETIME_FORMAT, Table, column_letter
+from core.files import DATE_FORMAT, DATETIME_FORMAT, Table, column_letter, find_column
 from core.money import CENT
 from pricing.editor import ARTICLE_HEADERS, CARD_HEADERS, MARKETPLACE_HEADERS, MARKETPLACE_NAMES, FileErrors
 from pricing.models import CompetitorPrice
@@ -137,13 +137,6 @@ def delete_competitor_price(row: CompetitorPrice, *, user: Any) -> None:
         row.delete()
 
 
-def _column(header: list[str], names: set[str]) -> int | None:
-    for index, cell in enumerate(header):
-        if cell.strip().lower() in names:
-            return index
-    return None
-
-
 def _moment(text: str) -> datetime | None:
     for fmt in (DATETIME_FORMAT, DATE_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M"):
         try:
@@ -156,10 +149,10 @@ def _moment(text: str) -> datetime | None:
 def rows_from_file(table: Table) -> list[CompetitorPrice]:
     """The file's observations (not saved), or FileErrors naming the row and column of every problem."""
     header = table.header
-    article, card = _column(header, ARTICLE_HEADERS), _column(header, CARD_KEY_HEADERS)
-    market = _column(header, MARKETPLACE_HEADERS)
-    who, price_col = _column(header, COMPETITOR_HEADERS), _column(header, PRICE_HEADERS)
-    url_col, date_col = _column(header, URL_HEADERS), _column(header, DATE_HEADERS)
+    article, card = find_column(header, ARTICLE_HEADERS), find_column(header, CARD_KEY_HEADERS)
+    market = find_column(header, MARKETPLACE_HEADERS)
+    who, price_col = find_column(header, COMPETITOR_HEADERS), find_column(header, PRICE_HEADERS)
+    url_col, date_col = find_column(header, URL_HEADERS), find_column(header, DATE_HEADERS)
     errors = []
     if article is None and card is None:
         errors.append(_("No “Article” or “Card” column in the first row."))

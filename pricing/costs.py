@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import CostPriceHistory, Product
 from core.audit import audit_record
+from core.files import find_column
 from core.money import quantize
 
 MAX_COST = Decimal("999999999999.99")
@@ -165,13 +166,6 @@ def _rows_from_file(content: bytes, filename: str) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
-def _column(header: Sequence[Any], names: set[str]) -> int | None:
-    for index, cell in enumerate(header):
-        if str(cell or "").strip().lower() in names:
-            return index
-    return None
-
-
 def import_costs(content: bytes, filename: str, *, actor: Any = None) -> ImportResult:
     """Import costs from CSV or XLSX with columns article, cost and (optional) date.
 
@@ -184,7 +178,7 @@ def import_costs(content: bytes, filename: str, *, actor: Any = None) -> ImportR
     if not rows:
         return ImportResult(0, [ImportProblem(1, _("file"), _("the file is empty"))])
     header, body = rows[0], rows[1:]
-    article_col, cost_col, date_col = (_column(header, names) for names in (ARTICLE_HEADERS, COST_HEADERS,
+    article_col, cost_col, date_col = (find_column(header, names) for names in (ARTICLE_HEADERS, COST_HEADERS,
                                                                             DATE_HEADERS))
     problems: list[ImportProblem] = []
     if article_col is None:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from django.utils.translation import gettext as _
 
 from catalog.models import Listing
-from core.files import Table, column_letter
+from core.files import Table, column_letter, find_column
 from core.money import CENT
 from pricing.models import Price
 
@@ -136,13 +136,6 @@ class FileErrors(ValueError):
         self.errors = errors
 
 
-def _column(header: list[str], names: set[str]) -> int | None:
-    for index, cell in enumerate(header):
-        if cell.strip().lower() in names:
-            return index
-    return None
-
-
 def _parse_money(text: str) -> Decimal | None:
     cleaned = text.replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
     try:
@@ -158,8 +151,8 @@ def prices_from_file(table: Table) -> dict[int, Decimal]:
     """{listing id: new price} from a sheet with an article or card column and a new price column;
     FileErrors listing every bad row (nothing is taken from a file with one)."""
     header = table.header
-    article, card = _column(header, ARTICLE_HEADERS), _column(header, CARD_HEADERS)
-    market, price_col = _column(header, MARKETPLACE_HEADERS), _column(header, PRICE_HEADERS)
+    article, card = find_column(header, ARTICLE_HEADERS), find_column(header, CARD_HEADERS)
+    market, price_col = find_column(header, MARKETPLACE_HEADERS), find_column(header, PRICE_HEADERS)
     errors = []
     if article is None and card is None:
         errors.append(_("No “Article” or “Card” column in the first row."))
