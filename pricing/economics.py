@@ -213,7 +213,7 @@ def _fee_lines(price: Decimal, rules: Sequence[FeeRule], *, rounded: bool) -> li
     ]
 
 
-def _profit(price: Decimal, inputs: EconomicsInputs, *, rounded: bool = True) -> Decimal:
+def profit_at(price: Decimal, inputs: EconomicsInputs, *, rounded: bool = True) -> Decimal:
     cost = inputs.cost if inputs.cost is not None else ZERO
     fees = sum((line.amount for line in _fee_lines(price, inputs.fees, rounded=rounded)), ZERO)
     taxes = sum(_tax_amounts(price, cost, fees, inputs.tax, rounded=rounded), ZERO) if inputs.tax else ZERO
@@ -289,7 +289,7 @@ def solve_price(inputs: EconomicsInputs, target_margin_percent: Decimal = ZERO) 
         raise NoPriceError(_("A margin of 100% or more cannot be reached."))
 
     def surplus(price: Decimal, *, rounded: bool = True) -> Decimal:
-        return _profit(price, inputs, rounded=rounded) - m * price
+        return profit_at(price, inputs, rounded=rounded) - m * price
 
     # Rounding moves each fee line and tax line by at most half a kopeck (a tax computed from
     # rounded fees by a little more): outside ±eps of the exact line, the rounded sign is certain.

@@ -45,7 +45,7 @@ from core.models import Marketplace
 from core.money import CENT, quantize
 from core.templatetags.formatting import format_money
 from pricing import batches
-from pricing.economics import HUNDRED, EconomicsInputs, NoPriceError, _profit, kopecks, solve_price
+from pricing.economics import HUNDRED, EconomicsInputs, NoPriceError, kopecks, profit_at, solve_price
 from pricing.editor import Rounding, round_to_ending
 from pricing.floors import inputs_for, solve
 from pricing.models import CompetitorPrice, RepricingRule, RepricingRun
@@ -353,7 +353,7 @@ def _decide_one(decision: Decision, inputs: EconomicsInputs, guard_margin: Decim
     decision.why = " ".join(notes)
     # unit_economics(price, inputs).profit and .margin_percent without its warnings (translated texts a
     # preview of many cards does not show and would spend a third of its time on).
-    decision.profit = _profit(price, inputs)
+    decision.profit = profit_at(price, inputs)
     decision.margin_percent = kopecks(decision.profit / price * HUNDRED)
     if price == current:
         decision.skip = (_("Within the floor and the ceiling.") if rule.strategy == Strategy.FIXED
