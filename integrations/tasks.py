@@ -14,6 +14,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError
 
 from integrations.base import AuthError, NotAvailableError, TransientError
 from integrations.models import MarketplaceAccount
@@ -90,6 +91,11 @@ def sync_stream(self: Any, account_id: int, stream: str, full: bool = False, tri
         return "not-available"  # recorded on the stream's state; the schedule retries it daily
     except TransientError as exc:
         raise self.retry(exc=exc, countdown=_retry_delay(self.request.retries, exc.retry_after)) from None
+    except OperationalError as exc:
+        if not engine.database_conflict(exc):
+            raise
+        # A deadlock or serialization failure rolled back one flush; the retry resumes from its cursor.
+        raise self.retry(countdown=random.uniform(1, 5)) from None
     return "done"
 
 

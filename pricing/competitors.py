@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,8 +23,14 @@ from django.utils.translation import gettext as _
 from catalog.models import Listing
 from core.audit import audit_record, diff
 from core.files import DATE_FORMAT, DATETIME_FORMAT, Table, column_letter, find_column
-from core.money import CENT
-from pricing.editor import ARTICLE_HEADERS, CARD_HEADERS, MARKETPLACE_HEADERS, MARKETPLACE_NAMES, FileErrors
+from pricing.editor import (
+    ARTICLE_HEADERS,
+    CARD_HEADERS,
+    MARKETPLACE_HEADERS,
+    MARKETPLACE_NAMES,
+    FileErrors,
+    parse_price,
+)
 from pricing.models import CompetitorPrice
 
 COMPETITOR_HEADERS = {"competitor", "конкурент", "продавец", "seller"}
@@ -55,20 +61,6 @@ def find_cards(keys: Iterable[str], marketplace: str = "") -> dict[str, list[Lis
         for key in {listing.offer_id, listing.external_id, listing.marketplace_sku} & wanted:
             found[key].append(listing)
     return dict(found)
-
-
-def parse_price(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal):
-        amount = value
-    else:
-        text = str(value or "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("₽", "")
-        try:
-            amount = Decimal(text.replace(",", "."))
-        except InvalidOperation:
-            return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e12"):
-        return None
-    return amount.quantize(CENT)
 
 
 def _url_ok(url: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -136,15 +137,20 @@ class FileErrors(ValueError):
         self.errors = errors
 
 
-def _parse_money(text: str) -> Decimal | None:
-    cleaned = text.replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+def parse_price(value: Any) -> Decimal | None:
+    """A price as a file or form gives it ("1 299,50 ₽", 1299.5, Decimal): positive, whole kopecks, below
+    a trillion; None for anything else (the caller names the row)."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value or "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("₽", "")
+        try:
+            amount = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e12"):
         return None
-    if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
-        return None
-    return value.quantize(CENT)
+    return amount.quantize(CENT)
 
 
 def prices_from_file(table: Table) -> dict[int, Decimal]:
@@ -166,7 +172,7 @@ def prices_from_file(table: Table) -> dict[int, Decimal]:
         def cell(index: int | None, cells: list[str] = cells) -> str:
             return cells[index].strip() if index is not None and index < len(cells) else ""
 
-        price = _parse_money(cell(price_col))
+        price = parse_price(cell(price_col))
         if price is None:
             errors.append(_("Row %(row)s, column %(col)s: “%(value)s” is not a price.")
                           % {"row": number, "col": column_letter(price_col), "value": cell(price_col)})

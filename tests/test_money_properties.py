@@ -99,3 +99,18 @@ def test_fee_lines_add_up_to_the_finance_totals(operations):
     for stored in FinanceOperation.objects.filter(account=account):
         lines = FeeLine.objects.filter(operation=stored).values_list("amount", flat=True)
         assert stored.sale_amount + sum(lines, D(0)) == stored.amount
+
+
+@given(amount=amounts)
+def test_an_uploaded_price_reads_back_as_written_in_russian_or_plain(amount: Decimal) -> None:
+    from pricing.editor import parse_price
+
+    russian = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",") + " ₽"  # "1 299,50 ₽" as Excel writes it
+    assert parse_price(russian) == parse_price(str(amount)) == parse_price(amount) == amount
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "1,234", "1000000000000", "abc", "NaN", "Infinity", "", None])
+def test_an_uploaded_price_that_is_no_price_is_refused(bad: object) -> None:
+    from pricing.editor import parse_price
+
+    assert parse_price(bad) is None

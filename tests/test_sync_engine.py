@@ -459,6 +459,53 @@ def test_a_time_limit_stops_the_run_without_blaming_the_account(account: Marketp
     assert engine.run_stream(account, "listings", client=fake, heartbeat=False).created == 10
 
 
+def _deadlock() -> None:
+    """PostgreSQL's own deadlock error (SQLSTATE 40P01), as a flush whose triggers lost a lock race gets it;
+    in its own (sub)transaction, rolled back as the flush's is."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$")
+
+
+def test_a_deadlock_fails_the_flush_without_blaming_the_account_and_is_retried(
+    account: MarketplaceAccount, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from integrations.tasks import sync_stream
+
+    fake = FakeMarketplace(products=20, page_size=5)
+
+    def conflict(stream: str, totals: engine.RunTotals) -> None:
+        if totals.pages == 2:
+            _deadlock()
+
+    with pytest.raises(OperationalError) as raised:
+        engine.run_stream(account, "listings", client=fake, on_page=conflict, heartbeat=False)
+    assert engine.database_conflict(raised.value)
+    failed = SyncRun.objects.get(account=account, stream="listings")
+    assert failed.status == SyncRun.Status.FAILED and "retry continues from the saved cursor" in failed.error_message
+    assert failed.errors == 0
+    account.refresh_from_db()
+    assert account.last_error == ""
+    assert engine.run_stream(account, "listings", client=fake, heartbeat=False).status == SyncRun.Status.SUCCEEDED
+    assert Listing.objects.filter(account=account).count() == 20
+
+    # The task asks Celery for another try; any other database error is not retried.
+    monkeypatch.setattr(engine, "run_stream", lambda *args, **kwargs: _deadlock())
+    with pytest.raises(Retry):
+        sync_stream.apply(args=(account.pk, "listings"), throw=True)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = 'disk_full'; END $$")
+
+    monkeypatch.setattr(engine, "run_stream", broken)
+    with pytest.raises(OperationalError) as other:
+        sync_stream.apply(args=(account.pk, "listings"), throw=True)
+    assert not engine.database_conflict(other.value)
+
+
 def test_an_order_older_than_the_change_window_is_followed_until_its_final_status(
     account: MarketplaceAccount,
 ) -> None:

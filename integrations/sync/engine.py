@@ -21,7 +21,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from core import bulk
@@ -103,6 +103,19 @@ def describe(exc: BaseException) -> str:
         status = f" (HTTP {exc.status})" if exc.status else ""
         return f"{type(exc).__name__}{status}: {exc.message}"[:2000]
     return f"{type(exc).__name__}: {redact(str(exc))}"[:2000]
+
+
+# SQLSTATEs of a conflict PostgreSQL resolves by failing one of the transactions involved: a deadlock
+# (e.g. two flushes whose statement triggers lock the same products in a different order) or a
+# serialization failure. Nothing is wrong with the data or the account: the flush rolled back whole
+# and the same work succeeds when tried again.
+DATABASE_CONFLICTS = {"40P01", "40001"}
+
+
+def database_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is a transaction PostgreSQL failed to break a lock conflict (worth a retry)."""
+    cause = exc.__cause__ if isinstance(exc, OperationalError) else exc
+    return getattr(cause, "sqlstate", None) in DATABASE_CONFLICTS
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -375,13 +388,19 @@ def run_stream(
         raise
     except BaseException as exc:  # also SoftTimeLimitExceeded / SystemExit: record, then re-raise
         stopped = isinstance(exc, SoftTimeLimitExceeded)
-        message = "Time limit reached; the next run continues from the saved cursor." if stopped else describe(exc)
+        conflict = database_conflict(exc)
+        if stopped:
+            message = "Time limit reached; the next run continues from the saved cursor."
+        elif conflict:
+            message = "A write conflicted with another one in the database; the retry continues from the saved cursor."
+        else:
+            message = describe(exc)
         try:
             leases.finish(run.pk, SyncRun.Status.FAILED, error_message=message,
-                          **{**totals.run_fields(), "errors": totals.errors + (0 if stopped else 1)})
+                          **{**totals.run_fields(), "errors": totals.errors + (0 if stopped or conflict else 1)})
             if isinstance(exc, NotAvailableError) and _credentials_work(account, None if own_client else client):
                 mark_unavailable(account, stream, exc)
-            elif not stopped:  # running out of time says nothing about the account's health
+            elif not (stopped or conflict):  # neither says anything about the account's health
                 record_account_error(account, message)
                 notices.sync_failed(account, stream, message)
         except Exception:
