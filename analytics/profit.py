@@ -27,8 +27,7 @@ from analytics.finance_rollup import FEE_KINDS
 from analytics.period import Period
 from core.money import RUB
 from integrations.models import MarketplaceAccount
-from pricing.economics import DEFAULT_TAX_RATES, TaxRegime, TaxSettings, kopecks
-from pricing.economics import _tax_amounts as tax_amounts
+from pricing.economics import DEFAULT_TAX_RATES, TaxRegime, TaxSettings, kopecks, tax_amounts
 from pricing.models import LegalEntityAccount
 
 ZERO = Decimal(0)

@@ -169,7 +169,7 @@ def _vat_part(gross: Decimal, vat_rate: Decimal) -> Decimal:
     return gross * vat_rate / (HUNDRED + vat_rate)
 
 
-def _tax_amounts(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings, *, rounded: bool
+def tax_amounts(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings, *, rounded: bool
                  ) -> tuple[Decimal, Decimal]:
     """(VAT, income or profit tax) per unit. With `rounded=False` the result is the exact linear
     function of the price the solver needs (no rounding, no clamping at zero: below zero profit is a
@@ -195,7 +195,7 @@ def _tax_amounts(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSet
 
 
 def _taxes(price: Decimal, cost: Decimal, fees_total: Decimal, tax: TaxSettings) -> list[Line]:
-    vat, income_tax = _tax_amounts(price, cost, fees_total, tax, rounded=True)
+    vat, income_tax = tax_amounts(price, cost, fees_total, tax, rounded=True)
     rate = tax.rate.normalize()
     lines = [Line("vat", _("VAT %(rate)s%%") % {"rate": tax.vat_rate.normalize()}, vat)] if tax.vat_rate else []
     name = _({
@@ -216,7 +216,7 @@ def _fee_lines(price: Decimal, rules: Sequence[FeeRule], *, rounded: bool) -> li
 def profit_at(price: Decimal, inputs: EconomicsInputs, *, rounded: bool = True) -> Decimal:
     cost = inputs.cost if inputs.cost is not None else ZERO
     fees = sum((line.amount for line in _fee_lines(price, inputs.fees, rounded=rounded)), ZERO)
-    taxes = sum(_tax_amounts(price, cost, fees, inputs.tax, rounded=rounded), ZERO) if inputs.tax else ZERO
+    taxes = sum(tax_amounts(price, cost, fees, inputs.tax, rounded=rounded), ZERO) if inputs.tax else ZERO
     return price - cost - fees - taxes
 
 
