@@ -39,6 +39,9 @@ class SyncedAdmin(LargeTableAdmin):
     """Rows the marketplace sync owns: every field read-only except ``local_fields``; no adding by hand."""
 
     local_fields: tuple[str, ...] = ()
+    # No bulk actions: the only one, "delete selected", would delete what the next sync brings back; and
+    # the checkbox column they need is rendered through a form widget per row, half of a page's time.
+    actions = None
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = self.model._meta.concrete_fields

@@ -17,6 +17,7 @@ from catalog.models import Listing, Product, StockLevel, Warehouse
 from core.admin import LargeTableAdmin, SyncedAdmin
 from core.pagination import EstimatedCountPaginator
 from core.roles import Role
+from integrations.models import OutboxChange
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from pricing.models import Price
 from reviews.models import Question, Review
@@ -108,3 +109,16 @@ def test_synced_fields_are_read_only_and_local_ones_editable() -> None:
     assert 'name="product"' in page and 'name="offer_id"' not in page and 'name="title"' not in page
     assert isinstance(admin.site._registry[Listing], SyncedAdmin)
     assert client.get(f"{_url(Order)}add/").status_code == 403  # synced rows are never added by hand
+
+
+def test_synced_lists_offer_no_bulk_delete_of_what_the_sync_owns() -> None:
+    account = make_account("ozon")
+    order = make_order(account)
+    OrderLine.objects.create(order=order, line_key="bulk", offer_id="A-1", price=Decimal("10.00"))
+    OutboxChange.objects.create(account=account, kind=OutboxChange.Kind.PRICE, target_key="A-1", payload={})
+    client = client_for(make_user(Role.ADMIN))
+    page = client.get(_url(OrderLine)).content.decode()
+    assert "A-1" in page
+    assert 'name="_selected_action"' not in page and "delete_selected" not in page
+    # A list the sync does not own keeps its actions (the outbox's retry).
+    assert 'name="_selected_action"' in client.get(_url(OutboxChange)).content.decode()
