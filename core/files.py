@@ -196,10 +196,14 @@ def xlsx_response(
 def export_response(
     fmt: str, basename: str, sheet_title: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse | FileResponse:
-    stamp = timezone.localtime().strftime("%Y-%m-%d_%H-%M")
     if fmt == "xlsx":
-        return xlsx_response(f"{basename}_{stamp}.xlsx", sheet_title, header, rows)
-    return csv_response(f"{basename}_{stamp}.csv", header, rows)
+        return xlsx_response(stamped(basename, "xlsx"), sheet_title, header, rows)
+    return csv_response(stamped(basename, "csv"), header, rows)
+
+
+def stamped(basename: str, extension: str) -> str:
+    """An export's file name: what it holds and when (Moscow time), e.g. listings_2026-12-04_18-30.csv."""
+    return f"{basename}_{timezone.localtime().strftime('%Y-%m-%d_%H-%M')}.{extension}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from catalog.imports import ImportKind, apply_plan
@@ -110,6 +112,37 @@ def test_listings_csv_is_for_russian_excel_and_neutralises_formulas(manager: Cli
     assert by_article["DRESS-1"][header.index("Цена")] == "1499,90"  # decimal comma
     assert by_article["MUG-1"][header.index("Название")] == "'" + FORMULA
     assert by_article["DRESS-1"][header.index("Артикул товара")] == "DRESS-1"
+
+
+def test_the_cards_csv_written_by_postgresql_is_the_csv_python_writes(manager: Client, world: StockWorld) -> None:
+    """core.csv_copy formats in SQL what core.files.csv_cell formats in Python: the same cells, cell for cell,
+    for every kind of value (formulas, separators, quotes, line breaks, empty and missing values, yes/no,
+    dates in Moscow time, lists, decimal commas)."""
+    from django.test import RequestFactory
+
+    from catalog import exports, sheets
+
+    Listing.objects.filter(pk=world.mug.pk).update(
+        description='Первая строка;\r\nвторая "в кавычках"\n+третья', brand="", barcodes=["4600001", "-4600002"],
+        category="@Кухня", archived=True, missing_since=datetime(2026, 3, 1, 21, 30, tzinfo=UTC), status="",
+    )
+    Listing.objects.filter(pk=world.dress.pk).update(barcodes=[], category="\tтаб", external_id="-12")
+    with CaptureQueriesContext(connection) as queries:
+        body, copied = _csv(manager.get("/catalog/export/listings.csv"))
+    assert any(q["sql"].startswith("COPY (SELECT") for q in queries.captured_queries)  # written by PostgreSQL
+    request = RequestFactory().get("/catalog/export/listings.csv")
+    python = b"".join(files.chunks(files.csv_lines(sheets.header(sheets.LISTING_COLUMNS), exports._listings(request))))
+    written = list(csv.reader(io.StringIO(python.decode("utf-8-sig")), delimiter=";"))
+    assert copied == written and len(copied) == Listing.objects.count() + 1
+    mug = next(row for row in copied if row[0] == str(world.mug.pk))
+    assert mug[7] == 'Первая строка;\r\nвторая "в кавычках"\n+третья' and mug[10] == "'@Кухня"
+    assert mug[11] == "4600001, -4600002" and mug[15] == "да" and mug[16] == "02.03.2026 00:30"
+    assert body.startswith(b"\xef\xbb\xbf")
+    # Filtered and searched as the list is, in the list's article order.
+    _, rows = _csv(manager.get("/catalog/export/listings.csv?marketplace=wildberries&q=DRESS"))
+    assert [row[4] for row in rows[1:]] == sorted(
+        Listing.objects.filter(account__marketplace="wildberries", offer_id__istartswith="DRESS")
+        .values_list("offer_id", flat=True))
 
 
 def test_exports_match_the_filter_on_screen(manager: Client, world: StockWorld) -> None:
