@@ -1,9 +1,13 @@
 """Advertising spend per card and day (analytics.AdSpendDaily): the bulk ingest of the `ads` sync
-stream, and the reads of the ads page (spend, views, clicks, CTR, orders, cost per order and the
+stream, and the report of the ads page (spend, views, clicks, CTR, orders, cost per order and the
 share of the card's revenue, ДРР) and its export.
 
-The page reads one SQL aggregate over AdSpendDaily joined with SalesDaily's revenue of the same
-articles and period: per (account, article), with a keyset over (spend, account, article).
+The report is one SQL aggregate over AdSpendDaily joined with SalesDaily's revenue of the same
+articles and period: per (account, article), in the order (spend, account, article) descending. At
+a large seller's scale that takes a few hundred milliseconds, so the page and the export do not run
+it: they read its snapshot (analytics.report_cache.ads_snapshot, every row of `ads_report(...,
+limit=None)` stored in order, recomputed once the ad statistics, the sales roll-ups or the cards
+change), a page at a time by keyset over the rows' positions. `after`/`limit` page the live report.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from analytics.period import Period
 from core.bulk import Upsert, UpsertCounts, dedupe_last, upsert
 from core.money import RUB
 from integrations.base import AdStatDTO
+from integrations.models import MarketplaceAccount
 
 PAGE_SIZE = 50
 ZERO = Decimal(0)
@@ -65,6 +70,14 @@ def ingest_ad_stats(account_id: int, items: Sequence[AdStatDTO]) -> UpsertCounts
 
 # ---------------------------------------------------------------------------------------------
 # The ads page
+
+
+def accounts_of(marketplace: str = "") -> dict[int, tuple[str, str]]:
+    """The accounts a report covers ({id: (marketplace, name)}): all, or those of one marketplace."""
+    accounts = MarketplaceAccount.objects.order_by("pk")
+    if marketplace:
+        accounts = accounts.filter(marketplace=marketplace)
+    return {pk: (mp, name) for pk, mp, name in accounts.values_list("pk", "marketplace", "name")}
 
 
 @dataclass

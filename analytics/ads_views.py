@@ -1,76 +1,76 @@
 """The advertising page: spend per card over a period with views, clicks, CTR, orders, cost per order
-and the share of the card's revenue (ДРР), per marketplace; a keyset list and its XLSX/CSV export."""
+and the share of the card's revenue (ДРР), per marketplace; a keyset list and its XLSX/CSV export.
+
+Both read the report's snapshot (analytics.report_cache.ads_snapshot: computed by analytics.ads.ads_report
+once per period and marketplace, by beat for the presets, kept while its inputs are unchanged): a page is a
+keyset range of the snapshot's rows by position. A custom period longer than LONG_PERIOD_DAYS is not
+computed on the page; its export is built in the background (a ReportJob), as for the profit report."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.shortcuts import redirect, render
 
 from analytics import ads as selectors
-from analytics.ads import AdsReport, ads_report
+from analytics import report_cache
+from analytics.ads import AdsReport, accounts_of
 from analytics.exports import report_response
-from analytics.period import PERIODS, parse_period
-from analytics.tables import marketplace_of
+from analytics.jobs import FORMATS, start_report_job
+from analytics.models import ReportSnapshotRow
+from analytics.period import LONG_PERIOD_DAYS, PERIODS, parse_period
+from analytics.report_views import ROW_SORTS
+from analytics.tables import marketplace_of, report_sheets
 from core.models import Marketplace
+from core.pagination import ApproximateCount, keyset_page
 from core.roles import EVERYONE, require_role
-from integrations.models import MarketplaceAccount
-
-FORMATS = ("xlsx", "csv")
-
-
-def _accounts(marketplace: str) -> dict[int, tuple[str, str]]:
-    accounts = MarketplaceAccount.objects.order_by("pk")
-    if marketplace:
-        accounts = accounts.filter(marketplace=marketplace)
-    return {pk: (mp, name) for pk, mp, name in accounts.values_list("pk", "marketplace", "name")}
 
 
 @require_role(*EVERYONE)
 def ads(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET)
     marketplace = marketplace_of(request.GET)
-    report = ads_report(period, _accounts(marketplace), after=request.GET.get("after", ""), limit=selectors.PAGE_SIZE)
-    report.marketplace = marketplace
+    accounts = accounts_of(marketplace)
+    long_period = period.days > LONG_PERIOD_DAYS
+    # A long custom period is computed by the export's background job, not while the page waits.
+    snapshot = report_cache.ads_snapshot(period, accounts, marketplace, compute=not long_period)
     labels = dict(Marketplace.choices)
-    context = {
-        "report": report, "period": period, "periods": PERIODS, "marketplaces": Marketplace.choices,
-        "by_marketplace": [(labels.get(mp, mp), f) for mp, f in sorted(report.by_marketplace.items()) if f.spend],
-        "labels": labels, "query": _without_cursor(request),
+    context: dict[str, Any] = {
+        "period": period, "periods": PERIODS, "marketplaces": Marketplace.choices, "labels": labels,
+        "query": _without_cursor(request), "long_period": long_period, "not_computed": snapshot is None,
     }
+    if snapshot is None:
+        report = AdsReport(period, marketplace, [])
+    else:
+        page = keyset_page(request, ReportSnapshotRow.objects.filter(snapshot=snapshot), ROW_SORTS,
+                           per_page=selectors.PAGE_SIZE)
+        page.count = ApproximateCount(snapshot.rows, exact=True)  # the snapshot knows its rows: no count query
+        report = report_cache.ads_of(snapshot, period, marketplace, accounts, page.rows)
+        report.next_cursor = page.next_cursor if page.has_next else ""
+        report.after = request.GET.get("after", "") if page.has_previous else ""
+        context.update(page=page, computed_at=snapshot.computed_at)
+    context.update(
+        report=report,
+        by_marketplace=[(labels.get(mp, mp), f) for mp, f in sorted(report.by_marketplace.items()) if f.spend],
+    )
     return render(request, "analytics/ads.html", context)
 
 
 def _without_cursor(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("after", None)
+    params.pop("before", None)
     return params.urlencode()
-
-
-def ads_sheets(report: AdsReport) -> list[tuple[str, list[str], list[list[object]]]]:
-    labels = dict(Marketplace.choices)
-    header = [_("Marketplace"), _("Account"), _("Seller article"), _("Card"), _("Campaigns"), _("Spend"),
-              _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"), _("Cost per order"),
-              _("Ordered from ads"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
-    rows: list[list[object]] = []
-    for r in report.rows:
-        f = r.figures
-        rows.append([str(labels.get(r.marketplace, r.marketplace)), r.account_name, r.offer_id or r.item_ref, r.title,
-                     r.campaigns, f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.ordered_amount,
-                     f.revenue, f.drr])
-    by_marketplace: list[list[object]] = [
-        [str(labels.get(mp, mp)), f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.revenue, f.drr]
-        for mp, f in sorted(report.by_marketplace.items())
-    ]
-    summary_header = [_("Marketplace"), _("Spend"), _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"),
-                      _("Cost per order"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
-    return [(_("Advertising"), header, rows), (_("By marketplace"), summary_header, by_marketplace)]
 
 
 @require_role(*EVERYONE)
 def ads_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
-    period = parse_period(request.GET)
-    report = ads_report(period, _accounts(marketplace_of(request.GET)), limit=None)
-    return report_response(fmt, f"ads_{period.start}_{period.end}", ads_sheets(report))  # type: ignore[return-value]
+    if parse_period(request.GET).days > LONG_PERIOD_DAYS:
+        # As the profit report's: the job's page shows its progress and the link.
+        job = start_report_job(request.user, "ads", fmt, request.GET.dict())
+        return redirect("analytics:job", pk=job.pk)
+    stem, sheets, _chart = report_sheets("ads", request.GET)
+    return report_response(fmt, stem, sheets)  # type: ignore[return-value]

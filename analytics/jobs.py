@@ -15,7 +15,9 @@ from analytics.models import ReportJob
 from analytics.tables import report_sheets
 from core.files import csv_lines
 
-KINDS = ("profit", "abc")
+KINDS = ("profit", "abc")  # the reports the API builds
+# ... and the advertising report's long exports, asked for from its page.
+JOB_KINDS = (*KINDS, "ads")
 FORMATS = ("xlsx", "csv")
 
 
@@ -23,7 +25,7 @@ def start_report_job(user: Any, kind: str, fmt: str, params: Mapping[str, str]) 
     """Queue the report; the task is sent once the row is committed."""
     from analytics.tasks import build_report
 
-    if kind not in KINDS or fmt not in FORMATS:
+    if kind not in JOB_KINDS or fmt not in FORMATS:
         raise ValueError(f"unknown report {kind}.{fmt}")
     job = ReportJob.objects.create(user=user, kind=kind, fmt=fmt, params=dict(params))
     transaction.on_commit(lambda: build_report.delay(job.pk))

@@ -1,21 +1,23 @@
-"""The profit and ABC reports precomputed: each (period, grouping or measure, marketplace) computed once by
-the exact SQL of analytics.profit / analytics.abc, stored as a snapshot (analytics.ReportSnapshot, its rows
-in the report's order in ReportSnapshotRow) and read a page at a time, by keyset, while its inputs are
-unchanged.
+"""The profit, ABC and advertising reports precomputed: each (period, grouping or measure, marketplace)
+computed once by the exact SQL of analytics.profit / analytics.abc / analytics.ads, stored as a snapshot
+(analytics.ReportSnapshot, its rows in the report's order in ReportSnapshotRow) and read a page at a time,
+by keyset, while its inputs are unchanged.
 
 Exact: a snapshot holds what the report's own code returned, row for row (no second formula).
 Fresh: database triggers add a row to analytics.ReportInputChange for every statement that changes the
-daily roll-ups, the cards or the products (migration 0010); a snapshot records the sum of their weights
-read *before* its figures, with the tax settings and the accounts it covered (its fingerprint), and a page uses
-it only while that fingerprint is the current one. Any sync that changes a roll-up, an edited cost price,
-a new legal entity: the next page view computes anew (read first, so a change that commits during the
-computation leaves the snapshot stale, never wrong).
+daily roll-ups (per article and per day), the ad statistics, the cards or the products (migrations 0011,
+0013, 0014); a snapshot records the sum of their weights read *before* its figures, with the tax settings
+(not for the advertising report, which reads none) and the accounts it covered (its fingerprint), and a page
+uses it only while that fingerprint is the current one. Any sync that changes a roll-up or the ad statistics,
+an edited cost price, a new legal entity: the next page view computes anew (read first, so a change that
+commits during the computation leaves the snapshot stale, never wrong).
 
 Beat runs `warm` every few minutes (analytics.warm_reports): the presets (7/30/90 days up to today) of
 every grouping and both ABC measures for all marketplaces, from one pass over the roll-ups per preset (the
-article rows in a temporary table, grouped five ways), skipping what is still current. Other filters
-and custom periods up to LONG_PERIOD_DAYS are computed on their first view; a longer custom period
-is not computed on the page (the export builds it in the background as a ReportJob).
+article rows in a temporary table, grouped five ways), and the advertising report of each preset (its own
+aggregate, analytics.ads.ads_report), skipping what is still current. Other filters and custom periods up
+to LONG_PERIOD_DAYS are computed on their first view; a longer custom period is not computed on the page
+(the export builds it in the background as a ReportJob).
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from analytics.abc import ABC, XYZ, Item, Matrix, matrix_of_groups, weekly_units
+from analytics.ads import AdFigures, AdRow, AdsReport, accounts_of, ads_report
 from analytics.finance_rollup import FEE_KINDS
 from analytics.models import ReportSnapshot, ReportSnapshotRow
 from analytics.period import PERIODS, Period
@@ -58,9 +61,12 @@ from pricing.economics import TaxSettings
 
 PROFIT = "profit"
 ABC_KIND = "abc"
+ADS = "ads"
 MEASURES = ("revenue", "profit")
 # Bump when what a row's `values` hold changes: older snapshots then no longer match.
 LAYOUT = 2  # 2: the ad statistics' spend (Figures.ad_spend)
+# The same for the advertising report's rows (its own prefix: a bump leaves the other kinds current).
+ADS_LAYOUT = 1
 # Snapshots not recomputed for this long (past presets, custom periods seen once) are deleted by `warm`.
 KEEP = timedelta(days=1)
 
@@ -88,6 +94,43 @@ def group_of_row(row: ReportSnapshotRow, dimension: str) -> Group:
     if dimension == "product" and row.key.endswith(":"):
         label = gettext("Charges without an article")  # in the reader's language, as analytics.profit.group_of
     return Group(row.key, label, row.detail, row.product_id, figures_of_values(row.values))
+
+
+# An advertising row: key = the seller article, label = the card's title, detail = the card as the statistics
+# name it (item_ref), product_id; values in this order; `summary` holds the totals per marketplace and in all.
+AD_VALUES = ["account_id", "listing_id", "campaigns", "spend", "views", "clicks", "orders", "ordered_amount",
+             "revenue"]
+_AD_FIGURES = ["spend", "views", "clicks", "orders", "ordered_amount", "revenue"]
+
+
+def ad_figures_values(figures: AdFigures) -> list[str]:
+    return [str(getattr(figures, name)) for name in _AD_FIGURES]
+
+
+def ad_figures_of_values(values: Sequence[Any]) -> AdFigures:
+    spend, views, clicks, orders, ordered_amount, revenue = values
+    return AdFigures(Decimal(spend), int(views), int(clicks), int(orders), Decimal(ordered_amount), Decimal(revenue))
+
+
+class StoredAdRow(NamedTuple):
+    """The columns of a ReportSnapshotRow that an advertising row reads, without a model instance."""
+
+    key: str
+    label: str
+    detail: str
+    product_id: int | None
+    values: list[Decimal | None]
+
+
+def ad_row_of_row(row: ReportSnapshotRow | StoredAdRow, accounts: dict[int, tuple[str, str]]) -> AdRow:
+    """The report's row (analytics.ads.AdRow); the marketplace and the account's name from `accounts`
+    ({id: (marketplace, name)}: a renamed account shows its new name)."""
+    account_id, listing_id, campaigns, *figures = row.values
+    assert account_id is not None and campaigns is not None
+    marketplace, name = accounts.get(int(account_id), ("", ""))
+    return AdRow(int(account_id), row.key, row.detail, marketplace, name, row.label,
+                 None if listing_id is None else int(listing_id), row.product_id, int(campaigns),
+                 ad_figures_of_values(figures))
 
 
 def item_of_row(row: ReportSnapshotRow) -> Item:
@@ -128,6 +171,12 @@ class Inputs:
                        for k, t in self.taxes.items())
         digest = hashlib.sha256(repr((list(accounts), taxes)).encode()).hexdigest()[:24]
         return f"{LAYOUT}.{len(FIGURE_VALUES)}:{self.version}:{digest}"
+
+
+def ads_fingerprint(version: int, accounts: Sequence[int]) -> str:
+    """The advertising report reads no tax settings: the inputs' version and the accounts it covered."""
+    digest = hashlib.sha256(repr(list(accounts)).encode()).hexdigest()[:24]
+    return f"{ADS}{ADS_LAYOUT}.{len(AD_VALUES)}:{version}:{digest}"
 
 
 def current_inputs() -> Inputs:
@@ -209,6 +258,15 @@ def store_abc(key: Key, fingerprint: str, matrix: Matrix, seconds: float) -> Rep
 # Computing one snapshot (a page's first view)
 
 
+def store_ads(key: Key, fingerprint: str, report: AdsReport, seconds: float) -> ReportSnapshot:
+    summary = {"by_marketplace": {mp: ad_figures_values(f) for mp, f in report.by_marketplace.items()},
+               "total": ad_figures_values(report.total)}
+    rows = (("", r.offer_id, r.title, r.item_ref, r.product_id,
+             [Decimal(r.account_id), None if r.listing_id is None else Decimal(r.listing_id), Decimal(r.campaigns),
+              *(Decimal(getattr(r.figures, name)) for name in _AD_FIGURES)]) for r in report.rows)
+    return store(key, fingerprint, rows, summary, seconds)
+
+
 @contextmanager
 def _computing(key: Key) -> Iterator[None]:
     """One computation of a key at a time: a second view of it waits, then finds the first's result."""
@@ -218,15 +276,15 @@ def _computing(key: Key) -> Iterator[None]:
         yield
 
 
-def _snapshot(key: Key, accounts: list[int], compute: bool,
+def _snapshot(key: Key, fingerprint_now: Callable[[], str], compute: bool,
               build: Callable[[str], ReportSnapshot]) -> ReportSnapshot | None:
     """The key's current snapshot; else, with `compute`, `build(fingerprint)` under the key's lock,
     unless a concurrent request stored it meanwhile."""
-    found = find(key, current_inputs().fingerprint(accounts))
+    found = find(key, fingerprint_now())
     if found is not None or not compute:
         return found
     with _computing(key):
-        fingerprint = current_inputs().fingerprint(accounts)
+        fingerprint = fingerprint_now()
         found = find(key, fingerprint)
         return found if found is not None else build(fingerprint)
 
@@ -243,7 +301,7 @@ def profit_snapshot(period: Period, dimension: str, marketplace: str = "", curre
         chart = daily_series(period, accounts, currency)
         return store_profit(key, fingerprint, groups, chart, time.perf_counter() - started)
 
-    return _snapshot(key, accounts, compute, build)
+    return _snapshot(key, lambda: current_inputs().fingerprint(accounts), compute, build)
 
 
 def abc_snapshot(period: Period, measure: str, marketplace: str = "", currency: str = RUB, *,
@@ -258,7 +316,21 @@ def abc_snapshot(period: Period, measure: str, marketplace: str = "", currency: 
         matrix = matrix_of_groups(period, measure, groups, weeks, series)
         return store_abc(key, fingerprint, matrix, time.perf_counter() - started)
 
-    return _snapshot(key, accounts, compute, build)
+    return _snapshot(key, lambda: current_inputs().fingerprint(accounts), compute, build)
+
+
+def ads_snapshot(period: Period, accounts: dict[int, tuple[str, str]], marketplace: str = "", currency: str = RUB,
+                 *, compute: bool = True) -> ReportSnapshot | None:
+    """The advertising report's current snapshot over `accounts` ({id: (marketplace, name)}, those of
+    `marketplace`, analytics.ads.accounts_of), every row as analytics.ads.ads_report returns them."""
+    key = Key(ADS, period, "", marketplace, currency)
+
+    def build(fingerprint: str) -> ReportSnapshot:
+        started = time.perf_counter()
+        report = ads_report(period, accounts, limit=None, currency=currency)
+        return store_ads(key, fingerprint, report, time.perf_counter() - started)
+
+    return _snapshot(key, lambda: ads_fingerprint(input_version(), list(accounts)), compute, build)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,6 +365,21 @@ def full_matrix(snapshot: ReportSnapshot, period: Period) -> Matrix:
     for item in items:
         matrix.cells.setdefault(item.cell, []).append(item)
     return matrix
+
+
+def ads_of(snapshot: ReportSnapshot, period: Period, marketplace: str, accounts: dict[int, tuple[str, str]],
+           rows: Iterable[ReportSnapshotRow | StoredAdRow]) -> AdsReport:
+    """The report of the snapshot's totals and the given rows of it (a page, or all of them)."""
+    report = AdsReport(period, marketplace, [ad_row_of_row(row, accounts) for row in rows])
+    report.by_marketplace = {mp: ad_figures_of_values(v) for mp, v in snapshot.summary["by_marketplace"].items()}
+    report.total = ad_figures_of_values(snapshot.summary["total"])
+    return report
+
+
+def all_ad_rows(snapshot: ReportSnapshot) -> list[StoredAdRow]:
+    """Every row (the exports), in order: plain values (the model instances of 3 000 rows cost as much again)."""
+    rows = ReportSnapshotRow.objects.filter(snapshot=snapshot).order_by("position")
+    return [StoredAdRow(*row) for row in rows.values_list("key", "label", "detail", "product_id", "values")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,6 +449,23 @@ def warm_period(period: Period, marketplaces: Sequence[str] = ("",), currency: s
     return written
 
 
+def warm_ads(period: Period, marketplaces: Sequence[str] = ("",), currency: str = RUB) -> int:
+    """Compute the period's advertising report for the marketplaces where it is not current."""
+    written = 0
+    for marketplace in marketplaces:
+        key = Key(ADS, period, "", marketplace, currency)
+        version = input_version()  # first, as current_inputs
+        accounts = accounts_of(marketplace)
+        fingerprint = ads_fingerprint(version, list(accounts))
+        if find(key, fingerprint) is not None:
+            continue
+        started = time.perf_counter()
+        report = ads_report(period, accounts, limit=None, currency=currency)
+        store_ads(key, fingerprint, report, time.perf_counter() - started)
+        written += 1
+    return written
+
+
 @contextmanager
 def _only_one_warm() -> Iterator[bool]:
     """A session lock: a warm that outlasts beat's interval is not joined by the next one."""
@@ -384,7 +488,8 @@ def warm(now: datetime | None = None, marketplaces: Sequence[str] = ("",)) -> in
         if not alone:
             return 0
         fold_changes()
-        written = sum(warm_period(_preset(days, today), marketplaces) for days in PERIODS)
+        written = sum(warm_period(_preset(days, today), marketplaces) + warm_ads(_preset(days, today), marketplaces)
+                      for days in PERIODS)
         old = list(ReportSnapshot.objects.filter(computed_at__lt=timezone.now() - KEEP).values_list("pk", flat=True))
         if old:
             with transaction.atomic(), connection.cursor() as cursor:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from analytics import report_cache
 from analytics.abc import ABC, MEASURES, XYZ, Matrix
+from analytics.ads import AdsReport, accounts_of
 from analytics.finance_rollup import FEE_KINDS
 from analytics.models import FeeLine
 from analytics.period import Period, parse_period
@@ -100,8 +101,41 @@ def abc_sheets(matrix: Matrix, cell: str) -> list[Sheet]:
     return [("ABC XYZ", header, rows), (_("Matrix"), ["", *XYZ], matrix_rows)]
 
 
+def ads_of(params: Mapping[str, str]) -> AdsReport:
+    """The advertising report with every row, from its snapshot (computed if not current)."""
+    period = parse_period(params)
+    marketplace = marketplace_of(params)
+    accounts = accounts_of(marketplace)
+    snapshot = report_cache.ads_snapshot(period, accounts, marketplace)
+    assert snapshot is not None
+    return report_cache.ads_of(snapshot, period, marketplace, accounts, report_cache.all_ad_rows(snapshot))
+
+
+def ads_sheets(report: AdsReport) -> list[Sheet]:
+    labels = dict(Marketplace.choices)
+    header = [_("Marketplace"), _("Account"), _("Seller article"), _("Card"), _("Campaigns"), _("Spend"),
+              _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"), _("Cost per order"),
+              _("Ordered from ads"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
+    rows: list[list[object]] = []
+    for r in report.rows:
+        f = r.figures
+        rows.append([str(labels.get(r.marketplace, r.marketplace)), r.account_name, r.offer_id or r.item_ref, r.title,
+                     r.campaigns, f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.ordered_amount,
+                     f.revenue, f.drr])
+    by_marketplace: list[list[object]] = [
+        [str(labels.get(mp, mp)), f.spend, f.views, f.clicks, f.ctr, f.orders, f.cost_per_order, f.revenue, f.drr]
+        for mp, f in sorted(report.by_marketplace.items())
+    ]
+    summary_header = [_("Marketplace"), _("Spend"), _("Impressions"), _("Clicks"), _("CTR, %"), _("Orders from ads"),
+                      _("Cost per order"), _("Revenue"), _("Ad spend share of revenue (ДРР), %")]
+    return [(_("Advertising"), header, rows), (_("By marketplace"), summary_header, by_marketplace)]
+
+
 def report_sheets(kind: str, params: Mapping[str, str]) -> tuple[str, list[Sheet], int | None]:
     """(file name stem, sheets, the sheet with a chart) of a report by its kind and query string."""
+    if kind == "ads":
+        ads = ads_of(params)
+        return f"ads_{ads.period.start}_{ads.period.end}", ads_sheets(ads), None
     if kind == "abc":
         matrix = matrix_of(params)
         return f"abc_xyz_{matrix.period.start}_{matrix.period.end}", abc_sheets(matrix, cell_of(params)), None
