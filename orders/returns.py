@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from core.pagination import Sort, Sorts
-from orders.models import Return
+from core.pagination import Sort, Sorts, after_condition
+from orders.models import Return, ReturnArticleTotal
 from orders.selectors import KnownValueSort
 
 # Each sort has its index (orders.Return.Meta.indexes).
@@ -56,14 +57,61 @@ class ProductReturns:
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
-def returns_by_reason(queryset: QuerySet[Return], top: int = 20) -> list[ProductReturns]:
+# The page's order: most units, then most returns, then the article (in "C" collation, as
+# ReturnArticleTotal.offer_id is, so PostgreSQL and Python break ties alike).
+RANK = ("-units", "-returns", "offer_id")
+ARTICLE_RANK = Sort("rank", _("Most returned units first"), RANK)
+# Articles read per round, in the order of their totals, before one GROUP BY of all the filtered returns; a
+# further round only while the filters keep most of the units read (else it would rarely settle: fall back).
+ROUNDS = (200, 2000)
+KEPT_FOR_ANOTHER_ROUND = 0.75
+
+
+def _rank(row: dict[str, Any]) -> tuple[int, int, str]:
+    return -row["units"], -row["returns"], row["offer_id"]
+
+
+def _per_article(returns: QuerySet[Return]) -> QuerySet[Return]:
+    return returns.values("offer_id").annotate(returns=Count("id"), units=Sum("quantity"), amount=Sum("amount"))
+
+
+def _bounded_top(base: QuerySet[Return], top: int, rounds: tuple[int, ...]) -> list[dict[str, Any]] | None:
+    """The ``top`` articles of ``base`` read through ReturnArticleTotal: an article's figures under any filter
+    are at most its totals, so once an article of the top ranks ahead of the next unread article's totals,
+    no unread article can enter it. Each round aggregates only the returns of its articles (the offer index).
+    None when the filters cut too deep for the rounds to settle (few of the most returned articles match)."""
+    found: list[dict[str, Any]] = []
+    after: list[Any] | None = None
+    for size in rounds:
+        articles = ReturnArticleTotal.objects.order_by(*RANK)
+        if after is not None:
+            articles = articles.filter(after_condition(ARTICLE_RANK, ReturnArticleTotal, after))
+        bounds = list(articles.values("offer_id", "returns", "units")[:size])
+        rows = [{**row, "units": row["units"] or 0}
+                for row in _per_article(base.filter(offer_id__in=[b["offer_id"] for b in bounds]))] if bounds else []
+        found = sorted([*found, *rows], key=_rank)[:top]
+        if len(bounds) < size:  # every article read
+            return found
+        last = bounds[-1]
+        if len(found) == top and _rank(last) >= _rank(found[-1]):
+            return found
+        if sum(row["units"] for row in rows) < KEPT_FOR_ANOTHER_ROUND * sum(b["units"] for b in bounds):
+            return None
+        after = [last["units"], last["returns"], last["offer_id"]]
+    return None
+
+
+def returns_by_reason(
+    queryset: QuerySet[Return], top: int = 20, *, searched: bool = False, rounds: tuple[int, ...] = ROUNDS,
+) -> list[ProductReturns]:
     """The ``top`` articles by returned units among ``queryset`` (the filtered returns), each with its
-    reasons: two GROUP BYs in PostgreSQL and the products of those articles, whatever the row count."""
+    reasons, aggregated in PostgreSQL whatever the row count: the most returned articles first, a few hundred
+    at a time (_bounded_top), else - a search (``searched``: a handful of rows) or filters that few of them
+    match - one GROUP BY of the filtered returns; then the reasons of those ``top`` and their products."""
     base = queryset.exclude(offer_id="").order_by()
-    totals = list(
-        base.values("offer_id").annotate(returns=Count("id"), units=Sum("quantity"), amount=Sum("amount"))
-        .order_by("-units", "-returns", "offer_id")[:top]
-    )
+    totals = None if searched else _bounded_top(base, top, rounds)
+    if totals is None:
+        totals = list(_per_article(base).order_by("-units", "-returns", Collate("offer_id", "C"))[:top])
     if not totals:
         return []
     articles = [row["offer_id"] for row in totals]
