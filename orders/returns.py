@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,37 @@ class ProductReturns:
     amount: Decimal
     product: Product | None = None
     reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+# The sums ReturnArticleTotal keeps (the same as orders/migrations/0010's first fill).
+_ARTICLE_SUMS = """
+    SELECT offer_id, count(*) AS returns, sum(quantity) AS units FROM orders_return WHERE offer_id <> ''
+    GROUP BY offer_id
+"""
+
+
+@dataclass(frozen=True)
+class RebuiltTotals:
+    articles: int  # articles with returns
+    corrected: int  # of them, or gone, whose kept totals differed from the returns
+
+
+def rebuild_article_totals() -> RebuiltTotals:
+    """Recompute ReturnArticleTotal from the returns (after a restore made without triggers, or to check
+    them), with the returns' writers held off meanwhile (SHARE lock: the pages keep reading)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE orders_return IN SHARE MODE")
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM ({_ARTICLE_SUMS}) s
+            FULL JOIN orders_returnarticletotal t ON t.offer_id = s.offer_id
+            WHERE (s.returns, s.units) IS DISTINCT FROM (t.returns, t.units)
+            """  # noqa: S608 - constant SQL
+        )
+        corrected = cursor.fetchone()[0]
+        cursor.execute("DELETE FROM orders_returnarticletotal")
+        cursor.execute(f"INSERT INTO orders_returnarticletotal (offer_id, returns, units) {_ARTICLE_SUMS}")  # noqa: S608
+        return RebuiltTotals(articles=cursor.rowcount, corrected=corrected)
 
 
 # The page's order: most units, then most returns, then the article (in "C" collation, as
