@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -102,15 +102,15 @@ KEPT_FOR_ANOTHER_ROUND = 0.75
 _FIGURES = ("offer_id", "returns", "units", "amount")
 
 
-def _rank(row: dict[str, Any]) -> tuple[int, int, str]:
+def _rank(row: Mapping[str, Any]) -> tuple[int, int, str]:
     return -row["units"], -row["returns"], row["offer_id"]
 
 
-def _per_article(returns: QuerySet[Return]) -> QuerySet[Return]:
+def _per_article(returns: QuerySet[Return]) -> QuerySet[Any, Any]:
     return returns.values("offer_id").annotate(returns=Count("id"), units=Sum("quantity"), amount=Sum("amount"))
 
 
-def _figures(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _figures(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [{**row, "units": row["units"] or 0} for row in rows]
 
 
