@@ -6,6 +6,8 @@ GROUP BY of the filtered returns for every filter, whether the bounded read sett
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -126,6 +128,36 @@ def test_orm_writes_of_every_kind_keep_the_totals_exact() -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign keys' checks would forbid it
         cursor.execute("TRUNCATE orders_return")
     assert not ReturnArticleTotal.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_syncs_of_one_article_each_add_their_own() -> None:
+    """Two accounts' syncs store returns of the same articles at once: the second writes while the first has
+    not committed (it waits on the article's row, then adds to what the first committed)."""
+    ozon, wb = make_account("ozon"), make_account("wildberries")
+    sync(ozon, dto("R0", "ART-OLD", 2))
+    written, errors = threading.Event(), []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                ingest_returns(ozon.pk, [dto("R1", "ART-NEW", 3), dto("R0", "ART-OLD", 5), dto("R2", "ART-OLD")])
+                written.set()
+                time.sleep(0.5)  # the second sync writes meanwhile
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+            written.set()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert written.wait(timeout=10)
+    sync(wb, dto("R1", "ART-NEW", 4), dto("R2", "ART-OLD", 1), dto("R3", "ART-NEW"))
+    worker.join(timeout=30)
+    assert not errors
+    assert_totals_exact()
+    assert dict(ReturnArticleTotal.objects.values_list("offer_id", "units")) == {"ART-NEW": 8, "ART-OLD": 7}
 
 
 def test_rebuild_restores_totals_written_past_the_triggers() -> None:
