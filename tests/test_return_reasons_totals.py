@@ -251,14 +251,17 @@ def test_the_figures_follow_the_writes_at_once() -> None:
     queryset = ReturnFilter({}, queryset=return_list()).qs
     before = shown(returns_by_reason(queryset, 5))
     leader = before[0][0]
-    # An ingest read: two of the leader's returns come back as another article's, of more units; the ORM
-    # zeroes the rest of the leader's and deletes the runner-up's.
+    # An ingest read: two of the leader's returns come back as another article's, of more units, kind and
+    # reason; the ORM zeroes the rest of the leader's, deletes the runner-up's, moves an account's returns to
+    # another, changes the reason and kind of the third's, the status and day of the fourth's.
     moved = list(Return.objects.filter(offer_id=leader, account=ozon).values_list("external_id", flat=True)[:2])
     assert len(moved) == 2
     sync(ozon, *(dto(external_id, "ART-NEW", 9) for external_id in moved))
     Return.objects.filter(offer_id=leader).update(quantity=0)
     Return.objects.filter(offer_id=before[1][0]).delete()
     Return.objects.filter(account=ym).update(account=wb)
+    Return.objects.filter(offer_id=before[2][0]).update(reason="Брак", kind=Return.Kind.CANCELLATION)
+    Return.objects.filter(offer_id=before[3][0], raw_status="arrived").update(raw_status="on_way", returned_at=BASE)
     for params in filters(ozon, wb):
         queryset = ReturnFilter(params, queryset=return_list()).qs
         assert shown(returns_by_reason(queryset, 5, searched=bool(params.get("q")))) == expected(params, 5), params
