@@ -127,7 +127,8 @@ def _bounded_top(base: QuerySet[Return], top: int, rounds: tuple[int, ...]) -> l
             articles = articles.filter(after_condition(ARTICLE_RANK, ReturnArticleTotal, after))
         bounds = list(articles.values("offer_id", "returns", "units")[:size])
         rows = _figures(_per_article(base.filter(offer_id__in=[b["offer_id"] for b in bounds]))) if bounds else []
-        found = sorted([*found, *rows], key=_rank)[:top]
+        # By article: one a concurrent sync moved down past the rounds' cursor is read again, not counted twice.
+        found = sorted({row["offer_id"]: row for row in [*found, *rows]}.values(), key=_rank)[:top]
         if len(bounds) < size:  # every article read
             return found
         last = bounds[-1]
