@@ -240,6 +240,26 @@ class Return(models.Model):
         return f"{self.kind} {self.external_id}"
 
 
+class ReturnArticleTotal(models.Model):
+    """All the returns of one seller article summed, kept exact by statement triggers on orders_return
+    (migration 0010; ``rebuild_return_totals`` recomputes it). Quantities are never negative, so these are
+    the most units and returns the article can have under any filter: the returns by reason reads articles in
+    this order and stops once none left unread can reach its top (orders.returns.returns_by_reason)."""
+
+    # "C": the order the page breaks ties in, the same in PostgreSQL and in Python whatever the database's locale.
+    offer_id = models.CharField(max_length=255, primary_key=True, db_collation="C")
+    returns = models.IntegerField()
+    units = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("returned article")
+        verbose_name_plural = _("returned articles")
+        indexes = [models.Index(fields=["-units", "-returns", "offer_id"], name="return_article_rank")]
+
+    def __str__(self) -> str:
+        return self.offer_id
+
+
 class SavedOrderView(models.Model):
     """A user's own view of the orders inbox: a name and the filters' query string."""
 

@@ -160,7 +160,8 @@ def returns_reasons(request: HttpRequest) -> HttpResponse:
     filterset = ReturnFilter(request.GET, queryset=Return.objects.all())
     context = filter_context(filterset)
     context.update(
-        products=returns_by_reason(filterset.qs), kinds=Return.Kind.choices, statuses=known_return_statuses(),
+        products=returns_by_reason(filterset.qs, searched=bool(filterset.form.cleaned_data.get("q"))),
+        kinds=Return.Kind.choices, statuses=known_return_statuses(),
         export_query=_export_query(request),
     )
     return render(request, "orders/return_reasons.html", context)
