@@ -48,9 +48,15 @@ def _text(expression: str) -> str:
             f"ELSE NULLIF({expression}, '') END")
 
 
+def _compose(sql: str, params: Sequence[Any]) -> str:
+    """The statement with its parameters bound in, quoted by the driver (COPY takes no bound parameters)."""
+    ops: Any = connection.ops  # PostgreSQL's operations; compose_sql is not on the base class
+    return str(ops.compose_sql(sql, params))
+
+
 def _literal(value: str) -> str:
-    # Escaped for the compose_sql that binds the queryset's parameters into the whole statement.
-    return connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+    # Escaped for the _compose that binds the queryset's parameters into the whole statement.
+    return _compose("%s", [value]).replace("%", "%%")
 
 
 def _cell(name: str, how: As | Mapping[str, str]) -> str:
@@ -78,7 +84,7 @@ def copy_statement(queryset: QuerySet[Any], columns: Sequence[Column], order_by:
     inner, inner_params = queryset.query.sql_with_params()
     order = ", ".join(f'export."{name}"' for name in order_by)
     select = f"SELECT {', '.join(cells)} FROM ({inner}) AS export ORDER BY {order}"  # noqa: S608 - names are ours
-    statement = connection.ops.compose_sql(select, inner_params)
+    statement = _compose(select, inner_params)
     return f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, DELIMITER '{CSV_DELIMITER}')"
 
 
