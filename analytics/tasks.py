@@ -1,15 +1,18 @@
-"""Thin Celery tasks of the analytics: long reports and the weekly report by email."""
+"""Thin Celery tasks of the analytics: long reports and the weekly report by email.
+
+The services send their tasks by the registered name (analytics.apps registers this module in every
+process), so that they need not import it: the arrow runs from here to them only."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from analytics import jobs, reconciliation
 
-@shared_task(name="analytics.build_report", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+
+@shared_task(name=jobs.BUILD_REPORT_TASK, ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
 def build_report(job_id: int) -> None:
-    from analytics.jobs import build
-
-    build(job_id)
+    jobs.build(job_id)
 
 
 @shared_task(name="analytics.send_weekly_report", ignore_result=True)  # type: ignore[untyped-decorator]
@@ -22,17 +25,13 @@ def send_weekly_report() -> None:
 @shared_task(name="analytics.refresh_reconciliation", ignore_result=True)  # type: ignore[untyped-decorator]
 def refresh_reconciliation() -> None:
     """Beat: recompute the reconciliation of the accounts whose finance sync ran since (analytics.reconciliation)."""
-    from analytics.reconciliation import refresh_due
-
-    refresh_due()
+    reconciliation.refresh_due()
 
 
-@shared_task(name="analytics.run_reconciliation", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(name=reconciliation.RUN_QUEUED_TASK, ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
 def run_reconciliation(run_ids: list[int]) -> None:
     """A refresh asked for from the reconciliation page."""
-    from analytics.reconciliation import run_queued
-
-    run_queued(run_ids)
+    reconciliation.run_queued(run_ids)
 
 
 @shared_task(name="analytics.warm_reports", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = timedelta(hours=6)
 UNREAD_CACHE_SECONDS = 300
+# The task that runs send_emails(), sent by its registered name: notifications.tasks imports this module.
+EMAIL_TASK = "notifications.send_emails"  # notifications.tasks.send_notification_emails
 
 
 def unread_cache_key(user: Any) -> str:
@@ -129,9 +132,7 @@ def notify(
         cache.delete_many([unread_cache_key(row.user) for row in created if row.in_app])
         to_mail = [row.pk for row in created if row.email and row.user.email]
         if to_mail:
-            from notifications.tasks import send_notification_emails
-
-            transaction.on_commit(lambda: send_notification_emails.delay(to_mail))
+            transaction.on_commit(lambda: current_app.tasks[EMAIL_TASK].delay(to_mail))
     return created
 
 

@@ -1,13 +1,13 @@
-"""Celery tasks of notifications: ids in, one service call."""
+"""Celery tasks of notifications: ids in, one service call. notify() sends them by their registered
+name (notifications.apps registers this module in every process), so the arrow runs from here only."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from notifications import services
 
-@shared_task(name="notifications.send_emails", ignore_result=True)  # type: ignore[untyped-decorator]
+
+@shared_task(name=services.EMAIL_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
 def send_notification_emails(notification_ids: list[int]) -> int:
-    from notifications.services import send_emails
-
-    return send_emails(notification_ids)
-
+    return services.send_emails(notification_ids)

@@ -32,6 +32,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -58,6 +59,8 @@ Trigger = RepricingRun.Trigger
 KEPT_DECISIONS = 2000  # decisions stored on a run (the batch holds every change anyway)
 STALE_AFTER = timedelta(minutes=30)  # a run "running" longer than this died with its worker
 MAX_AGE_HOURS = 366 * 24  # the oldest competitor price a rule may follow
+# The task that runs execute_run(), sent by its registered name: pricing.tasks imports this module.
+EXECUTE_RUN_TASK = "pricing.execute_repricing_run"  # pricing.tasks.execute_repricing_run_task
 
 
 def max_cards() -> int:
@@ -440,8 +443,6 @@ def decide(rules: Sequence[RepricingRule], *, now: datetime | None = None, all_e
 
 def start_run(*, rules: Sequence[RepricingRule] | None, user: Any, trigger: str = Trigger.MANUAL) -> RepricingRun:
     """Record a run of the rules (None: every enabled rule) and hand it to the worker after commit."""
-    from pricing.tasks import execute_repricing_run_task
-
     chosen = list(rules or [])
     if rules is not None and not chosen:
         raise RuleError(_("Choose a rule to run."), "rules")
@@ -455,7 +456,7 @@ def start_run(*, rules: Sequence[RepricingRule] | None, user: Any, trigger: str 
             run.rules.set(chosen)
         audit_record(action="pricing.repricing_run_start", actor=user, obj=run,
                      details={"rules": [r.pk for r in chosen] or "all enabled", "trigger": trigger})
-        transaction.on_commit(lambda: execute_repricing_run_task.delay(run.pk))
+        transaction.on_commit(lambda: current_app.tasks[EXECUTE_RUN_TASK].delay(run.pk))
     return run
 
 

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -160,20 +159,6 @@ def resolve(alert: Alert, user: Any) -> Alert:
     return alert
 
 
-def alert_message(alert: Alert) -> str:
-    details = alert.details
-    if alert.kind == Alert.Kind.LOW_RATING:
-        return _("A new review rated %(rating)s★.") % {"rating": details.get("rating")}
-    current = number_format(Decimal(details["current"]), 2)
-    if details.get("previous") is not None and Decimal(details["previous"]) > Decimal(details["current"]):
-        return _("The average rating over %(days)s days fell to %(current)s from %(previous)s.") % {
-            "days": details["days"], "current": current, "previous": number_format(Decimal(details["previous"]), 2),
-        }
-    return _("The average rating over %(days)s days is %(current)s, under %(floor)s.") % {
-        "days": details["days"], "current": current, "floor": number_format(Decimal(details["floor"]), 1),
-    }
-
-
 def notify_low_rating(alert: Alert) -> None:
     """A low-rated review or a product's falling rating (a reviews inbox alert): one message per
     alert key, linking to the review, or to the product's (card's) newest reviews, in the inbox.
@@ -188,7 +173,7 @@ def notify_low_rating(alert: Alert) -> None:
     product = alert.product or (listing.product if listing else None)
     name = product.name if product else (listing.title or listing.offer_id) if listing else ""
     with translation.override(settings.LANGUAGE_CODE):  # stored text, read by everyone
-        message = alert_message(alert)
+        message = alert.message
         text = alert.review.text.strip() if alert.review_id and alert.review else ""
         if text:
             message = f"{message} «{text[:200]}»"

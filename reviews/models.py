@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -188,6 +192,16 @@ class Alert(models.Model):
 
     @property
     def message(self) -> str:
-        from reviews.alerts import alert_message
-
-        return alert_message(self)
+        """The alert in words, from its figures (`details`), in the active language."""
+        details = self.details
+        if self.kind == Alert.Kind.LOW_RATING:
+            return gettext("A new review rated %(rating)s★.") % {"rating": details.get("rating")}
+        current = number_format(Decimal(details["current"]), 2)
+        if details.get("previous") is not None and Decimal(details["previous"]) > Decimal(details["current"]):
+            return gettext("The average rating over %(days)s days fell to %(current)s from %(previous)s.") % {
+                "days": details["days"], "current": current,
+                "previous": number_format(Decimal(details["previous"]), 2),
+            }
+        return gettext("The average rating over %(days)s days is %(current)s, under %(floor)s.") % {
+            "days": details["days"], "current": current, "floor": number_format(Decimal(details["floor"]), 1),
+        }

@@ -9,8 +9,9 @@ Each marketplace module (ozon.py, wildberries.py, yandex_market.py) provides:
     authenticate(world, request) -> httpx.Response | None   (None = allowed)
     rate_limited(world, request) -> httpx.Response; server_error(world, request) -> httpx.Response
     parallel_key(request) -> str | None
-Extension modules (EXTENSIONS: ozon_fbs.py, wildberries_fbs.py, yandex_market_fbs.py) add routes to
-a marketplace with their own ROUTES; `routes_of(name)` is the whole list a request is matched on.
+Extension modules (EXTENSIONS: the *_categories.py, *_fbs.py, ozon_performance.py, wildberries_ads.py)
+add routes to a marketplace with their own ROUTES; `routes_of(name)` is the whole list a request is
+matched on. Which marketplaces there are, and their modules, the world (world.py) knows.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from urllib.parse import parse_qs
 import httpx
 import orjson
 
-from integrations.sandbox.world import SandboxConfig, SandboxWorld
-
-MARKETPLACES = ("ozon", "wildberries", "yandex_market")
+from integrations.sandbox.world import MARKETPLACES, SandboxConfig, SandboxWorld
+from integrations.sandbox.world import marketplace_module as import_marketplace
 
 
 class MarketplaceModule(Protocol):
@@ -57,19 +57,19 @@ class MarketplaceModule(Protocol):
     def parallel_key(self, request: SandboxRequest) -> str | None: ...
 
 
-@functools.cache
 def marketplace_module(name: str) -> MarketplaceModule:
-    """The sandbox module of one marketplace, imported on first use (each serves on its own)."""
-    if name not in MARKETPLACES:
-        raise KeyError(name)
-    return cast(MarketplaceModule, importlib.import_module(f"integrations.sandbox.{name}"))
+    """The sandbox module of one marketplace (world.py imports it on first use), as the app calls it."""
+    return cast(MarketplaceModule, import_marketplace(name))
 
 
-# Modules that add routes to a marketplace (FBS/DBS order actions, advertising), each with its own ROUTES.
+# Modules that add routes to a marketplace (category dictionaries, FBS/DBS order actions, advertising),
+# each with its own ROUTES. They import their marketplace's module, never the other way round.
 EXTENSIONS = {
-    "ozon": ("integrations.sandbox.ozon_fbs", "integrations.sandbox.ozon_performance"),
-    "wildberries": ("integrations.sandbox.wildberries_fbs", "integrations.sandbox.wildberries_ads"),
-    "yandex_market": ("integrations.sandbox.yandex_market_fbs",),
+    "ozon": ("integrations.sandbox.ozon_categories", "integrations.sandbox.ozon_fbs",
+             "integrations.sandbox.ozon_performance"),
+    "wildberries": ("integrations.sandbox.wildberries_categories", "integrations.sandbox.wildberries_fbs",
+                    "integrations.sandbox.wildberries_ads"),
+    "yandex_market": ("integrations.sandbox.yandex_market_categories", "integrations.sandbox.yandex_market_fbs"),
 }
 
 

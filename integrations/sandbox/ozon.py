@@ -25,12 +25,11 @@ import httpx
 
 from integrations.sandbox import credentials
 from integrations.sandbox.app import Route, SandboxRequest, json_response
+from integrations.sandbox.ozon_ids import PRODUCT_ID_BASE, SKU_BASE
 from integrations.sandbox.world import SandboxWorld, iso_seconds
 
 PARALLEL_LIMIT: int | None = None
 
-PRODUCT_ID_BASE = 310_000_000
-SKU_BASE = 1_740_000_000
 ORDER_ID_BASE = 48_000_000
 RETURN_ID_BASE = 700_000_000
 OPERATION_ID_BASE = 9_000_000_000
@@ -2252,8 +2251,3 @@ ROUTES = [
     Route("POST", "/v1/product/import/info", import_info),
     Route("POST", "/v1/product/pictures/import", pictures_import),
 ]
-
-# Category dictionaries (the listing checks) live in their own module.
-from integrations.sandbox.ozon_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
-
-ROUTES += _CATEGORY_ROUTES

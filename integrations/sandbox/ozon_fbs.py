@@ -23,6 +23,7 @@ import httpx
 from integrations.sandbox import ozon
 from integrations.sandbox.app import Route, SandboxRequest, json_response
 from integrations.sandbox.documents import label_pdf
+from integrations.sandbox.ozon_ids import SKU_BASE
 from integrations.sandbox.world import SandboxWorld
 
 DAY = 86_400
@@ -95,7 +96,7 @@ def ship(world: SandboxWorld, state: ozon.OzonState, request: SandboxRequest) ->
         return ozon._bad_request(f"{code}: posting {number} is in status {status}")
     ordered: dict[int, int] = {}
     for sku_index, quantity, _ in state.order_lines(index):
-        ordered[ozon.SKU_BASE + sku_index] = ordered.get(ozon.SKU_BASE + sku_index, 0) + quantity
+        ordered[SKU_BASE + sku_index] = ordered.get(SKU_BASE + sku_index, 0) + quantity
     packed: dict[int, int] = {}
     for package in packages:
         for product in (package or {}).get("products") or []:

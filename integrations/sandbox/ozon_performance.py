@@ -25,7 +25,7 @@ import httpx
 
 from integrations.sandbox import credentials
 from integrations.sandbox.app import Route, SandboxRequest, json_response
-from integrations.sandbox.ozon import SKU_BASE
+from integrations.sandbox.ozon_ids import SKU_BASE
 from integrations.sandbox.world import SandboxWorld
 
 MOSCOW = timezone(timedelta(hours=3))

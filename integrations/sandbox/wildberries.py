@@ -2061,8 +2061,3 @@ ROUTES = [
 
 # Every route answers its 4xx through the accounting above (a no-op outside CLIENT_ERROR_COST).
 ROUTES = [Route(route.method, route.pattern, _charging_client_errors(route.handler)) for route in ROUTES]
-
-# Category dictionaries (the listing checks) live in their own module.
-from integrations.sandbox.wildberries_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
-
-ROUTES += _CATEGORY_ROUTES

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
+MARKETPLACES = ("ozon", "wildberries", "yandex_market")
 DEFAULT_START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 _NOUNS = [
@@ -46,6 +49,15 @@ _QUESTIONS = [
     "Когда будет снова в наличии синий цвет?",
     "Из какого материала сделано?",
 ]
+
+
+@functools.cache
+def marketplace_module(name: str) -> ModuleType:
+    """The sandbox module of one marketplace (integrations/sandbox/<name>.py), imported on first use
+    (each serves on its own). The world advances it; the app (app.py) dispatches requests to it."""
+    if name not in MARKETPLACES:
+        raise KeyError(name)
+    return importlib.import_module(f"integrations.sandbox.{name}")
 
 
 @functools.lru_cache(maxsize=16384)
@@ -222,8 +234,6 @@ class SandboxWorld:
         self.advance_to(self.now + timedelta(minutes=minutes))
 
     def advance_to(self, moment: datetime) -> None:
-        from integrations.sandbox.app import MARKETPLACES, marketplace_module
-
         with self.lock:
             if moment <= self.now:
                 return

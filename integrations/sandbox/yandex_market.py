@@ -584,6 +584,8 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "POST /v2/businesses/{businessId}/price-quarantine": ("getBusinessQuarantineOffers",
                                                            (*_READ, "PRICING", "PRICING_READ_ONLY")),
     "POST /v2/businesses/{businessId}/price-quarantine/confirm": ("confirmBusinessPrices", ("ALL_METHODS", "PRICING")),
+    # yandex_market_categories.py
+    "POST /v2/category/{categoryId}/parameters": ("getCategoryContentParameters", _OFFERS_READ),
     # yandex_market_fbs.py
     "POST /v2/campaigns/{campaignId}/orders/status-update": ("updateOrderStatuses", _ORDERS_WRITE),
     "PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes": ("setOrderBoxLayout", _ORDERS_WRITE),
@@ -2037,8 +2039,3 @@ ROUTES = [
     Route("POST", "/v2/businesses/{businessId}/price-quarantine", price_quarantine),
     Route("POST", "/v2/businesses/{businessId}/price-quarantine/confirm", price_quarantine_confirm),
 ]
-
-# Category dictionaries (the listing checks) live in their own module.
-from integrations.sandbox.yandex_market_categories import ROUTES as _CATEGORY_ROUTES  # noqa: E402
-
-ROUTES += _CATEGORY_ROUTES

@@ -12,7 +12,7 @@ import httpx
 
 from integrations.sandbox.app import Route, SandboxRequest
 from integrations.sandbox.world import _COLOURS, SandboxWorld
-from integrations.sandbox.yandex_market import CATEGORY_IDS, SCOPES, YMState, _error, _handler, _ok
+from integrations.sandbox.yandex_market import CATEGORY_IDS, YMState, _error, _handler, _ok
 
 NEEDS_MATERIAL = {"Одежда", "Текстиль"}
 
@@ -37,9 +37,4 @@ def parameters(world: SandboxWorld, state: YMState, request: SandboxRequest, cat
     return _ok({"categoryId": int(categoryId), "parameters": result})
 
 
-ROUTES = [Route("POST", "/v2/category/{categoryId}/parameters", parameters)]
-# x-auth-scopes of the spec: all-methods(:read-only), offers-and-cards-management(:read-only).
-SCOPES["POST /v2/category/{categoryId}/parameters"] = (
-    "getCategoryContentParameters",
-    ("ALL_METHODS", "ALL_METHODS_READ_ONLY", "OFFERS_AND_CARDS_MANAGEMENT", "OFFERS_AND_CARDS_MANAGEMENT_READ_ONLY"),
-)
+ROUTES = [Route("POST", "/v2/category/{categoryId}/parameters", parameters)]  # its scopes: yandex_market.SCOPES

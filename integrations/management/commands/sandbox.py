@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from integrations.sandbox.app import MARKETPLACES, SandboxApp
+from integrations.sandbox.app import SandboxApp
 from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.world import SandboxConfig, SandboxWorld
+from integrations.sandbox.world import MARKETPLACES, SandboxConfig, SandboxWorld
 
 
 class Command(BaseCommand):
