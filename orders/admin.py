@@ -1,7 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
-from core.admin import ReadOnlyInline, SyncedAdmin
-from orders.models import Order, OrderLine, OrderStatusChange, Return, SavedOrderView
+from django.contrib import admin
+from django.http import HttpRequest
+
+from core.admin import LargeTableAdmin, ReadOnlyInline, SyncedAdmin
+from orders.models import Order, OrderLine, OrderStatusChange, Return, ReturnArticleTotal, SavedOrderView
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -49,6 +52,24 @@ class ReturnAdmin(SyncedAdmin):
     list_select_related = ["account"]
 
 
+
+
+@admin.register(ReturnArticleTotal)
+class ReturnArticleTotalAdmin(LargeTableAdmin):
+    """The returns' totals per article, kept by triggers (rebuild: `manage.py rebuild_return_totals`): read-only."""
+
+    list_display = ["offer_id", "returns", "units"]
+    search_fields = ["offer_id__exact"]
+    ordering = ["-units", "-returns", "offer_id"]  # the return_article_rank index
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(SavedOrderView)
