@@ -46,19 +46,15 @@ DEFAULT_DIMENSION = "product"
 _SALES_FIGURES = ["orders", "units", "revenue", "returns", "return_units", "return_amount"]
 _FINANCE_FIGURES = ["quantity", "sale_amount", "payout", *FEE_KINDS]
 _AD_FIGURES = ["ad_spend"]
-_ZEROS = {name: f"0 AS {name}" for name in [*_SALES_FIGURES, *_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"]}
-_SALES_COLUMNS = ", ".join([*_SALES_FIGURES, *(_ZEROS[n] for n in [*_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"])])
-_FINANCE_COLUMNS = ", ".join(
-    [*(_ZEROS[n] for n in _SALES_FIGURES), *_FINANCE_FIGURES, *(_ZEROS[n] for n in [*_AD_FIGURES, "ad_total"])]
-)
-_AD_COLUMNS = ", ".join(_ZEROS[n] for n in _SALES_FIGURES + _FINANCE_FIGURES)
-_ALL_SUMS = ", ".join(f"sum({n}) AS {n}" for n in [*_SALES_FIGURES, *_FINANCE_FIGURES, *_AD_FIGURES, "ad_total"])
-_NOT_ADS = ", ".join(_SALES_FIGURES + _FINANCE_FIGURES)
+_SALES_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _SALES_FIGURES)
+_FINANCE_SUMS = ", ".join(f"sum({n}) AS {n}" for n in _FINANCE_FIGURES)
+_JOINED = ", ".join(f"coalesce({n}, 0) AS {n}" for n in _SALES_FIGURES + _FINANCE_FIGURES)
 _ANY_FIGURE = " OR ".join(f"{n} <> 0" for n in _SALES_FIGURES + _FINANCE_FIGURES + _AD_FIGURES)
-# The roll-ups' rows of the period in one hash aggregate per (account, article, which period): sales,
-# finance, and the ad statistics' spend per card (analytics.AdSpendDaily), whose (account, period)
-# total comes as `ad_total` on the empty article's row.
-# The unique keys lead with the account: `account_id = ANY(every account)` lets the day range use them.
+# The roll-ups' rows of the period per (account, article, which period): sales and finance each
+# aggregated on its own (every row sums only its own figures: a union padded with the other's zeros
+# summed twice the columns, and its wide rows were sorted on disk), then joined on that key with the ad
+# statistics' spend per card (analytics.AdSpendDaily), whose (account, period) total comes as
+# `ad_total` on the empty article's row.
 #
 # Advertising is counted once: the finance reports charge it per account (FinanceDaily.advertising
 # under the empty article), the ad statistics per card. The cards' ad spend is charged to them, and
@@ -66,27 +62,35 @@ _ANY_FIGURE = " OR ".join(f"{n} <> 0" for n in _SALES_FIGURES + _FINANCE_FIGURES
 # taken off the account's row ("charges without an article"); spend the finance reports do not
 # hold yet stays charged. So an account's ad cost is max(finance advertising, ad statistics).
 _CTES = f"""
-    WITH u AS (
-        SELECT account_id, offer_id, day >= %(split)s AS current, {_SALES_COLUMNS}
+    WITH s AS (
+        SELECT account_id, offer_id, day >= %(split)s AS current, {_SALES_SUMS}
         FROM analytics_salesdaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        UNION ALL
-        SELECT account_id, offer_id, day >= %(split)s AS current, {_FINANCE_COLUMNS}
+        GROUP BY 1, 2, 3
+    ), f AS (
+        SELECT account_id, offer_id, day >= %(split)s AS current, {_FINANCE_SUMS}
         FROM analytics_financedaily
         WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s AND currency = %(currency)s
-        UNION ALL
-        SELECT account_id, CASE WHEN GROUPING(offer_id) = 1 THEN '' ELSE offer_id END, current, {_AD_COLUMNS},
-               CASE WHEN GROUPING(offer_id) = 1 THEN 0 ELSE sum(spend) END,
-               CASE WHEN GROUPING(offer_id) = 1 THEN sum(spend) ELSE 0 END
-        FROM (SELECT account_id, offer_id, day >= %(split)s AS current, spend FROM analytics_adspenddaily
-              WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s
-                AND currency = %(currency)s) d
-        GROUP BY GROUPING SETS ((account_id, current, offer_id), (account_id, current))
+        GROUP BY 1, 2, 3
+    ), d AS (
+        -- One row per key: a card not matched to an article yet ('') and the account's total share it.
+        SELECT account_id, offer_id, current, sum(ad_spend) AS ad_spend, sum(ad_total) AS ad_total
+        FROM (
+            SELECT account_id, CASE WHEN GROUPING(offer_id) = 1 THEN '' ELSE offer_id END AS offer_id, current,
+                   CASE WHEN GROUPING(offer_id) = 1 THEN 0 ELSE sum(spend) END AS ad_spend,
+                   CASE WHEN GROUPING(offer_id) = 1 THEN sum(spend) ELSE 0 END AS ad_total
+            FROM (SELECT account_id, offer_id, day >= %(split)s AS current, spend FROM analytics_adspenddaily
+                  WHERE account_id = ANY(%(accounts)s) AND day BETWEEN %(start)s AND %(end)s
+                    AND currency = %(currency)s) d0
+            GROUP BY GROUPING SETS ((account_id, current, offer_id), (account_id, current))
+        ) d1
+        GROUP BY 1, 2, 3
     ), a AS (
         SELECT * FROM (
-            SELECT account_id, offer_id, current, {_NOT_ADS},
-                   ad_spend - least(ad_total, greatest(-advertising, 0)) AS ad_spend
-            FROM (SELECT account_id, offer_id, current, {_ALL_SUMS} FROM u GROUP BY 1, 2, 3) a0
+            SELECT account_id, offer_id, current, {_JOINED},
+                   coalesce(ad_spend, 0) - least(coalesce(ad_total, 0), greatest(-coalesce(advertising, 0), 0))
+                       AS ad_spend
+            FROM s FULL JOIN f USING (account_id, offer_id, current) FULL JOIN d USING (account_id, offer_id, current)
         ) a1
         WHERE offer_id <> '' OR {_ANY_FIGURE}  -- the empty article's row of ads alone: nothing left
     )
