@@ -118,20 +118,22 @@ def test_each_sort_and_filter_is_answered_by_its_index() -> None:
                buyer_city="Казань" if rare else "Москва", status=OrderStatus.NEW if rare else OrderStatus.DELIVERED)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE orders_order")
-    cases = [
+    cases: list[tuple[dict[str, str], str | tuple[str, ...]]] = [
         ({"sort": "amount"}, "order_sort_buyer_total"),
         ({"sort": "due"}, "order_sort_due"),
         ({"city": "Казань"}, "order_city_date"),
-        # The "overdue" preset: its filter and sort from the partial index of the orders still to ship.
-        ({"shipment": "overdue", "sort": "due"}, "order_to_ship_due"),
+        # The "overdue" preset: its filter and sort from the partial index of the orders still to ship, or
+        # from the due date's own index filtered (the planner's pick between the two follows the table's
+        # size on disk, which earlier tests' rolled-back bulk inserts leave behind): never a sort.
+        ({"shipment": "overdue", "sort": "due"}, ("order_to_ship_due", "order_sort_due")),
     ]
-    for params, index in cases:
+    for params, wanted in cases:
         sort = ORDER_SORTS.pick(params.get("sort"))
         from orders.selectors import only_known
 
         queryset = only_known(OrderFilter(params, queryset=order_list()).qs, sort).order_by(*sort.fields)[:51]
         plan = _plan(queryset, sorted_by_index="sort" in params)
-        assert index in plan, (params, plan)
+        assert any(index in plan for index in ((wanted,) if isinstance(wanted, str) else wanted)), (params, plan)
         if "sort" in params:  # the index is in the sort's order: no sort step
             assert "Sort" not in plan, (params, plan)
 
