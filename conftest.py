@@ -33,3 +33,15 @@ def sandbox_app(sandbox_world: SandboxWorld) -> SandboxApp:
 @pytest.fixture
 def sandbox_transport(sandbox_app: SandboxApp) -> SandboxTransport:
     return SandboxTransport(sandbox_app)
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Celery runs each task in the caller's process as it is sent (a report job, a reconciliation, the
+    e-mails of a notification), for tests that follow a task to its end without a worker."""
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

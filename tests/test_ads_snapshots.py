@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -195,16 +194,6 @@ def test_the_page_reads_the_snapshot_in_a_fixed_number_of_queries(
         assert not any(table in q["sql"] for q in queries for table in heavy), path
     with django_assert_max_num_queries(10):
         client.get("/analytics/ads/?days=7")
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def test_a_long_custom_period_is_built_in_the_background(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -212,16 +211,6 @@ def test_overview_compares_with_the_previous_period(dataset: dict[str, Any]) -> 
     assert result is not None
     assert (result.total.previous.orders, result.total.period.orders, result.total.orders_change) == (1, 2, D(100))
     assert result.total.revenue_change == D("167")  # 1333.33 against 500.00
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def test_a_long_period_export_runs_as_a_job_with_progress_and_a_download(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -23,16 +22,6 @@ from tests.test_analytics_reports import dataset  # noqa: F401  (the fixed data 
 pytestmark = pytest.mark.django_db
 
 JOBS = "/api/v1/report-jobs/"
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def _client(role: Role, name: str) -> Client:

@@ -3,7 +3,6 @@ the unread count in the header, the producers that exist (sync failure, rejected
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,14 +27,6 @@ from tests.outbox_support import FakeMarketplace as PushMarketplace
 from tests.sync_fakes import FakeMarketplace as PullMarketplace
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def with_email(role: Role | None, name: str, **extra: Any) -> Any:

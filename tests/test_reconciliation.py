@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -292,16 +291,6 @@ def test_exports_are_the_list_to_take_to_support(world: dict[str, Any], analyst_
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2 and values[1][2] == "O-4" and D(str(values[1][7])) == D("36.00")
     assert analyst_client.get("/analytics/reconciliation.pdf").status_code == 404
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def test_refresh_on_demand_for_editors_only(world: dict[str, Any], analyst_client: Any, eager_celery: None,

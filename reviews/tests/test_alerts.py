@@ -119,16 +119,6 @@ def test_resolving_an_alert_records_who_and_when(account, listing):
 # ---- the notifications they send ---------------------------------------------------------------
 
 
-@pytest.fixture
-def eager_celery():
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def test_a_new_1_star_review_notifies_a_manager_once_with_a_link_to_it(
     account, listing, eager_celery, django_capture_on_commit_callbacks, mailoutbox
 ):
