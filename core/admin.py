@@ -52,6 +52,20 @@ class SyncedAdmin(LargeTableAdmin):
         return False
 
 
+class UnchangeableAdmin(LargeTableAdmin):
+    """Rows only code writes (the audit log, totals kept by triggers): listed and shown here, never added,
+    changed or deleted."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
     """Synced child rows shown on their parent's page, read-only."""
 
@@ -66,7 +80,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(LargeTableAdmin):
+class AuditEventAdmin(UnchangeableAdmin):
     """The audit log is append-only: readable in the admin, never edited there."""
 
     list_display = ["created_at", "channel", "action", "actor", "ip", "object_type", "object_id"]
@@ -75,15 +89,6 @@ class AuditEventAdmin(LargeTableAdmin):
     list_filter = ["channel"]
     search_fields = ["object_id__exact"]  # with object_type: the (object_type, object_id) index
     list_select_related = ["actor"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)

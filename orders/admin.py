@@ -1,9 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from core.admin import LargeTableAdmin, ReadOnlyInline, SyncedAdmin
+from core.admin import ReadOnlyInline, SyncedAdmin, UnchangeableAdmin
 from orders.models import Order, OrderLine, OrderStatusChange, Return, ReturnArticleTotal, SavedOrderView
 
 
@@ -55,21 +52,12 @@ class ReturnAdmin(SyncedAdmin):
 
 
 @admin.register(ReturnArticleTotal)
-class ReturnArticleTotalAdmin(LargeTableAdmin):
+class ReturnArticleTotalAdmin(UnchangeableAdmin):
     """The returns' totals per article, kept by triggers (rebuild: `manage.py rebuild_return_totals`): read-only."""
 
     list_display = ["offer_id", "returns", "units"]
     search_fields = ["offer_id__exact"]
     ordering = ["-units", "-returns", "offer_id"]  # the return_article_rank index
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SavedOrderView)

@@ -18,7 +18,7 @@ from core.admin import LargeTableAdmin, SyncedAdmin
 from core.pagination import EstimatedCountPaginator
 from core.roles import Role
 from integrations.models import OutboxChange
-from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, Return
 from pricing.models import Price
 from reviews.models import Question, Review
 from tests.foundation_support import client_for, make_account, make_listing, make_order, make_review, make_user
@@ -122,3 +122,16 @@ def test_synced_lists_offer_no_bulk_delete_of_what_the_sync_owns() -> None:
     assert 'name="_selected_action"' not in page and "delete_selected" not in page
     # A list the sync does not own keeps its actions (the outbox's retry).
     assert 'name="_selected_action"' in client.get(_url(OutboxChange)).content.decode()
+
+
+def test_kept_totals_are_listed_and_never_edited_by_hand() -> None:
+    from orders.models import ReturnArticleTotal
+
+    account = make_account("ozon")
+    Return.objects.create(account=account, external_id="r1", offer_id="RET-1", quantity=2, returned_at=timezone.now())
+    client = client_for(make_user(Role.ADMIN))
+    page = client.get(_url(ReturnArticleTotal)).content.decode()
+    assert "RET-1" in page  # kept by the triggers on the returns
+    assert client.get(f"{_url(ReturnArticleTotal)}add/").status_code == 403
+    assert client.post(f"{_url(ReturnArticleTotal)}RET-1/delete/", {"post": "yes"}).status_code == 403
+    assert ReturnArticleTotal.objects.get(offer_id="RET-1").units == 2
