@@ -3,16 +3,9 @@
 
 from django.db import migrations
 
-TABLE = "analytics_adspenddaily"
-TRIGGERS = [
-    f"CREATE TRIGGER report_inputs_{event.lower()} AFTER {event} ON {TABLE} REFERENCING {which} TABLE AS changed_rows "
-    f"FOR EACH STATEMENT EXECUTE FUNCTION analytics_report_inputs_changed()"
-    for event, which in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
-] + [
-    f"CREATE TRIGGER report_inputs_truncate AFTER TRUNCATE ON {TABLE} "
-    f"FOR EACH STATEMENT EXECUTE FUNCTION analytics_report_inputs_truncated()"
-]
-DROP = [f"DROP TRIGGER IF EXISTS report_inputs_{event} ON {TABLE}" for event in ("insert", "update", "delete", "truncate")]
+from analytics.migrations._report_inputs import watch
+
+TRIGGERS, DROP = watch("analytics_adspenddaily")
 
 
 class Migration(migrations.Migration):
