@@ -27,8 +27,8 @@ from pricing.editor import (
     ARTICLE_HEADERS,
     CARD_HEADERS,
     MARKETPLACE_HEADERS,
-    MARKETPLACE_NAMES,
     FileErrors,
+    marketplace_in_row,
     parse_price,
 )
 from pricing.models import CompetitorPrice
@@ -163,13 +163,10 @@ def rows_from_file(table: Table) -> list[CompetitorPrice]:
 
         key, key_col = (cell(card), card) if cell(card) else (cell(article), article)
         assert key_col is not None
-        marketplace = ""
-        if market is not None and cell(market):
-            marketplace = MARKETPLACE_NAMES.get(cell(market).lower(), "")
-            if not marketplace:
-                errors.append(_("Row %(row)s, column %(col)s: unknown marketplace “%(value)s”.")
-                              % {"row": number, "col": column_letter(market), "value": cell(market)})
-                continue
+        marketplace, error = marketplace_in_row(number, market, cell(market))
+        if error:
+            errors.append(error)
+            continue
         if not key:
             errors.append(_("Row %(row)s, column %(col)s: the card is missing.")
                           % {"row": number, "col": column_letter(key_col)})

@@ -153,6 +153,18 @@ def parse_price(value: Any) -> Decimal | None:
     return amount.quantize(CENT)
 
 
+def marketplace_in_row(number: int, column: int | None, value: str) -> tuple[str, str]:
+    """(the marketplace a file's “Marketplace” cell names, or "" when the file has none; an error naming the
+    row and column when the cell names none we know, else "")."""
+    if column is None or not value:
+        return "", ""
+    marketplace = MARKETPLACE_NAMES.get(value.lower(), "")
+    if marketplace:
+        return marketplace, ""
+    return "", _("Row %(row)s, column %(col)s: unknown marketplace “%(value)s”.") % {
+        "row": number, "col": column_letter(column), "value": value}
+
+
 def prices_from_file(table: Table) -> dict[int, Decimal]:
     """{listing id: new price} from a sheet with an article or card column and a new price column;
     FileErrors listing every bad row (nothing is taken from a file with one)."""
@@ -177,13 +189,10 @@ def prices_from_file(table: Table) -> dict[int, Decimal]:
             errors.append(_("Row %(row)s, column %(col)s: “%(value)s” is not a price.")
                           % {"row": number, "col": column_letter(price_col), "value": cell(price_col)})
             continue
-        marketplace = ""
-        if market is not None and cell(market):
-            marketplace = MARKETPLACE_NAMES.get(cell(market).lower(), "")
-            if not marketplace:
-                errors.append(_("Row %(row)s, column %(col)s: unknown marketplace “%(value)s”.")
-                              % {"row": number, "col": column_letter(market), "value": cell(market)})
-                continue
+        marketplace, error = marketplace_in_row(number, market, cell(market))
+        if error:
+            errors.append(error)
+            continue
         rows.append((number, cell(article), cell(card), marketplace, price))
     keys = {r[1] for r in rows if r[1]} | {r[2] for r in rows if r[2]}
     found: dict[str, list[tuple[int, str]]] = defaultdict(list)

@@ -90,9 +90,10 @@ def _xlsx(rows) -> SimpleUploadedFile:
 def test_a_bad_file_is_refused_whole_with_row_and_column(cards):
     client = client_for(make_user(Role.MANAGER))
     bad = _xlsx([["Артикул", "Маркетплейс", "Новая цена"], ["PRL-00001", "Ozon", "1100"],
-                 ["PRL-00001", "WB", "дорого"], ["NOPE", "", "10"]])
+                 ["PRL-00001", "WB", "дорого"], ["NOPE", "", "10"], ["PRL-00001", "Amazon", "900"]])
     page = client.post("/prices/editor/file/", {"file": bad}).content.decode()
     assert "Row 3, column C" in page or "Строка 3, столбец C" in page
+    assert "Строка 5, столбец B: неизвестный маркетплейс «Amazon»" in page
     assert "NOPE" in page and 'name="change_' not in page
     good = _xlsx([["Артикул", "Маркетплейс", "Новая цена"], ["PRL-00001", "Ozon", "1100"],
                   ["PRL-00001", "Яндекс Маркет", "1 050,00"]])
