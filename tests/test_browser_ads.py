@@ -8,9 +8,9 @@ import pytest
 from core.roles import Role
 from tests.test_ads import dataset  # noqa: F401  (the fixed data set)
 from tests.test_browser import SCREENSHOTS, browser_page  # noqa: F401  (the Chromium fixture)
+from tests.test_browser_catalog import _login, _russian, _user  # noqa: F401  (Russian, the sign-in)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Sekret-Pass-2026"
 
 
 def text(locator) -> str:
@@ -18,29 +18,16 @@ def text(locator) -> str:
     return str(locator.inner_text()).replace("\u00a0", " ").replace("\u202f", " ")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _russian() -> None:
-    from tests.foundation_support import compile_translations
-
-    compile_translations()
-
-
 def test_analyst_follows_the_ad_spend_from_the_profit_report_to_the_cards(
     browser_page, live_server, django_user_model, dataset, monkeypatch,  # noqa: F811
 ) -> None:
     from analytics import ads
-    from core.roles import ensure_roles, set_role
 
     monkeypatch.setattr(ads, "PAGE_SIZE", 2)
-    ensure_roles()
-    set_role(django_user_model.objects.create_user("olga", password=PASSWORD), Role.ANALYST)
+    _user(django_user_model, "olga", Role.ANALYST)
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    _login(page, live_server, "olga")
 
     page.goto(f"{live_server.url}/analytics/profit/?days=7")
     kettle = text(page.locator("#profit-table tbody tr", has_text="Чайник"))

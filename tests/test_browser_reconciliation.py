@@ -12,33 +12,19 @@ import pytest
 
 from core.roles import Role
 from tests.test_browser import SCREENSHOTS, browser_page  # noqa: F401  (the Chromium fixture)
+from tests.test_browser_catalog import _login, _russian, _user  # noqa: F401  (Russian, the sign-in)
 from tests.test_reconciliation import world  # noqa: F401  (the fixed data set)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Sekret-Pass-2026"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _russian() -> None:
-    from tests.foundation_support import compile_translations
-
-    compile_translations()
 
 
 def test_analyst_filters_the_discrepancies_and_downloads_them(
     browser_page: Any, live_server: Any, django_user_model: Any, world: dict[str, Any],  # noqa: F811
 ) -> None:
-    from core.roles import ensure_roles, set_role
-
-    ensure_roles()
-    set_role(django_user_model.objects.create_user("anna", password=PASSWORD), Role.ANALYST)
+    _user(django_user_model, "anna", Role.ANALYST)
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "anna")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    _login(page, live_server, "anna")
 
     page.goto(f"{live_server.url}/analytics/profit/")
     page.get_by_role("link", name="Сверка с выплатами").click()
